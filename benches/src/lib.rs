@@ -1,0 +1,1 @@
+//! criterion benchmarks of every hot path; see `benches/`. Run with `cargo bench -p faxsim-benches`.

@@ -1,0 +1,137 @@
+//! Power measurement and carrier detection with hysteresis.
+
+use crate::level::{DBM0_RMS, power_to_dbm0};
+
+/// A one-pole running mean of the squared signal.
+#[derive(Debug, Clone)]
+pub struct PowerMeter {
+    alpha: f32,
+    power: f32,
+}
+
+impl PowerMeter {
+    /// A meter whose averaging time constant is `samples` samples.
+    pub fn new(samples: f32) -> Self {
+        PowerMeter {
+            alpha: 1.0 / samples.max(1.0),
+            power: 0.0,
+        }
+    }
+
+    /// Feeds one sample (16-bit units) and returns the mean square.
+    #[inline]
+    pub fn update(&mut self, x: f32) -> f32 {
+        self.power += (x * x - self.power) * self.alpha;
+        self.power
+    }
+
+    /// The mean square so far.
+    pub fn power(&self) -> f32 {
+        self.power
+    }
+
+    /// The level so far, in dBm0.
+    pub fn dbm0(&self) -> f32 {
+        power_to_dbm0(self.power)
+    }
+
+    /// Forgets the history.
+    pub fn reset(&mut self) {
+        self.power = 0.0;
+    }
+}
+
+/// Carrier presence from signal power, with separate on and off thresholds so that a level
+/// near one threshold does not chatter.
+///
+/// V.17, V.29 and V.27ter set the receiver's carrier-detect thresholds at −43 dBm0 (off to on)
+/// and −48 dBm0 (on to off); V.21 at −43/−48 dBm0 likewise. Those are the defaults here.
+#[derive(Debug, Clone)]
+pub struct CarrierDetect {
+    meter: PowerMeter,
+    on_power: f32,
+    off_power: f32,
+    present: bool,
+}
+
+/// Default off-to-on threshold, dBm0.
+pub const CARRIER_ON_DBM0: f32 = -43.0;
+/// Default on-to-off threshold, dBm0.
+pub const CARRIER_OFF_DBM0: f32 = -48.0;
+
+fn dbm0_to_power(dbm0: f32) -> f32 {
+    let rms = DBM0_RMS * 10f32.powf(dbm0 / 20.0);
+    rms * rms
+}
+
+impl CarrierDetect {
+    /// A detector with the V-series thresholds and a time constant of `samples`.
+    pub fn new(samples: f32) -> Self {
+        Self::with_thresholds(samples, CARRIER_ON_DBM0, CARRIER_OFF_DBM0)
+    }
+
+    /// A detector with explicit thresholds (dBm0).
+    pub fn with_thresholds(samples: f32, on_dbm0: f32, off_dbm0: f32) -> Self {
+        CarrierDetect {
+            meter: PowerMeter::new(samples),
+            on_power: dbm0_to_power(on_dbm0),
+            off_power: dbm0_to_power(off_dbm0),
+            present: false,
+        }
+    }
+
+    /// Feeds one sample; returns `Some(true)` when the carrier appears, `Some(false)` when it
+    /// goes, `None` otherwise.
+    #[inline]
+    pub fn update(&mut self, x: f32) -> Option<bool> {
+        let p = self.meter.update(x);
+        if !self.present && p > self.on_power {
+            self.present = true;
+            Some(true)
+        } else if self.present && p < self.off_power {
+            self.present = false;
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a carrier is present.
+    pub fn present(&self) -> bool {
+        self.present
+    }
+
+    /// The measured level, dBm0.
+    pub fn dbm0(&self) -> f32 {
+        self.meter.dbm0()
+    }
+
+    /// Forgets the history.
+    pub fn reset(&mut self) {
+        self.meter.reset();
+        self.present = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::Nco;
+    use crate::level::dbm0_to_rms;
+
+    #[test]
+    fn hysteresis() {
+        let mut cd = CarrierDetect::new(40.0);
+        let mut nco = Nco::new(1000.0);
+        let amp = |dbm0: f32| dbm0_to_rms(dbm0) * std::f32::consts::SQRT_2;
+        let mut changes = vec![];
+        for (dbm0, n) in [(-60.0, 800), (-40.0, 800), (-45.5, 800), (-50.0, 800)] {
+            for _ in 0..n {
+                if let Some(c) = cd.update(amp(dbm0) * nco.next_sin()) {
+                    changes.push((dbm0, c));
+                }
+            }
+        }
+        assert_eq!(changes, vec![(-40.0, true), (-50.0, false)]);
+    }
+}

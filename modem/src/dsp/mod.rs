@@ -1,0 +1,10 @@
+//! Shared DSP building blocks: oscillators, power meters, carrier detection, filters.
+//!
+//! Each block precomputes in `new()` and then runs per sample with no allocation.
+
+mod carrier;
+mod nco;
+
+pub use carrier::{CarrierDetect, PowerMeter};
+pub use nco::{Nco, phase_step};
+pub use num_complex::Complex32;

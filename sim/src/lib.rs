@@ -1,0 +1,2 @@
+//! The simulator: endpoints, the call runner, captures, and the `faxsim` command line.
+#![warn(missing_docs)]
