@@ -2,7 +2,11 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "faxsim", version, about = "Offline fax protocol simulator and test harness")]
+#[command(
+    name = "faxsim",
+    version,
+    about = "Offline fax protocol simulator and test harness"
+)]
 struct Cli {}
 
 fn main() {
