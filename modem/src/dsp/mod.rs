@@ -4,7 +4,9 @@
 
 mod carrier;
 mod nco;
+mod shaper;
 
 pub use carrier::{CarrierDetect, PowerMeter};
 pub use nco::{Nco, phase_step};
 pub use num_complex::Complex32;
+pub use shaper::{PulseShaper, root_raised_cosine};
