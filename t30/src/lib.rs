@@ -7,4 +7,5 @@
 //! `handle_timeout(now)`; outputs are polled actions and a final outcome.
 #![warn(missing_docs)]
 
+pub mod completion;
 pub mod frame;
