@@ -49,6 +49,7 @@
 pub mod dsp;
 pub mod level;
 pub mod scrambler;
+pub mod v27ter;
 
 use thiserror::Error;
 
