@@ -37,9 +37,13 @@
 //! When the [`BitSource`] ends, the last symbol is completed with ones, 20 ms of scrambled
 //! ones follow, and then the pulse tail dies away.
 
-use crate::dsp::{Complex32, PulseShaper};
+use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
+use crate::qam::{DemodConfig, QamDemod};
 use crate::scrambler::TAPS_V27TER;
-use crate::{BitSource, Error, ModemKind, Transmitter, TxConfig, level};
+use crate::{
+    BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
+    TxConfig, level,
+};
 
 /// Carrier frequency, Hz.
 pub const CARRIER_HZ: f32 = 1800.0;
@@ -460,6 +464,332 @@ impl Transmitter for V27terTx {
 
     fn is_finished(&self) -> bool {
         self.finished
+    }
+}
+
+/// Differential symbols (6 reversals, then the first 10 of the conditioning pattern) whose
+/// appearance marks the segment 3/4 boundary.
+const SYNC_REVERSALS: usize = 6;
+const SYNC_PATTERN: usize = 10;
+const SYNC_LEN: usize = SYNC_REVERSALS + SYNC_PATTERN;
+/// Normalised correlation with the boundary pattern that counts as found.
+const SYNC_THRESHOLD: f32 = 0.75;
+/// Mean |differential| (symbol power, AGC target 1) below which the window is not signal.
+const SYNC_MIN_POWER: f32 = 0.3;
+/// SNR at the end of segment 4 below which training has failed, dB.
+const TRAIN_MIN_SNR_DB: f32 = 8.0;
+/// Carrier-detect power averaging, samples.
+const CD_SAMPLES: f32 = 24.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RxState {
+    /// No carrier.
+    Idle,
+    /// Carrier present, looking for the segment 3/4 boundary; counts symbols looked at.
+    Searching(usize),
+    /// Training on the known symbols; the index into [`TrainingPattern`] of the next symbol.
+    Training(usize),
+    /// Segment 5 (scrambled ones, not delivered); symbols left.
+    Ones(usize),
+    /// Delivering data.
+    Data,
+    /// Training failed; waiting for the carrier to go.
+    Failed,
+}
+
+/// The V.27ter demodulator, on the shared receiver core ([`crate::qam`]).
+///
+/// It finds the training by the change from segment 3's reversals to segment 4's
+/// conditioning pattern (a differential correlation, blind to carrier phase), aligns the
+/// equaliser there, trains it on the rest of segment 4, and then decides each symbol to the
+/// nearest phase point and decodes the bits from the phase change between decisions. The
+/// scrambled ones of segment 5 synchronise the descrambler and are not delivered, so the
+/// first bit out is the first data bit.
+#[derive(Debug, Clone)]
+pub struct V27terRx {
+    rate: u32,
+    short_train: bool,
+    core: QamDemod,
+    cd: CarrierDetect,
+    state: RxState,
+    /// Expected absolute phase index (45° units) of every training symbol.
+    train_phase: Vec<u8>,
+    /// Differentials of segments 3/4 at the boundary, as ±1 (180° → −1).
+    sync_ref: [f32; SYNC_LEN],
+    /// The last SYNC_LEN raw differentials, ring.
+    diffs: [Complex32; SYNC_LEN],
+    diff_pos: usize,
+    prev_y: Complex32,
+    /// Correlation score of the previous symbol, for peak picking.
+    candidate: f32,
+    /// Phase index of the previous decision.
+    prev_phase: u8,
+    points: [Complex32; 8],
+    descrambler: GuardedDescrambler,
+    trained_once: bool,
+    failure_reported: bool,
+}
+
+impl V27terRx {
+    /// A receiver for `cfg.rate` (2400 or 4800).
+    pub fn new(cfg: &RxConfig) -> Result<Self, Error> {
+        ModemKind::V27ter.check_rate(cfg.rate)?;
+        let core = QamDemod::new(&Self::core_config(cfg.rate));
+        let mut rx = V27terRx {
+            rate: cfg.rate,
+            short_train: cfg.short_train,
+            core,
+            cd: CarrierDetect::new(CD_SAMPLES),
+            state: RxState::Idle,
+            train_phase: Vec::new(),
+            sync_ref: [0.0; SYNC_LEN],
+            diffs: [Complex32::new(0.0, 0.0); SYNC_LEN],
+            diff_pos: 0,
+            prev_y: Complex32::new(0.0, 0.0),
+            candidate: 0.0,
+            prev_phase: 0,
+            points: phase_points(),
+            descrambler: GuardedDescrambler::new(),
+            trained_once: false,
+            failure_reported: false,
+        };
+        rx.prepare_pattern();
+        Ok(rx)
+    }
+
+    fn core_config(rate: u32) -> DemodConfig {
+        let mut c = DemodConfig::new(baud(rate), CARRIER_HZ, 1.0);
+        c.rolloff = ROLLOFF;
+        c
+    }
+
+    fn prepare_pattern(&mut self) {
+        let mut p = TrainingPattern::new(self.short_train);
+        let seg3 = p.segment3();
+        let mut phase = 0u8;
+        self.train_phase.clear();
+        while let Some(c) = p.next_change() {
+            phase = (phase + c) & 7;
+            self.train_phase.push(phase);
+        }
+        // Differentials around the boundary: the last SYNC_REVERSALS of segment 3 and the
+        // first SYNC_PATTERN of segment 4.
+        for (j, r) in self.sync_ref.iter_mut().enumerate() {
+            let k = seg3 - SYNC_REVERSALS + j;
+            let change = (self.train_phase[k] + 8 - self.train_phase[k - 1]) & 7;
+            *r = if change == 0 { 1.0 } else { -1.0 };
+        }
+    }
+
+    /// The bit rate.
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn start_signal(&mut self) {
+        if self.short_train && self.trained_once {
+            self.core.restart_signal();
+            if !self.core.restore() {
+                self.core.reset();
+            }
+        } else {
+            self.core.reset();
+        }
+        self.state = RxState::Searching(0);
+        self.diffs = [Complex32::new(0.0, 0.0); SYNC_LEN];
+        self.diff_pos = 0;
+        self.prev_y = Complex32::new(0.0, 0.0);
+        self.candidate = 0.0;
+        self.failure_reported = false;
+    }
+
+    /// Symbols to look for the training before reporting failure.
+    fn search_limit(&self) -> usize {
+        self.train_phase.len() + 200
+    }
+
+    fn fail(&mut self, sink: &mut dyn RxSink) {
+        if !self.failure_reported {
+            self.failure_reported = true;
+            sink.event(RxEvent::TrainingFailed);
+        }
+    }
+
+    #[inline]
+    fn on_symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {
+        match self.state {
+            RxState::Idle | RxState::Failed => self.core.advance(),
+            RxState::Searching(n) => {
+                let d = y * self.prev_y.conj();
+                self.prev_y = y;
+                self.diffs[self.diff_pos] = d;
+                self.diff_pos = (self.diff_pos + 1) % SYNC_LEN;
+                // Oldest first: the ring from diff_pos onwards.
+                let mut acc = 0.0;
+                let mut norm = 0.0;
+                for (j, r) in self.sync_ref.iter().enumerate() {
+                    let d = self.diffs[(self.diff_pos + j) % SYNC_LEN];
+                    acc += d.re * r;
+                    norm += d.norm();
+                }
+                let score = if norm > SYNC_MIN_POWER * SYNC_LEN as f32 {
+                    acc / norm
+                } else {
+                    0.0
+                };
+                if self.candidate > SYNC_THRESHOLD && score < self.candidate {
+                    // The previous symbol was the peak: it was training symbol
+                    // seg3 + SYNC_PATTERN - 1, so this one is the next.
+                    let k = self.train_phase.len() - self.pattern_seg4() + SYNC_PATTERN;
+                    let expected = self.points[self.train_phase[k] as usize];
+                    self.core.align(y, expected);
+                    self.core.adapt(expected);
+                    self.candidate = 0.0;
+                    self.state = RxState::Training(k + 1);
+                } else {
+                    self.candidate = score;
+                    self.core.advance();
+                    if n + 1 >= self.search_limit() {
+                        self.fail(sink);
+                        self.state = RxState::Searching(0);
+                    } else {
+                        self.state = RxState::Searching(n + 1);
+                    }
+                }
+            }
+            RxState::Training(k) => {
+                let phase = self.train_phase[k];
+                self.core.adapt(self.points[phase as usize]);
+                if k == self.train_phase.len() / 2 && !self.short_train {
+                    // Halfway through a long training: settle the equaliser.
+                    self.core.set_eq_step(0.02);
+                }
+                if k + 1 < self.train_phase.len() {
+                    self.state = RxState::Training(k + 1);
+                } else if self.core.snr_db() >= TRAIN_MIN_SNR_DB {
+                    self.prev_phase = phase;
+                    self.core.freeze_agc(true);
+                    self.core.set_eq_step(0.01);
+                    self.core.set_carrier_bandwidth(0.005);
+                    self.core.set_timing_bandwidth(0.002);
+                    if !self.short_train {
+                        self.core.save();
+                    }
+                    self.trained_once = true;
+                    self.descrambler = GuardedDescrambler::new();
+                    self.state = RxState::Ones(SEG5_SYMBOLS);
+                    sink.event(RxEvent::TrainingSucceeded {
+                        rate: self.rate,
+                        snr_db: self.core.snr_db(),
+                    });
+                } else {
+                    self.fail(sink);
+                    self.state = RxState::Failed;
+                }
+            }
+            RxState::Ones(n) => {
+                self.decide(y, None);
+                self.state = if n > 1 {
+                    RxState::Ones(n - 1)
+                } else {
+                    RxState::Data
+                };
+            }
+            RxState::Data => self.decide(y, Some(sink)),
+        }
+    }
+
+    fn pattern_seg4(&self) -> usize {
+        if self.short_train {
+            SHORT_SEG4_SYMBOLS
+        } else {
+            LONG_SEG4_SYMBOLS
+        }
+    }
+
+    /// Slices `y`, adapts the core to the decision and descrambles the bits it carries,
+    /// delivering them when `sink` is given.
+    #[inline]
+    fn decide(&mut self, y: Complex32, sink: Option<&mut dyn RxSink>) {
+        let unit = std::f32::consts::FRAC_PI_4;
+        let a = y.im.atan2(y.re);
+        let phase = if self.rate == 4800 {
+            ((a / unit).round() as i32).rem_euclid(8) as u8
+        } else {
+            (((a / (2.0 * unit)).round() as i32).rem_euclid(4) * 2) as u8
+        };
+        self.core.adapt(self.points[phase as usize]);
+        let change = (phase + 8 - self.prev_phase) & 7;
+        self.prev_phase = phase;
+        let group = bits_for_change(self.rate, change);
+        let n = bits_per_symbol(self.rate);
+        match sink {
+            Some(sink) => {
+                for i in (0..n).rev() {
+                    sink.bit(self.descrambler.descramble((group >> i) & 1 == 1));
+                }
+            }
+            None => {
+                for i in (0..n).rev() {
+                    self.descrambler.descramble((group >> i) & 1 == 1);
+                }
+            }
+        }
+    }
+}
+
+impl Receiver for V27terRx {
+    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        for &s in samples {
+            let x = s as f32;
+            match self.cd.update(x) {
+                Some(true) => {
+                    sink.event(RxEvent::CarrierUp {
+                        level_dbm0: self.cd.dbm0(),
+                    });
+                    self.start_signal();
+                }
+                Some(false) => {
+                    if matches!(self.state, RxState::Searching(_) | RxState::Training(_)) {
+                        self.fail(sink);
+                    }
+                    self.state = RxState::Idle;
+                    sink.event(RxEvent::CarrierDown);
+                }
+                None => {}
+            }
+            if self.state == RxState::Idle {
+                continue;
+            }
+            if let Some(y) = self.core.push(x) {
+                self.on_symbol(y, sink);
+            }
+        }
+    }
+
+    fn quality(&self) -> Quality {
+        Quality {
+            level_dbm0: self.cd.dbm0(),
+            snr_db: self.core.snr_db(),
+            carrier_offset_hz: self.core.carrier_offset_hz(),
+            timing_offset_ppm: self.core.timing_offset_ppm(),
+            trained: matches!(self.state, RxState::Ones(_) | RxState::Data),
+        }
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        ModemKind::V27ter.check_rate(cfg.rate)?;
+        if cfg.rate != self.rate {
+            // What was learnt at another symbol rate is of no use.
+            self.core = QamDemod::new(&Self::core_config(cfg.rate));
+            self.trained_once = false;
+        }
+        self.rate = cfg.rate;
+        self.short_train = cfg.short_train;
+        self.prepare_pattern();
+        self.cd.reset();
+        self.state = RxState::Idle;
+        Ok(())
     }
 }
 
