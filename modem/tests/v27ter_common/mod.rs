@@ -113,7 +113,13 @@ pub fn loopback(
     seed: u64,
 ) -> (usize, Collect, Quality) {
     let sent = data(nbits, seed);
-    let line = impair(&transmit(rate, false, &sent, 400), hz, ppm, snr, seed ^ 0x5eed);
+    let line = impair(
+        &transmit(rate, false, &sent, 400),
+        hz,
+        ppm,
+        snr,
+        seed ^ 0x5eed,
+    );
     let mut rx = V27terRx::new(&RxConfig {
         rate,
         short_train: false,
@@ -125,4 +131,59 @@ pub fn loopback(
     let q = rx.quality();
     rx.process(&line[cut..], &mut c);
     (errors(&sent, &c.bits), c, q)
+}
+
+/// Where `sent` starts in `got` (searching the first `window` bits), by the first 64 bits.
+pub fn find_start(sent: &[bool], got: &[bool], window: usize) -> Option<usize> {
+    let probe = 64.min(sent.len());
+    (0..window.min(got.len().saturating_sub(probe))).find(|&i| got[i..i + probe] == sent[..probe])
+}
+
+/// spandsp's transmitter's samples for `bits` (long training), `lead` samples of silence
+/// before and 800 after.
+pub fn spandsp_transmit(
+    sp: &std::sync::Arc<spandsp_peer::Spandsp>,
+    rate: u32,
+    bits: &[bool],
+    lead: usize,
+) -> Vec<i16> {
+    let mut tx =
+        spandsp_peer::ModemTx::new(sp, spandsp_peer::PeerModem::V27ter, rate, false, -10.0)
+            .unwrap();
+    let mut out = vec![0i16; lead];
+    let mut it = bits.iter().copied();
+    let mut block = [0i16; 160];
+    while !tx.is_finished() {
+        let n = tx.fill(&mut block, &mut || it.next());
+        out.extend_from_slice(&block[..n]);
+    }
+    out.extend(std::iter::repeat_n(0, 800));
+    out
+}
+
+/// spandsp's receiver over `samples`: (data bits after training, trained).
+pub fn spandsp_receive(
+    sp: &std::sync::Arc<spandsp_peer::Spandsp>,
+    rate: u32,
+    samples: &[i16],
+) -> (Vec<bool>, bool) {
+    let mut rx = spandsp_peer::ModemRx::new(sp, spandsp_peer::PeerModem::V27ter, rate).unwrap();
+    let mut bits = Vec::new();
+    let mut trained = false;
+    for chunk in samples.chunks(160) {
+        rx.process(chunk, &mut |ev| match ev {
+            spandsp_peer::PeerRxEvent::Bit(b) if trained => bits.push(b),
+            spandsp_peer::PeerRxEvent::TrainingSucceeded => trained = true,
+            _ => {}
+        });
+    }
+    (bits, trained)
+}
+
+/// Errors of `got` against `sent` once aligned by [`find_start`]; all bits if never found.
+pub fn aligned_errors(sent: &[bool], got: &[bool]) -> usize {
+    match find_start(sent, got, 200) {
+        Some(i) => errors(sent, &got[i..]),
+        None => sent.len(),
+    }
 }
