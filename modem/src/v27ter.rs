@@ -589,7 +589,12 @@ impl V27terRx {
     fn start_signal(&mut self) {
         if self.short_train && self.trained_once {
             self.core.restart_signal();
-            if !self.core.restore() {
+            if self.core.restore() {
+                // Keep the equaliser but acquire this burst's timing and phase quickly.
+                self.core.set_timing_bandwidth(0.01);
+                self.core.set_carrier_bandwidth(0.02);
+                self.core.set_eq_step(0.02);
+            } else {
                 self.core.reset();
             }
         } else {
