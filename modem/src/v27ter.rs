@@ -478,6 +478,11 @@ const SYNC_THRESHOLD: f32 = 0.75;
 const SYNC_MIN_POWER: f32 = 0.3;
 /// SNR at the end of segment 4 below which training has failed, dB.
 const TRAIN_MIN_SNR_DB: f32 = 8.0;
+/// Equaliser step (fraction of the error corrected per symbol) in the second half of a long
+/// training and during a short one.
+const TRAIN_SETTLE_STEP: f32 = 0.1;
+/// Equaliser step while tracking data.
+const DATA_STEP: f32 = 0.03;
 /// Carrier-detect power averaging, samples.
 const CD_SAMPLES: f32 = 24.0;
 
@@ -591,9 +596,9 @@ impl V27terRx {
             self.core.restart_signal();
             if self.core.restore() {
                 // Keep the equaliser but acquire this burst's timing and phase quickly.
-                self.core.set_timing_bandwidth(0.01);
+                self.core.set_timing_bandwidth(0.004);
                 self.core.set_carrier_bandwidth(0.02);
-                self.core.set_eq_step(0.02);
+                self.core.set_eq_step(TRAIN_SETTLE_STEP);
             } else {
                 self.core.reset();
             }
@@ -667,16 +672,17 @@ impl V27terRx {
                 self.core.adapt(self.points[phase as usize]);
                 if k == self.train_phase.len() / 2 && !self.short_train {
                     // Halfway through a long training: settle the equaliser.
-                    self.core.set_eq_step(0.02);
+                    self.core.set_eq_step(TRAIN_SETTLE_STEP);
                 }
                 if k + 1 < self.train_phase.len() {
                     self.state = RxState::Training(k + 1);
                 } else if self.core.snr_db() >= TRAIN_MIN_SNR_DB {
                     self.prev_phase = phase;
                     self.core.freeze_agc(true);
-                    self.core.set_eq_step(0.01);
-                    self.core.set_carrier_bandwidth(0.005);
-                    self.core.set_timing_bandwidth(0.002);
+                    self.core.set_eq_step(DATA_STEP);
+                    self.core.set_carrier_bandwidth(0.004);
+                    self.core.set_timing_bandwidth(0.001);
+                    self.core.restart_clock_estimate();
                     if !self.short_train {
                         self.core.save();
                     }
