@@ -467,13 +467,13 @@ impl Transmitter for V27terTx {
     }
 }
 
-/// Differential symbols (6 reversals, then the first 10 of the conditioning pattern) whose
+/// Differential symbols (8 reversals, then the first 16 of the conditioning pattern) whose
 /// appearance marks the segment 3/4 boundary.
-const SYNC_REVERSALS: usize = 6;
-const SYNC_PATTERN: usize = 10;
+const SYNC_REVERSALS: usize = 8;
+const SYNC_PATTERN: usize = 16;
 const SYNC_LEN: usize = SYNC_REVERSALS + SYNC_PATTERN;
 /// Normalised correlation with the boundary pattern that counts as found.
-const SYNC_THRESHOLD: f32 = 0.75;
+const SYNC_THRESHOLD: f32 = 0.8;
 /// Mean |differential| (symbol power, AGC target 1) below which the window is not signal.
 const SYNC_MIN_POWER: f32 = 0.3;
 /// SNR at the end of segment 4 below which training has failed, dB.
@@ -483,6 +483,8 @@ const TRAIN_MIN_SNR_DB: f32 = 8.0;
 const TRAIN_SETTLE_STEP: f32 = 0.1;
 /// Equaliser step while tracking data.
 const DATA_STEP: f32 = 0.03;
+/// Timing-loop bandwidth (fraction of the baud rate) while looking for the training.
+const SEARCH_TIMING_BW: f32 = 0.05;
 /// Carrier-detect power averaging, samples.
 const CD_SAMPLES: f32 = 24.0;
 
@@ -596,7 +598,6 @@ impl V27terRx {
             self.core.restart_signal();
             if self.core.restore() {
                 // Keep the equaliser but acquire this burst's timing and phase quickly.
-                self.core.set_timing_bandwidth(0.004);
                 self.core.set_carrier_bandwidth(0.02);
                 self.core.set_eq_step(TRAIN_SETTLE_STEP);
             } else {
@@ -605,6 +606,9 @@ impl V27terRx {
         } else {
             self.core.reset();
         }
+        // Segment 3 is short (14 symbols in a short training): the timing loop must pull in
+        // fast on its reversals, which give Gardner's detector its strongest signal.
+        self.core.set_timing_bandwidth(SEARCH_TIMING_BW);
         self.state = RxState::Searching(0);
         self.diffs = [Complex32::new(0.0, 0.0); SYNC_LEN];
         self.diff_pos = 0;
@@ -642,7 +646,8 @@ impl V27terRx {
                     acc += d.re * r;
                     norm += d.norm();
                 }
-                let score = if norm > SYNC_MIN_POWER * SYNC_LEN as f32 {
+                // Only a full window counts, and only if it carries signal.
+                let score = if n >= SYNC_LEN && norm > SYNC_MIN_POWER * SYNC_LEN as f32 {
                     acc / norm
                 } else {
                     0.0
@@ -654,6 +659,7 @@ impl V27terRx {
                     let expected = self.points[self.train_phase[k] as usize];
                     self.core.align(y, expected);
                     self.core.adapt(expected);
+                    self.core.set_timing_bandwidth(0.004);
                     self.candidate = 0.0;
                     self.state = RxState::Training(k + 1);
                 } else {

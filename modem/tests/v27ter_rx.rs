@@ -77,7 +77,7 @@ fn short_training_reuses_the_equalizer() {
         let second = data(4000, 42);
         let mut line = transmit(rate, false, &first, 200);
         let mut r = rx(rate, false);
-        let c1 = receive(&mut r, &impair(&line, 5.0, 0.0, Some(40.0), 43), 160);
+        let c1 = receive(&mut r, &impair(&line, 5.0, 0.0, Some(30.0), 43), 160);
         assert_eq!(errors(&first, &c1.bits), 0, "{rate} long");
         line = transmit(rate, true, &second, 200);
         r.restart(&RxConfig {
@@ -85,7 +85,7 @@ fn short_training_reuses_the_equalizer() {
             short_train: true,
         })
         .unwrap();
-        let c2 = receive(&mut r, &impair(&line, 5.0, 0.0, Some(40.0), 44), 160);
+        let c2 = receive(&mut r, &impair(&line, 5.0, 0.0, Some(30.0), 44), 160);
         eprintln!("{rate} short: {:?}", c2.events);
         assert!(c2.trained(), "{rate} short");
         assert_eq!(errors(&second, &c2.bits), 0, "{rate} short");
