@@ -36,6 +36,21 @@
 //! # Turn-off
 //! When the [`BitSource`] ends, the last symbol is completed with ones, 20 ms of scrambled
 //! ones follow, and then the pulse tail dies away.
+//!
+//! # Receiver
+//! [`V27terRx`] runs on the shared core ([`crate::qam`]) with a 50 % roll-off matched filter.
+//! Carrier detection uses the V.27ter thresholds (−43 dBm0 on, −48 dBm0 off). Training is
+//! found from the segment 3/4 boundary, the equaliser is trained on the known conditioning
+//! pattern, and data are decided in absolute phase and decoded differentially. Segment 5
+//! only synchronises the descrambler: the first bit delivered is the first data bit. Bits
+//! keep coming until the carrier drops, so a few tens of symbols after the end of the
+//! signal (its closing ones, then noise) reach the sink, as with any V-series receiver; with
+//! line noise above −48 dBm0 the carrier does not drop and [`Receiver::restart`] ends the
+//! reception.
+//!
+//! A short-train restart keeps the equaliser, gain and offsets of the last long training.
+//! spandsp 0.0.6's V.27ter receiver, told to reuse its old training, still expects the long
+//! sequence and does not train on the short one; its transmitter has no short training.
 
 use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
 use crate::qam::{DemodConfig, QamDemod};
@@ -476,8 +491,11 @@ const SYNC_LEN: usize = SYNC_REVERSALS + SYNC_PATTERN;
 const SYNC_THRESHOLD: f32 = 0.8;
 /// Mean |differential| (symbol power, AGC target 1) below which the window is not signal.
 const SYNC_MIN_POWER: f32 = 0.3;
-/// SNR at the end of segment 4 below which training has failed, dB.
-const TRAIN_MIN_SNR_DB: f32 = 8.0;
+/// SNR at the end of segment 4 below which training has failed, dB: where 8-PSK
+/// (4800 bit/s) and 4-PSK (2400 bit/s) decisions stop being usable.
+fn train_min_snr_db(rate: u32) -> f32 {
+    if rate == 4800 { 12.0 } else { 8.0 }
+}
 /// Equaliser step (fraction of the error corrected per symbol) in the second half of a long
 /// training and during a short one.
 const TRAIN_SETTLE_STEP: f32 = 0.1;
@@ -682,7 +700,7 @@ impl V27terRx {
                 }
                 if k + 1 < self.train_phase.len() {
                     self.state = RxState::Training(k + 1);
-                } else if self.core.snr_db() >= TRAIN_MIN_SNR_DB {
+                } else if self.core.snr_db() >= train_min_snr_db(self.rate) {
                     self.prev_phase = phase;
                     self.core.freeze_agc(true);
                     self.core.set_eq_step(DATA_STEP);
