@@ -44,9 +44,10 @@
 //! pattern, and data are decided in absolute phase and decoded differentially. Segment 5
 //! only synchronises the descrambler: the first bit delivered is the first data bit. Bits
 //! keep coming until the carrier drops, so a few tens of symbols after the end of the
-//! signal (its closing ones, then noise) reach the sink, as with any V-series receiver; with
-//! line noise above −48 dBm0 the carrier does not drop and [`Receiver::restart`] ends the
-//! reception.
+//! signal (its closing ones, then noise) reach the sink, as with any V-series receiver. When
+//! line noise above −48 dBm0 keeps the energy detector on, the receiver also ends the
+//! reception (reporting `CarrierDown`) once the symbol power falls 6 dB below its trained
+//! level, and then looks for a new training (reporting `CarrierUp` when it finds one).
 //!
 //! A short-train restart keeps the equaliser, gain and offsets of the last long training.
 //! spandsp 0.0.6's V.27ter receiver, told to reuse its old training, still expects the long
@@ -503,6 +504,10 @@ const TRAIN_SETTLE_STEP: f32 = 0.1;
 const DATA_STEP: f32 = 0.03;
 /// Timing-loop bandwidth (fraction of the baud rate) while looking for the training.
 const SEARCH_TIMING_BW: f32 = 0.05;
+/// Smoothing of the data symbols' power for loss-of-signal detection (about 16 symbols).
+const LOSS_ALPHA: f32 = 1.0 / 16.0;
+/// Data-symbol power (the AGC target being 1) below which the signal is taken as ended.
+const LOSS_POWER: f32 = 0.25;
 /// Carrier-detect power averaging, samples.
 const CD_SAMPLES: f32 = 24.0;
 
@@ -553,6 +558,12 @@ pub struct V27terRx {
     descrambler: GuardedDescrambler,
     trained_once: bool,
     failure_reported: bool,
+    /// Whether a CarrierUp has been reported without its CarrierDown.
+    carrier_reported: bool,
+    /// Smoothed |y|² of the data symbols (1 while the signal lasts, the AGC being frozen).
+    sym_power: f32,
+    /// The figures of the last reception once it has ended, for reports.
+    held: Option<Quality>,
 }
 
 impl V27terRx {
@@ -577,6 +588,9 @@ impl V27terRx {
             descrambler: GuardedDescrambler::new(),
             trained_once: false,
             failure_reported: false,
+            carrier_reported: false,
+            sym_power: 1.0,
+            held: None,
         };
         rx.prepare_pattern();
         Ok(rx)
@@ -611,6 +625,25 @@ impl V27terRx {
         self.rate
     }
 
+    fn trained(&self) -> bool {
+        matches!(self.state, RxState::Ones(_) | RxState::Data)
+    }
+
+    fn live_quality(&self, trained: bool) -> Quality {
+        Quality {
+            level_dbm0: self.cd.dbm0(),
+            snr_db: self.core.snr_db(),
+            carrier_offset_hz: self.core.carrier_offset_hz(),
+            timing_offset_ppm: self.core.timing_offset_ppm(),
+            trained,
+        }
+    }
+
+    /// Keeps the figures of a reception that is ending.
+    fn hold_quality(&mut self) {
+        self.held = Some(self.live_quality(false));
+    }
+
     fn start_signal(&mut self) {
         if self.short_train && self.trained_once {
             self.core.restart_signal();
@@ -641,7 +674,7 @@ impl V27terRx {
     }
 
     fn fail(&mut self, sink: &mut dyn RxSink) {
-        if !self.failure_reported {
+        if self.carrier_reported && !self.failure_reported {
             self.failure_reported = true;
             sink.event(RxEvent::TrainingFailed);
         }
@@ -675,6 +708,13 @@ impl V27terRx {
                     // seg3 + SYNC_PATTERN - 1, so this one is the next.
                     let k = self.train_phase.len() - self.pattern_seg4() + SYNC_PATTERN;
                     let expected = self.points[self.train_phase[k] as usize];
+                    if !self.carrier_reported {
+                        // A new burst after the previous one was lost in continuing noise.
+                        self.carrier_reported = true;
+                        sink.event(RxEvent::CarrierUp {
+                            level_dbm0: self.cd.dbm0(),
+                        });
+                    }
                     self.core.align(y, expected);
                     self.core.adapt(expected);
                     self.core.set_timing_bandwidth(0.004);
@@ -712,6 +752,7 @@ impl V27terRx {
                     }
                     self.trained_once = true;
                     self.descrambler = GuardedDescrambler::new();
+                    self.sym_power = 1.0;
                     self.state = RxState::Ones(SEG5_SYMBOLS);
                     sink.event(RxEvent::TrainingSucceeded {
                         rate: self.rate,
@@ -730,7 +771,19 @@ impl V27terRx {
                     RxState::Data
                 };
             }
-            RxState::Data => self.decide(y, Some(sink)),
+            RxState::Data => {
+                self.sym_power += (y.norm_sqr() - self.sym_power) * LOSS_ALPHA;
+                if self.sym_power < LOSS_POWER {
+                    // The signal ended though line noise keeps the energy detector on.
+                    self.core.advance();
+                    self.hold_quality();
+                    self.carrier_reported = false;
+                    sink.event(RxEvent::CarrierDown);
+                    self.start_signal();
+                } else {
+                    self.decide(y, Some(sink));
+                }
+            }
         }
     }
 
@@ -779,17 +832,24 @@ impl Receiver for V27terRx {
             let x = s as f32;
             match self.cd.update(x) {
                 Some(true) => {
+                    self.carrier_reported = true;
                     sink.event(RxEvent::CarrierUp {
                         level_dbm0: self.cd.dbm0(),
                     });
                     self.start_signal();
                 }
                 Some(false) => {
+                    if matches!(self.state, RxState::Ones(_) | RxState::Data) {
+                        self.hold_quality();
+                    }
                     if matches!(self.state, RxState::Searching(_) | RxState::Training(_)) {
                         self.fail(sink);
                     }
                     self.state = RxState::Idle;
-                    sink.event(RxEvent::CarrierDown);
+                    if self.carrier_reported {
+                        self.carrier_reported = false;
+                        sink.event(RxEvent::CarrierDown);
+                    }
                 }
                 None => {}
             }
@@ -803,12 +863,9 @@ impl Receiver for V27terRx {
     }
 
     fn quality(&self) -> Quality {
-        Quality {
-            level_dbm0: self.cd.dbm0(),
-            snr_db: self.core.snr_db(),
-            carrier_offset_hz: self.core.carrier_offset_hz(),
-            timing_offset_ppm: self.core.timing_offset_ppm(),
-            trained: matches!(self.state, RxState::Ones(_) | RxState::Data),
+        match (self.trained(), self.held) {
+            (false, Some(q)) => q,
+            (trained, _) => self.live_quality(trained),
         }
     }
 
@@ -824,6 +881,8 @@ impl Receiver for V27terRx {
         self.prepare_pattern();
         self.cd.reset();
         self.state = RxState::Idle;
+        self.carrier_reported = false;
+        self.held = None;
         Ok(())
     }
 }

@@ -173,3 +173,44 @@ fn transmitter_level_and_training_length() {
         assert!((dbm0 + 10.0).abs() < 0.3, "{rate}: {dbm0} dBm0");
     }
 }
+
+#[test]
+fn signal_end_in_continuing_noise_and_a_second_burst() {
+    // At 25 dB SNR the line noise (−35 dBm0) keeps the energy detector on between bursts.
+    for rate in [4800, 2400] {
+        let first = data(3000, 81);
+        let second = data(3000, 82);
+        let mut clean = transmit(rate, false, &first, 400);
+        clean.extend(std::iter::repeat_n(0, 4000));
+        clean.extend(transmit(rate, false, &second, 0));
+        let line = impair(&clean, 4.0, 30.0, Some(25.0), 83);
+        let c = receive(&mut rx(rate, false), &line, 160);
+        let kinds: Vec<&str> = c
+            .events
+            .iter()
+            .map(|e| match e {
+                RxEvent::CarrierUp { .. } => "up",
+                RxEvent::CarrierDown => "down",
+                RxEvent::TrainingSucceeded { .. } => "trained",
+                RxEvent::TrainingFailed => "failed",
+            })
+            .collect();
+        eprintln!("{rate}: {kinds:?} at {:?}, {} bits", c.at, c.bits.len());
+        assert_eq!(
+            kinds,
+            ["up", "trained", "down", "up", "trained", "down"],
+            "{rate}"
+        );
+        // First burst: exactly its data and then at most the closing ones and a few symbols.
+        assert_eq!(errors(&first, &c.bits), 0);
+        let end1 = c.at[2];
+        assert!(
+            end1 - first.len() < 200,
+            "{rate}: {} bits after the data",
+            end1 - first.len()
+        );
+        // Second burst: its data starts right at its training.
+        assert_eq!(c.at[4], end1);
+        assert_eq!(errors(&second, &c.bits[end1..]), 0);
+    }
+}
