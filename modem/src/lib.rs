@@ -48,7 +48,9 @@
 
 pub mod dsp;
 pub mod level;
+pub mod qam;
 pub mod scrambler;
+pub mod v27ter;
 
 use thiserror::Error;
 

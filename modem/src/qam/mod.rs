@@ -1,0 +1,570 @@
+//! The shared receiver core of the QAM/PSK modems (V.29, V.17, V.27ter).
+//!
+//! [`QamDemod`] turns passband samples into equalized, carrier-corrected symbols, one per
+//! baud period. Per sample it down-converts with a fixed oscillator at the nominal carrier;
+//! at every half-symbol instant chosen by the timing loop it evaluates an interpolating
+//! root-raised-cosine matched filter and applies the AGC gain; at every symbol instant it runs
+//! a T/2-spaced complex equalizer, rotates the result by the carrier loop's phase and hands the
+//! symbol to the modem. The modem answers with [`QamDemod::adapt`], giving the symbol it
+//! believes was sent (a training symbol or its own decision); that one value drives the LMS
+//! update, the decision-directed carrier loop and the SNR estimate.
+//!
+//! Timing comes from a Gardner detector on the matched-filter output (before the equalizer,
+//! so equalizer and timing loop do not chase each other). Carrier offset is taken out after
+//! the equalizer: a constant frequency offset then leaves the optimal taps constant and the
+//! residual rotation is what the second-order loop tracks.
+//!
+//! Symbols are in the modem's own constellation units: the AGC scales the input so that its
+//! mean power matches [`DemodConfig::symbol_power`], the mean of |a|² of the constellation.
+
+use crate::dsp::{Complex32, Nco, PowerMeter, root_raised_cosine};
+
+/// Interpolation phases of the matched filter per input sample.
+const PHASES: usize = 128;
+/// Largest clock correction the loops may learn, samples per symbol (about ±600 ppm).
+const MAX_DRIFT: f32 = 0.002;
+/// Largest carrier offset the loop may learn, radians per symbol at 2400 baud ≈ ±40 Hz.
+const MAX_CARRIER_STEP: f32 = 0.1;
+
+/// Settings of the receiver core, chosen by each modem.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemodConfig {
+    /// Symbol rate (1200, 1600 or 2400).
+    pub baud: u32,
+    /// Nominal carrier frequency, Hz.
+    pub carrier_hz: f32,
+    /// Root-raised-cosine roll-off of the matched filter.
+    pub rolloff: f32,
+    /// Matched-filter length in symbols.
+    pub filter_span: usize,
+    /// Equalizer length in T/2 taps (at least 4).
+    pub eq_taps: usize,
+    /// Mean |a|² of the constellation, which sets the AGC target.
+    pub symbol_power: f32,
+}
+
+impl DemodConfig {
+    /// Reasonable settings for a modem at `baud` on `carrier_hz` with constellation power
+    /// `symbol_power`: roll-off 0.25, 8-symbol filter, 24-tap (12-symbol) equalizer.
+    pub fn new(baud: u32, carrier_hz: f32, symbol_power: f32) -> Self {
+        DemodConfig {
+            baud,
+            carrier_hz,
+            rolloff: 0.25,
+            filter_span: 8,
+            eq_taps: 24,
+            symbol_power,
+        }
+    }
+}
+
+/// What the core has learnt that a short (resynchronising) training keeps.
+#[derive(Debug, Clone, PartialEq)]
+struct Learnt {
+    taps: Vec<Complex32>,
+    gain: f32,
+    carrier_step: f32,
+    timing_step: f32,
+}
+
+/// The receiver core: AGC, down-conversion, matched filter, timing recovery, T/2 equalizer,
+/// carrier loop and SNR estimate. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct QamDemod {
+    cfg: DemodConfig,
+    // --- front end ---
+    nco: Nco,
+    meter: PowerMeter,
+    gain: f32,
+    agc_frozen: bool,
+    /// Baseband history, written twice (`i` and `i + len`) so any window is contiguous.
+    bb: Vec<Complex32>,
+    bb_pos: usize,
+    bb_len: usize,
+    /// `mf[p * bb_len + k]`: weight of the k-th newest sample at fractional delay p/PHASES.
+    mf: Vec<f32>,
+    // --- timing ---
+    half_period: f32,
+    /// Samples from the newest input sample to the next half-symbol instant.
+    t_next: f32,
+    /// Per-symbol clock correction applied besides the loop's (samples; positive: far end
+    /// fast): the drift measured in an earlier training, restored for a short one.
+    timing_step: f32,
+    /// Sum of all timing corrections and the symbols they span, for the clock estimate.
+    corr_sum: f64,
+    corr_symbols: u64,
+    timing_kp: f32,
+    on_time: bool,
+    prev_on: Complex32,
+    prev_mid: Complex32,
+    timing_frozen: bool,
+    // --- equalizer ---
+    eq_len: usize,
+    eq_center: usize,
+    taps: Vec<Complex32>,
+    /// T/2 samples written twice, as `bb`.
+    eq_buf: Vec<Complex32>,
+    eq_pos: usize,
+    eq_step: f32,
+    eq_frozen: bool,
+    // --- carrier ---
+    phase: f32,
+    carrier_step: f32,
+    carrier_alpha: f32,
+    carrier_beta: f32,
+    derot: Complex32,
+    // --- output of the last symbol ---
+    last: Complex32,
+    last_raw: Complex32,
+    pending: bool,
+    // --- SNR ---
+    err_power: f32,
+    sig_power: f32,
+    symbols: u64,
+    saved: Option<Learnt>,
+}
+
+impl QamDemod {
+    /// A core for `cfg`, reset and ready for a long training.
+    pub fn new(cfg: &DemodConfig) -> Self {
+        assert!(cfg.eq_taps >= 4, "equalizer too short");
+        assert!(cfg.filter_span >= 2, "matched filter too short");
+        let sps = crate::SAMPLE_RATE as f64 / cfg.baud as f64;
+        let half_len = cfg.filter_span as f64 * sps / 2.0;
+        let bb_len = (2.0 * half_len).ceil() as usize + 2;
+        let mut mf = vec![0f32; (PHASES + 1) * bb_len];
+        for p in 0..=PHASES {
+            let frac = p as f64 / PHASES as f64;
+            for k in 0..bb_len {
+                // The k-th newest sample sits k - frac samples before the output instant,
+                // which is delayed by `half_len + 1` samples to keep the filter causal.
+                let t = (k as f64 - frac - half_len - 1.0) / sps;
+                let edge = cfg.filter_span as f64 / 2.0;
+                if t.abs() >= edge {
+                    continue;
+                }
+                let w = 0.5 + 0.5 * (std::f64::consts::PI * t / edge).cos();
+                mf[p * bb_len + k] = (root_raised_cosine(t, cfg.rolloff as f64) * w / sps) as f32;
+            }
+        }
+        let eq_len = cfg.eq_taps;
+        // The centre tap must fall on an on-time (symbol-instant) sample: even distance
+        // from the newest sample, about half-way along.
+        let eq_center = eq_len - 1 - 2 * (eq_len / 4);
+        let mut d = QamDemod {
+            cfg: *cfg,
+            nco: Nco::new(cfg.carrier_hz),
+            meter: PowerMeter::new(200.0),
+            gain: 0.0,
+            agc_frozen: false,
+            bb: vec![Complex32::new(0.0, 0.0); 2 * bb_len],
+            bb_pos: 0,
+            bb_len,
+            mf,
+            half_period: (sps / 2.0) as f32,
+            t_next: (sps / 2.0) as f32,
+            timing_step: 0.0,
+            corr_sum: 0.0,
+            corr_symbols: 0,
+            timing_kp: 0.0,
+            on_time: false,
+            prev_on: Complex32::new(0.0, 0.0),
+            prev_mid: Complex32::new(0.0, 0.0),
+            timing_frozen: false,
+            eq_len,
+            eq_center,
+            taps: vec![Complex32::new(0.0, 0.0); eq_len],
+            eq_buf: vec![Complex32::new(0.0, 0.0); 2 * eq_len],
+            eq_pos: 0,
+            eq_step: 0.0,
+            eq_frozen: false,
+            phase: 0.0,
+            carrier_step: 0.0,
+            carrier_alpha: 0.0,
+            carrier_beta: 0.0,
+            derot: Complex32::new(1.0, 0.0),
+            last: Complex32::new(0.0, 0.0),
+            last_raw: Complex32::new(0.0, 0.0),
+            pending: false,
+            err_power: 0.0,
+            sig_power: 0.0,
+            symbols: 0,
+            saved: None,
+        };
+        d.reset();
+        d
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DemodConfig {
+        &self.cfg
+    }
+
+    /// Forgets everything (equalizer, gain, offsets) for a long training. Loop gains and the
+    /// step size return to their acquisition defaults; a saved equalizer is kept.
+    pub fn reset(&mut self) {
+        self.restart_signal();
+        self.gain = 0.0;
+        self.meter.reset();
+        self.agc_frozen = false;
+        self.timing_step = 0.0;
+        self.carrier_step = 0.0;
+        self.reset_equalizer();
+        self.set_eq_step(0.2);
+        self.set_timing_bandwidth(0.004);
+        self.set_carrier_bandwidth(0.02);
+        self.eq_frozen = false;
+        self.timing_frozen = false;
+    }
+
+    /// Prepares for a new burst while keeping what was learnt (equalizer taps, AGC gain,
+    /// carrier and clock offsets): the short-training restart. Clears the signal history
+    /// and the carrier and timing phases, which a new burst does not share.
+    pub fn restart_signal(&mut self) {
+        self.bb
+            .iter_mut()
+            .for_each(|c| *c = Complex32::new(0.0, 0.0));
+        self.eq_buf
+            .iter_mut()
+            .for_each(|c| *c = Complex32::new(0.0, 0.0));
+        self.bb_pos = 0;
+        self.eq_pos = 0;
+        self.nco.set_phase(0);
+        self.t_next = self.half_period;
+        self.on_time = false;
+        self.corr_sum = 0.0;
+        self.corr_symbols = 0;
+        self.prev_on = Complex32::new(0.0, 0.0);
+        self.prev_mid = Complex32::new(0.0, 0.0);
+        self.phase = 0.0;
+        self.derot = Complex32::new(1.0, 0.0);
+        self.last = Complex32::new(0.0, 0.0);
+        self.last_raw = Complex32::new(0.0, 0.0);
+        self.pending = false;
+        self.err_power = 0.0;
+        self.sig_power = 0.0;
+        self.symbols = 0;
+    }
+
+    /// Sets the equalizer to a single centre tap (a plain matched-filter receiver).
+    pub fn reset_equalizer(&mut self) {
+        self.taps
+            .iter_mut()
+            .for_each(|c| *c = Complex32::new(0.0, 0.0));
+        self.taps[self.eq_center] = Complex32::new(1.0, 0.0);
+    }
+
+    /// Feeds one input sample (16-bit units). Returns the equalized, carrier-corrected symbol
+    /// when a symbol instant has passed. After `Some`, call [`QamDemod::adapt`] with the
+    /// symbol believed sent before feeding the next sample (skipping it skips adaptation).
+    #[inline]
+    pub fn push(&mut self, x: f32) -> Option<Complex32> {
+        self.pending = false;
+        if !self.agc_frozen {
+            self.meter.update(x);
+        }
+        // Down-convert: 2·x·e^{-jωn} keeps the wanted sideband at its transmitted amplitude.
+        let (c, s) = self.nco.next_cos_sin();
+        let v = Complex32::new(2.0 * x * c, -2.0 * x * s);
+        self.bb_pos = if self.bb_pos == 0 {
+            self.bb_len - 1
+        } else {
+            self.bb_pos - 1
+        };
+        // Newest first: window bb[bb_pos .. bb_pos + bb_len].
+        self.bb[self.bb_pos] = v;
+        self.bb[self.bb_pos + self.bb_len] = v;
+        self.t_next -= 1.0;
+        if self.t_next > 0.0 {
+            return None;
+        }
+        let frac = -self.t_next;
+        self.t_next += self.half_period;
+        let y = self.matched_filter(frac);
+        self.half_symbol(y)
+    }
+
+    #[inline]
+    fn matched_filter(&self, frac: f32) -> Complex32 {
+        let p = ((frac * PHASES as f32).round() as usize).min(PHASES);
+        let w = &self.mf[p * self.bb_len..(p + 1) * self.bb_len];
+        let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
+        let mut re = 0.0f32;
+        let mut im = 0.0f32;
+        for (a, b) in w.iter().zip(h) {
+            re += a * b.re;
+            im += a * b.im;
+        }
+        Complex32::new(re, im)
+    }
+
+    fn half_symbol(&mut self, mf: Complex32) -> Option<Complex32> {
+        if !self.agc_frozen {
+            // Passband mean square is E|a|²/2 at unit gain.
+            let p = self.meter.power();
+            self.gain = if p > 1e-3 {
+                (self.cfg.symbol_power / (2.0 * p)).sqrt()
+            } else {
+                0.0
+            };
+        }
+        let y = mf * self.gain;
+        self.eq_pos = if self.eq_pos + 1 == self.eq_len {
+            0
+        } else {
+            self.eq_pos + 1
+        };
+        self.eq_buf[self.eq_pos] = y;
+        self.eq_buf[self.eq_pos + self.eq_len] = y;
+        self.on_time = !self.on_time;
+        if !self.on_time {
+            self.prev_mid = y;
+            return None;
+        }
+        // Timing correction for the next half-symbol instants (samples; negative = earlier).
+        let mut corr = -self.timing_step;
+        if !self.timing_frozen {
+            // Gardner, first order (no overshoot while pulling in): positive when late.
+            let e = ((y - self.prev_on) * self.prev_mid.conj()).re / self.cfg.symbol_power;
+            corr -= self.timing_kp * e.clamp(-1.0, 1.0);
+        }
+        self.t_next += corr;
+        self.corr_sum += corr as f64;
+        self.corr_symbols += 1;
+        self.prev_on = y;
+        self.last_raw = y;
+
+        let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
+        let mut z = Complex32::new(0.0, 0.0);
+        for (t, x) in self.taps.iter().zip(win) {
+            z += t * x;
+        }
+        let (s, c) = self.phase.sin_cos();
+        self.derot = Complex32::new(c, -s);
+        self.last = z * self.derot;
+        self.pending = true;
+        self.symbols += 1;
+        Some(self.last)
+    }
+
+    /// Adapts to `target`, the symbol the modem believes was sent at the last symbol instant
+    /// (training symbol, slicer decision or trellis decision): LMS update of the equalizer
+    /// unless frozen, carrier loop, SNR estimate. Call once after each `Some` from `push`.
+    #[inline]
+    pub fn adapt(&mut self, target: Complex32) {
+        if !self.pending {
+            return;
+        }
+        self.pending = false;
+        let y = self.last;
+        let err = target - y;
+        let tp = target.norm_sqr();
+        // Carrier loop: phase error from the decision, normalised by its power.
+        if tp > 1e-9 {
+            let pe = ((y * target.conj()).im / tp).clamp(-1.0, 1.0);
+            self.carrier_step = (self.carrier_step + self.carrier_beta * pe)
+                .clamp(-MAX_CARRIER_STEP, MAX_CARRIER_STEP);
+            self.phase += self.carrier_alpha * pe;
+        }
+        self.phase += self.carrier_step;
+        if self.phase > std::f32::consts::PI {
+            self.phase -= std::f32::consts::TAU;
+        } else if self.phase < -std::f32::consts::PI {
+            self.phase += std::f32::consts::TAU;
+        }
+        if !self.eq_frozen {
+            // Rotate the error back to the equalizer's (un-derotated) frame.
+            let e = err * self.derot.conj() * self.eq_step;
+            let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
+            for (t, x) in self.taps.iter_mut().zip(win) {
+                *t += e * x.conj();
+            }
+        }
+        let a = if self.symbols < 64 {
+            1.0 / 16.0
+        } else {
+            1.0 / 256.0
+        };
+        self.err_power += (err.norm_sqr() - self.err_power) * a;
+        self.sig_power += (tp - self.sig_power) * a;
+    }
+
+    /// Adapts without a decision: only advances the carrier phase by the learnt frequency.
+    /// For symbols the modem cannot judge (e.g. while looking for a training sequence).
+    pub fn advance(&mut self) {
+        if self.pending {
+            self.pending = false;
+            self.phase += self.carrier_step;
+            self.phase = (self.phase + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU)
+                - std::f32::consts::PI;
+        }
+    }
+
+    /// The last symbol before the equalizer and carrier correction (matched filter and AGC
+    /// only): useful for detecting training patterns before the equalizer is trained.
+    pub fn raw_symbol(&self) -> Complex32 {
+        self.last_raw
+    }
+
+    /// The last equalized, carrier-corrected symbol.
+    pub fn symbol(&self) -> Complex32 {
+        self.last
+    }
+
+    /// Rotates and scales the equalizer so that the last output `observed` would have come
+    /// out as `expected`: a one-step start for training once a known symbol is recognised.
+    pub fn align(&mut self, observed: Complex32, expected: Complex32) {
+        if observed.norm_sqr() < 1e-9 {
+            return;
+        }
+        let k = expected / observed;
+        self.taps.iter_mut().for_each(|t| *t *= k);
+        self.last *= k;
+    }
+
+    /// Sets the normalised LMS step size: the fraction of the output error corrected per
+    /// update (0.2–0.3 trains fast, 0.03–0.05 tracks quietly; keep it below 1).
+    pub fn set_eq_step(&mut self, mu: f32) {
+        self.eq_step = mu / (self.eq_len as f32 * self.cfg.symbol_power);
+    }
+
+    /// Stops (true) or resumes (false) equalizer adaptation. The carrier loop and SNR
+    /// estimate keep running.
+    pub fn freeze_equalizer(&mut self, frozen: bool) {
+        self.eq_frozen = frozen;
+    }
+
+    /// Freezes (true) or releases (false) the AGC gain. Freeze it once training is done.
+    pub fn freeze_agc(&mut self, frozen: bool) {
+        self.agc_frozen = frozen;
+    }
+
+    /// Stops (true) or resumes (false) the timing loop (the learnt clock offset still applies).
+    pub fn freeze_timing(&mut self, frozen: bool) {
+        self.timing_frozen = frozen;
+    }
+
+    /// Sets the carrier loop's bandwidth as a fraction of the symbol rate (second order,
+    /// damping 0.707). 0.02 pulls in ±10 Hz quickly in training; 0.005 tracks quietly.
+    pub fn set_carrier_bandwidth(&mut self, bw: f32) {
+        let theta = std::f32::consts::TAU * bw;
+        self.carrier_alpha = 2.0 * 0.707 * theta;
+        self.carrier_beta = theta * theta;
+    }
+
+    /// Sets the Gardner timing loop's bandwidth as a fraction of the symbol rate. The loop is
+    /// first order, so it pulls in without overshoot; a clock offset leaves a small constant
+    /// phase error that the equalizer absorbs.
+    pub fn set_timing_bandwidth(&mut self, bw: f32) {
+        self.timing_kp = std::f32::consts::TAU * bw;
+    }
+
+    /// Keeps a copy of the equalizer, gain and learnt offsets (after a long training).
+    pub fn save(&mut self) {
+        self.saved = Some(Learnt {
+            taps: self.taps.clone(),
+            gain: self.gain,
+            carrier_step: self.carrier_step,
+            timing_step: self.measured_drift(),
+        });
+    }
+
+    /// Restores what [`QamDemod::save`] kept; returns false if nothing was saved. The AGC
+    /// is frozen at the saved gain.
+    pub fn restore(&mut self) -> bool {
+        let Some(s) = &self.saved else { return false };
+        self.taps.copy_from_slice(&s.taps);
+        self.gain = s.gain;
+        self.carrier_step = s.carrier_step;
+        self.timing_step = s.timing_step;
+        self.agc_frozen = true;
+        true
+    }
+
+    /// Starts the clock-offset measurement afresh (call when timing has settled, e.g. at the
+    /// end of training, so the pull-in does not bias [`QamDemod::timing_offset_ppm`]).
+    pub fn restart_clock_estimate(&mut self) {
+        self.corr_sum = 0.0;
+        self.corr_symbols = 0;
+    }
+
+    /// SNR estimate from the decision error, dB.
+    pub fn snr_db(&self) -> f32 {
+        if self.err_power <= 0.0 {
+            return 99.0;
+        }
+        (10.0 * (self.sig_power / self.err_power).log10()).min(99.0)
+    }
+
+    /// Mean squared decision error (constellation units), smoothed.
+    pub fn error_power(&self) -> f32 {
+        self.err_power
+    }
+
+    /// Carrier frequency offset learnt by the carrier loop, Hz.
+    pub fn carrier_offset_hz(&self) -> f32 {
+        self.carrier_step * self.cfg.baud as f32 / std::f32::consts::TAU
+    }
+
+    /// Symbol-clock offset learnt by the timing loop, ppm (positive: far end fast).
+    pub fn timing_offset_ppm(&self) -> f32 {
+        self.measured_drift() / (2.0 * self.half_period) * 1e6
+    }
+
+    /// The clock offset as a per-symbol correction (samples; positive: far end fast): the
+    /// corrections of a locked loop sum to the drift plus a bounded phase.
+    fn measured_drift(&self) -> f32 {
+        if self.corr_symbols == 0 {
+            return self.timing_step;
+        }
+        ((-self.corr_sum / self.corr_symbols as f64) as f32).clamp(-MAX_DRIFT, MAX_DRIFT)
+    }
+
+    /// Input level measured by the AGC, dBm0.
+    pub fn level_dbm0(&self) -> f32 {
+        self.meter.dbm0()
+    }
+
+    /// Symbols produced since the last reset or restart.
+    pub fn symbols(&self) -> u64 {
+        self.symbols
+    }
+
+    /// The equalizer taps (centre at `len - 1 - 2·(len/4)`).
+    pub fn taps(&self) -> &[Complex32] {
+        &self.taps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::PulseShaper;
+
+    /// A clean signal through a centre-tap-only receiver comes out at the right amplitude.
+    #[test]
+    fn matched_filter_gain_is_unity() {
+        let cfg = DemodConfig::new(2400, 1800.0, 2.0);
+        let mut sh = PulseShaper::new(2400, 1800.0, cfg.rolloff, 10);
+        sh.set_level(-10.0, 2.0);
+        let mut d = QamDemod::new(&cfg);
+        d.set_carrier_bandwidth(0.0);
+        let mut k = 0u32;
+        let mut sym = || {
+            k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let q = [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)][(k >> 16) as usize % 4];
+            Complex32::new(q.0, q.1)
+        };
+        let mut mags = vec![];
+        for _ in 0..40_000 {
+            let x = sh.next_sample(&mut sym);
+            if let Some(y) = d.push(x) {
+                d.advance();
+                mags.push(y.norm());
+            }
+        }
+        let tail = &mags[mags.len() - 2000..];
+        let mean = tail.iter().sum::<f32>() / tail.len() as f32;
+        assert!((mean - 2f32.sqrt()).abs() < 0.1, "{mean}");
+    }
+}

@@ -1,0 +1,216 @@
+//! V.27ter receiver behaviour: block-size invariance, events, short training, failure.
+
+mod v27ter_common;
+use modem::v27ter::{V27terRx, V27terTx};
+use modem::{Receiver, RxConfig, RxEvent, Transmitter, TxConfig};
+use proptest::prelude::*;
+use v27ter_common::*;
+
+fn rx(rate: u32, short: bool) -> V27terRx {
+    V27terRx::new(&RxConfig {
+        rate,
+        short_train: short,
+    })
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+    #[test]
+    fn block_size_invariance(sizes in proptest::collection::vec(1usize..500, 1..40),
+                             high in any::<bool>()) {
+        let rate = if high { 4800 } else { 2400 };
+        let sent = data(3000, 21);
+        let line = impair(&transmit(rate, false, &sent, 300), 3.0, 50.0, Some(25.0), 22);
+        let whole = receive(&mut rx(rate, false), &line, line.len());
+        let mut r = rx(rate, false);
+        let mut parts = Collect::default();
+        let mut pos = 0;
+        let mut i = 0;
+        while pos < line.len() {
+            let n = sizes[i % sizes.len()].min(line.len() - pos);
+            r.process(&line[pos..pos + n], &mut parts);
+            pos += n;
+            i += 1;
+        }
+        prop_assert!(whole.trained());
+        prop_assert_eq!(errors(&sent, &whole.bits), 0);
+        prop_assert_eq!(whole, parts);
+    }
+}
+
+#[test]
+fn events_in_order_and_quality() {
+    let sent = data(5000, 31);
+    let line = impair(
+        &transmit(4800, false, &sent, 400),
+        7.0,
+        -60.0,
+        Some(40.0),
+        32,
+    );
+    let mut r = rx(4800, false);
+    let c = receive(&mut r, &line, 160);
+    assert_eq!(c.events.len(), 3, "{:?}", c.events);
+    assert!(matches!(c.events[0], RxEvent::CarrierUp { level_dbm0 } if level_dbm0 < -30.0));
+    match c.events[1] {
+        RxEvent::TrainingSucceeded { rate, snr_db } => {
+            assert_eq!(rate, 4800);
+            assert!(snr_db > 20.0, "{snr_db}");
+        }
+        e => panic!("{e:?}"),
+    }
+    // No bits before training; all data bits after it.
+    assert_eq!(c.at[1], 0);
+    assert_eq!(c.events[2], RxEvent::CarrierDown);
+    assert_eq!(errors(&sent, &c.bits), 0);
+    let q = r.quality();
+    assert!(!q.trained, "carrier gone");
+    assert!((q.carrier_offset_hz - 7.0).abs() < 1.0, "{q:?}");
+    assert!((q.timing_offset_ppm + 60.0).abs() < 40.0, "{q:?}");
+}
+
+#[test]
+fn short_training_reuses_the_equalizer() {
+    for rate in [4800, 2400] {
+        let first = data(4000, 41);
+        let second = data(4000, 42);
+        let mut line = transmit(rate, false, &first, 200);
+        let mut r = rx(rate, false);
+        let c1 = receive(&mut r, &impair(&line, 5.0, 0.0, Some(30.0), 43), 160);
+        assert_eq!(errors(&first, &c1.bits), 0, "{rate} long");
+        line = transmit(rate, true, &second, 200);
+        r.restart(&RxConfig {
+            rate,
+            short_train: true,
+        })
+        .unwrap();
+        let c2 = receive(&mut r, &impair(&line, 5.0, 0.0, Some(30.0), 44), 160);
+        eprintln!("{rate} short: {:?}", c2.events);
+        assert!(c2.trained(), "{rate} short");
+        assert_eq!(errors(&second, &c2.bits), 0, "{rate} short");
+    }
+}
+
+#[test]
+fn short_training_alone_is_too_short_to_train_from_scratch_at_low_snr() {
+    // Without a previous long training the receiver must not claim success on garbage: it
+    // either trains (and is then error-free) or reports failure.
+    let sent = data(2000, 51);
+    let line = impair(&transmit(4800, true, &sent, 200), 0.0, 0.0, Some(12.0), 52);
+    let c = receive(&mut rx(4800, true), &line, 160);
+    if c.trained() {
+        assert!(errors(&sent, &c.bits) < 50);
+    } else {
+        assert!(c.events.contains(&RxEvent::TrainingFailed));
+    }
+}
+
+#[test]
+fn unmodulated_carrier_fails_training() {
+    // Two seconds of 1800 Hz at −10 dBm0, then silence.
+    let amp = modem::level::dbm0_to_rms(-10.0) * std::f32::consts::SQRT_2;
+    let mut line: Vec<i16> = (0..16_000)
+        .map(|n| {
+            let t = n as f32 / 8000.0;
+            (amp * (std::f32::consts::TAU * 1800.0 * t).sin()) as i16
+        })
+        .collect();
+    line.extend(std::iter::repeat_n(0, 800));
+    let c = receive(&mut rx(4800, false), &line, 160);
+    assert!(matches!(c.events[0], RxEvent::CarrierUp { .. }));
+    assert!(
+        c.events.contains(&RxEvent::TrainingFailed),
+        "{:?}",
+        c.events
+    );
+    assert!(!c.trained());
+    assert!(c.bits.is_empty());
+    assert_eq!(c.events.last(), Some(&RxEvent::CarrierDown));
+}
+
+#[test]
+fn transmitter_level_and_training_length() {
+    for (rate, short, train_symbols) in [
+        (4800, false, 1132usize),
+        (2400, false, 1132),
+        (4800, true, 80),
+        (2400, true, 80),
+    ] {
+        let mut tx = V27terTx::new(&TxConfig {
+            rate,
+            short_train: short,
+            ..Default::default()
+        })
+        .unwrap();
+        let nbits = 30_000;
+        let sent = data(nbits, 61);
+        let mut it = sent.iter().copied();
+        let mut src = move || it.next();
+        let mut out = vec![];
+        let mut block = [0i16; 77];
+        while !tx.is_finished() {
+            let n = tx.fill(&mut block, &mut src);
+            out.extend_from_slice(&block[..n]);
+        }
+        let baud = if rate == 4800 { 1600 } else { 1200 };
+        let sps = 8000.0 / baud as f64;
+        let silence = if short { 0.0 } else { 160.0 };
+        // Training, data, 20 ms of closing ones, and the 10-symbol pulse tail.
+        let data_symbols = nbits as f64 / (rate / baud) as f64;
+        let expected =
+            silence + (train_symbols as f64 + data_symbols + baud as f64 / 50.0 + 10.0) * sps;
+        assert!(
+            (out.len() as f64 - expected).abs() <= sps + 1.0,
+            "{rate} {short}: {} vs {expected}",
+            out.len()
+        );
+        // Mean power over the data part is the configured −10 dBm0.
+        let start = (silence + train_symbols as f64 * sps) as usize;
+        let part = &out[start..start + 8000];
+        let ms = part.iter().map(|&s| (s as f32).powi(2)).sum::<f32>() / part.len() as f32;
+        let dbm0 = modem::level::power_to_dbm0(ms);
+        assert!((dbm0 + 10.0).abs() < 0.3, "{rate}: {dbm0} dBm0");
+    }
+}
+
+#[test]
+fn signal_end_in_continuing_noise_and_a_second_burst() {
+    // At 25 dB SNR the line noise (−35 dBm0) keeps the energy detector on between bursts.
+    for rate in [4800, 2400] {
+        let first = data(3000, 81);
+        let second = data(3000, 82);
+        let mut clean = transmit(rate, false, &first, 400);
+        clean.extend(std::iter::repeat_n(0, 4000));
+        clean.extend(transmit(rate, false, &second, 0));
+        let line = impair(&clean, 4.0, 30.0, Some(25.0), 83);
+        let c = receive(&mut rx(rate, false), &line, 160);
+        let kinds: Vec<&str> = c
+            .events
+            .iter()
+            .map(|e| match e {
+                RxEvent::CarrierUp { .. } => "up",
+                RxEvent::CarrierDown => "down",
+                RxEvent::TrainingSucceeded { .. } => "trained",
+                RxEvent::TrainingFailed => "failed",
+            })
+            .collect();
+        eprintln!("{rate}: {kinds:?} at {:?}, {} bits", c.at, c.bits.len());
+        assert_eq!(
+            kinds,
+            ["up", "trained", "down", "up", "trained", "down"],
+            "{rate}"
+        );
+        // First burst: exactly its data and then at most the closing ones and a few symbols.
+        assert_eq!(errors(&first, &c.bits), 0);
+        let end1 = c.at[2];
+        assert!(
+            end1 - first.len() < 200,
+            "{rate}: {} bits after the data",
+            end1 - first.len()
+        );
+        // Second burst: its data starts right at its training.
+        assert_eq!(c.at[4], end1);
+        assert_eq!(errors(&second, &c.bits[end1..]), 0);
+    }
+}
