@@ -48,6 +48,7 @@
 
 pub mod dsp;
 pub mod level;
+pub mod prbs;
 
 use thiserror::Error;
 
