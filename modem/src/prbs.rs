@@ -24,6 +24,9 @@ pub const SYNC_RUN: u32 = 32;
 pub const LOSS_WINDOW: u32 = 64;
 /// Selects the last `LOSS_WINDOW` error flags (at most 64).
 const WINDOW_MASK: u64 = u64::MAX >> (64 - LOSS_WINDOW);
+/// Correct bits in a row that mark a point where the pattern was certainly being received:
+/// [`PrbsChecker::stats_to_last_clean_run`] counts up to the last such point.
+pub const CLEAN_RUN: u32 = 32;
 /// Errors within the window that mean the checker has lost the pattern (random data gives
 /// about 32; a channel at a BER of 10^-2 gives one now and then).
 pub const LOSS_ERRORS: u32 = 16;
@@ -124,6 +127,9 @@ pub struct PrbsStats {
     pub syncs: u64,
     /// Times lock was lost after having been gained.
     pub sync_losses: u64,
+    /// Bits left out at the end by [`PrbsChecker::stats_to_last_clean_run`] (zero in
+    /// [`PrbsChecker::stats`]).
+    pub trailing_bits: u64,
 }
 
 impl PrbsStats {
@@ -150,7 +156,13 @@ pub struct PrbsChecker {
     run: u32,
     /// Locked: error flags of the last `LOSS_WINDOW` bits, bit 0 newest.
     window: u64,
+    /// Locked: correct bits in a row.
+    clean_run: u32,
     stats: PrbsStats,
+    /// Bits pushed in all.
+    pushed: u64,
+    /// `stats` and `pushed` at the end of the last run of `CLEAN_RUN` correct bits.
+    checkpoint: (PrbsStats, u64),
 }
 
 impl PrbsChecker {
@@ -168,6 +180,7 @@ impl PrbsChecker {
                 let error = bit != expected;
                 self.stats.bits += 1;
                 self.stats.errors += u64::from(error);
+                self.clean_run = if error { 0 } else { self.clean_run + 1 };
                 self.window = (self.window << 1) | u64::from(error);
                 if (self.window & WINDOW_MASK).count_ones() >= LOSS_ERRORS {
                     self.local = None;
@@ -186,6 +199,10 @@ impl PrbsChecker {
                 }
             }
         }
+        self.pushed += 1;
+        if self.local.is_some() && self.clean_run >= CLEAN_RUN {
+            self.checkpoint = (self.stats, self.pushed);
+        }
         self.history = ((self.history << 1) | u16::from(bit)) & MASK;
         self.filled = (self.filled + 1).min(11);
         // An all-zero history predicts zeros forever: never lock on it (idle lines send
@@ -193,6 +210,7 @@ impl PrbsChecker {
         if self.local.is_none() && self.run >= SYNC_RUN && self.history != 0 {
             self.local = Some(self.history);
             self.window = 0;
+            self.clean_run = 0;
             self.stats.syncs += 1;
         }
     }
@@ -205,6 +223,22 @@ impl PrbsChecker {
     /// The counts so far.
     pub fn stats(&self) -> PrbsStats {
         self.stats
+    }
+
+    /// The counts up to the end of the last run of [`CLEAN_RUN`] correct bits, with the bits
+    /// after it in `trailing_bits`. A receiver goes on emitting bits after the transmission
+    /// has ended, until it notices the carrier has gone; when the length of the data is not
+    /// known, this keeps that noise from counting as bit errors. Before any such run, the
+    /// plain counts.
+    pub fn stats_to_last_clean_run(&self) -> PrbsStats {
+        let (stats, pushed) = self.checkpoint;
+        if pushed == 0 {
+            return self.stats;
+        }
+        PrbsStats {
+            trailing_bits: self.pushed - pushed,
+            ..stats
+        }
     }
 }
 
@@ -351,6 +385,34 @@ mod tests {
             "{}",
             s.errors
         );
+    }
+
+    #[test]
+    fn noise_after_the_data_is_trimmed() {
+        let mut bits = pattern(5000);
+        bits[3000] = !bits[3000];
+        // What a receiver decodes after the carrier has gone: unrelated bits.
+        let mut x: u32 = 12345;
+        bits.extend((0..200).map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            x >> 16 & 1 == 1
+        }));
+        let mut c = PrbsChecker::new();
+        bits.iter().for_each(|&b| c.push(b));
+        assert!(c.stats().errors > 16);
+        let t = c.stats_to_last_clean_run();
+        assert_eq!(t.errors, 1);
+        // Noise bits that happen to match the pattern extend the last clean run a little.
+        assert!(
+            t.trailing_bits > 190 && t.trailing_bits <= 200,
+            "{}",
+            t.trailing_bits
+        );
+        assert_eq!(t.bits + t.unsynced_bits + t.trailing_bits, 5200);
+        // A clean stream loses nothing.
+        let mut c = PrbsChecker::new();
+        pattern(1000).into_iter().for_each(|b| c.push(b));
+        assert_eq!(c.stats_to_last_clean_run(), c.stats());
     }
 
     #[test]
