@@ -433,6 +433,49 @@ pub fn thresholds(cfg: &SweepConfig, points: &[SweepPoint]) -> Vec<Option<f64>> 
 mod tests {
     use super::*;
 
+    fn point(snr_db: f64, error_free: &[bool]) -> SweepPoint {
+        SweepPoint {
+            snr_db,
+            paths: error_free
+                .iter()
+                .map(|&ok| PathPoint {
+                    tx: "ours",
+                    rx: "ours",
+                    unavailable: None,
+                    trained: true,
+                    bits: 1000,
+                    bit_errors: u64::from(!ok),
+                    ber: Some(if ok { 0.0 } else { 1e-3 }),
+                    sync_losses: 0,
+                    error_free: ok,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn threshold_is_the_start_of_the_error_free_run_at_the_top() {
+        let cfg = SweepConfig {
+            kind: ModemKind::V29,
+            rate: 9600,
+            level_dbm0: -10.0,
+            bits: 1000,
+            seed: 1,
+            snrs_db: vec![],
+            lead_in: 0,
+            paths: vec![(Implementation::Ours, Implementation::Ours); 3],
+        };
+        // Path 0: clean from 12 dB; path 1: a lucky clean point at 10 dB below an errored
+        // one at 11 dB, so only 12 dB counts; path 2: errors at the top.
+        let points = vec![
+            point(13.0, &[true, true, false]),
+            point(10.0, &[false, true, true]),
+            point(12.0, &[true, true, true]),
+            point(11.0, &[false, false, true]),
+        ];
+        assert_eq!(thresholds(&cfg, &points), [Some(12.0), Some(12.0), None]);
+    }
+
     #[test]
     fn bytes_go_out_lsb_first_and_pack_back() {
         let bytes = [0x01u8, 0x80, 0xa5];

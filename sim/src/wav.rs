@@ -456,6 +456,37 @@ mod tests {
     }
 
     #[test]
+    fn mutated_files_never_panic() {
+        let data: Vec<u8> = (0..64u8).collect();
+        let seeds = [
+            wav(1, 2, 44_100, 16, &data),
+            wav(6, 1, 8000, 8, &data),
+            wav(3, 1, 16_000, 32, &data),
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..3000 {
+            let mut v = seeds[round % seeds.len()].clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % v.len() as u64) as usize;
+                v[at] = next() as u8;
+            }
+            if next() % 3 == 0 {
+                v.truncate((next() % v.len() as u64) as usize);
+            }
+            match WavAudio::parse(&v) {
+                Ok(a) => assert_eq!(a.samples.len() % usize::from(a.channels), 0),
+                Err(e) => assert!(!e.to_string().contains('\n')),
+            }
+        }
+    }
+
+    #[test]
     fn streaming_placeholder_size_reads_to_the_end() {
         let mut v = wav(1, 1, 8000, 16, &[1, 0, 2, 0, 3]);
         let at = v.len() - 9;
