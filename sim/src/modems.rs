@@ -62,7 +62,7 @@ fn label(kind: ModemKind) -> &'static str {
 /// modulators.
 pub fn our_tx(kind: ModemKind, cfg: &TxConfig) -> Result<Box<dyn Transmitter>, BuildError> {
     kind.check_rate(cfg.rate)
-        .map_err(|e| BuildError::Config(e.to_string()))?;
+        .map_err(|e| BuildError::Config(format!("our {} transmitter: {e}", label(kind))))?;
     Err(BuildError::Unavailable(format!(
         "our {} transmitter is not available in this build",
         label(kind)
@@ -73,7 +73,7 @@ pub fn our_tx(kind: ModemKind, cfg: &TxConfig) -> Result<Box<dyn Transmitter>, B
 /// demodulators.
 pub fn our_rx(kind: ModemKind, cfg: &RxConfig) -> Result<Box<dyn Receiver>, BuildError> {
     kind.check_rate(cfg.rate)
-        .map_err(|e| BuildError::Config(e.to_string()))?;
+        .map_err(|e| BuildError::Config(format!("our {} receiver: {e}", label(kind))))?;
     Err(BuildError::Unavailable(format!(
         "our {} receiver is not available in this build",
         label(kind)

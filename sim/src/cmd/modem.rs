@@ -577,8 +577,15 @@ pub fn ber_table(
             "lowest SNR from which all {} bits were error-free at every higher SNR tested:",
             cfg.bits
         );
-        for t in ts {
+        for (i, t) in ts.iter().enumerate() {
             let path = format!("{}→{}", t.tx, t.rx);
+            let unavailable = points
+                .first()
+                .is_some_and(|p| p.paths[i].unavailable.is_some());
+            if unavailable {
+                let _ = writeln!(s, "  {path:>16}  n/a");
+                continue;
+            }
             match t.snr_db {
                 Some(v) => {
                     let _ = writeln!(s, "  {path:>16}  {v:.1} dB");
