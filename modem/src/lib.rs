@@ -48,6 +48,7 @@
 
 pub mod dsp;
 pub mod level;
+pub mod prbs;
 pub mod qam;
 pub mod scrambler;
 pub mod v27ter;

@@ -1,2 +1,8 @@
 //! The simulator: endpoints, the call runner, captures, and the `faxsim` command line.
 #![warn(missing_docs)]
+
+pub mod cmd;
+pub mod modem_run;
+pub mod modems;
+pub mod resample;
+pub mod wav;

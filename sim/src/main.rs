@@ -1,5 +1,8 @@
 //! `faxsim`: the command line.
-use clap::Parser;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sim::cmd::{self, CliError};
 
 #[derive(Parser)]
 #[command(
@@ -7,8 +10,27 @@ use clap::Parser;
     version,
     about = "Offline fax protocol simulator and test harness"
 )]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
+#[derive(Subcommand)]
+enum Command {
+    /// Raw modem I/O for BER and interop checks: modulate to WAV, demodulate WAV, BER sweeps.
+    Modem(cmd::modem::ModemArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: Result<(), CliError> = match cli.command {
+        Command::Modem(args) => cmd::modem::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("faxsim: {e}");
+            ExitCode::from(e.code)
+        }
+    }
 }

@@ -1,0 +1,513 @@
+//! `faxsim modem tx|rx|ber` run as a user would: the built binary, real files, sox as an
+//! independent WAV reader and converter.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn faxsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faxsim"))
+        .args(args)
+        .output()
+        .expect("run faxsim")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "faxsim failed ({:?}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("utf-8 output")
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 temp path")
+}
+
+/// Like `spandsp_peer::require` for the sox binary.
+fn require_sox() -> bool {
+    let found = Command::new("sox")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var("FAXSIM_REQUIRE_SYSTEM_LIBS").as_deref() == Ok("1") {
+            panic!("FAXSIM_REQUIRE_SYSTEM_LIBS=1 but sox is not installed");
+        }
+        println!("skipped: needs sox (apt-get install sox)");
+    }
+    found
+}
+
+fn sox(args: &[&str]) -> String {
+    let out = Command::new("sox").args(args).output().expect("run sox");
+    assert!(
+        out.status.success(),
+        "sox {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Modulates `seconds` of PRBS with spandsp into `dir/name`.
+fn tx_prbs(dir: &Path, name: &str, modem: &[&str], seconds: &str) -> PathBuf {
+    let wav = dir.join(name);
+    let mut args = vec!["modem", "tx"];
+    args.extend_from_slice(modem);
+    args.extend_from_slice(&["--prbs", seconds, "--peer", "spandsp", "--out", p(&wav)]);
+    ok(&faxsim(&args));
+    wav
+}
+
+fn rx_json(modem: &[&str], extra: &[&str], wav: &Path) -> Value {
+    let mut args = vec!["modem", "rx"];
+    args.extend_from_slice(modem);
+    args.extend_from_slice(&["--prbs", "--peer", "spandsp"]);
+    args.extend_from_slice(extra);
+    args.push(p(wav));
+    let stdout = ok(&faxsim(&args));
+    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
+    serde_json::from_str(&stdout).expect("rx prints JSON")
+}
+
+fn assert_clean(v: &Value, min_bits: u64) {
+    assert_eq!(v["trained"], true, "{v}");
+    assert_eq!(v["bit_errors"], 0, "{v}");
+    assert_eq!(v["ber"], 0.0, "{v}");
+    assert!(v["prbs_bits"].as_u64().unwrap() >= min_bits, "{v}");
+    for key in ["bits", "snr_db", "carrier_offset_hz"] {
+        assert!(v.get(key).is_some(), "{key} missing from {v}");
+    }
+}
+
+#[test]
+fn tx_rx_round_trip_every_modem() {
+    if spandsp_peer::require().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (modem, rate) in [
+        (["--modem", "v17", "--rate", "14400"], 14400u64),
+        (["--modem", "v17", "--rate", "7200"], 7200),
+        (["--modem", "v29", "--rate", "9600"], 9600),
+        (["--modem", "v27ter", "--rate", "4800"], 4800),
+        (["--modem", "v27ter", "--rate", "2400"], 2400),
+        (["--modem", "v21", "--rate", "300"], 300),
+        (["--modem", "v21ch1", "--rate", "300"], 300),
+    ] {
+        let wav = tx_prbs(dir.path(), "x.wav", &modem, "2");
+        let v = rx_json(&modem, &[], &wav);
+        // Two seconds of data, less the bits the checker needs to find the pattern.
+        assert_clean(&v, 2 * rate - 64);
+        assert_eq!(v["rate"], rate);
+        assert_eq!(v["receiver"], "spandsp");
+        if modem[1] != "v21" && modem[1] != "v21ch1" {
+            let snr = v["snr_db"].as_f64().unwrap();
+            assert!(snr > 25.0, "{modem:?}: {v}");
+            assert!(v["carrier_offset_hz"].as_f64().unwrap().abs() < 1.0, "{v}");
+            let level = v["level_dbm0"].as_f64().unwrap();
+            assert!((level + 10.0).abs() < 2.0, "{modem:?}: {v}");
+        }
+    }
+}
+
+#[test]
+fn data_file_round_trip_lsb_first() {
+    if spandsp_peer::require().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..600u32).map(|i| (i * 7919 % 251) as u8).collect();
+    let input = dir.path().join("in.bin");
+    std::fs::write(&input, &data).unwrap();
+    for modem in ["v29", "v17", "v21"] {
+        let wav = dir.path().join("d.wav");
+        let summary = ok(&faxsim(&[
+            "modem",
+            "tx",
+            "--modem",
+            modem,
+            "--data",
+            p(&input),
+            "--peer",
+            "spandsp",
+            "--out",
+            p(&wav),
+        ]));
+        assert!(summary.contains("4800 data bits"), "{summary}");
+        let received = dir.path().join("out.bin");
+        ok(&faxsim(&[
+            "modem",
+            "rx",
+            "--modem",
+            modem,
+            "--peer",
+            "spandsp",
+            "--out",
+            p(&received),
+            p(&wav),
+        ]));
+        let got = std::fs::read(&received).unwrap();
+        if modem == "v21" {
+            // FSK has no training: the receiver's first decisions fall while the carrier
+            // is still being detected, so its output starts a few bits early or late. Look
+            // for all but the first two and the last byte near the start.
+            let bits: Vec<bool> = got
+                .iter()
+                .flat_map(|b| (0..8).map(move |i| b >> i & 1 == 1))
+                .collect();
+            let want: Vec<bool> = data[2..data.len() - 1]
+                .iter()
+                .flat_map(|b| (0..8).map(move |i| b >> i & 1 == 1))
+                .collect();
+            let found = (0..32)
+                .find(|&o| bits.len() >= o + want.len() && bits[o..o + want.len()] == want[..]);
+            let offset = found.expect("v21 data not found");
+            // Bit 16 of the data arrived within a few bits of where it was sent.
+            assert!((12..=20).contains(&offset), "v21 data at bit {offset}");
+        } else {
+            assert_eq!(&got[..data.len()], &data[..], "{modem}");
+        }
+    }
+}
+
+#[test]
+fn sox_agrees_on_the_header() {
+    if spandsp_peer::require().is_none() || !require_sox() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("h.wav");
+    let line = ok(&faxsim(&[
+        "modem",
+        "tx",
+        "--modem",
+        "v29",
+        "--prbs",
+        "1",
+        "--peer",
+        "spandsp",
+        "--out",
+        p(&wav),
+    ]));
+    // "…, 9600 data bits, 10134 samples (1.267 s)"
+    let samples: u64 = line
+        .split(", ")
+        .find(|part| part.contains(" samples ("))
+        .and_then(|part| part.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no sample count in {line:?}"));
+    let path = p(&wav);
+    assert_eq!(sox(&["--i", "-r", path]), "8000");
+    assert_eq!(sox(&["--i", "-c", path]), "1");
+    assert_eq!(sox(&["--i", "-b", path]), "16");
+    assert_eq!(sox(&["--i", "-e", path]), "Signed Integer PCM");
+    assert_eq!(sox(&["--i", "-s", path]), samples.to_string());
+}
+
+#[test]
+fn converted_files_still_decode() {
+    if spandsp_peer::require().is_none() || !require_sox() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let modem = ["--modem", "v29", "--rate", "9600"];
+    let wav = tx_prbs(dir.path(), "src.wav", &modem, "2");
+    let src = p(&wav);
+    let cases: [(&str, Vec<&str>, &[&str]); 7] = [
+        // 16 kHz stereo, the signal on the right, silence on the left.
+        (
+            "r16k.wav",
+            vec!["-r", "16000", "-c", "2"],
+            &["--channel", "right"],
+        ),
+        (
+            "r44k.wav",
+            vec!["-r", "44100", "-c", "2"],
+            &["--channel", "right"],
+        ),
+        (
+            "f48k.wav",
+            vec!["-r", "48000", "-e", "floating-point", "-b", "32"],
+            &[],
+        ),
+        ("s24.wav", vec!["-b", "24"], &[]),
+        ("u8.wav", vec!["-b", "8", "-e", "unsigned-integer"], &[]),
+        ("alaw.wav", vec!["-e", "a-law"], &[]),
+        ("ulaw.wav", vec!["-e", "u-law"], &[]),
+    ];
+    for (name, opts, rx_extra) in cases {
+        let out = dir.path().join(name);
+        let mut args = vec![src];
+        args.extend(opts.iter().copied());
+        args.push(p(&out));
+        if name.starts_with('r') {
+            // Left silent, right the signal.
+            args.extend(["remix", "0", "1"]);
+        }
+        sox(&args);
+        let v = rx_json(&modem, rx_extra, &out);
+        assert_clean(&v, 2 * 9600 - 64);
+        if name == "alaw.wav" {
+            assert_eq!(v["input"]["encoding"], "A-law");
+        }
+        if name == "r44k.wav" {
+            assert_eq!(v["input"]["sample_rate"], 44100);
+            assert_eq!(v["input"]["channels"], 2);
+            assert_eq!(v["channel"], 1);
+        }
+    }
+    // The silent left channel has nothing to decode.
+    let v = rx_json(&modem, &[], &dir.path().join("r16k.wav"));
+    assert_eq!(v["trained"], false, "{v}");
+    assert_eq!(v["bits"], 0, "{v}");
+}
+
+#[test]
+fn our_g711_decoding_matches_sox() {
+    if !require_sox() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A sweep through the whole amplitude range.
+    let ramp: Vec<i16> = (0..8000)
+        .map(|i| ((i as f64 * 0.05).sin() * (i as f64 / 8000.0) * 32000.0) as i16)
+        .collect();
+    let src = dir.path().join("ramp.wav");
+    sim::wav::write_8k_mono(&src, &ramp).unwrap();
+    for enc in ["a-law", "u-law"] {
+        let coded = dir.path().join(format!("{enc}.wav"));
+        let back = dir.path().join(format!("{enc}-16.wav"));
+        sox(&[p(&src), "-e", enc, p(&coded)]);
+        sox(&[p(&coded), "-e", "signed-integer", "-b", "16", p(&back)]);
+        let ours = sim::wav::WavAudio::read(&coded).unwrap().to_8k(0).unwrap();
+        let theirs = sim::wav::WavAudio::read(&back).unwrap().to_8k(0).unwrap();
+        assert_eq!(ours, theirs, "{enc}");
+    }
+}
+
+#[test]
+fn bad_wav_files_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut header = Vec::new();
+    header.extend_from_slice(b"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0");
+    let zero_channels = {
+        let mut v = header.clone();
+        v.extend_from_slice(&[0, 0, 0x40, 0x1f, 0, 0, 0x80, 0x3e, 0, 0, 2, 0, 16, 0]);
+        v.extend_from_slice(b"data\0\0\0\0");
+        v
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.wav", Vec::new(), "not a WAV file"),
+        (
+            "text.wav",
+            b"hello, this is not audio\n".to_vec(),
+            "not a WAV file",
+        ),
+        ("cut.wav", header, "truncated fmt chunk"),
+        ("zero.wav", zero_channels, "zero channels"),
+    ];
+    for (name, bytes, want) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = faxsim(&[
+            "modem",
+            "rx",
+            "--modem",
+            "v29",
+            "--peer",
+            "spandsp",
+            p(&path),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(name) && err.contains(want), "{name}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    let missing = dir.path().join("missing.wav");
+    let out = faxsim(&["modem", "rx", "--modem", "v29", p(&missing)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.wav: cannot read"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_wav = dir.path().join("o.wav");
+    for args in [
+        vec![
+            "modem",
+            "tx",
+            "--modem",
+            "v29",
+            "--rate",
+            "14400",
+            "--prbs",
+            "1",
+            "--peer",
+            "spandsp",
+            "--out",
+            p(&out_wav),
+        ],
+        vec![
+            "modem",
+            "tx",
+            "--modem",
+            "v29",
+            "--prbs",
+            "-1",
+            "--peer",
+            "spandsp",
+            "--out",
+            p(&out_wav),
+        ],
+        vec!["modem", "tx", "--modem", "v29", "--out", p(&out_wav)],
+        vec![
+            "modem",
+            "tx",
+            "--modem",
+            "v99",
+            "--prbs",
+            "1",
+            "--out",
+            p(&out_wav),
+        ],
+        vec![
+            "modem", "ber", "--modem", "v29", "--snr", "20..10", "--peer", "spandsp",
+        ],
+        vec![
+            "modem", "ber", "--modem", "v29", "--snr", "x", "--peer", "spandsp",
+        ],
+    ] {
+        let out = faxsim(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn our_modems_run_or_report_unavailable_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_wav = dir.path().join("o.wav");
+    let out = faxsim(&[
+        "modem",
+        "tx",
+        "--modem",
+        "v17",
+        "--prbs",
+        "1",
+        "--out",
+        p(&out_wav),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        // Our modems are wired in: they must have written a signal.
+        let audio = sim::wav::WavAudio::read(&out_wav).unwrap();
+        assert_eq!((audio.sample_rate, audio.channels), (8000, 1));
+        assert!(audio.duration_s() > 1.0);
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("not available in this build"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+}
+
+#[test]
+fn ber_sweep_json_and_threshold() {
+    if spandsp_peer::require().is_none() {
+        return;
+    }
+    let out = ok(&faxsim(&[
+        "modem",
+        "ber",
+        "--modem",
+        "v29",
+        "--rate",
+        "9600",
+        "--snr",
+        "10..30:10",
+        "--bits",
+        "20000",
+        "--seed",
+        "7",
+        "--peer",
+        "spandsp",
+        "--threshold",
+        "--json",
+    ]));
+    let v: Value = serde_json::from_str(&out).expect("ber --json prints JSON");
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    let ss = |i: usize| -> &Value {
+        points[i]["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["tx"] == "spandsp" && p["rx"] == "spandsp")
+            .unwrap()
+    };
+    // 10 dB is far too noisy for V.29 9600; 30 dB is clean.
+    assert_eq!(ss(0)["error_free"], false);
+    assert_eq!(ss(2)["error_free"], true, "{}", ss(2));
+    assert_eq!(ss(2)["bits"], 20000);
+    let thresholds = v["thresholds"].as_array().unwrap();
+    let t = thresholds
+        .iter()
+        .find(|t| t["tx"] == "spandsp" && t["rx"] == "spandsp")
+        .unwrap();
+    let snr = t["snr_db"].as_f64().unwrap();
+    assert!(snr == 20.0 || snr == 30.0, "{t}");
+
+    // The same sweep as a table, and the same seed gives the same figures.
+    let table = ok(&faxsim(&[
+        "modem",
+        "ber",
+        "--modem",
+        "v29",
+        "--rate",
+        "9600",
+        "--snr",
+        "10..30:10",
+        "--bits",
+        "20000",
+        "--seed",
+        "7",
+        "--peer",
+        "spandsp",
+        "--threshold",
+    ]));
+    assert!(table.contains("spandsp→spandsp"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.trim_start().starts_with("30.0") && l.trim_end().ends_with(" 0")),
+        "{table}"
+    );
+    let again = ok(&faxsim(&[
+        "modem",
+        "ber",
+        "--modem",
+        "v29",
+        "--rate",
+        "9600",
+        "--snr",
+        "10..30:10",
+        "--bits",
+        "20000",
+        "--seed",
+        "7",
+        "--peer",
+        "spandsp",
+        "--threshold",
+        "--json",
+    ]));
+    assert_eq!(again, out);
+}
