@@ -46,8 +46,12 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod crc;
 pub mod dsp;
+pub mod hdlc;
 pub mod level;
+pub mod tones;
+pub mod v21;
 
 use thiserror::Error;
 

@@ -1,0 +1,523 @@
+//! V.21 300 bit/s FSK, and the generic binary FSK modem it is built from.
+//!
+//! V.21 has two channels: channel 1 (mark 980 Hz, space 1180 Hz) and channel 2 (mark 1650 Hz,
+//! space 1850 Hz). T.30 sends its control frames over channel 2 as HDLC (see
+//! [`crate::hdlc`]). Mark is binary 1.
+//!
+//! The transmitter is phase-continuous FSK. The receiver works non-coherently:
+//! 1. mix the signal down around the channel's centre frequency and low-pass it (the channel
+//!    filter, which rejects the out-of-band noise);
+//! 2. a delay-and-multiply discriminator gives the instantaneous frequency, weighted by the
+//!    signal's energy so that noise-dominated moments count less;
+//! 3. a one-bit moving sum (the matched filter for rectangular frequency pulses) is sampled
+//!    at instants set by a transition-tracking clock loop (proportional and integral, so it
+//!    holds a sample-clock offset);
+//! 4. the decision threshold follows the mean of the mark and space levels, measured in runs
+//!    of equal bits, which removes a carrier frequency offset.
+//!
+//! Carrier detection uses the in-band energy with the V.21 thresholds (on at −43 dBm0, off
+//! at −48 dBm0; [`crate::dsp::CarrierDetect`]). Bits are delivered only while the carrier is
+//! present.
+
+use crate::dsp::{CarrierDetect, Complex32, Nco, phase_step};
+use crate::level::dbm0_to_rms;
+use crate::{
+    BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, SAMPLE_RATE,
+    Transmitter, TxConfig,
+};
+use std::f32::consts::TAU;
+
+/// A binary FSK signal: the mark (binary 1) and space (binary 0) frequencies and the rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FskSpec {
+    /// Frequency for binary 1, Hz.
+    pub mark_hz: f32,
+    /// Frequency for binary 0, Hz.
+    pub space_hz: f32,
+    /// Symbol rate, bit/s.
+    pub baud: f32,
+}
+
+impl FskSpec {
+    /// The mid frequency between mark and space.
+    pub fn centre_hz(&self) -> f32 {
+        (self.mark_hz + self.space_hz) / 2.0
+    }
+
+    /// Half the mark–space spacing.
+    pub fn deviation_hz(&self) -> f32 {
+        (self.space_hz - self.mark_hz).abs() / 2.0
+    }
+}
+
+/// The two V.21 channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum V21Channel {
+    /// Channel 1: mark 980 Hz, space 1180 Hz.
+    Ch1,
+    /// Channel 2: mark 1650 Hz, space 1850 Hz (the T.30 control channel).
+    Ch2,
+}
+
+impl V21Channel {
+    /// This channel's FSK parameters.
+    pub fn spec(self) -> FskSpec {
+        match self {
+            V21Channel::Ch1 => FskSpec {
+                mark_hz: 980.0,
+                space_hz: 1180.0,
+                baud: 300.0,
+            },
+            V21Channel::Ch2 => FskSpec {
+                mark_hz: 1650.0,
+                space_hz: 1850.0,
+                baud: 300.0,
+            },
+        }
+    }
+
+    /// The matching [`ModemKind`].
+    pub fn kind(self) -> ModemKind {
+        match self {
+            V21Channel::Ch1 => ModemKind::V21Ch1,
+            V21Channel::Ch2 => ModemKind::V21Ch2,
+        }
+    }
+}
+
+fn check_v21_rate(channel: V21Channel, rate: u32) -> Result<(), Error> {
+    // Rate 0 means "the modem's only rate".
+    if rate == 0 {
+        Ok(())
+    } else {
+        channel.kind().check_rate(rate)
+    }
+}
+
+/// A phase-continuous binary FSK modulator. It pulls one bit per symbol period from the
+/// source and ends (after the current symbol) when the source returns `None`.
+#[derive(Debug, Clone)]
+pub struct FskTx {
+    nco: Nco,
+    mark_step: i32,
+    space_step: i32,
+    amplitude: f32,
+    bit_clock: u32,
+    bit_step: u32,
+    bit_due: bool,
+    finished: bool,
+}
+
+impl FskTx {
+    /// A modulator for `spec` at `level_dbm0` (constant envelope: the level of the sine).
+    pub fn new(spec: FskSpec, level_dbm0: f32) -> Self {
+        FskTx {
+            nco: Nco::new(spec.mark_hz),
+            mark_step: phase_step(spec.mark_hz),
+            space_step: phase_step(spec.space_hz),
+            amplitude: sine_amplitude(level_dbm0),
+            bit_clock: 0,
+            bit_step: (spec.baud as f64 / SAMPLE_RATE as f64 * 4_294_967_296.0).round() as u32,
+            bit_due: true,
+            finished: false,
+        }
+    }
+
+    /// Changes the transmit level.
+    pub fn set_level(&mut self, level_dbm0: f32) {
+        self.amplitude = sine_amplitude(level_dbm0);
+    }
+}
+
+fn sine_amplitude(level_dbm0: f32) -> f32 {
+    dbm0_to_rms(level_dbm0) * std::f32::consts::SQRT_2
+}
+
+impl Transmitter for FskTx {
+    fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
+        for (n, slot) in out.iter_mut().enumerate() {
+            if self.finished {
+                return n;
+            }
+            if self.bit_due {
+                self.bit_due = false;
+                match src.next_bit() {
+                    Some(bit) => {
+                        self.nco
+                            .set_step(if bit { self.mark_step } else { self.space_step })
+                    }
+                    None => {
+                        self.finished = true;
+                        return n;
+                    }
+                }
+            }
+            *slot = crate::level::to_i16(self.amplitude * self.nco.next_sin());
+            let (clock, wrapped) = self.bit_clock.overflowing_add(self.bit_step);
+            self.bit_clock = clock;
+            self.bit_due = wrapped;
+        }
+        out.len()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+/// Channel filter length (taps) of the receiver.
+const CHANNEL_TAPS: usize = 47;
+/// Channel filter cut-off around the centre frequency, Hz.
+const CHANNEL_CUTOFF_HZ: f32 = 360.0;
+/// Longest moving-sum window (samples per bit, rounded, for rates down to 250 bit/s).
+const MAX_WINDOW: usize = 32;
+
+/// A non-coherent binary FSK demodulator (see the module page for the method).
+#[derive(Debug, Clone)]
+pub struct FskRx {
+    spec: FskSpec,
+    nco: Nco,
+    taps: [f32; CHANNEL_TAPS],
+    /// Noise gain of the channel filter (sum of squared taps), for the SNR estimate.
+    taps_energy: f32,
+    hist: [Complex32; 2 * CHANNEL_TAPS],
+    hist_pos: usize,
+    prev: Complex32,
+    power: f32,
+    carrier: CarrierDetect,
+    window: [f32; MAX_WINDOW],
+    window_len: usize,
+    window_pos: usize,
+    sum_prev: f32,
+    /// Samples since the last decision, and the current bit period estimate.
+    phase: f32,
+    period: f32,
+    nominal_period: f32,
+    period_integral: f32,
+    /// Nominal discriminator output for the deviation (per sample).
+    d_nominal: f32,
+    /// Mean moving-sum values in runs of marks and of spaces.
+    mark_level: f32,
+    space_level: f32,
+    last_bits: [bool; 2],
+    last_sums: [f32; 2],
+    decisions: u32,
+    env_mean: f32,
+    env_sq: f32,
+    env_count: u32,
+}
+
+impl FskRx {
+    /// A demodulator for `spec`.
+    pub fn new(spec: FskSpec) -> Self {
+        let fs = SAMPLE_RATE as f32;
+        let mut taps = [0f32; CHANNEL_TAPS];
+        let mid = (CHANNEL_TAPS - 1) as f32 / 2.0;
+        let wc = CHANNEL_CUTOFF_HZ / fs;
+        for (i, t) in taps.iter_mut().enumerate() {
+            let x = i as f32 - mid;
+            let sinc = if x == 0.0 {
+                2.0 * wc
+            } else {
+                (TAU * wc * x).sin() / (std::f32::consts::PI * x)
+            };
+            let w = 0.54 - 0.46 * (TAU * i as f32 / (CHANNEL_TAPS - 1) as f32).cos();
+            *t = sinc * w;
+        }
+        let gain: f32 = taps.iter().sum();
+        taps.iter_mut().for_each(|t| *t /= gain);
+        let taps_energy = taps.iter().map(|t| t * t).sum();
+        let nominal_period = fs / spec.baud;
+        let window_len = (nominal_period.round() as usize).clamp(2, MAX_WINDOW);
+        let d_nominal = (TAU * spec.deviation_hz() / fs).sin();
+        let mut rx = FskRx {
+            spec,
+            nco: Nco::new(spec.centre_hz()),
+            taps,
+            taps_energy,
+            hist: [Complex32::new(0.0, 0.0); 2 * CHANNEL_TAPS],
+            hist_pos: 0,
+            prev: Complex32::new(0.0, 0.0),
+            power: 0.0,
+            // About one bit of averaging: quick enough to frame the burst tightly.
+            carrier: CarrierDetect::new(nominal_period),
+            window: [0.0; MAX_WINDOW],
+            window_len,
+            window_pos: 0,
+            sum_prev: 0.0,
+            phase: 0.0,
+            period: nominal_period,
+            nominal_period,
+            period_integral: 0.0,
+            d_nominal,
+            mark_level: 0.0,
+            space_level: 0.0,
+            last_bits: [false; 2],
+            last_sums: [0.0; 2],
+            decisions: 0,
+            env_mean: 0.0,
+            env_sq: 0.0,
+            env_count: 0,
+        };
+        rx.reset_demod();
+        rx
+    }
+
+    /// The FSK parameters this demodulator expects.
+    pub fn spec(&self) -> FskSpec {
+        self.spec
+    }
+
+    /// Whether a carrier is present.
+    pub fn carrier_present(&self) -> bool {
+        self.carrier.present()
+    }
+
+    fn reset_demod(&mut self) {
+        let full = self.window_len as f32 * self.d_nominal;
+        // Mark is the lower frequency in V.21, so it gives the negative discriminator output;
+        // the sign follows the spec so that other FSK plans fit too.
+        let mark_sign = if self.spec.mark_hz < self.spec.space_hz {
+            -1.0
+        } else {
+            1.0
+        };
+        self.mark_level = mark_sign * full;
+        self.space_level = -mark_sign * full;
+        self.phase = 0.0;
+        self.period = self.nominal_period;
+        self.period_integral = 0.0;
+        self.last_bits = [false; 2];
+        self.last_sums = [0.0; 2];
+        self.decisions = 0;
+        self.env_mean = 0.0;
+        self.env_sq = 0.0;
+        self.env_count = 0;
+    }
+
+    /// Forgets everything (filters, carrier, timing).
+    pub fn reset(&mut self) {
+        *self = FskRx::new(self.spec);
+    }
+
+    /// Processes samples, pushing bits and carrier events into `sink`.
+    pub fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        for &s in samples {
+            self.step(s as f32, sink);
+        }
+    }
+
+    #[inline]
+    fn channel_filter(&mut self, x: Complex32) -> Complex32 {
+        // The history is stored twice so that the newest CHANNEL_TAPS are contiguous.
+        self.hist[self.hist_pos] = x;
+        self.hist[self.hist_pos + CHANNEL_TAPS] = x;
+        self.hist_pos += 1;
+        if self.hist_pos == CHANNEL_TAPS {
+            self.hist_pos = 0;
+        }
+        let window = &self.hist[self.hist_pos..self.hist_pos + CHANNEL_TAPS];
+        let mut re = 0f32;
+        let mut im = 0f32;
+        for (t, v) in self.taps.iter().zip(window) {
+            re += t * v.re;
+            im += t * v.im;
+        }
+        Complex32::new(re, im)
+    }
+
+    #[inline]
+    fn step(&mut self, x: f32, sink: &mut dyn RxSink) {
+        let (c, s) = self.nco.next_cos_sin();
+        let y = self.channel_filter(Complex32::new(x * c, -x * s));
+        let mag2 = y.norm_sqr();
+        // A real sine of power P gives |y|² = P/2 after mixing to baseband.
+        match self.carrier.update((2.0 * mag2).sqrt()) {
+            Some(true) => {
+                self.reset_demod();
+                sink.event(RxEvent::CarrierUp {
+                    level_dbm0: self.carrier.dbm0(),
+                });
+            }
+            Some(false) => sink.event(RxEvent::CarrierDown),
+            None => {}
+        }
+        self.power += (mag2 - self.power) * (1.0 / 32.0);
+        let cross = y.im * self.prev.re - y.re * self.prev.im;
+        self.prev = y;
+        let d = if self.power > 1e-3 {
+            cross / self.power
+        } else {
+            0.0
+        };
+        self.window[self.window_pos] = d;
+        self.window_pos += 1;
+        if self.window_pos == self.window_len {
+            self.window_pos = 0;
+        }
+        let sum: f32 = self.window[..self.window_len].iter().sum();
+        let sum_prev = self.sum_prev;
+        self.sum_prev = sum;
+        if !self.carrier.present() {
+            return;
+        }
+        self.track_envelope(mag2.sqrt());
+        let threshold = 0.5 * (self.mark_level + self.space_level);
+        let a = sum_prev - threshold;
+        let b = sum - threshold;
+        self.phase += 1.0;
+        if (a < 0.0) != (b < 0.0) && a != b {
+            // A transition: the moving sum crosses the threshold half a bit after it, so
+            // the crossing should fall midway between decisions.
+            let frac = b / (b - a);
+            let at = self.phase - frac;
+            let err = (at - 0.5 * self.period).clamp(-0.5 * self.period, 0.5 * self.period);
+            self.phase -= 0.12 * err;
+            self.period_integral = (self.period_integral + 0.0008 * err)
+                .clamp(-0.01 * self.nominal_period, 0.01 * self.nominal_period);
+            self.period = self.nominal_period + self.period_integral;
+        }
+        if self.phase >= self.period {
+            self.phase -= self.period;
+            // The decision instant lay `phase` samples back.
+            let frac = self.phase.min(1.0);
+            let value = sum - frac * (sum - sum_prev);
+            self.decide(value, sink);
+        }
+    }
+
+    fn decide(&mut self, value: f32, sink: &mut dyn RxSink) {
+        let threshold = 0.5 * (self.mark_level + self.space_level);
+        let mark_low = self.mark_level < self.space_level;
+        let bit = (value < threshold) == mark_low;
+        // Levels are learnt from the middle bit of three equal ones, where the moving sum
+        // is free of the neighbours' influence.
+        if self.decisions >= 2 && self.last_bits[0] == self.last_bits[1] && self.last_bits[1] == bit
+        {
+            let mid = self.last_sums[1];
+            let level = if bit {
+                &mut self.mark_level
+            } else {
+                &mut self.space_level
+            };
+            *level += (mid - *level) * (1.0 / 16.0);
+        }
+        self.last_bits = [self.last_bits[1], bit];
+        self.last_sums = [self.last_sums[1], value];
+        self.decisions = self.decisions.saturating_add(1);
+        sink.bit(bit);
+    }
+
+    fn track_envelope(&mut self, env: f32) {
+        if self.env_count < 1024 {
+            self.env_count += 1;
+        }
+        let a = 1.0 / self.env_count as f32;
+        self.env_mean += (env - self.env_mean) * a;
+        self.env_sq += (env * env - self.env_sq) * a;
+    }
+
+    /// Signal level, SNR (over 0–4000 Hz, the convention of the noise generators), carrier
+    /// offset and clock offset estimates.
+    pub fn quality(&self) -> Quality {
+        let var = (self.env_sq - self.env_mean * self.env_mean).max(1e-9);
+        // A constant-envelope signal: envelope variance is half the in-band noise power.
+        let snr = self.env_mean * self.env_mean * self.taps_energy / var;
+        let mid = 0.5 * (self.mark_level + self.space_level) / self.window_len as f32;
+        let offset_hz = mid.clamp(-1.0, 1.0).asin() * SAMPLE_RATE as f32 / TAU;
+        Quality {
+            level_dbm0: self.carrier.dbm0(),
+            snr_db: if self.env_count > 0 {
+                10.0 * snr.log10()
+            } else {
+                0.0
+            },
+            carrier_offset_hz: offset_hz,
+            timing_offset_ppm: (self.nominal_period / self.period - 1.0) * 1e6,
+            trained: self.carrier.present(),
+        }
+    }
+}
+
+/// V.21 modulator for one channel.
+#[derive(Debug, Clone)]
+pub struct V21Tx {
+    fsk: FskTx,
+    channel: V21Channel,
+}
+
+impl V21Tx {
+    /// A transmitter on `channel` at `cfg.level_dbm0`; `cfg.rate` must be 300 (or 0).
+    pub fn new(channel: V21Channel, cfg: &TxConfig) -> Result<Self, Error> {
+        check_v21_rate(channel, cfg.rate)?;
+        if !(cfg.level_dbm0 <= 3.2 && cfg.level_dbm0 > -80.0) {
+            return Err(Error::InvalidConfig(format!(
+                "V.21 level {} dBm0 outside −80…+3.2",
+                cfg.level_dbm0
+            )));
+        }
+        Ok(V21Tx {
+            fsk: FskTx::new(channel.spec(), cfg.level_dbm0),
+            channel,
+        })
+    }
+
+    /// The channel in use.
+    pub fn channel(&self) -> V21Channel {
+        self.channel
+    }
+}
+
+impl Transmitter for V21Tx {
+    fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
+        self.fsk.fill(out, src)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.fsk.is_finished()
+    }
+}
+
+/// V.21 demodulator for one channel.
+#[derive(Debug, Clone)]
+pub struct V21Rx {
+    fsk: FskRx,
+    channel: V21Channel,
+}
+
+impl V21Rx {
+    /// A receiver on `channel`; `cfg.rate` must be 300 (or 0).
+    pub fn new(channel: V21Channel, cfg: &RxConfig) -> Result<Self, Error> {
+        check_v21_rate(channel, cfg.rate)?;
+        Ok(V21Rx {
+            fsk: FskRx::new(channel.spec()),
+            channel,
+        })
+    }
+
+    /// The channel in use.
+    pub fn channel(&self) -> V21Channel {
+        self.channel
+    }
+
+    /// Whether a carrier is present.
+    pub fn carrier_present(&self) -> bool {
+        self.fsk.carrier_present()
+    }
+}
+
+impl Receiver for V21Rx {
+    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        self.fsk.process(samples, sink);
+    }
+
+    fn quality(&self) -> Quality {
+        self.fsk.quality()
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        check_v21_rate(self.channel, cfg.rate)?;
+        self.fsk.reset();
+        Ok(())
+    }
+}

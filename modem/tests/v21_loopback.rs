@@ -1,0 +1,218 @@
+//! V.21 loopback through line impairments: 10^6 pseudo-random bits per case, counted by a
+//! self-synchronising checker.
+
+use channel_models::AudioStage;
+use channel_models::line::{Awgn, ClockDrift, FrequencyShift};
+use modem::v21::{V21Channel, V21Rx, V21Tx};
+use modem::{Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
+
+/// The O.152 2^11−1 pattern, x^11 + x^9 + 1.
+struct Prbs {
+    reg: u16,
+    left: usize,
+}
+
+impl Prbs {
+    fn new(bits: usize) -> Self {
+        Prbs {
+            reg: 0x7FF,
+            left: bits,
+        }
+    }
+}
+
+impl modem::BitSource for Prbs {
+    fn next_bit(&mut self) -> Option<bool> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let bit = ((self.reg >> 10) ^ (self.reg >> 8)) & 1;
+        self.reg = ((self.reg << 1) | bit) & 0x7FF;
+        Some(bit != 0)
+    }
+}
+
+#[derive(Default)]
+struct Sink {
+    bits: Vec<bool>,
+    events: Vec<RxEvent>,
+}
+
+impl RxSink for Sink {
+    fn bit(&mut self, bit: bool) {
+        self.bits.push(bit);
+    }
+    fn event(&mut self, event: RxEvent) {
+        self.events.push(event);
+    }
+}
+
+struct Outcome {
+    received: usize,
+    errors: usize,
+    events: Vec<RxEvent>,
+    quality: Quality,
+}
+
+/// Errors seen by a self-synchronising x^11 + x^9 + 1 checker: it locks after 64
+/// consecutive correct predictions (noise before the burst is skipped that way), then
+/// counts every wrong prediction over the next `sent - 200` bits.
+fn count_errors(bits: &[bool], sent: usize) -> usize {
+    let predicted_ok = |n: usize| bits[n] == (bits[n - 9] ^ bits[n - 11]);
+    let mut run = 0;
+    let mut start = None;
+    for n in 11..bits.len() {
+        run = if predicted_ok(n) { run + 1 } else { 0 };
+        if run == 64 {
+            start = Some(n + 1);
+            break;
+        }
+    }
+    let Some(start) = start else {
+        return sent;
+    };
+    let end = (start + sent - 200).min(bits.len());
+    let errors = (start..end).filter(|&n| !predicted_ok(n)).count();
+    errors + (start + sent - 200 - end)
+}
+
+fn run(channel: V21Channel, bits: usize, snr_db: f64, shift_hz: f64, ppm: f64) -> Outcome {
+    let level = -10.0;
+    let mut tx = V21Tx::new(
+        channel,
+        &TxConfig {
+            rate: 300,
+            level_dbm0: level,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut rx = V21Rx::new(channel, &RxConfig::default()).unwrap();
+    let mut src = Prbs::new(bits);
+    let mut stages: Vec<Box<dyn AudioStage>> = Vec::new();
+    if shift_hz != 0.0 {
+        stages.push(Box::new(FrequencyShift::new(shift_hz)));
+    }
+    if ppm != 0.0 {
+        stages.push(Box::new(ClockDrift::new(ppm)));
+    }
+    stages.push(Box::new(Awgn::with_snr(snr_db, level as f64, 0x5EED_0021)));
+    let mut sink = Sink::default();
+    let mut block = [0i16; 160];
+    let mut a = Vec::with_capacity(200);
+    let mut b = Vec::with_capacity(200);
+    // Silence, the burst, silence: the receiver must frame it with carrier events.
+    let mut silence_blocks = 10;
+    let mut trailing = 10;
+    let mut quality = None;
+    while trailing > 0 {
+        let n = if silence_blocks > 0 {
+            silence_blocks -= 1;
+            block.fill(0);
+            160
+        } else {
+            let n = tx.fill(&mut block, &mut src);
+            block[n..].fill(0);
+            if tx.is_finished() {
+                trailing -= 1;
+                // Measured at the end of the burst, before noise alone follows.
+                quality.get_or_insert(rx.quality());
+            }
+            160
+        };
+        a.clear();
+        a.extend_from_slice(&block[..n]);
+        for stage in stages.iter_mut() {
+            b.clear();
+            stage.process(&a, &mut b);
+            std::mem::swap(&mut a, &mut b);
+        }
+        rx.process(&a, &mut sink);
+    }
+    let quality = quality.unwrap();
+    Outcome {
+        received: sink.bits.len(),
+        errors: count_errors(&sink.bits, bits),
+        events: sink.events,
+        quality,
+    }
+}
+
+fn check_error_free(channel: V21Channel, snr_db: f64, shift_hz: f64, ppm: f64) {
+    let bits = 1_000_000;
+    let out = run(channel, bits, snr_db, shift_hz, ppm);
+    eprintln!(
+        "{channel:?} {snr_db} dB {shift_hz:+} Hz {ppm:+} ppm: {} bits, {} errors, {:?}",
+        out.received, out.errors, out.quality
+    );
+    assert_eq!(out.errors, 0);
+    // Every bit arrives once: no slips, at most a few bits of noise after the burst ends.
+    assert!(
+        out.received >= bits && out.received < bits + 40,
+        "{} bits received",
+        out.received
+    );
+    assert!(matches!(out.events[0], RxEvent::CarrierUp { .. }));
+    assert_eq!(out.events[1..], [RxEvent::CarrierDown]);
+    assert!((out.quality.carrier_offset_hz - shift_hz as f32).abs() < 3.0);
+}
+
+#[test]
+fn ch2_clean() {
+    check_error_free(V21Channel::Ch2, 40.0, 0.0, 0.0);
+}
+
+#[test]
+fn ch2_plus_10_hz() {
+    check_error_free(V21Channel::Ch2, 40.0, 10.0, 0.0);
+}
+
+#[test]
+fn ch2_minus_10_hz() {
+    check_error_free(V21Channel::Ch2, 40.0, -10.0, 0.0);
+}
+
+#[test]
+fn ch2_plus_100_ppm() {
+    check_error_free(V21Channel::Ch2, 40.0, 0.0, 100.0);
+}
+
+#[test]
+fn ch2_minus_100_ppm() {
+    check_error_free(V21Channel::Ch2, 40.0, 0.0, -100.0);
+}
+
+#[test]
+fn ch1_clean() {
+    check_error_free(V21Channel::Ch1, 40.0, 0.0, 0.0);
+}
+
+#[test]
+fn ch1_plus_10_hz() {
+    check_error_free(V21Channel::Ch1, 40.0, 10.0, 0.0);
+}
+
+#[test]
+fn ch1_minus_10_hz() {
+    check_error_free(V21Channel::Ch1, 40.0, -10.0, 0.0);
+}
+
+#[test]
+fn ch1_plus_100_ppm() {
+    check_error_free(V21Channel::Ch1, 40.0, 0.0, 100.0);
+}
+
+#[test]
+fn ch1_minus_100_ppm() {
+    check_error_free(V21Channel::Ch1, 40.0, 0.0, -100.0);
+}
+
+#[test]
+fn snr_estimate_tracks_the_channel() {
+    for snr in [10.0, 20.0] {
+        let out = run(V21Channel::Ch2, 3000, snr, 0.0, 0.0);
+        eprintln!("{snr} dB: {:?}", out.quality);
+        assert!((out.quality.snr_db - snr as f32).abs() < 3.0);
+    }
+}
