@@ -16,11 +16,11 @@
 //!    of equal bits, which removes a carrier frequency offset.
 //!
 //! Carrier detection uses the in-band energy with the V.21 thresholds (on at −43 dBm0, off
-//! at −48 dBm0; [`crate::dsp::CarrierDetect`]). Bits are delivered only while the carrier is
+//! at −48 dBm0, each held for 5 ms). Bits are delivered only while the carrier is
 //! present.
 
-use crate::dsp::{CarrierDetect, Complex32, Nco, phase_step};
-use crate::level::dbm0_to_rms;
+use crate::dsp::{Complex32, Nco, PowerMeter, phase_step};
+use crate::level::{dbm0_to_rms, power_to_dbm0};
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, SAMPLE_RATE,
     Transmitter, TxConfig,
@@ -165,6 +165,67 @@ impl Transmitter for FskTx {
     }
 }
 
+/// V.21 carrier detection: on above −43 dBm0, off below −48 dBm0 (in-band power).
+pub const CARRIER_ON_DBM0: f32 = -43.0;
+/// See [`CARRIER_ON_DBM0`].
+pub const CARRIER_OFF_DBM0: f32 = -48.0;
+
+/// In-band energy detection with hysteresis and persistence: the level must stay past a
+/// threshold for a few milliseconds before the state changes, so that noise near a
+/// threshold does not make the carrier chatter.
+#[derive(Debug, Clone)]
+struct SignalDetect {
+    meter: PowerMeter,
+    on_power: f32,
+    off_power: f32,
+    hold: u32,
+    count: u32,
+    present: bool,
+}
+
+impl SignalDetect {
+    fn new(time_constant: f32, hold: u32) -> Self {
+        let power = |dbm0: f32| {
+            let r = dbm0_to_rms(dbm0);
+            r * r
+        };
+        SignalDetect {
+            meter: PowerMeter::new(time_constant),
+            on_power: power(CARRIER_ON_DBM0),
+            off_power: power(CARRIER_OFF_DBM0),
+            hold,
+            count: 0,
+            present: false,
+        }
+    }
+
+    /// Feeds one power sample; returns the new state when it changes.
+    #[inline]
+    fn update(&mut self, power: f32) -> Option<bool> {
+        let p = self.meter.update(power.sqrt());
+        let past = if self.present {
+            p < self.off_power
+        } else {
+            p > self.on_power
+        };
+        if !past {
+            self.count = 0;
+            return None;
+        }
+        self.count += 1;
+        if self.count < self.hold {
+            return None;
+        }
+        self.count = 0;
+        self.present = !self.present;
+        Some(self.present)
+    }
+
+    fn dbm0(&self) -> f32 {
+        power_to_dbm0(self.meter.power())
+    }
+}
+
 /// Channel filter length (taps) of the receiver.
 const CHANNEL_TAPS: usize = 47;
 /// Channel filter cut-off around the centre frequency, Hz.
@@ -184,7 +245,7 @@ pub struct FskRx {
     hist_pos: usize,
     prev: Complex32,
     power: f32,
-    carrier: CarrierDetect,
+    carrier: SignalDetect,
     window: [f32; MAX_WINDOW],
     window_len: usize,
     window_pos: usize,
@@ -239,8 +300,9 @@ impl FskRx {
             hist_pos: 0,
             prev: Complex32::new(0.0, 0.0),
             power: 0.0,
-            // About one bit of averaging: quick enough to frame the burst tightly.
-            carrier: CarrierDetect::new(nominal_period),
+            // About a bit of averaging and 5 ms persistence: the carrier is declared within
+            // about 8 ms and dropped within about 35 ms.
+            carrier: SignalDetect::new(nominal_period, SAMPLE_RATE / 200),
             window: [0.0; MAX_WINDOW],
             window_len,
             window_pos: 0,
@@ -270,7 +332,7 @@ impl FskRx {
 
     /// Whether a carrier is present.
     pub fn carrier_present(&self) -> bool {
-        self.carrier.present()
+        self.carrier.present
     }
 
     fn reset_demod(&mut self) {
@@ -332,7 +394,7 @@ impl FskRx {
         let y = self.channel_filter(Complex32::new(x * c, -x * s));
         let mag2 = y.norm_sqr();
         // A real sine of power P gives |y|² = P/2 after mixing to baseband.
-        match self.carrier.update((2.0 * mag2).sqrt()) {
+        match self.carrier.update(2.0 * mag2) {
             Some(true) => {
                 self.reset_demod();
                 sink.event(RxEvent::CarrierUp {
@@ -358,7 +420,7 @@ impl FskRx {
         let sum: f32 = self.window[..self.window_len].iter().sum();
         let sum_prev = self.sum_prev;
         self.sum_prev = sum;
-        if !self.carrier.present() {
+        if !self.carrier.present {
             return;
         }
         self.track_envelope(mag2.sqrt());
@@ -434,7 +496,7 @@ impl FskRx {
             },
             carrier_offset_hz: offset_hz,
             timing_offset_ppm: (self.nominal_period / self.period - 1.0) * 1e6,
-            trained: self.carrier.present(),
+            trained: self.carrier.present,
         }
     }
 }

@@ -216,3 +216,64 @@ fn snr_estimate_tracks_the_channel() {
         assert!((out.quality.snr_db - snr as f32).abs() < 3.0);
     }
 }
+
+/// Events from `seconds` of noise alone at `noise_dbm0` (over 0–4000 Hz).
+fn noise_only_events(channel: V21Channel, noise_dbm0: f64, seconds: usize) -> Vec<RxEvent> {
+    let mut rx = V21Rx::new(channel, &RxConfig::default()).unwrap();
+    let mut noise = Awgn::with_noise_dbm0(noise_dbm0, 99);
+    let mut sink = Sink::default();
+    let mut out = Vec::new();
+    for _ in 0..seconds * 50 {
+        out.clear();
+        noise.process(&[0; 160], &mut out);
+        rx.process(&out, &mut sink);
+    }
+    sink.events
+}
+
+#[test]
+fn carrier_detect_thresholds_on_noise() {
+    for channel in [V21Channel::Ch1, V21Channel::Ch2] {
+        // The channel filter passes about −7.5 dB of white noise: −40 dBm0 over the full
+        // band is about −47.5 dBm0 in band, under the −43 dBm0 on threshold.
+        assert!(noise_only_events(channel, -40.0, 20).is_empty());
+        // −30 dBm0 (−37.5 dBm0 in band) is energy a V.21 receiver must take as a carrier,
+        // and once on, it holds without chattering.
+        let events = noise_only_events(channel, -30.0, 20);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert!(matches!(events[0], RxEvent::CarrierUp { .. }));
+    }
+}
+
+#[test]
+fn carrier_detect_level_thresholds_on_signal() {
+    // A V.21 signal of −42 dBm0 is detected, one of −49 dBm0 is not.
+    for (level, expected) in [(-42.0f32, true), (-49.0, false)] {
+        let mut tx = V21Tx::new(
+            V21Channel::Ch2,
+            &TxConfig {
+                level_dbm0: level,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut rx = V21Rx::new(V21Channel::Ch2, &RxConfig::default()).unwrap();
+        let mut src = Prbs::new(3000);
+        let mut sink = Sink::default();
+        let mut block = [0i16; 160];
+        while !tx.is_finished() {
+            let n = tx.fill(&mut block, &mut src);
+            rx.process(&block[..n], &mut sink);
+        }
+        let up = sink
+            .events
+            .iter()
+            .any(|e| matches!(e, RxEvent::CarrierUp { .. }));
+        assert_eq!(up, expected, "{level} dBm0");
+        if expected {
+            assert_eq!(count_errors(&sink.bits, 3000), 0);
+            let q = rx.quality();
+            assert!((q.level_dbm0 - level).abs() < 1.0, "{q:?}");
+        }
+    }
+}
