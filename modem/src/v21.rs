@@ -228,53 +228,32 @@ impl SignalDetect {
 
 /// Channel filter length (taps) of the receiver.
 const CHANNEL_TAPS: usize = 47;
-/// Channel filter cut-off around the centre frequency, Hz.
-const CHANNEL_CUTOFF_HZ: f32 = 360.0;
+/// Cut-off of the data path's channel filter around the centre frequency, Hz: narrow, for
+/// the best noise rejection (the discriminator tolerates the intersymbol interference).
+const NARROW_CUTOFF_HZ: f32 = 170.0;
+/// Cut-off of the measurement path, Hz: wide enough to pass the whole FSK spectrum, so that
+/// level, SNR and frequency-offset readings are unbiased.
+const WIDE_CUTOFF_HZ: f32 = 360.0;
 /// Longest moving-sum window (samples per bit, rounded, for rates down to 250 bit/s).
 const MAX_WINDOW: usize = 32;
 
-/// A non-coherent binary FSK demodulator (see the module page for the method).
+/// One filter-discriminator-moving-sum chain.
 #[derive(Debug, Clone)]
-pub struct FskRx {
-    spec: FskSpec,
-    nco: Nco,
+struct Path {
     taps: [f32; CHANNEL_TAPS],
-    /// Noise gain of the channel filter (sum of squared taps), for the SNR estimate.
-    taps_energy: f32,
-    hist: [Complex32; 2 * CHANNEL_TAPS],
-    hist_pos: usize,
     prev: Complex32,
     power: f32,
-    carrier: SignalDetect,
     window: [f32; MAX_WINDOW],
-    window_len: usize,
-    window_pos: usize,
     sum_prev: f32,
-    /// Samples since the last decision, and the current bit period estimate.
-    phase: f32,
-    period: f32,
-    nominal_period: f32,
-    period_integral: f32,
-    /// Nominal discriminator output for the deviation (per sample).
-    d_nominal: f32,
-    /// Mean moving-sum values in runs of marks and of spaces.
-    mark_level: f32,
-    space_level: f32,
-    last_bits: [bool; 2],
-    last_sums: [f32; 2],
-    decisions: u32,
-    env_mean: f32,
-    env_sq: f32,
-    env_count: u32,
+    sum: f32,
 }
 
-impl FskRx {
-    /// A demodulator for `spec`.
-    pub fn new(spec: FskSpec) -> Self {
-        let fs = SAMPLE_RATE as f32;
+impl Path {
+    /// A windowed-sinc (Hamming) low-pass with unity gain at DC.
+    fn new(cutoff_hz: f32) -> Self {
         let mut taps = [0f32; CHANNEL_TAPS];
         let mid = (CHANNEL_TAPS - 1) as f32 / 2.0;
-        let wc = CHANNEL_CUTOFF_HZ / fs;
+        let wc = cutoff_hz / SAMPLE_RATE as f32;
         for (i, t) in taps.iter_mut().enumerate() {
             let x = i as f32 - mid;
             let sinc = if x == 0.0 {
@@ -287,26 +266,115 @@ impl FskRx {
         }
         let gain: f32 = taps.iter().sum();
         taps.iter_mut().for_each(|t| *t /= gain);
-        let taps_energy = taps.iter().map(|t| t * t).sum();
+        Path {
+            taps,
+            prev: Complex32::new(0.0, 0.0),
+            power: 0.0,
+            window: [0.0; MAX_WINDOW],
+            sum_prev: 0.0,
+            sum: 0.0,
+        }
+    }
+
+    fn noise_gain(&self) -> f32 {
+        self.taps.iter().map(|t| t * t).sum()
+    }
+
+    #[inline]
+    fn filter(&self, hist: &[Complex32]) -> Complex32 {
+        let mut re = 0f32;
+        let mut im = 0f32;
+        for (t, v) in self.taps.iter().zip(hist) {
+            re += t * v.re;
+            im += t * v.im;
+        }
+        Complex32::new(re, im)
+    }
+
+    /// Delay-and-multiply discriminator, normalised by the mean power so that its output
+    /// is sin(phase step) for a clean tone but weaker samples count less; then the one-bit
+    /// moving sum.
+    #[inline]
+    fn discriminate(&mut self, y: Complex32, pos: usize, len: usize) {
+        self.power += (y.norm_sqr() - self.power) * (1.0 / 32.0);
+        let cross = y.im * self.prev.re - y.re * self.prev.im;
+        self.prev = y;
+        self.window[pos] = if self.power > 1e-3 {
+            cross / self.power
+        } else {
+            0.0
+        };
+        self.sum_prev = self.sum;
+        self.sum = self.window[..len].iter().sum();
+    }
+
+    /// The moving sum `back` samples (0..1) before the latest.
+    #[inline]
+    fn sum_at(&self, back: f32) -> f32 {
+        self.sum - back * (self.sum - self.sum_prev)
+    }
+}
+
+/// A non-coherent binary FSK demodulator (see the module page for the method).
+///
+/// Two chains share the mixer: a narrow one makes the bit decisions and drives the clock
+/// loop; a wide one measures level, SNR and frequency offset and runs carrier detection.
+#[derive(Debug, Clone)]
+pub struct FskRx {
+    spec: FskSpec,
+    nco: Nco,
+    hist: [Complex32; 2 * CHANNEL_TAPS],
+    hist_pos: usize,
+    narrow: Path,
+    wide: Path,
+    /// Noise gain of the wide filter (sum of squared taps), for the SNR estimate.
+    wide_noise_gain: f32,
+    carrier: SignalDetect,
+    window_len: usize,
+    window_pos: usize,
+    /// Samples since the last decision, and the current bit period estimate.
+    phase: f32,
+    period: f32,
+    nominal_period: f32,
+    period_integral: f32,
+    /// Nominal discriminator output for the deviation (per sample).
+    d_nominal: f32,
+    /// Mean narrow-path sums in runs of marks and of spaces (the decision threshold).
+    mark_level: f32,
+    space_level: f32,
+    /// The same on the wide path (the frequency-offset reading).
+    wide_mark: f32,
+    wide_space: f32,
+    last_bits: [bool; 2],
+    last_sums: [f32; 2],
+    last_wide: [f32; 2],
+    decisions: u32,
+    env_mean: f32,
+    env_sq: f32,
+    env_count: u32,
+}
+
+impl FskRx {
+    /// A demodulator for `spec`.
+    pub fn new(spec: FskSpec) -> Self {
+        let fs = SAMPLE_RATE as f32;
         let nominal_period = fs / spec.baud;
         let window_len = (nominal_period.round() as usize).clamp(2, MAX_WINDOW);
         let d_nominal = (TAU * spec.deviation_hz() / fs).sin();
+        let wide = Path::new(WIDE_CUTOFF_HZ);
         let mut rx = FskRx {
             spec,
             nco: Nco::new(spec.centre_hz()),
-            taps,
-            taps_energy,
             hist: [Complex32::new(0.0, 0.0); 2 * CHANNEL_TAPS],
             hist_pos: 0,
-            prev: Complex32::new(0.0, 0.0),
-            power: 0.0,
+            narrow: Path::new(NARROW_CUTOFF_HZ),
+            wide_noise_gain: wide.noise_gain(),
+            wide,
             // About a bit of averaging and 5 ms persistence: the carrier is declared within
             // about 8 ms and dropped within about 35 ms.
             carrier: SignalDetect::new(nominal_period, SAMPLE_RATE / 200),
-            window: [0.0; MAX_WINDOW],
             window_len,
             window_pos: 0,
-            sum_prev: 0.0,
             phase: 0.0,
             period: nominal_period,
             nominal_period,
@@ -314,8 +382,11 @@ impl FskRx {
             d_nominal,
             mark_level: 0.0,
             space_level: 0.0,
+            wide_mark: 0.0,
+            wide_space: 0.0,
             last_bits: [false; 2],
             last_sums: [0.0; 2],
+            last_wide: [0.0; 2],
             decisions: 0,
             env_mean: 0.0,
             env_sq: 0.0,
@@ -346,11 +417,14 @@ impl FskRx {
         };
         self.mark_level = mark_sign * full;
         self.space_level = -mark_sign * full;
+        self.wide_mark = self.mark_level;
+        self.wide_space = self.space_level;
         self.phase = 0.0;
         self.period = self.nominal_period;
         self.period_integral = 0.0;
         self.last_bits = [false; 2];
         self.last_sums = [0.0; 2];
+        self.last_wide = [0.0; 2];
         self.decisions = 0;
         self.env_mean = 0.0;
         self.env_sq = 0.0;
@@ -370,29 +444,20 @@ impl FskRx {
     }
 
     #[inline]
-    fn channel_filter(&mut self, x: Complex32) -> Complex32 {
+    fn step(&mut self, x: f32, sink: &mut dyn RxSink) {
+        let (c, s) = self.nco.next_cos_sin();
         // The history is stored twice so that the newest CHANNEL_TAPS are contiguous.
-        self.hist[self.hist_pos] = x;
-        self.hist[self.hist_pos + CHANNEL_TAPS] = x;
+        let v = Complex32::new(x * c, -x * s);
+        self.hist[self.hist_pos] = v;
+        self.hist[self.hist_pos + CHANNEL_TAPS] = v;
         self.hist_pos += 1;
         if self.hist_pos == CHANNEL_TAPS {
             self.hist_pos = 0;
         }
-        let window = &self.hist[self.hist_pos..self.hist_pos + CHANNEL_TAPS];
-        let mut re = 0f32;
-        let mut im = 0f32;
-        for (t, v) in self.taps.iter().zip(window) {
-            re += t * v.re;
-            im += t * v.im;
-        }
-        Complex32::new(re, im)
-    }
-
-    #[inline]
-    fn step(&mut self, x: f32, sink: &mut dyn RxSink) {
-        let (c, s) = self.nco.next_cos_sin();
-        let y = self.channel_filter(Complex32::new(x * c, -x * s));
-        let mag2 = y.norm_sqr();
+        let recent = &self.hist[self.hist_pos..self.hist_pos + CHANNEL_TAPS];
+        let yw = self.wide.filter(recent);
+        let yn = self.narrow.filter(recent);
+        let mag2 = yw.norm_sqr();
         // A real sine of power P gives |y|² = P/2 after mixing to baseband.
         match self.carrier.update(2.0 * mag2) {
             Some(true) => {
@@ -404,29 +469,20 @@ impl FskRx {
             Some(false) => sink.event(RxEvent::CarrierDown),
             None => {}
         }
-        self.power += (mag2 - self.power) * (1.0 / 32.0);
-        let cross = y.im * self.prev.re - y.re * self.prev.im;
-        self.prev = y;
-        let d = if self.power > 1e-3 {
-            cross / self.power
-        } else {
-            0.0
-        };
-        self.window[self.window_pos] = d;
+        self.wide.discriminate(yw, self.window_pos, self.window_len);
+        self.narrow
+            .discriminate(yn, self.window_pos, self.window_len);
         self.window_pos += 1;
         if self.window_pos == self.window_len {
             self.window_pos = 0;
         }
-        let sum: f32 = self.window[..self.window_len].iter().sum();
-        let sum_prev = self.sum_prev;
-        self.sum_prev = sum;
         if !self.carrier.present {
             return;
         }
         self.track_envelope(mag2.sqrt());
         let threshold = 0.5 * (self.mark_level + self.space_level);
-        let a = sum_prev - threshold;
-        let b = sum - threshold;
+        let a = self.narrow.sum_prev - threshold;
+        let b = self.narrow.sum - threshold;
         self.phase += 1.0;
         if (a < 0.0) != (b < 0.0) && a != b {
             // A transition: the moving sum crosses the threshold half a bit after it, so
@@ -442,30 +498,32 @@ impl FskRx {
         if self.phase >= self.period {
             self.phase -= self.period;
             // The decision instant lay `phase` samples back.
-            let frac = self.phase.min(1.0);
-            let value = sum - frac * (sum - sum_prev);
-            self.decide(value, sink);
+            let back = self.phase.min(1.0);
+            let value = self.narrow.sum_at(back);
+            let wide = self.wide.sum_at(back);
+            self.decide(value, wide, sink);
         }
     }
 
-    fn decide(&mut self, value: f32, sink: &mut dyn RxSink) {
+    fn decide(&mut self, value: f32, wide: f32, sink: &mut dyn RxSink) {
         let threshold = 0.5 * (self.mark_level + self.space_level);
         let mark_low = self.mark_level < self.space_level;
         let bit = (value < threshold) == mark_low;
         // Levels are learnt from the middle bit of three equal ones, where the moving sum
-        // is free of the neighbours' influence.
+        // is least disturbed by the neighbours.
         if self.decisions >= 2 && self.last_bits[0] == self.last_bits[1] && self.last_bits[1] == bit
         {
-            let mid = self.last_sums[1];
-            let level = if bit {
-                &mut self.mark_level
+            let (narrow, wide) = if bit {
+                (&mut self.mark_level, &mut self.wide_mark)
             } else {
-                &mut self.space_level
+                (&mut self.space_level, &mut self.wide_space)
             };
-            *level += (mid - *level) * (1.0 / 16.0);
+            *narrow += (self.last_sums[1] - *narrow) * (1.0 / 16.0);
+            *wide += (self.last_wide[1] - *wide) * (1.0 / 16.0);
         }
         self.last_bits = [self.last_bits[1], bit];
         self.last_sums = [self.last_sums[1], value];
+        self.last_wide = [self.last_wide[1], wide];
         self.decisions = self.decisions.saturating_add(1);
         sink.bit(bit);
     }
@@ -480,12 +538,13 @@ impl FskRx {
     }
 
     /// Signal level, SNR (over 0–4000 Hz, the convention of the noise generators), carrier
-    /// offset and clock offset estimates.
+    /// offset and clock offset estimates. The SNR reading comes from the envelope's
+    /// fluctuation and saturates near 26 dB, where the filter's own ripple dominates.
     pub fn quality(&self) -> Quality {
         let var = (self.env_sq - self.env_mean * self.env_mean).max(1e-9);
         // A constant-envelope signal: envelope variance is half the in-band noise power.
-        let snr = self.env_mean * self.env_mean * self.taps_energy / var;
-        let mid = 0.5 * (self.mark_level + self.space_level) / self.window_len as f32;
+        let snr = self.env_mean * self.env_mean * self.wide_noise_gain / var;
+        let mid = 0.5 * (self.wide_mark + self.wide_space) / self.window_len as f32;
         let offset_hz = mid.clamp(-1.0, 1.0).asin() * SAMPLE_RATE as f32 / TAU;
         Quality {
             level_dbm0: self.carrier.dbm0(),
