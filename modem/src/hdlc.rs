@@ -609,6 +609,23 @@ mod tests {
     }
 
     #[test]
+    fn frames_queued_after_the_end_start_a_new_preamble() {
+        let mut f = HdlcFramer::new(HdlcTxConfig {
+            preamble_flags: 3,
+            closing_flags: 1,
+            ..Default::default()
+        });
+        f.push(&[1, 2, 3]);
+        let first = bits_of(&mut f);
+        assert!(f.is_empty());
+        f.push(&[1, 2, 3]);
+        let second = bits_of(&mut f);
+        assert_eq!(first, second);
+        // Three preamble flags, the frame (5 octets, no stuffing needed), one closing flag.
+        assert_eq!(first.len(), 8 * 3 + 5 * 8 + 8);
+    }
+
+    #[test]
     fn idle_flags_never_end() {
         let mut f = HdlcFramer::new(HdlcTxConfig {
             preamble_flags: 1,
