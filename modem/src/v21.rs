@@ -5,8 +5,10 @@
 //! [`crate::hdlc`]). Mark is binary 1.
 //!
 //! The transmitter is phase-continuous FSK. The receiver works non-coherently:
-//! 1. mix the signal down around the channel's centre frequency and low-pass it (the channel
-//!    filter, which rejects the out-of-band noise);
+//! 1. mix the signal down around the channel's centre frequency and low-pass it twice: a
+//!    narrow channel filter (cut-off 170 Hz) for the data, which rejects as much noise as
+//!    the discriminator can live with, and a wide one (360 Hz) that passes the whole FSK
+//!    spectrum for carrier detection and for the level, SNR and offset readings;
 //! 2. a delay-and-multiply discriminator gives the instantaneous frequency, weighted by the
 //!    signal's energy so that noise-dominated moments count less;
 //! 3. a one-bit moving sum (the matched filter for rectangular frequency pulses) is sampled
@@ -228,6 +230,10 @@ impl SignalDetect {
 
 /// Channel filter length (taps) of the receiver.
 const CHANNEL_TAPS: usize = 47;
+/// The filter length padded with zero taps to a multiple of [`LANES`].
+const PADDED_TAPS: usize = 48;
+/// Independent accumulators in the filter dot products (lets the compiler vectorise).
+const LANES: usize = 8;
 /// Cut-off of the data path's channel filter around the centre frequency, Hz: narrow, for
 /// the best noise rejection (the discriminator tolerates the intersymbol interference).
 const NARROW_CUTOFF_HZ: f32 = 170.0;
@@ -237,10 +243,22 @@ const WIDE_CUTOFF_HZ: f32 = 360.0;
 /// Longest moving-sum window (samples per bit, rounded, for rates down to 250 bit/s).
 const MAX_WINDOW: usize = 32;
 
+/// A dot product in [`LANES`] independent partial sums.
+#[inline]
+fn dot(taps: &[f32; PADDED_TAPS], x: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    for (t, v) in taps.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            acc[j] += t[j] * v[j];
+        }
+    }
+    acc.iter().sum()
+}
+
 /// One filter-discriminator-moving-sum chain.
 #[derive(Debug, Clone)]
 struct Path {
-    taps: [f32; CHANNEL_TAPS],
+    taps: [f32; PADDED_TAPS],
     prev: Complex32,
     power: f32,
     window: [f32; MAX_WINDOW],
@@ -251,10 +269,10 @@ struct Path {
 impl Path {
     /// A windowed-sinc (Hamming) low-pass with unity gain at DC.
     fn new(cutoff_hz: f32) -> Self {
-        let mut taps = [0f32; CHANNEL_TAPS];
+        let mut taps = [0f32; PADDED_TAPS];
         let mid = (CHANNEL_TAPS - 1) as f32 / 2.0;
         let wc = cutoff_hz / SAMPLE_RATE as f32;
-        for (i, t) in taps.iter_mut().enumerate() {
+        for (i, t) in taps[..CHANNEL_TAPS].iter_mut().enumerate() {
             let x = i as f32 - mid;
             let sinc = if x == 0.0 {
                 2.0 * wc
@@ -281,14 +299,8 @@ impl Path {
     }
 
     #[inline]
-    fn filter(&self, hist: &[Complex32]) -> Complex32 {
-        let mut re = 0f32;
-        let mut im = 0f32;
-        for (t, v) in self.taps.iter().zip(hist) {
-            re += t * v.re;
-            im += t * v.im;
-        }
-        Complex32::new(re, im)
+    fn filter(&self, re: &[f32], im: &[f32]) -> Complex32 {
+        Complex32::new(dot(&self.taps, re), dot(&self.taps, im))
     }
 
     /// Delay-and-multiply discriminator, normalised by the mean power so that its output
@@ -299,13 +311,20 @@ impl Path {
         self.power += (y.norm_sqr() - self.power) * (1.0 / 32.0);
         let cross = y.im * self.prev.re - y.re * self.prev.im;
         self.prev = y;
-        self.window[pos] = if self.power > 1e-3 {
+        let d = if self.power > 1e-3 {
             cross / self.power
         } else {
             0.0
         };
+        let leaving = self.window[pos];
+        self.window[pos] = d;
         self.sum_prev = self.sum;
-        self.sum = self.window[..len].iter().sum();
+        if pos + 1 == len {
+            // Once per window, a fresh sum, so rounding cannot accumulate.
+            self.sum = self.window[..len].iter().sum();
+        } else {
+            self.sum += d - leaving;
+        }
     }
 
     /// The moving sum `back` samples (0..1) before the latest.
@@ -323,7 +342,10 @@ impl Path {
 pub struct FskRx {
     spec: FskSpec,
     nco: Nco,
-    hist: [Complex32; 2 * CHANNEL_TAPS],
+    /// Mixer output history, real and imaginary parts apart, each stored twice so that the
+    /// newest [`PADDED_TAPS`] are contiguous.
+    hist_re: [f32; 2 * PADDED_TAPS],
+    hist_im: [f32; 2 * PADDED_TAPS],
     hist_pos: usize,
     narrow: Path,
     wide: Path,
@@ -365,7 +387,8 @@ impl FskRx {
         let mut rx = FskRx {
             spec,
             nco: Nco::new(spec.centre_hz()),
-            hist: [Complex32::new(0.0, 0.0); 2 * CHANNEL_TAPS],
+            hist_re: [0.0; 2 * PADDED_TAPS],
+            hist_im: [0.0; 2 * PADDED_TAPS],
             hist_pos: 0,
             narrow: Path::new(NARROW_CUTOFF_HZ),
             wide_noise_gain: wide.noise_gain(),
@@ -446,17 +469,19 @@ impl FskRx {
     #[inline]
     fn step(&mut self, x: f32, sink: &mut dyn RxSink) {
         let (c, s) = self.nco.next_cos_sin();
-        // The history is stored twice so that the newest CHANNEL_TAPS are contiguous.
-        let v = Complex32::new(x * c, -x * s);
-        self.hist[self.hist_pos] = v;
-        self.hist[self.hist_pos + CHANNEL_TAPS] = v;
+        let (re, im) = (x * c, -x * s);
+        self.hist_re[self.hist_pos] = re;
+        self.hist_re[self.hist_pos + PADDED_TAPS] = re;
+        self.hist_im[self.hist_pos] = im;
+        self.hist_im[self.hist_pos + PADDED_TAPS] = im;
         self.hist_pos += 1;
-        if self.hist_pos == CHANNEL_TAPS {
+        if self.hist_pos == PADDED_TAPS {
             self.hist_pos = 0;
         }
-        let recent = &self.hist[self.hist_pos..self.hist_pos + CHANNEL_TAPS];
-        let yw = self.wide.filter(recent);
-        let yn = self.narrow.filter(recent);
+        let recent_re = &self.hist_re[self.hist_pos..self.hist_pos + PADDED_TAPS];
+        let recent_im = &self.hist_im[self.hist_pos..self.hist_pos + PADDED_TAPS];
+        let yw = self.wide.filter(recent_re, recent_im);
+        let yn = self.narrow.filter(recent_re, recent_im);
         let mag2 = yw.norm_sqr();
         // A real sine of power P gives |y|² = P/2 after mixing to baseband.
         match self.carrier.update(2.0 * mag2) {
