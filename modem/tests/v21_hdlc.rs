@@ -161,3 +161,8 @@ fn ch2_frames_through_clean_line_carrier_events() {
     assert_eq!(frames.preambles, 4);
     assert_eq!(frames.bad, 0);
 }
+
+#[test]
+fn ch2_frames_at_8_db() {
+    frames_over_v21(V21Channel::Ch2, 8.0, 6, 12, 4);
+}
