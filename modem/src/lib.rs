@@ -46,11 +46,15 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod crc;
 pub mod dsp;
+pub mod hdlc;
 pub mod level;
 pub mod prbs;
 pub mod qam;
 pub mod scrambler;
+pub mod tones;
+pub mod v21;
 pub mod v27ter;
 
 use thiserror::Error;

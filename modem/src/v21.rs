@@ -1,0 +1,669 @@
+//! V.21 300 bit/s FSK, and the generic binary FSK modem it is built from.
+//!
+//! V.21 has two channels: channel 1 (mark 980 Hz, space 1180 Hz) and channel 2 (mark 1650 Hz,
+//! space 1850 Hz). T.30 sends its control frames over channel 2 as HDLC (see
+//! [`crate::hdlc`]). Mark is binary 1.
+//!
+//! The transmitter is phase-continuous FSK. The receiver works non-coherently:
+//! 1. mix the signal down around the channel's centre frequency and low-pass it twice: a
+//!    narrow channel filter (cut-off 170 Hz) for the data, which rejects as much noise as
+//!    the discriminator can live with, and a wide one (360 Hz) that passes the whole FSK
+//!    spectrum for carrier detection and for the level, SNR and offset readings;
+//! 2. a delay-and-multiply discriminator gives the instantaneous frequency, weighted by the
+//!    signal's energy so that noise-dominated moments count less;
+//! 3. a one-bit moving sum (the matched filter for rectangular frequency pulses) is sampled
+//!    at instants set by a transition-tracking clock loop (proportional and integral, so it
+//!    holds a sample-clock offset);
+//! 4. the decision threshold follows the mean of the mark and space levels, measured in runs
+//!    of equal bits, which removes a carrier frequency offset.
+//!
+//! Carrier detection uses the in-band energy with the V.21 thresholds (on at −43 dBm0, off
+//! at −48 dBm0, each held for 5 ms). Bits are delivered only while the carrier is
+//! present.
+
+use crate::dsp::{Complex32, Nco, PowerMeter, phase_step};
+use crate::level::{dbm0_to_rms, power_to_dbm0};
+use crate::{
+    BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, SAMPLE_RATE,
+    Transmitter, TxConfig,
+};
+use std::f32::consts::TAU;
+
+/// A binary FSK signal: the mark (binary 1) and space (binary 0) frequencies and the rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FskSpec {
+    /// Frequency for binary 1, Hz.
+    pub mark_hz: f32,
+    /// Frequency for binary 0, Hz.
+    pub space_hz: f32,
+    /// Symbol rate, bit/s.
+    pub baud: f32,
+}
+
+impl FskSpec {
+    /// The mid frequency between mark and space.
+    pub fn centre_hz(&self) -> f32 {
+        (self.mark_hz + self.space_hz) / 2.0
+    }
+
+    /// Half the mark–space spacing.
+    pub fn deviation_hz(&self) -> f32 {
+        (self.space_hz - self.mark_hz).abs() / 2.0
+    }
+}
+
+/// The two V.21 channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum V21Channel {
+    /// Channel 1: mark 980 Hz, space 1180 Hz.
+    Ch1,
+    /// Channel 2: mark 1650 Hz, space 1850 Hz (the T.30 control channel).
+    Ch2,
+}
+
+impl V21Channel {
+    /// This channel's FSK parameters.
+    pub fn spec(self) -> FskSpec {
+        match self {
+            V21Channel::Ch1 => FskSpec {
+                mark_hz: 980.0,
+                space_hz: 1180.0,
+                baud: 300.0,
+            },
+            V21Channel::Ch2 => FskSpec {
+                mark_hz: 1650.0,
+                space_hz: 1850.0,
+                baud: 300.0,
+            },
+        }
+    }
+
+    /// The matching [`ModemKind`].
+    pub fn kind(self) -> ModemKind {
+        match self {
+            V21Channel::Ch1 => ModemKind::V21Ch1,
+            V21Channel::Ch2 => ModemKind::V21Ch2,
+        }
+    }
+}
+
+fn check_v21_rate(channel: V21Channel, rate: u32) -> Result<(), Error> {
+    // Rate 0 means "the modem's only rate".
+    if rate == 0 {
+        Ok(())
+    } else {
+        channel.kind().check_rate(rate)
+    }
+}
+
+/// A phase-continuous binary FSK modulator. It pulls one bit per symbol period from the
+/// source and ends (after the current symbol) when the source returns `None`.
+#[derive(Debug, Clone)]
+pub struct FskTx {
+    nco: Nco,
+    mark_step: i32,
+    space_step: i32,
+    amplitude: f32,
+    bit_clock: u32,
+    bit_step: u32,
+    bit_due: bool,
+    finished: bool,
+}
+
+impl FskTx {
+    /// A modulator for `spec` at `level_dbm0` (constant envelope: the level of the sine).
+    pub fn new(spec: FskSpec, level_dbm0: f32) -> Self {
+        FskTx {
+            nco: Nco::new(spec.mark_hz),
+            mark_step: phase_step(spec.mark_hz),
+            space_step: phase_step(spec.space_hz),
+            amplitude: sine_amplitude(level_dbm0),
+            bit_clock: 0,
+            bit_step: (spec.baud as f64 / SAMPLE_RATE as f64 * 4_294_967_296.0).round() as u32,
+            bit_due: true,
+            finished: false,
+        }
+    }
+
+    /// Changes the transmit level.
+    pub fn set_level(&mut self, level_dbm0: f32) {
+        self.amplitude = sine_amplitude(level_dbm0);
+    }
+}
+
+fn sine_amplitude(level_dbm0: f32) -> f32 {
+    dbm0_to_rms(level_dbm0) * std::f32::consts::SQRT_2
+}
+
+impl Transmitter for FskTx {
+    fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
+        for (n, slot) in out.iter_mut().enumerate() {
+            if self.finished {
+                return n;
+            }
+            if self.bit_due {
+                self.bit_due = false;
+                match src.next_bit() {
+                    Some(bit) => {
+                        self.nco
+                            .set_step(if bit { self.mark_step } else { self.space_step })
+                    }
+                    None => {
+                        self.finished = true;
+                        return n;
+                    }
+                }
+            }
+            *slot = crate::level::to_i16(self.amplitude * self.nco.next_sin());
+            let (clock, wrapped) = self.bit_clock.overflowing_add(self.bit_step);
+            self.bit_clock = clock;
+            self.bit_due = wrapped;
+        }
+        out.len()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+/// V.21 carrier detection: on above −43 dBm0, off below −48 dBm0 (in-band power).
+pub const CARRIER_ON_DBM0: f32 = -43.0;
+/// See [`CARRIER_ON_DBM0`].
+pub const CARRIER_OFF_DBM0: f32 = -48.0;
+
+/// In-band energy detection with hysteresis and persistence: the level must stay past a
+/// threshold for a few milliseconds before the state changes, so that noise near a
+/// threshold does not make the carrier chatter.
+#[derive(Debug, Clone)]
+struct SignalDetect {
+    meter: PowerMeter,
+    on_power: f32,
+    off_power: f32,
+    hold: u32,
+    count: u32,
+    present: bool,
+}
+
+impl SignalDetect {
+    fn new(time_constant: f32, hold: u32) -> Self {
+        let power = |dbm0: f32| {
+            let r = dbm0_to_rms(dbm0);
+            r * r
+        };
+        SignalDetect {
+            meter: PowerMeter::new(time_constant),
+            on_power: power(CARRIER_ON_DBM0),
+            off_power: power(CARRIER_OFF_DBM0),
+            hold,
+            count: 0,
+            present: false,
+        }
+    }
+
+    /// Feeds one power sample; returns the new state when it changes.
+    #[inline]
+    fn update(&mut self, power: f32) -> Option<bool> {
+        let p = self.meter.update(power.sqrt());
+        let past = if self.present {
+            p < self.off_power
+        } else {
+            p > self.on_power
+        };
+        if !past {
+            self.count = 0;
+            return None;
+        }
+        self.count += 1;
+        if self.count < self.hold {
+            return None;
+        }
+        self.count = 0;
+        self.present = !self.present;
+        Some(self.present)
+    }
+
+    fn dbm0(&self) -> f32 {
+        power_to_dbm0(self.meter.power())
+    }
+}
+
+/// Channel filter length (taps) of the receiver.
+const CHANNEL_TAPS: usize = 47;
+/// The filter length padded with zero taps to a multiple of [`LANES`].
+const PADDED_TAPS: usize = 48;
+/// Independent accumulators in the filter dot products (lets the compiler vectorise).
+const LANES: usize = 8;
+/// Cut-off of the data path's channel filter around the centre frequency, Hz: narrow, for
+/// the best noise rejection (the discriminator tolerates the intersymbol interference).
+const NARROW_CUTOFF_HZ: f32 = 170.0;
+/// Cut-off of the measurement path, Hz: wide enough to pass the whole FSK spectrum, so that
+/// level, SNR and frequency-offset readings are unbiased.
+const WIDE_CUTOFF_HZ: f32 = 360.0;
+/// Longest moving-sum window (samples per bit, rounded, for rates down to 250 bit/s).
+const MAX_WINDOW: usize = 32;
+
+/// A dot product in [`LANES`] independent partial sums.
+#[inline]
+fn dot(taps: &[f32; PADDED_TAPS], x: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    for (t, v) in taps.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
+        for j in 0..LANES {
+            acc[j] += t[j] * v[j];
+        }
+    }
+    acc.iter().sum()
+}
+
+/// One filter-discriminator-moving-sum chain.
+#[derive(Debug, Clone)]
+struct Path {
+    taps: [f32; PADDED_TAPS],
+    prev: Complex32,
+    power: f32,
+    window: [f32; MAX_WINDOW],
+    sum_prev: f32,
+    sum: f32,
+}
+
+impl Path {
+    /// A windowed-sinc (Hamming) low-pass with unity gain at DC.
+    fn new(cutoff_hz: f32) -> Self {
+        let mut taps = [0f32; PADDED_TAPS];
+        let mid = (CHANNEL_TAPS - 1) as f32 / 2.0;
+        let wc = cutoff_hz / SAMPLE_RATE as f32;
+        for (i, t) in taps[..CHANNEL_TAPS].iter_mut().enumerate() {
+            let x = i as f32 - mid;
+            let sinc = if x == 0.0 {
+                2.0 * wc
+            } else {
+                (TAU * wc * x).sin() / (std::f32::consts::PI * x)
+            };
+            let w = 0.54 - 0.46 * (TAU * i as f32 / (CHANNEL_TAPS - 1) as f32).cos();
+            *t = sinc * w;
+        }
+        let gain: f32 = taps.iter().sum();
+        taps.iter_mut().for_each(|t| *t /= gain);
+        Path {
+            taps,
+            prev: Complex32::new(0.0, 0.0),
+            power: 0.0,
+            window: [0.0; MAX_WINDOW],
+            sum_prev: 0.0,
+            sum: 0.0,
+        }
+    }
+
+    fn noise_gain(&self) -> f32 {
+        self.taps.iter().map(|t| t * t).sum()
+    }
+
+    #[inline]
+    fn filter(&self, re: &[f32], im: &[f32]) -> Complex32 {
+        Complex32::new(dot(&self.taps, re), dot(&self.taps, im))
+    }
+
+    /// Delay-and-multiply discriminator, normalised by the mean power so that its output
+    /// is sin(phase step) for a clean tone but weaker samples count less; then the one-bit
+    /// moving sum.
+    #[inline]
+    fn discriminate(&mut self, y: Complex32, pos: usize, len: usize) {
+        self.power += (y.norm_sqr() - self.power) * (1.0 / 32.0);
+        let cross = y.im * self.prev.re - y.re * self.prev.im;
+        self.prev = y;
+        let d = if self.power > 1e-3 {
+            cross / self.power
+        } else {
+            0.0
+        };
+        let leaving = self.window[pos];
+        self.window[pos] = d;
+        self.sum_prev = self.sum;
+        if pos + 1 == len {
+            // Once per window, a fresh sum, so rounding cannot accumulate.
+            self.sum = self.window[..len].iter().sum();
+        } else {
+            self.sum += d - leaving;
+        }
+    }
+
+    /// The moving sum `back` samples (0..1) before the latest.
+    #[inline]
+    fn sum_at(&self, back: f32) -> f32 {
+        self.sum - back * (self.sum - self.sum_prev)
+    }
+}
+
+/// A non-coherent binary FSK demodulator (see the module page for the method).
+///
+/// Two chains share the mixer: a narrow one makes the bit decisions and drives the clock
+/// loop; a wide one measures level, SNR and frequency offset and runs carrier detection.
+#[derive(Debug, Clone)]
+pub struct FskRx {
+    spec: FskSpec,
+    nco: Nco,
+    /// Mixer output history, real and imaginary parts apart, each stored twice so that the
+    /// newest [`PADDED_TAPS`] are contiguous.
+    hist_re: [f32; 2 * PADDED_TAPS],
+    hist_im: [f32; 2 * PADDED_TAPS],
+    hist_pos: usize,
+    narrow: Path,
+    wide: Path,
+    /// Noise gain of the wide filter (sum of squared taps), for the SNR estimate.
+    wide_noise_gain: f32,
+    carrier: SignalDetect,
+    window_len: usize,
+    window_pos: usize,
+    /// Samples since the last decision, and the current bit period estimate.
+    phase: f32,
+    period: f32,
+    nominal_period: f32,
+    period_integral: f32,
+    /// Nominal discriminator output for the deviation (per sample).
+    d_nominal: f32,
+    /// Mean narrow-path sums in runs of marks and of spaces (the decision threshold).
+    mark_level: f32,
+    space_level: f32,
+    /// The same on the wide path (the frequency-offset reading).
+    wide_mark: f32,
+    wide_space: f32,
+    last_bits: [bool; 2],
+    last_sums: [f32; 2],
+    last_wide: [f32; 2],
+    decisions: u32,
+    env_mean: f32,
+    env_sq: f32,
+    env_count: u32,
+}
+
+impl FskRx {
+    /// A demodulator for `spec`.
+    pub fn new(spec: FskSpec) -> Self {
+        let fs = SAMPLE_RATE as f32;
+        let nominal_period = fs / spec.baud;
+        let window_len = (nominal_period.round() as usize).clamp(2, MAX_WINDOW);
+        let d_nominal = (TAU * spec.deviation_hz() / fs).sin();
+        let wide = Path::new(WIDE_CUTOFF_HZ);
+        let mut rx = FskRx {
+            spec,
+            nco: Nco::new(spec.centre_hz()),
+            hist_re: [0.0; 2 * PADDED_TAPS],
+            hist_im: [0.0; 2 * PADDED_TAPS],
+            hist_pos: 0,
+            narrow: Path::new(NARROW_CUTOFF_HZ),
+            wide_noise_gain: wide.noise_gain(),
+            wide,
+            // About a bit of averaging and 5 ms persistence: the carrier is declared within
+            // about 8 ms and dropped within about 35 ms.
+            carrier: SignalDetect::new(nominal_period, SAMPLE_RATE / 200),
+            window_len,
+            window_pos: 0,
+            phase: 0.0,
+            period: nominal_period,
+            nominal_period,
+            period_integral: 0.0,
+            d_nominal,
+            mark_level: 0.0,
+            space_level: 0.0,
+            wide_mark: 0.0,
+            wide_space: 0.0,
+            last_bits: [false; 2],
+            last_sums: [0.0; 2],
+            last_wide: [0.0; 2],
+            decisions: 0,
+            env_mean: 0.0,
+            env_sq: 0.0,
+            env_count: 0,
+        };
+        rx.reset_demod();
+        rx
+    }
+
+    /// The FSK parameters this demodulator expects.
+    pub fn spec(&self) -> FskSpec {
+        self.spec
+    }
+
+    /// Whether a carrier is present.
+    pub fn carrier_present(&self) -> bool {
+        self.carrier.present
+    }
+
+    fn reset_demod(&mut self) {
+        let full = self.window_len as f32 * self.d_nominal;
+        // Mark is the lower frequency in V.21, so it gives the negative discriminator output;
+        // the sign follows the spec so that other FSK plans fit too.
+        let mark_sign = if self.spec.mark_hz < self.spec.space_hz {
+            -1.0
+        } else {
+            1.0
+        };
+        self.mark_level = mark_sign * full;
+        self.space_level = -mark_sign * full;
+        self.wide_mark = self.mark_level;
+        self.wide_space = self.space_level;
+        self.phase = 0.0;
+        self.period = self.nominal_period;
+        self.period_integral = 0.0;
+        self.last_bits = [false; 2];
+        self.last_sums = [0.0; 2];
+        self.last_wide = [0.0; 2];
+        self.decisions = 0;
+        self.env_mean = 0.0;
+        self.env_sq = 0.0;
+        self.env_count = 0;
+    }
+
+    /// Forgets everything (filters, carrier, timing).
+    pub fn reset(&mut self) {
+        *self = FskRx::new(self.spec);
+    }
+
+    /// Processes samples, pushing bits and carrier events into `sink`.
+    pub fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        for &s in samples {
+            self.step(s as f32, sink);
+        }
+    }
+
+    #[inline]
+    fn step(&mut self, x: f32, sink: &mut dyn RxSink) {
+        let (c, s) = self.nco.next_cos_sin();
+        let (re, im) = (x * c, -x * s);
+        self.hist_re[self.hist_pos] = re;
+        self.hist_re[self.hist_pos + PADDED_TAPS] = re;
+        self.hist_im[self.hist_pos] = im;
+        self.hist_im[self.hist_pos + PADDED_TAPS] = im;
+        self.hist_pos += 1;
+        if self.hist_pos == PADDED_TAPS {
+            self.hist_pos = 0;
+        }
+        let recent_re = &self.hist_re[self.hist_pos..self.hist_pos + PADDED_TAPS];
+        let recent_im = &self.hist_im[self.hist_pos..self.hist_pos + PADDED_TAPS];
+        let yw = self.wide.filter(recent_re, recent_im);
+        let yn = self.narrow.filter(recent_re, recent_im);
+        let mag2 = yw.norm_sqr();
+        // A real sine of power P gives |y|² = P/2 after mixing to baseband.
+        match self.carrier.update(2.0 * mag2) {
+            Some(true) => {
+                self.reset_demod();
+                sink.event(RxEvent::CarrierUp {
+                    level_dbm0: self.carrier.dbm0(),
+                });
+            }
+            Some(false) => sink.event(RxEvent::CarrierDown),
+            None => {}
+        }
+        self.wide.discriminate(yw, self.window_pos, self.window_len);
+        self.narrow
+            .discriminate(yn, self.window_pos, self.window_len);
+        self.window_pos += 1;
+        if self.window_pos == self.window_len {
+            self.window_pos = 0;
+        }
+        if !self.carrier.present {
+            return;
+        }
+        self.track_envelope(mag2.sqrt());
+        let threshold = 0.5 * (self.mark_level + self.space_level);
+        let a = self.narrow.sum_prev - threshold;
+        let b = self.narrow.sum - threshold;
+        self.phase += 1.0;
+        if (a < 0.0) != (b < 0.0) && a != b {
+            // A transition: the moving sum crosses the threshold half a bit after it, so
+            // the crossing should fall midway between decisions.
+            let frac = b / (b - a);
+            let at = self.phase - frac;
+            let err = (at - 0.5 * self.period).clamp(-0.5 * self.period, 0.5 * self.period);
+            self.phase -= 0.12 * err;
+            self.period_integral = (self.period_integral + 0.0008 * err)
+                .clamp(-0.01 * self.nominal_period, 0.01 * self.nominal_period);
+            self.period = self.nominal_period + self.period_integral;
+        }
+        if self.phase >= self.period {
+            self.phase -= self.period;
+            // The decision instant lay `phase` samples back.
+            let back = self.phase.min(1.0);
+            let value = self.narrow.sum_at(back);
+            let wide = self.wide.sum_at(back);
+            self.decide(value, wide, sink);
+        }
+    }
+
+    fn decide(&mut self, value: f32, wide: f32, sink: &mut dyn RxSink) {
+        let threshold = 0.5 * (self.mark_level + self.space_level);
+        let mark_low = self.mark_level < self.space_level;
+        let bit = (value < threshold) == mark_low;
+        // Levels are learnt from the middle bit of three equal ones, where the moving sum
+        // is least disturbed by the neighbours.
+        if self.decisions >= 2 && self.last_bits[0] == self.last_bits[1] && self.last_bits[1] == bit
+        {
+            let (narrow, wide) = if bit {
+                (&mut self.mark_level, &mut self.wide_mark)
+            } else {
+                (&mut self.space_level, &mut self.wide_space)
+            };
+            *narrow += (self.last_sums[1] - *narrow) * (1.0 / 16.0);
+            *wide += (self.last_wide[1] - *wide) * (1.0 / 16.0);
+        }
+        self.last_bits = [self.last_bits[1], bit];
+        self.last_sums = [self.last_sums[1], value];
+        self.last_wide = [self.last_wide[1], wide];
+        self.decisions = self.decisions.saturating_add(1);
+        sink.bit(bit);
+    }
+
+    fn track_envelope(&mut self, env: f32) {
+        if self.env_count < 1024 {
+            self.env_count += 1;
+        }
+        let a = 1.0 / self.env_count as f32;
+        self.env_mean += (env - self.env_mean) * a;
+        self.env_sq += (env * env - self.env_sq) * a;
+    }
+
+    /// Signal level, SNR (over 0–4000 Hz, the convention of the noise generators), carrier
+    /// offset and clock offset estimates. The SNR reading comes from the envelope's
+    /// fluctuation and saturates near 26 dB, where the filter's own ripple dominates.
+    pub fn quality(&self) -> Quality {
+        let var = (self.env_sq - self.env_mean * self.env_mean).max(1e-9);
+        // A constant-envelope signal: envelope variance is half the in-band noise power.
+        let snr = self.env_mean * self.env_mean * self.wide_noise_gain / var;
+        let mid = 0.5 * (self.wide_mark + self.wide_space) / self.window_len as f32;
+        let offset_hz = mid.clamp(-1.0, 1.0).asin() * SAMPLE_RATE as f32 / TAU;
+        Quality {
+            level_dbm0: self.carrier.dbm0(),
+            snr_db: if self.env_count > 0 {
+                10.0 * snr.log10()
+            } else {
+                0.0
+            },
+            carrier_offset_hz: offset_hz,
+            timing_offset_ppm: (self.nominal_period / self.period - 1.0) * 1e6,
+            trained: self.carrier.present,
+        }
+    }
+}
+
+/// V.21 modulator for one channel.
+#[derive(Debug, Clone)]
+pub struct V21Tx {
+    fsk: FskTx,
+    channel: V21Channel,
+}
+
+impl V21Tx {
+    /// A transmitter on `channel` at `cfg.level_dbm0`; `cfg.rate` must be 300 (or 0).
+    pub fn new(channel: V21Channel, cfg: &TxConfig) -> Result<Self, Error> {
+        check_v21_rate(channel, cfg.rate)?;
+        if !(cfg.level_dbm0 <= 3.2 && cfg.level_dbm0 > -80.0) {
+            return Err(Error::InvalidConfig(format!(
+                "V.21 level {} dBm0 outside −80…+3.2",
+                cfg.level_dbm0
+            )));
+        }
+        Ok(V21Tx {
+            fsk: FskTx::new(channel.spec(), cfg.level_dbm0),
+            channel,
+        })
+    }
+
+    /// The channel in use.
+    pub fn channel(&self) -> V21Channel {
+        self.channel
+    }
+}
+
+impl Transmitter for V21Tx {
+    fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
+        self.fsk.fill(out, src)
+    }
+
+    fn is_finished(&self) -> bool {
+        self.fsk.is_finished()
+    }
+}
+
+/// V.21 demodulator for one channel.
+#[derive(Debug, Clone)]
+pub struct V21Rx {
+    fsk: FskRx,
+    channel: V21Channel,
+}
+
+impl V21Rx {
+    /// A receiver on `channel`; `cfg.rate` must be 300 (or 0).
+    pub fn new(channel: V21Channel, cfg: &RxConfig) -> Result<Self, Error> {
+        check_v21_rate(channel, cfg.rate)?;
+        Ok(V21Rx {
+            fsk: FskRx::new(channel.spec()),
+            channel,
+        })
+    }
+
+    /// The channel in use.
+    pub fn channel(&self) -> V21Channel {
+        self.channel
+    }
+
+    /// Whether a carrier is present.
+    pub fn carrier_present(&self) -> bool {
+        self.fsk.carrier_present()
+    }
+}
+
+impl Receiver for V21Rx {
+    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        self.fsk.process(samples, sink);
+    }
+
+    fn quality(&self) -> Quality {
+        self.fsk.quality()
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        check_v21_rate(self.channel, cfg.rate)?;
+        self.fsk.reset();
+        Ok(())
+    }
+}
