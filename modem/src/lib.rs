@@ -50,6 +50,8 @@ pub mod dsp;
 pub mod level;
 pub mod qam;
 pub mod scrambler;
+pub mod trellis;
+pub mod v17;
 
 use thiserror::Error;
 
