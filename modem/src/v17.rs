@@ -584,8 +584,14 @@ enum RxState {
 const MIN_ALTERNATIONS: usize = 24;
 /// Symbols after carrier-up within which segment 2 must start.
 const SEARCH_LIMIT: usize = SEG1 + 160;
-/// Timing loop bandwidth (fraction of the baud rate) from carrier-up to the end of training.
+/// Timing loop bandwidth (fraction of the baud rate) during training.
 const TIMING_BW_ACQUIRE: f32 = 0.004;
+/// Timing loop bandwidth on the alternations: a fast pull-in of the phase. Its clock-offset
+/// term winds up meanwhile; the training (or, for a short train, the offset kept from the
+/// long one) puts that right.
+const TIMING_BW_PULL_IN: f32 = 0.01;
+/// Timing loop bandwidth while nothing recognisable is received.
+const TIMING_BW_IDLE: f32 = 0.001;
 /// Training is accepted when the SNR on the known symbols reaches this, dB.
 const TRAIN_SNR_DB: f32 = 12.0;
 
@@ -656,14 +662,12 @@ impl V17Rx {
             self.core.restore();
             // The kept equalizer needs only a touch-up, but the carrier and timing phases of a
             // new burst must be acquired again.
-            self.core.set_eq_step(0.02);
+            self.core.set_eq_step(0.05);
             self.core.set_carrier_bandwidth(0.02);
         } else {
             self.core.reset();
         }
-        // A gentle timing loop: the alternations pull the phase in well within segment 1,
-        // and a wide loop winds its clock-offset term up during the pull-in.
-        self.core.set_timing_bandwidth(TIMING_BW_ACQUIRE);
+        self.core.set_timing_bandwidth(TIMING_BW_IDLE);
         self.state = RxState::Search;
         self.prev = [Complex32::new(0.0, 0.0); 2];
         self.alternations = 0;
@@ -702,8 +706,16 @@ impl V17Rx {
                 // A B A B: each symbol repeats the one before last and is a quarter turn
                 // from the last.
                 let quarter = (y * p1.conj()).re.abs() < 0.5 * e;
-                if (y - p2).norm_sqr() < 0.25 * e && quarter {
+                // Counting needs only the period of two: at a poor timing phase the two
+                // points close in on each other, until the timing loop pulls them apart. The
+                // reversal needs the quarter turn too.
+                let periodic = (y - p2).norm_sqr() < 0.25 * e;
+                if periodic {
                     self.alternations += 1;
+                    if self.alternations == 8 {
+                        // Segment 1 has begun: whatever came before (noise) does not count.
+                        self.count = 8;
+                    }
                 } else if self.alternations >= MIN_ALTERNATIONS
                     && (y + p2).norm_sqr() < 0.25 * e
                     && quarter
@@ -716,6 +728,7 @@ impl V17Rx {
                         self.core.restore();
                     }
                     let target = self.train[0];
+                    self.core.set_timing_bandwidth(TIMING_BW_ACQUIRE);
                     self.core.align(y, target);
                     self.core.adapt(target);
                     self.state = RxState::Train;
@@ -726,6 +739,13 @@ impl V17Rx {
                 } else {
                     self.alternations = 0;
                 }
+                // Until alternations show, keep the timing loop slow: on noise it would only
+                // wind its clock-offset term up.
+                self.core.set_timing_bandwidth(if self.alternations < 2 {
+                    TIMING_BW_IDLE
+                } else {
+                    TIMING_BW_PULL_IN
+                });
                 self.prev = [y, p1];
                 if self.count > SEARCH_LIMIT {
                     self.state = RxState::Failed;
