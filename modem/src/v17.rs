@@ -682,19 +682,6 @@ impl V17Rx {
         sink.event(RxEvent::CarrierDown);
     }
 
-    fn nearest(&self, y: Complex32) -> Complex32 {
-        let mut best = self.points[0];
-        let mut bd = f32::MAX;
-        for &p in &self.points {
-            let d = (y - p).norm_sqr();
-            if d < bd {
-                bd = d;
-                best = p;
-            }
-        }
-        best
-    }
-
     fn on_symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {
         match self.state {
             RxState::Idle | RxState::Failed => self.core.advance(),
@@ -770,8 +757,10 @@ impl V17Rx {
                             self.have_long = true;
                         }
                         self.core.freeze_agc(true);
-                        self.core.set_eq_step(0.01);
-                        self.core.set_carrier_bandwidth(0.005);
+                        // Slow tracking: at low SNR the decision noise, not the drift of the
+                        // line, limits the loops.
+                        self.core.set_eq_step(0.005);
+                        self.core.set_carrier_bandwidth(0.003);
                         self.core.set_timing_bandwidth(0.002);
                         self.vit.reset();
                         self.desc = Descrambler::new(TAPS_V17_V29);
@@ -789,9 +778,12 @@ impl V17Rx {
                 }
             }
             RxState::Data => {
-                let d = self.nearest(y);
+                let released = self.vit.push(y);
+                // Adapt on the best survivor's newest decision: it already weighs the code,
+                // so it is wrong less often than the nearest point.
+                let d = self.points[self.vit.newest() as usize];
                 self.core.adapt(d);
-                if let Some(label) = self.vit.push(y) {
+                if let Some(label) = released {
                     self.release(label, sink);
                 }
             }
