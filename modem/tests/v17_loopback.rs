@@ -99,36 +99,37 @@ fn run(rate: u32, nbits: usize, hz: f64, ppm: f64) {
 
 #[test]
 fn million_bits_every_rate_at_40_db() {
-    for rate in [7200, 9600, 12000, 14400] {
+    for rate in RATES {
         run(rate, 1_000_000, 0.0, 0.0);
     }
 }
 
+const RATES: [u32; 4] = [7200, 9600, 12000, 14400];
+
 #[test]
 fn carrier_offset_plus_10_hz() {
-    for rate in [7200, 14400] {
-        run(rate, 200_000, 10.0, 0.0);
+    for rate in RATES {
+        run(rate, 1_000_000, 10.0, 0.0);
     }
 }
 
 #[test]
 fn carrier_offset_minus_10_hz() {
-    for rate in [9600, 12000] {
-        run(rate, 200_000, -10.0, 0.0);
+    for rate in RATES {
+        run(rate, 1_000_000, -10.0, 0.0);
     }
-    run(14400, 200_000, -10.0, 0.0);
 }
 
 #[test]
 fn clock_offset_plus_100_ppm() {
-    for rate in [7200, 14400] {
-        run(rate, 200_000, 0.0, 100.0);
+    for rate in RATES {
+        run(rate, 1_000_000, 0.0, 100.0);
     }
 }
 
 #[test]
 fn clock_offset_minus_100_ppm() {
-    for rate in [9600, 12000, 14400] {
-        run(rate, 200_000, 0.0, -100.0);
+    for rate in RATES {
+        run(rate, 1_000_000, 0.0, -100.0);
     }
 }
