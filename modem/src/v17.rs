@@ -593,7 +593,7 @@ const TIMING_BW_PULL_IN: f32 = 0.01;
 /// Timing loop bandwidth while nothing recognisable is received.
 const TIMING_BW_IDLE: f32 = 0.001;
 /// Training is accepted when the SNR on the known symbols reaches this, dB.
-const TRAIN_SNR_DB: f32 = 12.0;
+const TRAIN_SNR_DB: f32 = 10.0;
 
 /// The V.17 demodulator.
 #[derive(Debug, Clone)]
@@ -607,8 +607,10 @@ pub struct V17Rx {
     vit: Viterbi,
     desc: Descrambler,
     state: RxState,
-    /// The two previous symbols while searching (newest first).
-    prev: [Complex32; 2],
+    /// Running averages of the even and the odd symbols while searching.
+    avg: [Complex32; 2],
+    /// Segment 1 has been seen in this search.
+    seg1: bool,
     alternations: usize,
     /// Symbols in the current state.
     count: usize,
@@ -637,7 +639,8 @@ impl V17Rx {
             detect: CarrierDetect::new(40.0),
             desc: Descrambler::new(TAPS_V17_V29),
             state: RxState::Idle,
-            prev: [Complex32::new(0.0, 0.0); 2],
+            avg: [Complex32::new(0.0, 0.0); 2],
+            seg1: false,
             alternations: 0,
             count: 0,
             err_acc: 0.0,
@@ -669,7 +672,8 @@ impl V17Rx {
         }
         self.core.set_timing_bandwidth(TIMING_BW_IDLE);
         self.state = RxState::Search;
-        self.prev = [Complex32::new(0.0, 0.0); 2];
+        self.avg = [Complex32::new(0.0, 0.0); 2];
+        self.seg1 = false;
         self.alternations = 0;
         self.count = 0;
     }
@@ -688,23 +692,26 @@ impl V17Rx {
             RxState::Search => {
                 self.core.advance();
                 self.count += 1;
-                let [p1, p2] = self.prev;
-                let e = y.norm_sqr().max(1e-6);
-                // A B A B: each symbol repeats the one before last and is a quarter turn
-                // from the last.
-                let quarter = (y * p1.conj()).re.abs() < 0.5 * e;
-                // Counting needs only the period of two: at a poor timing phase the two
-                // points close in on each other, until the timing loop pulls them apart. The
-                // reversal needs the quarter turn too.
-                let periodic = (y - p2).norm_sqr() < 0.25 * e;
+                // Segment 1 alternates between two points a quarter turn apart. Keep a
+                // running average of the even and of the odd symbols: each symbol should
+                // match the average of its parity. Averages make the test hold at low SNR.
+                let par = self.count & 1;
+                let r = self.avg[par];
+                let o = self.avg[par ^ 1];
+                let pr = r.norm_sqr();
+                let periodic = pr > 0.2 * y.norm_sqr() && (y - r).norm_sqr() < 0.3 * pr;
+                // At a poor timing phase the two points close in on each other until the
+                // timing loop pulls them apart, so only the reversal needs the quarter turn.
+                let quarter = (r * o.conj()).re.abs() < 0.4 * r.norm() * o.norm();
                 if periodic {
                     self.alternations += 1;
-                    if self.alternations == 8 {
+                    if self.alternations == 8 && !self.seg1 {
                         // Segment 1 has begun: whatever came before (noise) does not count.
+                        self.seg1 = true;
                         self.count = 8;
                     }
                 } else if self.alternations >= MIN_ALTERNATIONS
-                    && (y + p2).norm_sqr() < 0.25 * e
+                    && (y + r).norm_sqr() < 0.3 * pr
                     && quarter
                 {
                     // The phase reversal: this is segment 2's first symbol.
@@ -724,8 +731,10 @@ impl V17Rx {
                     self.sig_acc = 0.0;
                     return;
                 } else {
-                    self.alternations = 0;
+                    // Noise may spoil a symbol of segment 1 now and then: forgive it.
+                    self.alternations /= 2;
                 }
+                self.avg[par] = r + (y - r) * 0.25;
                 // Until alternations show, keep the timing loop slow: on noise it would only
                 // wind its clock-offset term up.
                 self.core.set_timing_bandwidth(if self.alternations < 2 {
@@ -733,7 +742,6 @@ impl V17Rx {
                 } else {
                     TIMING_BW_PULL_IN
                 });
-                self.prev = [y, p1];
                 if self.count > SEARCH_LIMIT {
                     self.state = RxState::Failed;
                     sink.event(RxEvent::TrainingFailed);
