@@ -864,3 +864,126 @@ impl Receiver for V17Rx {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rot90(p: Complex32) -> Complex32 {
+        Complex32::new(-p.im, p.re)
+    }
+
+    #[test]
+    fn constellations_have_their_sizes_and_distinct_points() {
+        for (rate, n) in [(7200, 16), (9600, 32), (12000, 64), (14400, 128)] {
+            let pts = constellation(rate).unwrap();
+            assert_eq!(pts.len(), n);
+            for (i, a) in pts.iter().enumerate() {
+                for b in &pts[i + 1..] {
+                    assert!((a - b).norm_sqr() > 1.0, "{rate}: {a} twice");
+                }
+            }
+            let power = mean_power(&pts);
+            assert!((39.0..43.0).contains(&power), "{rate}: {power}");
+        }
+        assert!(constellation(4800).is_err());
+    }
+
+    #[test]
+    fn a_quarter_turn_steps_y_and_flips_y0() {
+        // What makes the code transparent to the carrier loop locking a quarter turn off:
+        // turning a point keeps its uncoded bits, adds a constant to Y2 Y1 and flips Y0.
+        for rate in [7200, 9600, 12000, 14400] {
+            let pts = constellation(rate).unwrap();
+            let find = |p: Complex32| pts.iter().position(|q| (q - p).norm_sqr() < 1e-6);
+            let step = |l: usize| {
+                let m = find(rot90(pts[l])).expect("rotation leaves the constellation");
+                assert_eq!(m >> 3, l >> 3, "{rate}: uncoded bits change");
+                assert_eq!((m ^ l) & 1, 1, "{rate}: Y0 does not flip");
+                (((m >> 1) & 3) + 4 - ((l >> 1) & 3)) % 4
+            };
+            let c = step(0);
+            assert!(c == 1 || c == 3);
+            for l in 0..pts.len() {
+                assert_eq!(step(l), c, "{rate} label {l}");
+            }
+        }
+    }
+
+    #[test]
+    fn subsets_are_far_apart_inside() {
+        // Set partitioning: points sharing Y0 Y1 Y2 are at least four times as far apart
+        // (squared distance) as the closest pair overall.
+        for rate in [7200, 9600, 12000, 14400] {
+            let pts = constellation(rate).unwrap();
+            let mut dmin = f32::MAX;
+            let mut dsub = f32::MAX;
+            for i in 0..pts.len() {
+                for j in i + 1..pts.len() {
+                    let d = (pts[i] - pts[j]).norm_sqr();
+                    dmin = dmin.min(d);
+                    if i & 7 == j & 7 {
+                        dsub = dsub.min(d);
+                    }
+                }
+            }
+            assert!(dsub >= 4.0 * dmin, "{rate}: {dsub} vs {dmin}");
+        }
+    }
+
+    #[test]
+    fn training_sequence_shape() {
+        let t = training_symbols();
+        assert_eq!(t.len(), SEG2_LONG + SEG3);
+        let p = |i: usize| point(TRAIN_POINTS[i]);
+        // Segment 2 opens with the scrambler's run of ones: C D C D …
+        for (k, s) in t.iter().take(12).enumerate() {
+            assert_eq!(*s, if k % 2 == 0 { p(2) } else { p(3) });
+        }
+        // Every training symbol is one of A, B, C, D, each used about equally.
+        let mut count = [0usize; 4];
+        for s in &t {
+            let i = (0..4).find(|&i| p(i) == *s).expect("not a training point");
+            count[i] += 1;
+        }
+        for c in count {
+            assert!((650..870).contains(&c), "{count:?}");
+        }
+    }
+
+    #[test]
+    fn transmission_lengths() {
+        struct Zeros(usize);
+        impl BitSource for Zeros {
+            fn next_bit(&mut self) -> Option<bool> {
+                if self.0 == 0 {
+                    None
+                } else {
+                    self.0 -= 1;
+                    Some(false)
+                }
+            }
+        }
+        for (short, train) in [
+            (false, SEG1 + SEG2_LONG + SEG3 + SEG4),
+            (true, SEG1 + SEG2_SHORT + SEG4),
+        ] {
+            let mut tx = V17Tx::new(&TxConfig {
+                rate: 14400,
+                short_train: short,
+                level_dbm0: -10.0,
+            })
+            .unwrap();
+            let mut buf = vec![0i16; 100_000];
+            let n = tx.fill(&mut buf, &mut Zeros(6 * 100));
+            assert!(tx.is_finished());
+            let symbols = train + 100 + TAIL + 12;
+            let expect = (symbols * 10).div_ceil(3);
+            assert!(
+                n.abs_diff(expect) <= 4,
+                "short {short}: {n} samples, {expect} expected"
+            );
+            assert_eq!(tx.fill(&mut buf, &mut Zeros(1)), 0);
+        }
+    }
+}
