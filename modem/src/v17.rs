@@ -590,6 +590,19 @@ const TIMING_BW_ACQUIRE: f32 = 0.004;
 /// term winds up meanwhile; the training (or, for a short train, the offset kept from the
 /// long one) puts that right.
 const TIMING_BW_PULL_IN: f32 = 0.01;
+/// Equalizer step (fraction of the error corrected per update) for the first 64 symbols of
+/// a long training.
+const EQ_STEP_TRAIN_FAST: f32 = 0.3;
+/// Equalizer step for the rest of a long training.
+const EQ_STEP_TRAIN: f32 = 0.15;
+/// Equalizer step for a short training (the equalizer only needs a touch-up).
+const EQ_STEP_SHORT: f32 = 0.15;
+/// Equalizer step on data.
+const EQ_STEP_DATA: f32 = 0.03;
+/// Carrier loop bandwidth on data (fraction of the baud rate).
+const CARRIER_BW_DATA: f32 = 0.003;
+/// Timing loop bandwidth on data.
+const TIMING_BW_DATA: f32 = 0.001;
 /// Timing loop bandwidth while nothing recognisable is received.
 const TIMING_BW_IDLE: f32 = 0.001;
 /// Training is accepted when the SNR on the known symbols reaches this, dB.
@@ -665,7 +678,7 @@ impl V17Rx {
             self.core.restore();
             // The kept equalizer needs only a touch-up, but the carrier and timing phases of a
             // new burst must be acquired again.
-            self.core.set_eq_step(0.05);
+            self.core.set_eq_step(EQ_STEP_SHORT);
             self.core.set_carrier_bandwidth(0.02);
         } else {
             self.core.reset();
@@ -723,6 +736,11 @@ impl V17Rx {
                     }
                     let target = self.train[0];
                     self.core.set_timing_bandwidth(TIMING_BW_ACQUIRE);
+                    if !self.short {
+                        self.core.set_eq_step(EQ_STEP_TRAIN_FAST);
+                    }
+                    // The pull-in is over: measure the clock offset from here on.
+                    self.core.restart_clock_estimate();
                     self.core.align(y, target);
                     self.core.adapt(target);
                     self.state = RxState::Train;
@@ -757,6 +775,9 @@ impl V17Rx {
                 }
                 self.core.adapt(target);
                 self.count += 1;
+                if self.count == 64 && !self.short {
+                    self.core.set_eq_step(EQ_STEP_TRAIN);
+                }
                 if self.count == len {
                     let snr = 10.0 * (self.sig_acc / self.err_acc.max(1e-9)).log10();
                     if snr >= TRAIN_SNR_DB {
@@ -767,9 +788,10 @@ impl V17Rx {
                         self.core.freeze_agc(true);
                         // Slow tracking: at low SNR the decision noise, not the drift of the
                         // line, limits the loops.
-                        self.core.set_eq_step(0.005);
-                        self.core.set_carrier_bandwidth(0.003);
-                        self.core.set_timing_bandwidth(0.002);
+                        self.core.set_eq_step(EQ_STEP_DATA);
+                        self.core.set_carrier_bandwidth(CARRIER_BW_DATA);
+                        self.core.set_timing_bandwidth(TIMING_BW_DATA);
+                        self.core.restart_snr_estimate();
                         self.vit.reset();
                         self.desc = Descrambler::new(TAPS_V17_V29);
                         self.released = 0;
