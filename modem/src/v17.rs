@@ -18,17 +18,42 @@
 //!
 //! then the data, and after the data 32 symbols of trellis-coded scrambled ones that let the
 //! far receiver's Viterbi decoder release the last data bits, then silence. The long train
-//! lasts 1393 ms, the short (resynchronising) train 142.5 ms.
+//! lasts 1393 ms, the short (resynchronising) train 142.5 ms. The point labels, the
+//! segment 2 pattern and the bridge agree with spandsp's V.17 modem in both directions
+//! (`tests/v17_interop.rs`).
 //!
 //! # Receiver
 //! Built on the shared [`crate::qam::QamDemod`] core. It detects the A/B alternations and the
 //! phase reversal that starts segment 2, trains the equalizer on the known segment 2 (and
-//! bridge) symbols, then switches to decisions: the core adapts on the nearest constellation
-//! point while a soft-decision Viterbi decoder (squared Euclidean branch metrics over the eight
-//! subsets, traceback [`TRACEBACK`] symbols) makes the real decisions, which are
-//! differentially decoded and descrambled. A short train keeps the equalizer, gain, carrier
-//! and clock offsets of the last long train. Carrier detection uses the V.17 thresholds
-//! (on at −43 dBm0, off at −48 dBm0).
+//! bridge) symbols, then switches to decisions: a soft-decision Viterbi decoder (squared
+//! Euclidean branch metrics over the eight subsets, traceback [`TRACEBACK`] symbols) makes
+//! the decisions, which are differentially decoded and descrambled, and the core adapts on
+//! the best survivor's newest symbol (a tentative decision that already weighs the code).
+//! A short train keeps the equalizer, gain, carrier and clock offsets of the last long
+//! train. Carrier detection uses the V.17 thresholds (on at −43 dBm0, off at −48 dBm0).
+//!
+//! ```
+//! use modem::v17::{V17Rx, V17Tx};
+//! use modem::{Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
+//! struct Bits(Vec<bool>);
+//! impl RxSink for Bits {
+//!     fn bit(&mut self, b: bool) { self.0.push(b) }
+//!     fn event(&mut self, _e: RxEvent) {}
+//! }
+//! let mut tx = V17Tx::new(&TxConfig { rate: 14400, ..Default::default() })?;
+//! let mut rx = V17Rx::new(&RxConfig { rate: 14400, short_train: false })?;
+//! let data: Vec<bool> = (0..2000).map(|i| i % 3 == 0).collect();
+//! let mut src = data.iter().copied();
+//! let mut got = Bits(vec![]);
+//! let mut block = [0i16; 160];
+//! while !tx.is_finished() {
+//!     let n = tx.fill(&mut block, &mut || src.next());
+//!     block[n..].fill(0);
+//!     rx.process(&block, &mut got);
+//! }
+//! assert_eq!(&got.0[..data.len()], &data[..]);
+//! # Ok::<(), modem::Error>(())
+//! ```
 #![allow(clippy::unreadable_literal)]
 
 use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
