@@ -630,6 +630,9 @@ const CARRIER_BW_DATA: f32 = 0.003;
 const TIMING_BW_DATA: f32 = 0.001;
 /// Timing loop bandwidth while nothing recognisable is received.
 const TIMING_BW_IDLE: f32 = 0.001;
+/// Leaky mismatch count (decay 0.9 a symbol) above which the expected segment 2 pattern is
+/// abandoned for decisions: about three mismatches within a few symbols.
+const MISMATCH_LIMIT: f32 = 2.5;
 /// Training is accepted when the SNR on the known symbols reaches this, dB.
 const TRAIN_SNR_DB: f32 = 10.0;
 
@@ -649,6 +652,10 @@ pub struct V17Rx {
     avg: [Complex32; 2],
     /// Segment 1 has been seen in this search.
     seg1: bool,
+    /// Leaky count of training decisions that differ from the expected pattern.
+    mismatch: f32,
+    /// Training on decisions: the far end's segment 2 is not the expected pattern.
+    decision_directed: bool,
     alternations: usize,
     /// Symbols in the current state.
     count: usize,
@@ -679,6 +686,8 @@ impl V17Rx {
             state: RxState::Idle,
             avg: [Complex32::new(0.0, 0.0); 2],
             seg1: false,
+            mismatch: 0.0,
+            decision_directed: false,
             alternations: 0,
             count: 0,
             err_acc: 0.0,
@@ -772,6 +781,8 @@ impl V17Rx {
                     self.count = 1;
                     self.err_acc = 0.0;
                     self.sig_acc = 0.0;
+                    self.mismatch = 0.0;
+                    self.decision_directed = false;
                     return;
                 } else {
                     // Noise may spoil a symbol of segment 1 now and then: forgive it.
@@ -791,7 +802,25 @@ impl V17Rx {
                 }
             }
             RxState::Train => {
-                let target = self.train[self.count];
+                let known = self.train[self.count];
+                // The nearest of A, B, C, D: if the far end's pattern turns out not to be the
+                // one expected, training goes on with these decisions instead.
+                let decided = TRAIN_POINTS
+                    .iter()
+                    .map(|&p| point(p))
+                    .min_by(|a, b| (y - a).norm_sqr().total_cmp(&(y - b).norm_sqr()))
+                    .unwrap_or(known);
+                // A leaky count of disagreements: a few in a row mean the pattern is not ours
+                // (noise alone makes them rare, the four points being far apart).
+                self.mismatch = self.mismatch * 0.9 + (decided != known) as u8 as f32;
+                if self.mismatch > MISMATCH_LIMIT {
+                    self.decision_directed = true;
+                }
+                let target = if self.decision_directed {
+                    decided
+                } else {
+                    known
+                };
                 let len = self.train_len();
                 // Judge the training on its second half (all of a short one).
                 if self.short || self.count >= len / 2 {
@@ -983,7 +1012,7 @@ mod tests {
         let t = training_symbols();
         assert_eq!(t.len(), SEG2_LONG + SEG3);
         let p = |i: usize| point(TRAIN_POINTS[i]);
-        // Segment 2 opens with the scrambler's run of ones: C D C D …
+        // Segment 2 opens with the reversal from A B A B to C D C D …
         for (k, s) in t.iter().take(12).enumerate() {
             assert_eq!(*s, if k % 2 == 0 { p(2) } else { p(3) });
         }
@@ -1031,6 +1060,53 @@ mod tests {
                 "short {short}: {n} samples, {expect} expected"
             );
             assert_eq!(tx.fill(&mut buf, &mut Zeros(1)), 0);
+        }
+    }
+
+    #[test]
+    fn trains_on_an_unexpected_segment_2_pattern() {
+        // A far end whose conditioning pattern starts from another scrambler state (still
+        // opening with the reversal to C): the receiver notices the mismatch and finishes
+        // training on its own decisions.
+        #[derive(Default)]
+        struct Sink(Vec<bool>, Vec<RxEvent>);
+        impl RxSink for Sink {
+            fn bit(&mut self, b: bool) {
+                self.0.push(b)
+            }
+            fn event(&mut self, e: RxEvent) {
+                self.1.push(e)
+            }
+        }
+        let data: Vec<bool> = (0..12_000).map(|i| (i * 7919) % 13 < 6).collect();
+        for other in [false, true] {
+            let mut tx = V17Tx::new(&TxConfig {
+                rate: 14400,
+                short_train: false,
+                level_dbm0: -10.0,
+            })
+            .unwrap();
+            if other {
+                tx.symbols.seg2.set_state(0x030000);
+            }
+            let mut src = data.iter().copied();
+            let mut sig = vec![0i16; 200_000];
+            let n = tx.fill(&mut sig, &mut || src.next());
+            sig.truncate(n + 800);
+            let mut rx = V17Rx::new(&RxConfig {
+                rate: 14400,
+                short_train: false,
+            })
+            .unwrap();
+            let mut sink = Sink::default();
+            rx.process(&sig, &mut sink);
+            assert_eq!(rx.decision_directed, other);
+            assert!(
+                matches!(sink.1[1], RxEvent::TrainingSucceeded { .. }),
+                "{:?}",
+                sink.1
+            );
+            assert_eq!(&sink.0[..data.len()], &data[..]);
         }
     }
 }
