@@ -2,10 +2,10 @@
 //! full-band AWGN), our receiver next to spandsp's on the same noisy signal; then rough
 //! transmitter and receiver speeds.
 //!
-//! `cargo run --release -p modem --example v17_sensitivity -- [RATE ...] [--snr HI LO] [--bits N] [--peer-tx]`
+//! `cargo run --release -p modem --example v17_sensitivity -- [RATE ...] [--snr HI LO] [--bits N] [--peer-tx] [--ppm P]`
 
 use channel_models::AudioStage;
-use channel_models::line::Awgn;
+use channel_models::line::{Awgn, ClockDrift};
 use modem::v17::{V17Rx, V17Tx};
 use modem::{Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
 use spandsp_peer::{ModemRx, ModemTx, PeerModem, PeerRxEvent};
@@ -60,6 +60,7 @@ fn main() {
     let mut lo = 18;
     let mut nbits = 1_000_000;
     let mut peer_tx = false;
+    let mut ppm = 0.0;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -73,6 +74,10 @@ fn main() {
                 i += 1;
             }
             "--peer-tx" => peer_tx = true,
+            "--ppm" => {
+                ppm = args[i + 1].parse().unwrap();
+                i += 1;
+            }
             r => rates.push(r.parse::<u32>().expect("rate")),
         }
         i += 1;
@@ -107,8 +112,13 @@ fn main() {
         }
         let tx_time = t0.elapsed().as_secs_f64();
         clean.extend_from_slice(&[0; 800]);
+        if ppm != 0.0 {
+            let mut drifted = Vec::new();
+            ClockDrift::new(ppm).process(&clean, &mut drifted);
+            clean = drifted;
+        }
         println!(
-            "V.17 {rate} bit/s, {nbits} bits, {} transmitter; tx {:.1} Msamples/s",
+            "V.17 {rate} bit/s, {nbits} bits, {} transmitter, clock {ppm} ppm; tx {:.1} Msamples/s",
             if peer_tx { "spandsp" } else { "our" },
             clean.len() as f64 / tx_time / 1e6
         );
