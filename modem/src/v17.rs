@@ -1109,4 +1109,53 @@ mod tests {
             assert_eq!(&sink.0[..data.len()], &data[..]);
         }
     }
+
+    #[test]
+    fn decoding_survives_a_quarter_turn() {
+        for rate in [7200, 9600, 12000, 14400] {
+            for turn in 0..4 {
+                let points = constellation(rate).unwrap();
+                let bps = (rate / BAUD) as usize;
+                let mut coder = Coder {
+                    bps,
+                    points: points.clone(),
+                    scr: Scrambler::new(TAPS_V17_V29),
+                    diff: 0,
+                    enc: TrellisEncoder::new(),
+                };
+                let mut vit = Viterbi::new(&points, TRACEBACK);
+                let mut desc = Descrambler::new(TAPS_V17_V29);
+                let mut prev_y = 0u8;
+                let mut x = 99u32;
+                let mut sent = vec![];
+                let mut got = vec![];
+                let mut r = Complex32::new(1.0, 0.0);
+                for _ in 0..turn {
+                    r *= Complex32::new(0.0, 1.0);
+                }
+                for _ in 0..3000 {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let raw = (x >> 8) & ((1 << bps) - 1);
+                    for i in 0..bps {
+                        sent.push((raw >> i) & 1 != 0);
+                    }
+                    if let Some(label) = vit.push(coder.symbol(raw) * r) {
+                        let y = (label >> 1) & 3;
+                        let q = y.wrapping_sub(prev_y) & 3;
+                        prev_y = y;
+                        let bits = (q as u32) | (((label >> 3) as u32) << 2);
+                        for i in 0..bps {
+                            got.push(desc.descramble((bits >> i) & 1 != 0));
+                        }
+                    }
+                }
+                let errors = sent[100..got.len()]
+                    .iter()
+                    .zip(&got[100..])
+                    .filter(|(a, b)| a != b)
+                    .count();
+                assert_eq!(errors, 0, "{rate} turned {turn}");
+            }
+        }
+    }
 }
