@@ -624,6 +624,12 @@ const EQ_STEP_TRAIN: f32 = 0.15;
 const EQ_STEP_SHORT: f32 = 0.15;
 /// Equalizer step on data.
 const EQ_STEP_DATA: f32 = 0.03;
+/// Carrier loop bandwidth for the first [`SETTLE_SYMBOLS`] decisions after training: during
+/// training the fast equalizer shares the phase tracking with the loop, so the loop's
+/// frequency may be a little off when the equalizer slows down.
+const CARRIER_BW_SETTLE: f32 = 0.008;
+/// Decisions after which the carrier loop narrows to [`CARRIER_BW_DATA`].
+const SETTLE_SYMBOLS: usize = 100;
 /// Carrier loop bandwidth on data (fraction of the baud rate).
 const CARRIER_BW_DATA: f32 = 0.003;
 /// Timing loop bandwidth on data.
@@ -843,7 +849,7 @@ impl V17Rx {
                         // Slow tracking: at low SNR the decision noise, not the drift of the
                         // line, limits the loops.
                         self.core.set_eq_step(EQ_STEP_DATA);
-                        self.core.set_carrier_bandwidth(CARRIER_BW_DATA);
+                        self.core.set_carrier_bandwidth(CARRIER_BW_SETTLE);
                         self.core.set_timing_bandwidth(TIMING_BW_DATA);
                         self.core.restart_snr_estimate();
                         self.vit.reset();
@@ -863,6 +869,9 @@ impl V17Rx {
             }
             RxState::Data => {
                 let released = self.vit.push(y);
+                if self.released == SETTLE_SYMBOLS {
+                    self.core.set_carrier_bandwidth(CARRIER_BW_DATA);
+                }
                 // Adapt on the best survivor's newest decision: it already weighs the code,
                 // so it is wrong less often than the nearest point.
                 let d = self.points[self.vit.newest() as usize];
