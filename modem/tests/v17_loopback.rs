@@ -133,3 +133,21 @@ fn clock_offset_minus_100_ppm() {
         run(rate, 1_000_000, 0.0, -100.0);
     }
 }
+
+/// A guard on sensitivity: 3 dB above the lowest error-free SNR measured with the
+/// `v17_sensitivity` example (14400: 22 dB, 7200: 12 dB), 10^6 bits must still be clean.
+#[test]
+fn low_snr_margin() {
+    for (rate, snr) in [(14400, 25.0), (7200, 15.0)] {
+        let data = prbs(1_000_000, 77);
+        let sig = channel(&transmit(rate, false, &data), snr, 0.0, 0.0, 5);
+        let mut rx = V17Rx::new(&RxConfig {
+            rate,
+            short_train: false,
+        })
+        .unwrap();
+        let mut sink = Sink::default();
+        rx.process(&sig, &mut sink);
+        assert_eq!(errors(&sink.bits, &data), 0, "{rate} at {snr} dB");
+    }
+}
