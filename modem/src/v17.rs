@@ -54,7 +54,6 @@
 //! assert_eq!(&got.0[..data.len()], &data[..]);
 //! # Ok::<(), modem::Error>(())
 //! ```
-#![allow(clippy::unreadable_literal)]
 
 use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
 use crate::qam::{DemodConfig, QamDemod};
@@ -97,7 +96,7 @@ const BRIDGE: &[u8; SEG3] = b"11233031020302312002303212121102132203212332022203
 /// Scrambler register at the start of segment 4.
 const SEG4_SCRAMBLER: u32 = 0x7725d1;
 
-/// Signal points by label (Q… Y2 Y1 Y0), this rate.
+/// Signal points by label (Q… Y2 Y1 Y0) at 7200 bit/s.
 const MAP_7200: [[i8; 2]; 16] = [
     [6, -6],
     [-2, 6],
@@ -116,7 +115,7 @@ const MAP_7200: [[i8; 2]; 16] = [
     [2, 6],
     [-2, -2],
 ];
-/// Signal points by label (Q… Y2 Y1 Y0), this rate.
+/// Signal points by label (Q… Y2 Y1 Y0) at 9600 bit/s.
 const MAP_9600: [[i8; 2]; 32] = [
     [2, 8],
     [-4, 6],
@@ -151,7 +150,7 @@ const MAP_9600: [[i8; 2]; 32] = [
     [2, 4],
     [8, 2],
 ];
-/// Signal points by label (Q… Y2 Y1 Y0), this rate.
+/// Signal points by label (Q… Y2 Y1 Y0) at 12000 bit/s.
 const MAP_12000: [[i8; 2]; 64] = [
     [-1, 7],
     [1, -5],
@@ -218,7 +217,7 @@ const MAP_12000: [[i8; 2]; 64] = [
     [-7, -3],
     [5, 3],
 ];
-/// Signal points by label (Q… Y2 Y1 Y0), this rate.
+/// Signal points by label (Q… Y2 Y1 Y0) at 14400 bit/s.
 const MAP_14400: [[i8; 2]; 128] = [
     [-8, -3],
     [9, 2],
