@@ -75,8 +75,14 @@ struct Step {
 /// path `depth` symbols back is released.
 #[derive(Debug, Clone)]
 pub struct Viterbi {
-    /// Points grouped by subset: `subsets[s]` lists (label, point) of subset `s`.
-    subsets: [Vec<(u8, Complex32)>; 8],
+    /// Points grouped by subset, `per_subset` each: the k-th point of subset `s` is at
+    /// `s * per_subset + k`, its label `s + 8 k`. Separate coordinate arrays let the distance
+    /// loop vectorise.
+    xs: Vec<f32>,
+    ys: Vec<f32>,
+    per_subset: usize,
+    /// Squared distances of the current symbol to every point (scratch, no allocation).
+    dists: Vec<f32>,
     depth: usize,
     metrics: [f32; STATES],
     /// Ring of `depth` steps of survivors, each `STATES` long.
@@ -93,9 +99,13 @@ impl Viterbi {
     pub fn new(points: &[Complex32], depth: usize) -> Self {
         assert!(points.len() >= 8 && points.len().is_power_of_two());
         assert!(depth >= 2);
-        let mut subsets: [Vec<(u8, Complex32)>; 8] = Default::default();
+        let per_subset = points.len() / 8;
+        let mut xs = vec![0f32; points.len()];
+        let mut ys = vec![0f32; points.len()];
         for (label, &p) in points.iter().enumerate() {
-            subsets[label & 7].push((label as u8, p));
+            let i = (label & 7) * per_subset + (label >> 3);
+            xs[i] = p.re;
+            ys[i] = p.im;
         }
         let mut next = [[0u8; 4]; STATES];
         for (s, row) in next.iter_mut().enumerate() {
@@ -104,7 +114,10 @@ impl Viterbi {
             }
         }
         Viterbi {
-            subsets,
+            xs,
+            ys,
+            per_subset,
+            dists: vec![0f32; points.len()],
             depth,
             metrics: [0.0; STATES],
             hist: vec![[Step::default(); STATES]; depth],
@@ -132,20 +145,24 @@ impl Viterbi {
     /// enough symbols have been seen.
     pub fn push(&mut self, r: Complex32) -> Option<u8> {
         // Nearest point of each subset.
+        for ((d, &x), &y) in self.dists.iter_mut().zip(&self.xs).zip(&self.ys) {
+            let dx = r.re - x;
+            let dy = r.im - y;
+            *d = dx * dx + dy * dy;
+        }
         let mut dist = [0f32; 8];
         let mut lab = [0u8; 8];
-        for (s, pts) in self.subsets.iter().enumerate() {
+        for (s, chunk) in self.dists.chunks_exact(self.per_subset).enumerate() {
             let mut bd = f32::MAX;
-            let mut bl = 0;
-            for &(l, p) in pts {
-                let d = (r - p).norm_sqr();
+            let mut bk = 0;
+            for (k, &d) in chunk.iter().enumerate() {
                 if d < bd {
                     bd = d;
-                    bl = l;
+                    bk = k;
                 }
             }
             dist[s] = bd;
-            lab[s] = bl;
+            lab[s] = (s + 8 * bk) as u8;
         }
         let mut newm = [f32::MAX; STATES];
         let mut step = [Step::default(); STATES];
