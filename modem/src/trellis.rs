@@ -12,6 +12,10 @@ use crate::dsp::Complex32;
 /// Number of encoder states.
 pub const STATES: usize = 8;
 
+/// Decisions released per traceback: tracing back once per few symbols instead of every
+/// symbol divides its cost; decisions are then `depth` to `depth + BATCH - 1` symbols old.
+pub const BATCH: usize = 8;
+
 /// The encoder's next state after input `y` (Y1 in bit 0, Y2 in bit 1) from state `s`.
 ///
 /// The state holds three delay elements; Y0 of the current symbol is bit 0. The logical
@@ -85,13 +89,16 @@ pub struct Viterbi {
     dists: Vec<f32>,
     depth: usize,
     metrics: [f32; STATES],
-    /// Ring of `depth` steps of survivors, each `STATES` long.
+    /// Ring of `depth + BATCH` steps of survivors, each `STATES` long.
     hist: Vec<[Step; STATES]>,
+    /// Decisions of the last traceback, oldest first, and how many have been handed out.
+    queue: [u8; BATCH],
+    taken: usize,
     head: usize,
     filled: usize,
     best: u8,
-    /// The transitions: `next[s][y]`.
-    next: [[u8; 4]; STATES],
+    /// The four (state, subset) branches entering each state.
+    pred: [[(u8, u8); 4]; STATES],
 }
 
 impl Viterbi {
@@ -107,12 +114,19 @@ impl Viterbi {
             xs[i] = p.re;
             ys[i] = p.im;
         }
-        let mut next = [[0u8; 4]; STATES];
-        for (s, row) in next.iter_mut().enumerate() {
-            for (y, n) in row.iter_mut().enumerate() {
-                *n = next_state(s as u8, y as u8);
+        let mut pred = [[(0u8, 0u8); 4]; STATES];
+        let mut count = [0usize; STATES];
+        for s in 0..STATES as u8 {
+            for y in 0..4u8 {
+                let ns = next_state(s, y) as usize;
+                pred[ns][count[ns]] = (s, (s & 1) | (y << 1));
+                count[ns] += 1;
             }
         }
+        assert!(
+            count.iter().all(|&c| c == 4),
+            "every state has four branches in"
+        );
         Viterbi {
             xs,
             ys,
@@ -120,11 +134,13 @@ impl Viterbi {
             dists: vec![0f32; points.len()],
             depth,
             metrics: [0.0; STATES],
-            hist: vec![[Step::default(); STATES]; depth],
+            hist: vec![[Step::default(); STATES]; depth + BATCH],
+            queue: [0; BATCH],
+            taken: BATCH,
             head: 0,
             filled: 0,
             best: 0,
-            next,
+            pred,
         }
     }
 
@@ -133,6 +149,7 @@ impl Viterbi {
         self.metrics = [0.0; STATES];
         self.head = 0;
         self.filled = 0;
+        self.taken = BATCH;
         self.best = 0;
     }
 
@@ -141,8 +158,8 @@ impl Viterbi {
         self.depth
     }
 
-    /// Adds one received symbol. Returns the label decided `depth - 1` symbols earlier once
-    /// enough symbols have been seen.
+    /// Adds one received symbol. Once `depth + BATCH` symbols have been seen, returns one
+    /// decided label per call, in order, each at least `depth` symbols old.
     pub fn push(&mut self, r: Complex32) -> Option<u8> {
         // Nearest point of each subset.
         for ((d, &x), &y) in self.dists.iter_mut().zip(&self.xs).zip(&self.ys) {
@@ -153,34 +170,29 @@ impl Viterbi {
         let mut dist = [0f32; 8];
         let mut lab = [0u8; 8];
         for (s, chunk) in self.dists.chunks_exact(self.per_subset).enumerate() {
-            let mut bd = f32::MAX;
-            let mut bk = 0;
-            for (k, &d) in chunk.iter().enumerate() {
-                if d < bd {
-                    bd = d;
-                    bk = k;
-                }
-            }
+            // The minimum first (vectorises), then where it is (one predictable branch).
+            let bd = chunk.iter().fold(f32::MAX, |a, &d| a.min(d));
+            let bk = chunk.iter().position(|&d| d == bd).unwrap_or(0);
             dist[s] = bd;
             lab[s] = (s + 8 * bk) as u8;
         }
-        let mut newm = [f32::MAX; STATES];
+        let mut newm = [0f32; STATES];
         let mut step = [Step::default(); STATES];
-        for s in 0..STATES {
-            let m = self.metrics[s];
-            let y0 = (s & 1) as u8;
-            for y in 0..4u8 {
-                let sub = (y0 | (y << 1)) as usize;
-                let ns = self.next[s][y as usize] as usize;
-                let c = m + dist[sub];
-                if c < newm[ns] {
-                    newm[ns] = c;
-                    step[ns] = Step {
-                        prev: s as u8,
-                        label: lab[sub],
-                    };
-                }
+        for ns in 0..STATES {
+            // Four branches enter each state; pick the best without data-dependent jumps.
+            let mut best = f32::MAX;
+            let mut from = (0u8, 0u8);
+            for &(s, sub) in &self.pred[ns] {
+                let c = self.metrics[s as usize] + dist[sub as usize];
+                let better = c < best;
+                best = if better { c } else { best };
+                from = if better { (s, sub) } else { from };
             }
+            newm[ns] = best;
+            step[ns] = Step {
+                prev: from.0,
+                label: lab[from.1 as usize],
+            };
         }
         // Keep the metrics small; only differences matter.
         let mut min = f32::MAX;
@@ -195,22 +207,31 @@ impl Viterbi {
             *d = m - min;
         }
         self.best = best as u8;
-        self.head = (self.head + 1) % self.depth;
+        let ring = self.hist.len();
+        self.head = (self.head + 1) % ring;
         self.hist[self.head] = step;
-        if self.filled < self.depth {
+        if self.filled < ring {
             self.filled += 1;
-            if self.filled < self.depth {
+            if self.filled < ring {
                 return None;
             }
         }
-        // Trace back from the best state to the oldest step held.
-        let mut s = best;
-        let mut idx = self.head;
-        for _ in 0..self.depth - 1 {
-            s = self.hist[idx][s].prev as usize;
-            idx = if idx == 0 { self.depth - 1 } else { idx - 1 };
+        if self.taken == BATCH {
+            // Trace back from the best state once per BATCH symbols and keep the BATCH
+            // oldest decisions (between depth and depth + BATCH - 1 symbols old).
+            let mut s = best;
+            let mut idx = self.head;
+            for age in 0..ring {
+                if age >= self.depth {
+                    self.queue[ring - 1 - age] = self.hist[idx][s].label;
+                }
+                s = self.hist[idx][s].prev as usize;
+                idx = if idx == 0 { ring - 1 } else { idx - 1 };
+            }
+            self.taken = 0;
         }
-        Some(self.hist[idx][s].label)
+        self.taken += 1;
+        Some(self.queue[self.taken - 1])
     }
 
     /// The label on the best path for the newest symbol (a tentative decision).

@@ -80,8 +80,9 @@ pub const SEG3: usize = 64;
 pub const SEG4: usize = 48;
 /// Trellis-coded scrambled ones sent after the data, symbols.
 pub const TAIL: usize = 32;
-/// Viterbi traceback depth of the receiver, symbols (at most [`TAIL`]).
-pub const TRACEBACK: usize = 24;
+/// Viterbi traceback depth of the receiver, symbols. Decisions come out 16 to 23 symbols
+/// late (see [`crate::trellis::BATCH`]), well inside the [`TAIL`] that follows the data.
+pub const TRACEBACK: usize = 16;
 
 /// The four training points (A, B, C, D: each a quarter turn anticlockwise of the last).
 pub const TRAIN_POINTS: [[i8; 2]; 4] = [[-6, -2], [2, -6], [6, 2], [-2, 6]];
