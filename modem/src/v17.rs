@@ -611,9 +611,8 @@ const MIN_ALTERNATIONS: usize = 24;
 const SEARCH_LIMIT: usize = SEG1 + 160;
 /// Timing loop bandwidth (fraction of the baud rate) during training.
 const TIMING_BW_ACQUIRE: f32 = 0.004;
-/// Timing loop bandwidth on the alternations: a fast pull-in of the phase. Its clock-offset
-/// term winds up meanwhile; the training (or, for a short train, the offset kept from the
-/// long one) puts that right.
+/// Timing loop bandwidth on the alternations: a fast pull-in of the phase (the core's loop
+/// is first order there, so it does not overshoot).
 const TIMING_BW_PULL_IN: f32 = 0.01;
 /// Equalizer step (fraction of the error corrected per update) for the first 64 symbols of
 /// a long training.
@@ -769,9 +768,9 @@ impl V17Rx {
                 {
                     // The phase reversal: this is segment 2's first symbol.
                     if self.short && self.have_long {
-                        // Pulling in the timing phase during the alternations winds up the
-                        // loop's frequency term; the clock offset learnt by the long train is
-                        // the better estimate, so put it back (the phases stay as acquired).
+                        // The clock offset learnt by the long train is a better estimate
+                        // than anything a few hundred symbols give: put it back (the phases
+                        // stay as acquired).
                         self.core.restore();
                     }
                     let target = self.train[0];
