@@ -87,6 +87,13 @@ pub struct Viterbi {
     per_subset: usize,
     /// Squared distances of the current symbol to every point (scratch, no allocation).
     dists: Vec<f32>,
+    /// A unit grid over the constellation: for each cell and subset, the points (indices into
+    /// `xs`/`ys`) that can be the subset's nearest to some place in the cell, as
+    /// `cand[start..start + len]` with `(start, len) = cells[cell * 8 + subset]`.
+    cells: Vec<(u16, u8)>,
+    cand: Vec<u8>,
+    grid_lo: f32,
+    grid_n: usize,
     depth: usize,
     metrics: [f32; STATES],
     /// Ring of `depth + BATCH` steps of survivors, each `STATES` long.
@@ -114,6 +121,43 @@ impl Viterbi {
             xs[i] = p.re;
             ys[i] = p.im;
         }
+        // The candidate grid: a point is kept for a cell if its nearest distance to the cell
+        // is no more than the smallest farthest distance of any point of the subset, so the
+        // true nearest point is always among the candidates.
+        let reach = xs
+            .iter()
+            .chain(&ys)
+            .fold(0f32, |m, &v| m.max(v.abs()))
+            .ceil()
+            + 3.0;
+        let grid_lo = -reach;
+        let grid_n = (2.0 * reach) as usize;
+        let mut cells = Vec::with_capacity(grid_n * grid_n * 8);
+        let mut cand = Vec::new();
+        for cy in 0..grid_n {
+            for cx in 0..grid_n {
+                let (x0, y0) = (grid_lo + cx as f32, grid_lo + cy as f32);
+                let (x1, y1) = (x0 + 1.0, y0 + 1.0);
+                for sub in 0..8 {
+                    let idx = sub * per_subset..(sub + 1) * per_subset;
+                    let near = |i: usize| {
+                        let dx = (x0 - xs[i]).max(xs[i] - x1).max(0.0);
+                        let dy = (y0 - ys[i]).max(ys[i] - y1).max(0.0);
+                        dx * dx + dy * dy
+                    };
+                    let far = |i: usize| {
+                        let dx = (xs[i] - x0).abs().max((xs[i] - x1).abs());
+                        let dy = (ys[i] - y0).abs().max((ys[i] - y1).abs());
+                        dx * dx + dy * dy
+                    };
+                    let bound = idx.clone().map(far).fold(f32::MAX, f32::min);
+                    let start = cand.len();
+                    cand.extend(idx.filter(|&i| near(i) <= bound).map(|i| i as u8));
+                    cells.push((start as u16, (cand.len() - start) as u8));
+                }
+            }
+        }
+        assert!(cand.len() < u16::MAX as usize);
         let mut pred = [[(0u8, 0u8); 4]; STATES];
         let mut count = [0usize; STATES];
         for s in 0..STATES as u8 {
@@ -132,6 +176,10 @@ impl Viterbi {
             ys,
             per_subset,
             dists: vec![0f32; points.len()],
+            cells,
+            cand,
+            grid_lo,
+            grid_n,
             depth,
             metrics: [0.0; STATES],
             hist: vec![[Step::default(); STATES]; depth + BATCH],
@@ -161,21 +209,7 @@ impl Viterbi {
     /// Adds one received symbol. Once `depth + BATCH` symbols have been seen, returns one
     /// decided label per call, in order, each at least `depth` symbols old.
     pub fn push(&mut self, r: Complex32) -> Option<u8> {
-        // Nearest point of each subset.
-        for ((d, &x), &y) in self.dists.iter_mut().zip(&self.xs).zip(&self.ys) {
-            let dx = r.re - x;
-            let dy = r.im - y;
-            *d = dx * dx + dy * dy;
-        }
-        let mut dist = [0f32; 8];
-        let mut lab = [0u8; 8];
-        for (s, chunk) in self.dists.chunks_exact(self.per_subset).enumerate() {
-            // The minimum first (vectorises), then where it is (one predictable branch).
-            let bd = chunk.iter().fold(f32::MAX, |a, &d| a.min(d));
-            let bk = chunk.iter().position(|&d| d == bd).unwrap_or(0);
-            dist[s] = bd;
-            lab[s] = (s + 8 * bk) as u8;
-        }
+        let (dist, lab) = self.subset_nearest(r);
         let mut newm = [0f32; STATES];
         let mut step = [Step::default(); STATES];
         for ns in 0..STATES {
@@ -232,6 +266,54 @@ impl Viterbi {
         }
         self.taken += 1;
         Some(self.queue[self.taken - 1])
+    }
+
+    /// The nearest point of each subset to `r`: squared distances and labels. Uses the
+    /// candidate grid when `r` is on it (nearly always), else every point.
+    #[inline]
+    fn subset_nearest(&mut self, r: Complex32) -> ([f32; 8], [u8; 8]) {
+        let gx = (r.re - self.grid_lo).floor();
+        let gy = (r.im - self.grid_lo).floor();
+        let n = self.grid_n as f32;
+        if !(gx >= 0.0 && gy >= 0.0 && gx < n && gy < n) {
+            return self.subset_nearest_all(r);
+        }
+        let mut dist = [f32::MAX; 8];
+        let mut lab = [0u8; 8];
+        let cell = (gy as usize * self.grid_n + gx as usize) * 8;
+        for sub in 0..8 {
+            let (start, len) = self.cells[cell + sub];
+            let start = start as usize;
+            for &i in &self.cand[start..start + len as usize] {
+                let i = i as usize;
+                let dx = r.re - self.xs[i];
+                let dy = r.im - self.ys[i];
+                let d = dx * dx + dy * dy;
+                if d < dist[sub] {
+                    dist[sub] = d;
+                    lab[sub] = (sub + 8 * (i - sub * self.per_subset)) as u8;
+                }
+            }
+        }
+        (dist, lab)
+    }
+
+    /// [`Viterbi::subset_nearest`] by measuring the distance to every point.
+    fn subset_nearest_all(&mut self, r: Complex32) -> ([f32; 8], [u8; 8]) {
+        let mut dist = [f32::MAX; 8];
+        let mut lab = [0u8; 8];
+        for ((d, &x), &y) in self.dists.iter_mut().zip(&self.xs).zip(&self.ys) {
+            let dx = r.re - x;
+            let dy = r.im - y;
+            *d = dx * dx + dy * dy;
+        }
+        for (s, chunk) in self.dists.chunks_exact(self.per_subset).enumerate() {
+            let bd = chunk.iter().fold(f32::MAX, |a, &d| a.min(d));
+            let bk = chunk.iter().position(|&d| d == bd).unwrap_or(0);
+            dist[s] = bd;
+            lab[s] = (s + 8 * bk) as u8;
+        }
+        (dist, lab)
     }
 
     /// The label on the best path for the newest symbol (a tentative decision).
@@ -294,6 +376,29 @@ mod tests {
             }
         }
         (vit_err, raw_err)
+    }
+
+    #[test]
+    fn candidate_grid_finds_the_nearest_points() {
+        for rate in [7200, 9600, 12000, 14400] {
+            let pts = crate::v17::constellation(rate).unwrap();
+            let mut vit = Viterbi::new(&pts, 16);
+            let mut rng = Lcg(rate as u64);
+            // The grid pays off: few candidates per subset where there are many points.
+            let mean = vit.cand.len() as f32 / vit.cells.len() as f32;
+            if pts.len() >= 64 {
+                assert!(mean * 2.0 < (pts.len() / 8) as f32, "{rate}: {mean}");
+            }
+            for _ in 0..100_000 {
+                let r = Complex32::new(
+                    rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
+                    rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
+                );
+                let (d1, _) = vit.subset_nearest(r);
+                let (d2, _) = vit.subset_nearest_all(r);
+                assert_eq!(d1, d2, "{rate} at {r}");
+            }
+        }
     }
 
     #[test]
