@@ -54,6 +54,8 @@ pub mod prbs;
 pub mod qam;
 pub mod scrambler;
 pub mod tones;
+pub mod trellis;
+pub mod v17;
 pub mod v21;
 pub mod v27ter;
 

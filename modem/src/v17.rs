@@ -1,0 +1,1169 @@
+//! V.17: trellis-coded QAM at 7200, 9600, 12 000 and 14 400 bit/s, 2400 baud on an 1800 Hz
+//! carrier, the high-speed fax modem.
+//!
+//! # Transmitter
+//! Data bits are scrambled (1 + x⁻¹⁸ + x⁻²³) and taken 3–6 at a time (Q1 first). Q1, Q2 are
+//! differentially encoded into Y1, Y2 (a modulo-4 sum, so a 90° rotation of the whole signal
+//! does not matter), the 8-state convolutional encoder of [`crate::trellis`] adds the redundant
+//! bit Y0, and the label Q6…Q3 Y2 Y1 Y0 picks one of 16/32/64/128 points.
+//!
+//! Every transmission starts with a training sequence (counts in symbols):
+//!
+//! | segment | long train | short train | content |
+//! |---|---|---|---|
+//! | 1 | 256 | 256 | alternations A B A B … |
+//! | 2 | 2976 | 38 | equalizer conditioning: scrambled ones, a dibit per symbol on A/B/C/D |
+//! | 3 | 64 | — | bridge (A/B/C/D) |
+//! | 4 | 48 | 48 | scrambled ones, trellis-coded at the data rate |
+//!
+//! then the data, and after the data 32 symbols of trellis-coded scrambled ones that let the
+//! far receiver's Viterbi decoder release the last data bits, then silence. The long train
+//! lasts 1393 ms, the short (resynchronising) train 142.5 ms. The point labels, the
+//! segment 2 pattern and the bridge agree with spandsp's V.17 modem in both directions
+//! (`tests/v17_interop.rs`).
+//!
+//! # Receiver
+//! Built on the shared [`crate::qam::QamDemod`] core. It detects the A/B alternations and the
+//! phase reversal that starts segment 2, trains the equalizer on the known segment 2 (and
+//! bridge) symbols, then switches to decisions: a soft-decision Viterbi decoder (squared
+//! Euclidean branch metrics over the eight subsets, traceback [`TRACEBACK`] symbols) makes
+//! the decisions, which are differentially decoded and descrambled, and the core adapts on
+//! the best survivor's newest symbol (a tentative decision that already weighs the code).
+//! A short train keeps the equalizer, gain, carrier and clock offsets of the last long
+//! train. Carrier detection uses the V.17 thresholds (on at −43 dBm0, off at −48 dBm0).
+//!
+//! ```
+//! use modem::v17::{V17Rx, V17Tx};
+//! use modem::{Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
+//! struct Bits(Vec<bool>);
+//! impl RxSink for Bits {
+//!     fn bit(&mut self, b: bool) { self.0.push(b) }
+//!     fn event(&mut self, _e: RxEvent) {}
+//! }
+//! let mut tx = V17Tx::new(&TxConfig { rate: 14400, ..Default::default() })?;
+//! let mut rx = V17Rx::new(&RxConfig { rate: 14400, short_train: false })?;
+//! let data: Vec<bool> = (0..2000).map(|i| i % 3 == 0).collect();
+//! let mut src = data.iter().copied();
+//! let mut got = Bits(vec![]);
+//! let mut block = [0i16; 160];
+//! while !tx.is_finished() {
+//!     let n = tx.fill(&mut block, &mut || src.next());
+//!     block[n..].fill(0);
+//!     rx.process(&block, &mut got);
+//! }
+//! assert_eq!(&got.0[..data.len()], &data[..]);
+//! # Ok::<(), modem::Error>(())
+//! ```
+
+use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
+use crate::qam::{DemodConfig, QamDemod};
+use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
+use crate::trellis::{TrellisEncoder, Viterbi};
+use crate::{
+    BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
+    TxConfig,
+};
+
+/// Symbol rate, symbols/s.
+pub const BAUD: u32 = 2400;
+/// Carrier frequency, Hz.
+pub const CARRIER_HZ: f32 = 1800.0;
+/// Segment 1 length (A B alternations), symbols.
+pub const SEG1: usize = 256;
+/// Segment 2 length in the long train, symbols.
+pub const SEG2_LONG: usize = 2976;
+/// Segment 2 length in the short train, symbols.
+pub const SEG2_SHORT: usize = 38;
+/// Bridge (segment 3) length, long train only, symbols.
+pub const SEG3: usize = 64;
+/// Segment 4 length (trellis-coded scrambled ones), symbols.
+pub const SEG4: usize = 48;
+/// Trellis-coded scrambled ones sent after the data, symbols.
+pub const TAIL: usize = 32;
+/// Viterbi traceback depth of the receiver, symbols. Decisions come out 16 to 23 symbols
+/// late (see [`crate::trellis::BATCH`]), well inside the [`TAIL`] that follows the data.
+pub const TRACEBACK: usize = 16;
+
+/// The four training points (A, B, C, D: each a quarter turn anticlockwise of the last).
+pub const TRAIN_POINTS: [[i8; 2]; 4] = [[-6, -2], [2, -6], [6, 2], [-2, 6]];
+
+/// Scrambler register at the start of segment 2 (bit 0 = newest output); its output with
+/// binary ones at the input gives the equalizer conditioning pattern.
+const SEG2_SCRAMBLER: u32 = 0x2ecdd5;
+/// Segment 2: the dibit (first bit × 2 + second bit) picks C, D, B or A.
+const SEG2_DIBIT: [u8; 4] = [2, 3, 1, 0];
+/// The bridge (segment 3) as indices into [`TRAIN_POINTS`].
+const BRIDGE: &[u8; SEG3] = b"1123303102030231200230321212110213220321233202220320322120003300";
+/// Scrambler register at the start of segment 4.
+const SEG4_SCRAMBLER: u32 = 0x7725d1;
+
+/// Signal points by label (Q… Y2 Y1 Y0) at 7200 bit/s.
+const MAP_7200: [[i8; 2]; 16] = [
+    [6, -6],
+    [-2, 6],
+    [6, 2],
+    [-6, -6],
+    [-6, 6],
+    [2, -6],
+    [-6, -2],
+    [6, 6],
+    [-2, 2],
+    [6, -2],
+    [-2, -6],
+    [2, 2],
+    [2, -2],
+    [-6, 2],
+    [2, 6],
+    [-2, -2],
+];
+/// Signal points by label (Q… Y2 Y1 Y0) at 9600 bit/s.
+const MAP_9600: [[i8; 2]; 32] = [
+    [2, 8],
+    [-4, 6],
+    [6, 4],
+    [8, -2],
+    [-2, -8],
+    [4, -6],
+    [-6, -4],
+    [-8, 2],
+    [2, 0],
+    [4, 6],
+    [6, -4],
+    [0, -2],
+    [-2, 0],
+    [-4, -6],
+    [-6, 4],
+    [0, 2],
+    [-6, 0],
+    [-4, -2],
+    [-2, 4],
+    [0, 6],
+    [6, 0],
+    [4, 2],
+    [2, -4],
+    [0, -6],
+    [2, -8],
+    [4, -2],
+    [-2, -4],
+    [-8, -2],
+    [-2, 8],
+    [-4, 2],
+    [2, 4],
+    [8, 2],
+];
+/// Signal points by label (Q… Y2 Y1 Y0) at 12000 bit/s.
+const MAP_12000: [[i8; 2]; 64] = [
+    [-1, 7],
+    [1, -5],
+    [-5, -1],
+    [7, 1],
+    [1, -7],
+    [-1, 5],
+    [5, 1],
+    [-7, -1],
+    [3, 3],
+    [-3, -1],
+    [-1, 3],
+    [3, -3],
+    [-3, -3],
+    [3, 1],
+    [1, -3],
+    [-3, 3],
+    [7, 7],
+    [-7, -5],
+    [-5, 7],
+    [7, -7],
+    [-7, -7],
+    [7, 5],
+    [5, -7],
+    [-7, 7],
+    [7, -1],
+    [-7, 3],
+    [3, 7],
+    [-1, -7],
+    [-7, 1],
+    [7, -3],
+    [-3, -7],
+    [1, 7],
+    [-5, 3],
+    [5, -1],
+    [-1, -5],
+    [3, 5],
+    [5, -3],
+    [-5, 1],
+    [1, 5],
+    [-3, -5],
+    [-1, -1],
+    [1, 3],
+    [3, -1],
+    [-1, 1],
+    [1, 1],
+    [-1, -3],
+    [-3, 1],
+    [1, -1],
+    [-5, -5],
+    [5, 7],
+    [7, -5],
+    [-5, 5],
+    [5, 5],
+    [-5, -7],
+    [-7, 5],
+    [5, -5],
+    [3, -5],
+    [-3, 7],
+    [7, 3],
+    [-5, -3],
+    [-3, 5],
+    [3, -7],
+    [-7, -3],
+    [5, 3],
+];
+/// Signal points by label (Q… Y2 Y1 Y0) at 14400 bit/s.
+const MAP_14400: [[i8; 2]; 128] = [
+    [-8, -3],
+    [9, 2],
+    [2, -9],
+    [-3, 8],
+    [8, 3],
+    [-9, -2],
+    [-2, 9],
+    [3, -8],
+    [-8, 1],
+    [9, -2],
+    [-2, -9],
+    [1, 8],
+    [8, -1],
+    [-9, 2],
+    [2, 9],
+    [-1, -8],
+    [-4, -3],
+    [5, 2],
+    [2, -5],
+    [-3, 4],
+    [4, 3],
+    [-5, -2],
+    [-2, 5],
+    [3, -4],
+    [-4, 1],
+    [5, -2],
+    [-2, -5],
+    [1, 4],
+    [4, -1],
+    [-5, 2],
+    [2, 5],
+    [-1, -4],
+    [4, -3],
+    [-3, 2],
+    [2, 3],
+    [-3, -4],
+    [-4, 3],
+    [3, -2],
+    [-2, -3],
+    [3, 4],
+    [4, 1],
+    [-3, -2],
+    [-2, 3],
+    [1, -4],
+    [-4, -1],
+    [3, 2],
+    [2, -3],
+    [-1, 4],
+    [0, -3],
+    [1, 2],
+    [2, -1],
+    [-3, 0],
+    [0, 3],
+    [-1, -2],
+    [-2, 1],
+    [3, 0],
+    [0, 1],
+    [1, -2],
+    [-2, -1],
+    [1, 0],
+    [0, -1],
+    [-1, 2],
+    [2, 1],
+    [-1, 0],
+    [8, -3],
+    [-7, 2],
+    [2, 7],
+    [-3, -8],
+    [-8, 3],
+    [7, -2],
+    [-2, -7],
+    [3, 8],
+    [8, 1],
+    [-7, -2],
+    [-2, 7],
+    [1, -8],
+    [-8, -1],
+    [7, 2],
+    [2, -7],
+    [-1, 8],
+    [-4, -7],
+    [5, 6],
+    [6, -5],
+    [-7, 4],
+    [4, 7],
+    [-5, -6],
+    [-6, 5],
+    [7, -4],
+    [-4, 5],
+    [5, -6],
+    [-6, -5],
+    [5, 4],
+    [4, -5],
+    [-5, 6],
+    [6, 5],
+    [-5, -4],
+    [4, -7],
+    [-3, 6],
+    [6, 3],
+    [-7, -4],
+    [-4, 7],
+    [3, -6],
+    [-6, -3],
+    [7, 4],
+    [4, 5],
+    [-3, -6],
+    [-6, 3],
+    [5, -4],
+    [-4, -5],
+    [3, 6],
+    [6, -3],
+    [-5, 4],
+    [0, -7],
+    [1, 6],
+    [6, -1],
+    [-7, 0],
+    [0, 7],
+    [-1, -6],
+    [-6, 1],
+    [7, 0],
+    [0, 5],
+    [1, -6],
+    [-6, -1],
+    [5, 0],
+    [0, -5],
+    [-1, 6],
+    [6, 1],
+    [-5, 0],
+];
+
+#[inline]
+fn point(p: [i8; 2]) -> Complex32 {
+    Complex32::new(p[0] as f32, p[1] as f32)
+}
+
+/// The signal points of `rate` (7200, 9600, 12 000 or 14 400), indexed by label
+/// (Y0 in bit 0, Y1 in bit 1, Y2 in bit 2, Q3 … above).
+pub fn constellation(rate: u32) -> Result<Vec<Complex32>, Error> {
+    ModemKind::V17.check_rate(rate)?;
+    let map: &[[i8; 2]] = match rate {
+        7200 => &MAP_7200,
+        9600 => &MAP_9600,
+        12000 => &MAP_12000,
+        _ => &MAP_14400,
+    };
+    Ok(map.iter().map(|&p| point(p)).collect())
+}
+
+/// Mean |a|² of a set of points.
+fn mean_power(points: &[Complex32]) -> f32 {
+    points.iter().map(|p| p.norm_sqr()).sum::<f32>() / points.len() as f32
+}
+
+/// The training symbols segment 2 (long) and the bridge, in order. The short train's
+/// segment 2 is the first [`SEG2_SHORT`] of them.
+pub fn training_symbols() -> Vec<Complex32> {
+    let mut scr = Scrambler::new(TAPS_V17_V29);
+    scr.set_state(SEG2_SCRAMBLER);
+    let mut out = Vec::with_capacity(SEG2_LONG + SEG3);
+    for _ in 0..SEG2_LONG {
+        let b0 = scr.scramble(true) as usize;
+        let b1 = scr.scramble(true) as usize;
+        out.push(point(TRAIN_POINTS[SEG2_DIBIT[b0 * 2 + b1] as usize]));
+    }
+    out.extend(
+        BRIDGE
+            .iter()
+            .map(|&c| point(TRAIN_POINTS[(c - b'0') as usize])),
+    );
+    out
+}
+
+/// Bits to symbols: scrambler, differential encoder, trellis encoder, mapping.
+#[derive(Debug, Clone)]
+struct Coder {
+    bps: usize,
+    points: Vec<Complex32>,
+    scr: Scrambler,
+    diff: u8,
+    enc: TrellisEncoder,
+}
+
+impl Coder {
+    /// Codes one symbol's worth of raw (unscrambled) bits, Q1 in bit 0.
+    #[inline]
+    fn symbol(&mut self, raw: u32) -> Complex32 {
+        let mut q = 0u32;
+        for i in 0..self.bps {
+            q |= (self.scr.scramble((raw >> i) & 1 != 0) as u32) << i;
+        }
+        self.diff = (self.diff + (q & 3) as u8) & 3;
+        let subset = self.enc.encode(self.diff);
+        self.points[subset as usize | (((q >> 2) as usize) << 3)]
+    }
+
+    /// A symbol of scrambled ones.
+    fn ones(&mut self) -> Complex32 {
+        self.symbol(u32::MAX)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxPhase {
+    Seg1,
+    Seg2,
+    Bridge,
+    Seg4,
+    Data,
+    Tail,
+    Silence,
+    Done,
+}
+
+/// The transmitter's symbol sequence.
+#[derive(Debug, Clone)]
+struct SymbolGen {
+    phase: TxPhase,
+    count: usize,
+    seg2_len: usize,
+    short: bool,
+    seg2: Scrambler,
+    coder: Coder,
+    span: usize,
+}
+
+impl SymbolGen {
+    fn enter(&mut self, phase: TxPhase) {
+        self.phase = phase;
+        self.count = 0;
+        if phase == TxPhase::Seg4 {
+            self.coder.scr.set_state(SEG4_SCRAMBLER);
+        }
+    }
+
+    fn next(&mut self, src: &mut dyn BitSource) -> Complex32 {
+        loop {
+            let k = self.count;
+            match self.phase {
+                TxPhase::Seg1 if k < SEG1 => {
+                    self.count += 1;
+                    return point(TRAIN_POINTS[k % 2]);
+                }
+                TxPhase::Seg1 => self.enter(TxPhase::Seg2),
+                TxPhase::Seg2 if k < self.seg2_len => {
+                    self.count += 1;
+                    let b0 = self.seg2.scramble(true) as usize;
+                    let b1 = self.seg2.scramble(true) as usize;
+                    return point(TRAIN_POINTS[SEG2_DIBIT[b0 * 2 + b1] as usize]);
+                }
+                TxPhase::Seg2 => self.enter(if self.short {
+                    TxPhase::Seg4
+                } else {
+                    TxPhase::Bridge
+                }),
+                TxPhase::Bridge if k < SEG3 => {
+                    self.count += 1;
+                    return point(TRAIN_POINTS[(BRIDGE[k] - b'0') as usize]);
+                }
+                TxPhase::Bridge => self.enter(TxPhase::Seg4),
+                TxPhase::Seg4 if k < SEG4 => {
+                    self.count += 1;
+                    return self.coder.ones();
+                }
+                TxPhase::Seg4 => self.enter(TxPhase::Data),
+                TxPhase::Data => {
+                    let mut raw = 0u32;
+                    let mut ended = false;
+                    for i in 0..self.coder.bps {
+                        // Once the data has ended, the rest of the symbol is ones.
+                        let b = if ended {
+                            true
+                        } else {
+                            match src.next_bit() {
+                                Some(b) => b,
+                                None => {
+                                    ended = true;
+                                    true
+                                }
+                            }
+                        };
+                        if ended && i == 0 {
+                            break;
+                        }
+                        raw |= (b as u32) << i;
+                    }
+                    if ended && raw == 0 {
+                        self.enter(TxPhase::Tail);
+                        continue;
+                    }
+                    if ended {
+                        self.enter(TxPhase::Tail);
+                    }
+                    return self.coder.symbol(raw);
+                }
+                TxPhase::Tail if k < TAIL => {
+                    self.count += 1;
+                    return self.coder.ones();
+                }
+                TxPhase::Tail => self.enter(TxPhase::Silence),
+                TxPhase::Silence if k < self.span => {
+                    self.count += 1;
+                    return Complex32::new(0.0, 0.0);
+                }
+                TxPhase::Silence => self.enter(TxPhase::Done),
+                TxPhase::Done => return Complex32::new(0.0, 0.0),
+            }
+        }
+    }
+}
+
+/// The V.17 modulator: training, trellis-coded data, closing sequence.
+#[derive(Debug, Clone)]
+pub struct V17Tx {
+    symbols: SymbolGen,
+    shaper: PulseShaper,
+}
+
+impl V17Tx {
+    /// A transmitter for `cfg.rate` with the long or short training, at `cfg.level_dbm0`.
+    pub fn new(cfg: &TxConfig) -> Result<Self, Error> {
+        let points = constellation(cfg.rate)?;
+        let mut shaper = PulseShaper::new(BAUD, CARRIER_HZ, 0.25, 12);
+        shaper.set_level(cfg.level_dbm0, mean_power(&points));
+        let mut seg2 = Scrambler::new(TAPS_V17_V29);
+        seg2.set_state(SEG2_SCRAMBLER);
+        let span = shaper.span();
+        Ok(V17Tx {
+            symbols: SymbolGen {
+                phase: TxPhase::Seg1,
+                count: 0,
+                seg2_len: if cfg.short_train {
+                    SEG2_SHORT
+                } else {
+                    SEG2_LONG
+                },
+                short: cfg.short_train,
+                seg2,
+                coder: Coder {
+                    bps: (cfg.rate / BAUD) as usize,
+                    points,
+                    scr: Scrambler::new(TAPS_V17_V29),
+                    diff: 0,
+                    enc: TrellisEncoder::new(),
+                },
+                span,
+            },
+            shaper,
+        })
+    }
+}
+
+impl Transmitter for V17Tx {
+    fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
+        let mut n = 0;
+        for o in out.iter_mut() {
+            if self.symbols.phase == TxPhase::Done {
+                break;
+            }
+            let symbols = &mut self.symbols;
+            let x = self.shaper.next_sample(&mut || symbols.next(src));
+            *o = crate::level::to_i16(x);
+            n += 1;
+        }
+        n
+    }
+
+    fn is_finished(&self) -> bool {
+        self.symbols.phase == TxPhase::Done
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RxState {
+    /// No carrier.
+    Idle,
+    /// Carrier present: looking for the alternations and the reversal into segment 2.
+    Search,
+    /// Training the equalizer on segment 2 (and the bridge).
+    Train,
+    /// Decision-directed: segment 4, then data.
+    Data,
+    /// Training failed: wait for the carrier to go.
+    Failed,
+}
+
+/// Alternations needed before the reversal into segment 2 is accepted.
+const MIN_ALTERNATIONS: usize = 24;
+/// Symbols after carrier-up within which segment 2 must start.
+const SEARCH_LIMIT: usize = SEG1 + 160;
+/// Timing loop bandwidth (fraction of the baud rate) during training.
+const TIMING_BW_ACQUIRE: f32 = 0.004;
+/// Timing loop bandwidth on the alternations: a fast pull-in of the phase (the core's loop
+/// is first order there, so it does not overshoot).
+const TIMING_BW_PULL_IN: f32 = 0.01;
+/// Equalizer step (fraction of the error corrected per update) for the first 64 symbols of
+/// a long training.
+const EQ_STEP_TRAIN_FAST: f32 = 0.3;
+/// Equalizer step for the rest of a long training.
+const EQ_STEP_TRAIN: f32 = 0.15;
+/// Equalizer step for a short training (the equalizer only needs a touch-up).
+const EQ_STEP_SHORT: f32 = 0.15;
+/// Equalizer step on data.
+const EQ_STEP_DATA: f32 = 0.03;
+/// Carrier loop bandwidth for the first [`SETTLE_SYMBOLS`] decisions after training: during
+/// training the fast equalizer shares the phase tracking with the loop, so the loop's
+/// frequency may be a little off when the equalizer slows down.
+const CARRIER_BW_SETTLE: f32 = 0.008;
+/// Decisions after which the carrier loop narrows to [`CARRIER_BW_DATA`].
+const SETTLE_SYMBOLS: usize = 100;
+/// Carrier loop bandwidth on data (fraction of the baud rate).
+const CARRIER_BW_DATA: f32 = 0.003;
+/// Timing loop bandwidth on data.
+const TIMING_BW_DATA: f32 = 0.001;
+/// Timing loop bandwidth while nothing recognisable is received.
+const TIMING_BW_IDLE: f32 = 0.001;
+/// Leaky mismatch count (decay 0.9 a symbol) above which the expected segment 2 pattern is
+/// abandoned for decisions: about three mismatches within a few symbols.
+const MISMATCH_LIMIT: f32 = 2.5;
+/// Training is accepted when the SNR on the known symbols reaches this, dB.
+const TRAIN_SNR_DB: f32 = 10.0;
+
+/// The V.17 demodulator.
+#[derive(Debug, Clone)]
+pub struct V17Rx {
+    rate: u32,
+    short: bool,
+    points: Vec<Complex32>,
+    train: Vec<Complex32>,
+    core: QamDemod,
+    detect: CarrierDetect,
+    vit: Viterbi,
+    desc: Descrambler,
+    state: RxState,
+    /// Running averages of the even and the odd symbols while searching.
+    avg: [Complex32; 2],
+    /// Segment 1 has been seen in this search.
+    seg1: bool,
+    /// Leaky count of training decisions that differ from the expected pattern.
+    mismatch: f32,
+    /// Training on decisions: the far end's segment 2 is not the expected pattern.
+    decision_directed: bool,
+    alternations: usize,
+    /// Symbols in the current state.
+    count: usize,
+    err_acc: f32,
+    sig_acc: f32,
+    /// Labels released by the Viterbi decoder since segment 4 began.
+    released: usize,
+    prev_y: u8,
+    /// A long training has succeeded since the last full reset (the short train needs it).
+    have_long: bool,
+}
+
+impl V17Rx {
+    /// A receiver for `cfg.rate`, expecting the long or the short training.
+    pub fn new(cfg: &RxConfig) -> Result<Self, Error> {
+        let points = constellation(cfg.rate)?;
+        let mut dcfg = DemodConfig::new(BAUD, CARRIER_HZ, 40.0);
+        dcfg.eq_taps = 32;
+        Ok(V17Rx {
+            rate: cfg.rate,
+            short: cfg.short_train,
+            vit: Viterbi::new(&points, TRACEBACK),
+            points,
+            train: training_symbols(),
+            core: QamDemod::new(&dcfg),
+            detect: CarrierDetect::new(40.0),
+            desc: Descrambler::new(TAPS_V17_V29),
+            state: RxState::Idle,
+            avg: [Complex32::new(0.0, 0.0); 2],
+            seg1: false,
+            mismatch: 0.0,
+            decision_directed: false,
+            alternations: 0,
+            count: 0,
+            err_acc: 0.0,
+            sig_acc: 0.0,
+            released: 0,
+            prev_y: 0,
+            have_long: false,
+        })
+    }
+
+    fn train_len(&self) -> usize {
+        if self.short {
+            SEG2_SHORT
+        } else {
+            SEG2_LONG + SEG3
+        }
+    }
+
+    fn start_signal(&mut self) {
+        if self.short && self.have_long {
+            self.core.restart_signal();
+            self.core.restore();
+            // The kept equalizer needs only a touch-up, but the carrier and timing phases of a
+            // new burst must be acquired again.
+            self.core.set_eq_step(EQ_STEP_SHORT);
+            self.core.set_carrier_bandwidth(0.02);
+        } else {
+            self.core.reset();
+        }
+        self.core.set_timing_bandwidth(TIMING_BW_IDLE);
+        self.state = RxState::Search;
+        self.avg = [Complex32::new(0.0, 0.0); 2];
+        self.seg1 = false;
+        self.alternations = 0;
+        self.count = 0;
+    }
+
+    fn end_signal(&mut self, sink: &mut dyn RxSink) {
+        if matches!(self.state, RxState::Search | RxState::Train) {
+            sink.event(RxEvent::TrainingFailed);
+        }
+        self.state = RxState::Idle;
+        sink.event(RxEvent::CarrierDown);
+    }
+
+    fn on_symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {
+        match self.state {
+            RxState::Idle | RxState::Failed => self.core.advance(),
+            RxState::Search => {
+                self.core.advance();
+                self.count += 1;
+                // Segment 1 alternates between two points a quarter turn apart. Keep a
+                // running average of the even and of the odd symbols: each symbol should
+                // match the average of its parity. Averages make the test hold at low SNR.
+                let par = self.count & 1;
+                let r = self.avg[par];
+                let o = self.avg[par ^ 1];
+                let pr = r.norm_sqr();
+                let periodic = pr > 0.2 * y.norm_sqr() && (y - r).norm_sqr() < 0.3 * pr;
+                // At a poor timing phase the two points close in on each other until the
+                // timing loop pulls them apart, so only the reversal needs the quarter turn.
+                let quarter = (r * o.conj()).re.abs() < 0.4 * r.norm() * o.norm();
+                if periodic {
+                    self.alternations += 1;
+                    if self.alternations == 8 && !self.seg1 {
+                        // Segment 1 has begun: whatever came before (noise) does not count.
+                        self.seg1 = true;
+                        self.count = 8;
+                    }
+                } else if self.alternations >= MIN_ALTERNATIONS
+                    && (y + r).norm_sqr() < 0.3 * pr
+                    && quarter
+                {
+                    // The phase reversal: this is segment 2's first symbol.
+                    if self.short && self.have_long {
+                        // The clock offset learnt by the long train is a better estimate
+                        // than anything a few hundred symbols give: put it back (the phases
+                        // stay as acquired).
+                        self.core.restore();
+                    }
+                    let target = self.train[0];
+                    self.core.set_timing_bandwidth(TIMING_BW_ACQUIRE);
+                    if !self.short {
+                        self.core.set_eq_step(EQ_STEP_TRAIN_FAST);
+                    }
+                    // The pull-in is over: measure the clock offset from here on.
+                    self.core.restart_clock_estimate();
+                    self.core.align(y, target);
+                    self.core.adapt(target);
+                    self.state = RxState::Train;
+                    self.count = 1;
+                    self.err_acc = 0.0;
+                    self.sig_acc = 0.0;
+                    self.mismatch = 0.0;
+                    self.decision_directed = false;
+                    return;
+                } else {
+                    // Noise may spoil a symbol of segment 1 now and then: forgive it.
+                    self.alternations /= 2;
+                }
+                self.avg[par] = r + (y - r) * 0.25;
+                // Until alternations show, keep the timing loop slow: on noise it would only
+                // wind its clock-offset term up.
+                self.core.set_timing_bandwidth(if self.alternations < 2 {
+                    TIMING_BW_IDLE
+                } else {
+                    TIMING_BW_PULL_IN
+                });
+                if self.count > SEARCH_LIMIT {
+                    self.state = RxState::Failed;
+                    sink.event(RxEvent::TrainingFailed);
+                }
+            }
+            RxState::Train => {
+                let known = self.train[self.count];
+                // The nearest of A, B, C, D: if the far end's pattern turns out not to be the
+                // one expected, training goes on with these decisions instead.
+                let decided = TRAIN_POINTS
+                    .iter()
+                    .map(|&p| point(p))
+                    .min_by(|a, b| (y - a).norm_sqr().total_cmp(&(y - b).norm_sqr()))
+                    .unwrap_or(known);
+                // A leaky count of disagreements: a few in a row mean the pattern is not ours
+                // (noise alone makes them rare, the four points being far apart).
+                self.mismatch = self.mismatch * 0.9 + (decided != known) as u8 as f32;
+                if self.mismatch > MISMATCH_LIMIT {
+                    self.decision_directed = true;
+                }
+                let target = if self.decision_directed {
+                    decided
+                } else {
+                    known
+                };
+                let len = self.train_len();
+                // Judge the training on its second half (all of a short one).
+                if self.short || self.count >= len / 2 {
+                    self.err_acc += (y - target).norm_sqr();
+                    self.sig_acc += target.norm_sqr();
+                }
+                self.core.adapt(target);
+                self.count += 1;
+                if self.count == 64 && !self.short {
+                    self.core.set_eq_step(EQ_STEP_TRAIN);
+                }
+                if self.count == len {
+                    let snr = 10.0 * (self.sig_acc / self.err_acc.max(1e-9)).log10();
+                    if snr >= TRAIN_SNR_DB {
+                        if !self.short {
+                            self.core.save();
+                            self.have_long = true;
+                        }
+                        self.core.freeze_agc(true);
+                        // Slow tracking: at low SNR the decision noise, not the drift of the
+                        // line, limits the loops.
+                        self.core.set_eq_step(EQ_STEP_DATA);
+                        self.core.set_carrier_bandwidth(CARRIER_BW_SETTLE);
+                        self.core.set_timing_bandwidth(TIMING_BW_DATA);
+                        self.core.restart_snr_estimate();
+                        self.vit.reset();
+                        self.desc = Descrambler::new(TAPS_V17_V29);
+                        self.released = 0;
+                        self.prev_y = 0;
+                        self.state = RxState::Data;
+                        sink.event(RxEvent::TrainingSucceeded {
+                            rate: self.rate,
+                            snr_db: snr,
+                        });
+                    } else {
+                        self.state = RxState::Failed;
+                        sink.event(RxEvent::TrainingFailed);
+                    }
+                }
+            }
+            RxState::Data => {
+                let released = self.vit.push(y);
+                if self.released == SETTLE_SYMBOLS {
+                    self.core.set_carrier_bandwidth(CARRIER_BW_DATA);
+                }
+                // Adapt on the best survivor's newest decision: it already weighs the code,
+                // so it is wrong less often than the nearest point.
+                let d = self.points[self.vit.newest() as usize];
+                self.core.adapt(d);
+                if let Some(label) = released {
+                    self.release(label, sink);
+                }
+            }
+        }
+    }
+
+    /// Turns one decided label into bits: differential decoding, descrambling.
+    fn release(&mut self, label: u8, sink: &mut dyn RxSink) {
+        let data = self.released >= SEG4;
+        self.released += 1;
+        let y = (label >> 1) & 3;
+        let q = (y.wrapping_sub(self.prev_y)) & 3;
+        self.prev_y = y;
+        let bps = (self.rate / BAUD) as usize;
+        let bits = (q as u32) | (((label >> 3) as u32) << 2);
+        for i in 0..bps {
+            let b = self.desc.descramble((bits >> i) & 1 != 0);
+            if data {
+                sink.bit(b);
+            }
+        }
+    }
+}
+
+impl Receiver for V17Rx {
+    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        for &s in samples {
+            let x = s as f32;
+            match self.detect.update(x) {
+                Some(true) => {
+                    sink.event(RxEvent::CarrierUp {
+                        level_dbm0: self.detect.dbm0(),
+                    });
+                    self.start_signal();
+                }
+                Some(false) => self.end_signal(sink),
+                None => {}
+            }
+            if self.state == RxState::Idle {
+                continue;
+            }
+            if let Some(y) = self.core.push(x) {
+                self.on_symbol(y, sink);
+            }
+        }
+    }
+
+    fn quality(&self) -> Quality {
+        Quality {
+            level_dbm0: self.detect.dbm0(),
+            snr_db: self.core.snr_db(),
+            carrier_offset_hz: self.core.carrier_offset_hz(),
+            timing_offset_ppm: self.core.timing_offset_ppm(),
+            trained: self.state == RxState::Data,
+        }
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        if cfg.rate != self.rate {
+            self.points = constellation(cfg.rate)?;
+            self.vit = Viterbi::new(&self.points, TRACEBACK);
+            self.rate = cfg.rate;
+        }
+        self.short = cfg.short_train;
+        if !self.short {
+            self.have_long = false;
+        }
+        self.state = RxState::Idle;
+        self.detect.reset();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rot90(p: Complex32) -> Complex32 {
+        Complex32::new(-p.im, p.re)
+    }
+
+    #[test]
+    fn constellations_have_their_sizes_and_distinct_points() {
+        for (rate, n) in [(7200, 16), (9600, 32), (12000, 64), (14400, 128)] {
+            let pts = constellation(rate).unwrap();
+            assert_eq!(pts.len(), n);
+            for (i, a) in pts.iter().enumerate() {
+                for b in &pts[i + 1..] {
+                    assert!((a - b).norm_sqr() > 1.0, "{rate}: {a} twice");
+                }
+            }
+            let power = mean_power(&pts);
+            assert!((39.0..43.0).contains(&power), "{rate}: {power}");
+        }
+        assert!(constellation(4800).is_err());
+    }
+
+    #[test]
+    fn a_quarter_turn_steps_y_and_flips_y0() {
+        // What makes the code transparent to the carrier loop locking a quarter turn off:
+        // turning a point keeps its uncoded bits, adds a constant to Y2 Y1 and flips Y0.
+        for rate in [7200, 9600, 12000, 14400] {
+            let pts = constellation(rate).unwrap();
+            let find = |p: Complex32| pts.iter().position(|q| (q - p).norm_sqr() < 1e-6);
+            let step = |l: usize| {
+                let m = find(rot90(pts[l])).expect("rotation leaves the constellation");
+                assert_eq!(m >> 3, l >> 3, "{rate}: uncoded bits change");
+                assert_eq!((m ^ l) & 1, 1, "{rate}: Y0 does not flip");
+                (((m >> 1) & 3) + 4 - ((l >> 1) & 3)) % 4
+            };
+            let c = step(0);
+            assert!(c == 1 || c == 3);
+            for l in 0..pts.len() {
+                assert_eq!(step(l), c, "{rate} label {l}");
+            }
+        }
+    }
+
+    #[test]
+    fn subsets_are_far_apart_inside() {
+        // Set partitioning: points sharing Y0 Y1 Y2 are at least four times as far apart
+        // (squared distance) as the closest pair overall.
+        for rate in [7200, 9600, 12000, 14400] {
+            let pts = constellation(rate).unwrap();
+            let mut dmin = f32::MAX;
+            let mut dsub = f32::MAX;
+            for i in 0..pts.len() {
+                for j in i + 1..pts.len() {
+                    let d = (pts[i] - pts[j]).norm_sqr();
+                    dmin = dmin.min(d);
+                    if i & 7 == j & 7 {
+                        dsub = dsub.min(d);
+                    }
+                }
+            }
+            assert!(dsub >= 4.0 * dmin, "{rate}: {dsub} vs {dmin}");
+        }
+    }
+
+    #[test]
+    fn training_sequence_shape() {
+        let t = training_symbols();
+        assert_eq!(t.len(), SEG2_LONG + SEG3);
+        let p = |i: usize| point(TRAIN_POINTS[i]);
+        // Segment 2 opens with the reversal from A B A B to C D C D …
+        for (k, s) in t.iter().take(12).enumerate() {
+            assert_eq!(*s, if k % 2 == 0 { p(2) } else { p(3) });
+        }
+        // Every training symbol is one of A, B, C, D, each used about equally.
+        let mut count = [0usize; 4];
+        for s in &t {
+            let i = (0..4).find(|&i| p(i) == *s).expect("not a training point");
+            count[i] += 1;
+        }
+        for c in count {
+            assert!((650..870).contains(&c), "{count:?}");
+        }
+    }
+
+    #[test]
+    fn transmission_lengths() {
+        struct Zeros(usize);
+        impl BitSource for Zeros {
+            fn next_bit(&mut self) -> Option<bool> {
+                if self.0 == 0 {
+                    None
+                } else {
+                    self.0 -= 1;
+                    Some(false)
+                }
+            }
+        }
+        for (short, train) in [
+            (false, SEG1 + SEG2_LONG + SEG3 + SEG4),
+            (true, SEG1 + SEG2_SHORT + SEG4),
+        ] {
+            let mut tx = V17Tx::new(&TxConfig {
+                rate: 14400,
+                short_train: short,
+                level_dbm0: -10.0,
+            })
+            .unwrap();
+            let mut buf = vec![0i16; 100_000];
+            let n = tx.fill(&mut buf, &mut Zeros(6 * 100));
+            assert!(tx.is_finished());
+            let symbols = train + 100 + TAIL + 12;
+            let expect = (symbols * 10).div_ceil(3);
+            assert!(
+                n.abs_diff(expect) <= 4,
+                "short {short}: {n} samples, {expect} expected"
+            );
+            assert_eq!(tx.fill(&mut buf, &mut Zeros(1)), 0);
+        }
+    }
+
+    #[test]
+    fn trains_on_an_unexpected_segment_2_pattern() {
+        // A far end whose conditioning pattern starts from another scrambler state (still
+        // opening with the reversal to C): the receiver notices the mismatch and finishes
+        // training on its own decisions.
+        #[derive(Default)]
+        struct Sink(Vec<bool>, Vec<RxEvent>);
+        impl RxSink for Sink {
+            fn bit(&mut self, b: bool) {
+                self.0.push(b)
+            }
+            fn event(&mut self, e: RxEvent) {
+                self.1.push(e)
+            }
+        }
+        let data: Vec<bool> = (0..12_000).map(|i| (i * 7919) % 13 < 6).collect();
+        for other in [false, true] {
+            let mut tx = V17Tx::new(&TxConfig {
+                rate: 14400,
+                short_train: false,
+                level_dbm0: -10.0,
+            })
+            .unwrap();
+            if other {
+                tx.symbols.seg2.set_state(0x030000);
+            }
+            let mut src = data.iter().copied();
+            let mut sig = vec![0i16; 200_000];
+            let n = tx.fill(&mut sig, &mut || src.next());
+            sig.truncate(n + 800);
+            let mut rx = V17Rx::new(&RxConfig {
+                rate: 14400,
+                short_train: false,
+            })
+            .unwrap();
+            let mut sink = Sink::default();
+            rx.process(&sig, &mut sink);
+            assert_eq!(rx.decision_directed, other);
+            assert!(
+                matches!(sink.1[1], RxEvent::TrainingSucceeded { .. }),
+                "{:?}",
+                sink.1
+            );
+            assert_eq!(&sink.0[..data.len()], &data[..]);
+        }
+    }
+
+    #[test]
+    fn decoding_survives_a_quarter_turn() {
+        for rate in [7200, 9600, 12000, 14400] {
+            for turn in 0..4 {
+                let points = constellation(rate).unwrap();
+                let bps = (rate / BAUD) as usize;
+                let mut coder = Coder {
+                    bps,
+                    points: points.clone(),
+                    scr: Scrambler::new(TAPS_V17_V29),
+                    diff: 0,
+                    enc: TrellisEncoder::new(),
+                };
+                let mut vit = Viterbi::new(&points, TRACEBACK);
+                let mut desc = Descrambler::new(TAPS_V17_V29);
+                let mut prev_y = 0u8;
+                let mut x = 99u32;
+                let mut sent = vec![];
+                let mut got = vec![];
+                let mut r = Complex32::new(1.0, 0.0);
+                for _ in 0..turn {
+                    r *= Complex32::new(0.0, 1.0);
+                }
+                for _ in 0..3000 {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let raw = (x >> 8) & ((1 << bps) - 1);
+                    for i in 0..bps {
+                        sent.push((raw >> i) & 1 != 0);
+                    }
+                    if let Some(label) = vit.push(coder.symbol(raw) * r) {
+                        let y = (label >> 1) & 3;
+                        let q = y.wrapping_sub(prev_y) & 3;
+                        prev_y = y;
+                        let bits = (q as u32) | (((label >> 3) as u32) << 2);
+                        for i in 0..bps {
+                            got.push(desc.descramble((bits >> i) & 1 != 0));
+                        }
+                    }
+                }
+                let errors = sent[100..got.len()]
+                    .iter()
+                    .zip(&got[100..])
+                    .filter(|(a, b)| a != b)
+                    .count();
+                assert_eq!(errors, 0, "{rate} turned {turn}");
+            }
+        }
+    }
+}
