@@ -117,9 +117,10 @@ fn run(
                     d.adapt(pts[syms[k]]);
                     if k == PREAMBLE + TRAIN - 1 {
                         d.freeze_agc(true);
-                        d.set_eq_step(0.01);
+                        d.set_eq_step(0.05);
                         d.set_carrier_bandwidth(0.005);
-                        d.set_timing_bandwidth(0.002);
+                        d.set_timing_bandwidth(0.001);
+                        d.restart_clock_estimate();
                     }
                 } else {
                     let s = slice(&pts, y);

@@ -21,6 +21,10 @@ use crate::dsp::{Complex32, Nco, PowerMeter, root_raised_cosine};
 
 /// Interpolation phases of the matched filter per input sample.
 const PHASES: usize = 128;
+/// Largest clock correction the loops may learn, samples per symbol (about ±600 ppm).
+const MAX_DRIFT: f32 = 0.002;
+/// Largest carrier offset the loop may learn, radians per symbol at 2400 baud ≈ ±40 Hz.
+const MAX_CARRIER_STEP: f32 = 0.1;
 
 /// Settings of the receiver core, chosen by each modem.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,12 +87,13 @@ pub struct QamDemod {
     half_period: f32,
     /// Samples from the newest input sample to the next half-symbol instant.
     t_next: f32,
-    /// Per-symbol timing correction learnt by the loop (samples; positive: far end fast).
+    /// Per-symbol clock correction applied besides the loop's (samples; positive: far end
+    /// fast): the drift measured in an earlier training, restored for a short one.
     timing_step: f32,
-    /// `timing_step` smoothed over about a thousand symbols, for reports.
-    timing_avg: f32,
+    /// Sum of all timing corrections and the symbols they span, for the clock estimate.
+    corr_sum: f64,
+    corr_symbols: u64,
     timing_kp: f32,
-    timing_ki: f32,
     on_time: bool,
     prev_on: Complex32,
     prev_mid: Complex32,
@@ -159,9 +164,9 @@ impl QamDemod {
             half_period: (sps / 2.0) as f32,
             t_next: (sps / 2.0) as f32,
             timing_step: 0.0,
-            timing_avg: 0.0,
+            corr_sum: 0.0,
+            corr_symbols: 0,
             timing_kp: 0.0,
-            timing_ki: 0.0,
             on_time: false,
             prev_on: Complex32::new(0.0, 0.0),
             prev_mid: Complex32::new(0.0, 0.0),
@@ -203,11 +208,10 @@ impl QamDemod {
         self.meter.reset();
         self.agc_frozen = false;
         self.timing_step = 0.0;
-        self.timing_avg = 0.0;
         self.carrier_step = 0.0;
         self.reset_equalizer();
-        self.set_eq_step(0.05);
-        self.set_timing_bandwidth(0.01);
+        self.set_eq_step(0.2);
+        self.set_timing_bandwidth(0.004);
         self.set_carrier_bandwidth(0.02);
         self.eq_frozen = false;
         self.timing_frozen = false;
@@ -228,6 +232,8 @@ impl QamDemod {
         self.nco.set_phase(0);
         self.t_next = self.half_period;
         self.on_time = false;
+        self.corr_sum = 0.0;
+        self.corr_symbols = 0;
         self.prev_on = Complex32::new(0.0, 0.0);
         self.prev_mid = Complex32::new(0.0, 0.0);
         self.phase = 0.0;
@@ -315,16 +321,16 @@ impl QamDemod {
             self.prev_mid = y;
             return None;
         }
-        // Gardner: positive when sampling late.
+        // Timing correction for the next half-symbol instants (samples; negative = earlier).
+        let mut corr = -self.timing_step;
         if !self.timing_frozen {
+            // Gardner, first order (no overshoot while pulling in): positive when late.
             let e = ((y - self.prev_on) * self.prev_mid.conj()).re / self.cfg.symbol_power;
-            let e = e.clamp(-1.0, 1.0);
-            self.timing_step += self.timing_ki * e;
-            self.t_next -= self.timing_kp * e;
+            corr -= self.timing_kp * e.clamp(-1.0, 1.0);
         }
-        // Apply the learnt clock offset once per symbol.
-        self.t_next -= self.timing_step;
-        self.timing_avg += (self.timing_step - self.timing_avg) * (1.0 / 1024.0);
+        self.t_next += corr;
+        self.corr_sum += corr as f64;
+        self.corr_symbols += 1;
         self.prev_on = y;
         self.last_raw = y;
 
@@ -356,7 +362,8 @@ impl QamDemod {
         // Carrier loop: phase error from the decision, normalised by its power.
         if tp > 1e-9 {
             let pe = ((y * target.conj()).im / tp).clamp(-1.0, 1.0);
-            self.carrier_step += self.carrier_beta * pe;
+            self.carrier_step = (self.carrier_step + self.carrier_beta * pe)
+                .clamp(-MAX_CARRIER_STEP, MAX_CARRIER_STEP);
             self.phase += self.carrier_alpha * pe;
         }
         self.phase += self.carrier_step;
@@ -415,7 +422,8 @@ impl QamDemod {
         self.last *= k;
     }
 
-    /// Sets the normalised LMS step size (0.05 trains fast, 0.005–0.01 tracks quietly).
+    /// Sets the normalised LMS step size: the fraction of the output error corrected per
+    /// update (0.2–0.3 trains fast, 0.03–0.05 tracks quietly; keep it below 1).
     pub fn set_eq_step(&mut self, mu: f32) {
         self.eq_step = mu / (self.eq_len as f32 * self.cfg.symbol_power);
     }
@@ -444,13 +452,11 @@ impl QamDemod {
         self.carrier_beta = theta * theta;
     }
 
-    /// Sets the timing loop's bandwidth as a fraction of the symbol rate.
+    /// Sets the Gardner timing loop's bandwidth as a fraction of the symbol rate. The loop is
+    /// first order, so it pulls in without overshoot; a clock offset leaves a small constant
+    /// phase error that the equalizer absorbs.
     pub fn set_timing_bandwidth(&mut self, bw: f32) {
-        // Gardner's slope is roughly one unit of error per sample of offset at these
-        // roll-offs; the loop is a PI loop of damping 0.707.
-        let theta = std::f32::consts::TAU * bw;
-        self.timing_kp = 2.0 * 0.707 * theta;
-        self.timing_ki = theta * theta;
+        self.timing_kp = std::f32::consts::TAU * bw;
     }
 
     /// Keeps a copy of the equalizer, gain and learnt offsets (after a long training).
@@ -459,7 +465,7 @@ impl QamDemod {
             taps: self.taps.clone(),
             gain: self.gain,
             carrier_step: self.carrier_step,
-            timing_step: self.timing_step,
+            timing_step: self.measured_drift(),
         });
     }
 
@@ -471,9 +477,15 @@ impl QamDemod {
         self.gain = s.gain;
         self.carrier_step = s.carrier_step;
         self.timing_step = s.timing_step;
-        self.timing_avg = s.timing_step;
         self.agc_frozen = true;
         true
+    }
+
+    /// Starts the clock-offset measurement afresh (call when timing has settled, e.g. at the
+    /// end of training, so the pull-in does not bias [`QamDemod::timing_offset_ppm`]).
+    pub fn restart_clock_estimate(&mut self) {
+        self.corr_sum = 0.0;
+        self.corr_symbols = 0;
     }
 
     /// SNR estimate from the decision error, dB.
@@ -496,7 +508,16 @@ impl QamDemod {
 
     /// Symbol-clock offset learnt by the timing loop, ppm (positive: far end fast).
     pub fn timing_offset_ppm(&self) -> f32 {
-        self.timing_avg / (2.0 * self.half_period) * 1e6
+        self.measured_drift() / (2.0 * self.half_period) * 1e6
+    }
+
+    /// The clock offset as a per-symbol correction (samples; positive: far end fast): the
+    /// corrections of a locked loop sum to the drift plus a bounded phase.
+    fn measured_drift(&self) -> f32 {
+        if self.corr_symbols == 0 {
+            return self.timing_step;
+        }
+        ((-self.corr_sum / self.corr_symbols as f64) as f32).clamp(-MAX_DRIFT, MAX_DRIFT)
     }
 
     /// Input level measured by the AGC, dBm0.
