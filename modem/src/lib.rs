@@ -50,6 +50,7 @@ pub mod dsp;
 pub mod level;
 pub mod qam;
 pub mod scrambler;
+pub mod v29;
 
 use thiserror::Error;
 

@@ -1,0 +1,713 @@
+//! ITU-T V.29: 9600/7200/4800 bit/s QAM at 2400 baud on a 1700 Hz carrier.
+//!
+//! # Signal
+//! The scrambled data (polynomial 1 + x⁻¹⁸ + x⁻²³) is cut into quadbits (9600), tribits
+//! (7200) or dibits (4800). Bits Q2 Q3 Q4 select a phase change of a multiple of 45° from the
+//! previous signal element (Gray-coded, table 1 of V.29); Q1 selects the amplitude, which
+//! depends on whether the new absolute phase is on an axis (3 or 5) or on a diagonal
+//! (√2 or 3√2). 7200 bit/s uses Q1 = 0 (the eight inner points); 4800 bit/s uses Q1 = 0 and
+//! the four on-axis points, with Q4 = NOT(Q2 ⊕ Q3) so that only multiples of 90° occur.
+//!
+//! # Training (segments 1–4)
+//! 1. 48 symbols of no energy.
+//! 2. 128 symbols alternating A, B, A, B…: A is 180° amplitude 3; B is 315° amplitude 3√2
+//!    (9600), 315° amplitude √2 (7200) or 270° amplitude 3 (4800).
+//! 3. 384 symbols of C and D chosen by the sequence of 1 + x⁻⁶ + x⁻⁷ started from 0101010
+//!    (0 → C, 1 → D): C is 0° amplitude 3; D is 180° amplitude 3 (9600), 135° amplitude √2
+//!    (7200) or 90° amplitude 3 (4800).
+//! 4. 48 symbols of scrambled binary ones, differentially encoded from the last element of
+//!    segment 3; data follows at once.
+//!
+//! # Turn-off
+//! V.29 leaves the end of transmission to the interface (circuit 105 off). When the data
+//! ends the transmitter completes the last symbol with ones, sends 48 symbols (20 ms) of
+//! scrambled ones so that every data bit clears the far receiver's filters and equalizer, then
+//! lets the pulse die away and stops. The receiver stops delivering bits as soon as the
+//! equalized signal energy collapses, and reports carrier loss with hysteresis
+//! (−43 dBm0 on, −48 dBm0 off).
+
+use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
+use crate::qam::{DemodConfig, QamDemod};
+use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
+use crate::{
+    BitSource, Error, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig,
+};
+
+/// Carrier frequency, Hz.
+pub const CARRIER_HZ: f32 = 1700.0;
+/// Symbol rate, baud.
+pub const BAUD: u32 = 2400;
+/// The rates this implementation supports (V.29's 4800 bit/s fallback included).
+pub const RATES: [u32; 3] = [4800, 7200, 9600];
+
+/// Segment lengths in symbols.
+const SEG1: u32 = 48;
+const SEG2: u32 = 128;
+const SEG3: u32 = 384;
+const SEG4: u32 = 48;
+/// Scrambled ones sent after the data.
+const TAIL: u32 = 48;
+/// Transmit pulse: root-raised-cosine roll-off and span.
+const ROLLOFF: f32 = 0.25;
+const SPAN: usize = 12;
+
+/// Phase change in units of 45° for Q2 Q3 Q4 (index = Q2·4 + Q3·2 + Q4), V.29 table 1.
+const PHASE_CHANGE: [u8; 8] = [1, 0, 2, 3, 6, 7, 5, 4];
+/// The inverse: Q2 Q3 Q4 for a phase change of k·45°.
+const TRIBIT_OF_CHANGE: [u8; 8] = [1, 0, 2, 3, 7, 6, 4, 5];
+
+fn check_rate(rate: u32) -> Result<(), Error> {
+    if RATES.contains(&rate) {
+        Ok(())
+    } else {
+        Err(Error::UnsupportedRate { modem: "v29", rate })
+    }
+}
+
+fn bits_per_symbol(rate: u32) -> u32 {
+    rate / BAUD
+}
+
+/// The signal element of absolute phase `phase`·45° and amplitude bit `q1`.
+fn point(phase: u8, q1: bool) -> Complex32 {
+    const AXIS: [(f32, f32); 4] = [(1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0)];
+    const DIAG: [(f32, f32); 4] = [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)];
+    let p = phase as usize & 7;
+    if p.is_multiple_of(2) {
+        let a = if q1 { 5.0 } else { 3.0 };
+        let (x, y) = AXIS[p / 2];
+        Complex32::new(a * x, a * y)
+    } else {
+        let a = if q1 { 3.0 } else { 1.0 };
+        let (x, y) = DIAG[p / 2];
+        Complex32::new(a * x, a * y)
+    }
+}
+
+/// Mean |a|² of the data constellation (the training segments have the same mean power).
+fn mean_power(rate: u32) -> f32 {
+    match rate {
+        9600 => 13.5,
+        7200 => 5.5,
+        _ => 9.0,
+    }
+}
+
+/// Segment-2 element B, segment-3 element D and D's absolute phase (units of 45°).
+fn training_points(rate: u32) -> (Complex32, Complex32, u8) {
+    match rate {
+        9600 => (point(7, true), point(4, false), 4),
+        7200 => (point(7, false), point(3, false), 3),
+        _ => (point(6, false), point(2, false), 2),
+    }
+}
+
+const POINT_A: Complex32 = Complex32::new(-3.0, 0.0);
+const POINT_C: Complex32 = Complex32::new(3.0, 0.0);
+
+/// The segment-3 sequence generator, 1 + x⁻⁶ + x⁻⁷, started from 0101010.
+#[derive(Debug, Clone)]
+struct ConditioningSequence {
+    reg: u8,
+}
+
+impl ConditioningSequence {
+    fn new() -> Self {
+        ConditioningSequence { reg: 0b0101010 }
+    }
+
+    fn next_bit(&mut self) -> bool {
+        // The register holds the last seven outputs, newest in bit 0.
+        let bit = ((self.reg >> 5) ^ (self.reg >> 6)) & 1;
+        self.reg = ((self.reg << 1) | bit) & 0x7f;
+        bit != 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxStage {
+    Silence,
+    Alternation,
+    Conditioning,
+    Data,
+    Tail,
+    Flush,
+    Done,
+}
+
+/// Produces the symbol stream: training, data, tail.
+#[derive(Debug, Clone)]
+struct TxFramer {
+    rate: u32,
+    stage: TxStage,
+    count: u32,
+    cond: ConditioningSequence,
+    scrambler: Scrambler,
+    phase: u8,
+    data_ended: bool,
+}
+
+impl TxFramer {
+    fn next_bit(&mut self, src: &mut dyn BitSource) -> bool {
+        let bit = if self.stage == TxStage::Data && !self.data_ended {
+            match src.next_bit() {
+                Some(b) => b,
+                None => {
+                    self.data_ended = true;
+                    true
+                }
+            }
+        } else {
+            true
+        };
+        self.scrambler.scramble(bit)
+    }
+
+    fn data_symbol(&mut self, src: &mut dyn BitSource) -> Complex32 {
+        let (q1, tribit) = match bits_per_symbol(self.rate) {
+            4 => {
+                let q1 = self.next_bit(src);
+                let q2 = self.next_bit(src);
+                let q3 = self.next_bit(src);
+                let q4 = self.next_bit(src);
+                (q1, (q2 as u8) << 2 | (q3 as u8) << 1 | q4 as u8)
+            }
+            3 => {
+                let q2 = self.next_bit(src);
+                let q3 = self.next_bit(src);
+                let q4 = self.next_bit(src);
+                (false, (q2 as u8) << 2 | (q3 as u8) << 1 | q4 as u8)
+            }
+            _ => {
+                let q2 = self.next_bit(src);
+                let q3 = self.next_bit(src);
+                let q4 = !(q2 ^ q3);
+                (false, (q2 as u8) << 2 | (q3 as u8) << 1 | q4 as u8)
+            }
+        };
+        self.phase = (self.phase + PHASE_CHANGE[tribit as usize]) & 7;
+        point(self.phase, q1)
+    }
+
+    fn next_symbol(&mut self, src: &mut dyn BitSource) -> Complex32 {
+        let zero = Complex32::new(0.0, 0.0);
+        loop {
+            match self.stage {
+                TxStage::Silence if self.count < SEG1 => {
+                    self.count += 1;
+                    return zero;
+                }
+                TxStage::Alternation if self.count < SEG2 => {
+                    self.count += 1;
+                    return if self.count % 2 == 1 {
+                        POINT_A
+                    } else {
+                        training_points(self.rate).0
+                    };
+                }
+                TxStage::Conditioning if self.count < SEG3 => {
+                    self.count += 1;
+                    let (_, d, d_phase) = training_points(self.rate);
+                    return if self.cond.next_bit() {
+                        self.phase = d_phase;
+                        d
+                    } else {
+                        self.phase = 0;
+                        POINT_C
+                    };
+                }
+                TxStage::Data => {
+                    // Segment 4 (scrambled ones) is the first SEG4 symbols of this stage.
+                    let in_seg4 = self.count < SEG4;
+                    self.count += 1;
+                    if in_seg4 {
+                        return self.data_symbol(&mut || Some(true));
+                    }
+                    if !self.data_ended {
+                        let s = self.data_symbol(src);
+                        if self.data_ended {
+                            self.stage = TxStage::Tail;
+                            self.count = 0;
+                        }
+                        return s;
+                    }
+                    self.stage = TxStage::Tail;
+                    self.count = 0;
+                }
+                TxStage::Tail if self.count < TAIL => {
+                    self.count += 1;
+                    return self.data_symbol(&mut || Some(true));
+                }
+                TxStage::Flush if self.count < SPAN as u32 => {
+                    self.count += 1;
+                    return zero;
+                }
+                TxStage::Done => return zero,
+                _ => {
+                    self.stage = match self.stage {
+                        TxStage::Silence => TxStage::Alternation,
+                        TxStage::Alternation => TxStage::Conditioning,
+                        TxStage::Conditioning => TxStage::Data,
+                        TxStage::Tail => TxStage::Flush,
+                        _ => TxStage::Done,
+                    };
+                    self.count = 0;
+                }
+            }
+        }
+    }
+}
+
+/// The V.29 modulator.
+#[derive(Debug, Clone)]
+pub struct V29Tx {
+    shaper: PulseShaper,
+    framer: TxFramer,
+}
+
+impl V29Tx {
+    /// A transmitter at `cfg.rate` (9600, 7200 or 4800) and `cfg.level_dbm0`. V.29 has no
+    /// short training, so `cfg.short_train` is ignored.
+    pub fn new(cfg: &TxConfig) -> Result<Self, Error> {
+        check_rate(cfg.rate)?;
+        if !(-60.0..=3.0).contains(&cfg.level_dbm0) {
+            return Err(Error::InvalidConfig(format!(
+                "transmit level {} dBm0",
+                cfg.level_dbm0
+            )));
+        }
+        let mut shaper = PulseShaper::new(BAUD, CARRIER_HZ, ROLLOFF, SPAN);
+        shaper.set_level(cfg.level_dbm0, mean_power(cfg.rate));
+        Ok(V29Tx {
+            shaper,
+            framer: TxFramer {
+                rate: cfg.rate,
+                stage: TxStage::Silence,
+                count: 0,
+                cond: ConditioningSequence::new(),
+                scrambler: Scrambler::new(TAPS_V17_V29),
+                phase: 0,
+                data_ended: false,
+            },
+        })
+    }
+}
+
+impl Transmitter for V29Tx {
+    fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
+        for (i, o) in out.iter_mut().enumerate() {
+            if self.framer.stage == TxStage::Done {
+                return i;
+            }
+            let framer = &mut self.framer;
+            let x = self.shaper.next_sample(&mut || framer.next_symbol(src));
+            if self.framer.stage == TxStage::Done {
+                // The pulse has died away: this sample is silence and not sent.
+                return i;
+            }
+            *o = crate::level::to_i16(x);
+        }
+        out.len()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.framer.stage == TxStage::Done
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RxStage {
+    /// No carrier.
+    Idle,
+    /// Carrier present, looking for the segment-2 alternation.
+    Search,
+    /// Training on the alternation; `expect_b` tells which element comes next.
+    Alternation,
+    /// Training on segment 3.
+    Conditioning,
+    /// Segment 4: decision-directed, checking the descrambled ones.
+    Ones,
+    /// Delivering data.
+    Data,
+}
+
+/// The V.29 demodulator.
+#[derive(Debug, Clone)]
+pub struct V29Rx {
+    rate: u32,
+    short_train: bool,
+    core: QamDemod,
+    carrier: CarrierDetect,
+    stage: RxStage,
+    /// Symbols spent in the current stage.
+    count: u32,
+    /// Whether a failure was already reported for the current carrier.
+    failed: bool,
+    trained_once: bool,
+    point_b: Complex32,
+    point_d: Complex32,
+    d_phase: u8,
+    // Alternation detector: smoothed |y_k − y_{k−1}|² and |y_k − y_{k−2}|².
+    hist: [Complex32; 2],
+    diff1: f32,
+    diff2: f32,
+    run: u32,
+    expect_b: bool,
+    /// Segment-3 decisions so far (bit i = element i was D), to pin down its start.
+    cond_bits: u64,
+    cond_offset_checked: bool,
+    phase: u8,
+    descrambler: Descrambler,
+    ones: u32,
+    seg4_bits: u32,
+    energy: f32,
+}
+
+impl V29Rx {
+    /// A receiver for `cfg.rate` (9600, 7200 or 4800).
+    pub fn new(cfg: &RxConfig) -> Result<Self, Error> {
+        check_rate(cfg.rate)?;
+        let mut dc = DemodConfig::new(BAUD, CARRIER_HZ, mean_power(cfg.rate));
+        dc.rolloff = ROLLOFF;
+        let (b, d, d_phase) = training_points(cfg.rate);
+        Ok(V29Rx {
+            rate: cfg.rate,
+            short_train: cfg.short_train,
+            core: QamDemod::new(&dc),
+            carrier: CarrierDetect::new(40.0),
+            stage: RxStage::Idle,
+            count: 0,
+            failed: false,
+            trained_once: false,
+            point_b: b,
+            point_d: d,
+            d_phase,
+            hist: [Complex32::new(0.0, 0.0); 2],
+            diff1: 0.0,
+            diff2: 0.0,
+            run: 0,
+            expect_b: false,
+            cond_bits: 0,
+            cond_offset_checked: false,
+            phase: 0,
+            descrambler: Descrambler::new(TAPS_V17_V29),
+            ones: 0,
+            seg4_bits: 0,
+            energy: 0.0,
+        })
+    }
+
+    /// The rate this receiver expects.
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// The receiver core (for constellation displays and diagnostics).
+    pub fn core(&self) -> &QamDemod {
+        &self.core
+    }
+
+    fn start_search(&mut self) {
+        if self.short_train && self.trained_once {
+            self.core.restart_signal();
+            self.core.restore();
+            self.core.freeze_agc(false);
+        } else {
+            self.core.reset();
+        }
+        self.stage = RxStage::Search;
+        self.count = 0;
+        self.hist = [Complex32::new(0.0, 0.0); 2];
+        self.diff1 = 0.0;
+        self.diff2 = 0.0;
+        self.run = 0;
+    }
+
+    fn fail(&mut self, sink: &mut dyn RxSink) {
+        if !self.failed {
+            self.failed = true;
+            sink.event(RxEvent::TrainingFailed);
+        }
+        self.start_search();
+    }
+
+    /// The nearest data point: (absolute phase, Q1, point).
+    fn slice(&self, y: Complex32) -> (u8, bool, Complex32) {
+        let mut best = (0u8, false, Complex32::new(0.0, 0.0));
+        let mut bd = f32::MAX;
+        let step = if self.rate == 4800 { 2 } else { 1 };
+        for phase in (0..8u8).step_by(step) {
+            for q1 in [false, true] {
+                if q1 && self.rate != 9600 {
+                    continue;
+                }
+                let p = point(phase, q1);
+                let d = (y - p).norm_sqr();
+                if d < bd {
+                    bd = d;
+                    best = (phase, q1, p);
+                }
+            }
+        }
+        best
+    }
+
+    /// Decides a data symbol, adapts to it and returns the descrambled bits (LSB first)
+    /// and their count.
+    fn data_symbol(&mut self, y: Complex32) -> (u8, u32) {
+        let (phase, q1, p) = self.slice(y);
+        self.core.adapt(p);
+        let change = phase.wrapping_sub(self.phase) & 7;
+        self.phase = phase;
+        let tribit = TRIBIT_OF_CHANGE[change as usize];
+        let (q2, q3, q4) = (tribit & 4 != 0, tribit & 2 != 0, tribit & 1 != 0);
+        let mut raw = [false; 4];
+        let n = match self.rate {
+            9600 => {
+                raw = [q1, q2, q3, q4];
+                4
+            }
+            7200 => {
+                raw[..3].copy_from_slice(&[q2, q3, q4]);
+                3
+            }
+            _ => {
+                raw[..2].copy_from_slice(&[q2, q3]);
+                2
+            }
+        };
+        let mut bits = 0u8;
+        for (i, &b) in raw[..n].iter().enumerate() {
+            bits |= (self.descrambler.descramble(b) as u8) << i;
+        }
+        (bits, n as u32)
+    }
+
+    fn symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {
+        self.count += 1;
+        match self.stage {
+            RxStage::Idle => self.core.advance(),
+            RxStage::Search => {
+                self.core.advance();
+                let p = self.core.config().symbol_power;
+                self.diff1 += ((y - self.hist[0]).norm_sqr() - self.diff1) * 0.125;
+                self.diff2 += ((y - self.hist[1]).norm_sqr() - self.diff2) * 0.125;
+                let prev = self.hist[0];
+                self.hist = [y, self.hist[0]];
+                if self.diff1 > 0.5 * p && self.diff2 < 0.15 * self.diff1 {
+                    self.run += 1;
+                } else {
+                    self.run = 0;
+                }
+                if self.run >= 16 && prev.norm_sqr() > 1e-6 {
+                    // Which of the two is B? The ratio B/A differs from A/B.
+                    let r = y / prev;
+                    let ba = self.point_b / POINT_A;
+                    let is_b = (r - ba).norm_sqr() < (r - ba.inv()).norm_sqr();
+                    let now = if is_b { self.point_b } else { POINT_A };
+                    self.core.align(y, now);
+                    self.core.set_eq_step(0.1);
+                    self.core.adapt(now);
+                    self.expect_b = !is_b;
+                    self.stage = RxStage::Alternation;
+                    self.count = 0;
+                } else if self.count > 600 {
+                    // No training in sight: report once, keep looking with a fresh core.
+                    self.fail(sink);
+                }
+            }
+            RxStage::Alternation => {
+                let expected = if self.expect_b { self.point_b } else { POINT_A };
+                let dc = (y - POINT_C).norm_sqr().min((y - self.point_d).norm_sqr());
+                if self.count > 4 && dc < (y - expected).norm_sqr() {
+                    // Segment 3 has begun (or began one symbol ago, if that element was a
+                    // D indistinguishable from A: settled by the sequence below).
+                    self.stage = RxStage::Conditioning;
+                    self.count = 1;
+                    self.cond_bits = 0;
+                    self.cond_offset_checked = false;
+                    self.core.set_eq_step(0.3);
+                    self.conditioning(y);
+                    return;
+                }
+                self.core.adapt(expected);
+                self.expect_b = !self.expect_b;
+                if self.count > SEG2 + 64 {
+                    self.fail(sink);
+                }
+            }
+            RxStage::Conditioning => self.conditioning(y),
+            RxStage::Ones => {
+                let (bits, n) = self.data_symbol(y);
+                for i in 0..n {
+                    self.seg4_bits += 1;
+                    // The descrambler has resynchronised after 23 bits.
+                    if self.seg4_bits > 24 && bits & (1 << i) != 0 {
+                        self.ones += 1;
+                    }
+                }
+                if self.count >= SEG4 {
+                    let checked = self.seg4_bits - 24;
+                    let snr = self.core.snr_db();
+                    if self.ones * 10 >= checked * 9 && snr > 8.0 {
+                        self.core.freeze_agc(true);
+                        self.core.set_eq_step(0.03);
+                        self.core.set_carrier_bandwidth(0.004);
+                        self.core.set_timing_bandwidth(0.001);
+                        self.core.restart_clock_estimate();
+                        self.core.save();
+                        self.trained_once = true;
+                        self.stage = RxStage::Data;
+                        self.count = 0;
+                        self.energy = self.core.config().symbol_power;
+                        sink.event(RxEvent::TrainingSucceeded {
+                            rate: self.rate,
+                            snr_db: snr,
+                        });
+                    } else {
+                        self.fail(sink);
+                    }
+                }
+            }
+            RxStage::Data => {
+                let p = self.core.config().symbol_power;
+                self.energy += (y.norm_sqr() - self.energy) * 0.125;
+                if self.energy < 0.1 * p {
+                    // The signal has ended: no more bits until a new training.
+                    self.failed = true;
+                    self.start_search();
+                    return;
+                }
+                let (bits, n) = self.data_symbol(y);
+                for i in 0..n {
+                    sink.bit(bits & (1 << i) != 0);
+                }
+            }
+        }
+    }
+
+    fn conditioning(&mut self, y: Complex32) {
+        let is_d = (y - self.point_d).norm_sqr() < (y - POINT_C).norm_sqr();
+        let target = if is_d { self.point_d } else { POINT_C };
+        self.core.adapt(target);
+        if self.count <= 64 {
+            self.cond_bits |= (is_d as u64) << (self.count - 1);
+        }
+        if self.count == 64 && !self.cond_offset_checked {
+            self.cond_offset_checked = true;
+            // If the decisions match the sequence shifted by one, segment 3 began one
+            // symbol before it was noticed.
+            let mut seq = ConditioningSequence::new();
+            let mut expect = 0u128;
+            for i in 0..65 {
+                expect |= (seq.next_bit() as u128) << i;
+            }
+            let got = self.cond_bits as u128;
+            let direct = (got ^ (expect & u64::MAX as u128)).count_ones();
+            let shifted = (got ^ ((expect >> 1) & u64::MAX as u128)).count_ones();
+            if shifted < direct && shifted < 8 {
+                self.count += 1;
+            }
+            self.core.set_eq_step(0.15);
+            self.core.set_carrier_bandwidth(0.01);
+        }
+        if self.count == SEG3 {
+            self.phase = if is_d { self.d_phase } else { 0 };
+            self.stage = RxStage::Ones;
+            self.count = 0;
+            self.ones = 0;
+            self.seg4_bits = 0;
+            self.core.set_eq_step(0.1);
+        }
+    }
+}
+
+impl Receiver for V29Rx {
+    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        for &s in samples {
+            let x = s as f32;
+            match self.carrier.update(x) {
+                Some(true) => {
+                    sink.event(RxEvent::CarrierUp {
+                        level_dbm0: self.carrier.dbm0(),
+                    });
+                    self.failed = false;
+                    self.start_search();
+                }
+                Some(false) => {
+                    if self.stage != RxStage::Data && !self.failed {
+                        sink.event(RxEvent::TrainingFailed);
+                    }
+                    sink.event(RxEvent::CarrierDown);
+                    self.stage = RxStage::Idle;
+                }
+                None => {}
+            }
+            if self.stage == RxStage::Idle {
+                continue;
+            }
+            if let Some(y) = self.core.push(x) {
+                self.symbol(y, sink);
+            }
+        }
+    }
+
+    fn quality(&self) -> Quality {
+        Quality {
+            level_dbm0: self.carrier.dbm0(),
+            snr_db: self.core.snr_db(),
+            carrier_offset_hz: self.core.carrier_offset_hz(),
+            timing_offset_ppm: self.core.timing_offset_ppm(),
+            trained: self.stage == RxStage::Data,
+        }
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        check_rate(cfg.rate)?;
+        if cfg.rate != self.rate {
+            *self = V29Rx::new(cfg)?;
+            return Ok(());
+        }
+        self.short_train = cfg.short_train;
+        self.carrier.reset();
+        self.stage = RxStage::Idle;
+        self.failed = false;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phase_tables_are_inverse() {
+        for t in 0..8u8 {
+            assert_eq!(TRIBIT_OF_CHANGE[PHASE_CHANGE[t as usize] as usize], t);
+        }
+    }
+
+    #[test]
+    fn constellation_powers() {
+        let p16: f32 = (0..8)
+            .flat_map(|p| [point(p, false), point(p, true)])
+            .map(|c| c.norm_sqr())
+            .sum::<f32>()
+            / 16.0;
+        assert!((p16 - mean_power(9600)).abs() < 1e-4);
+        let p8: f32 = (0..8).map(|p| point(p, false).norm_sqr()).sum::<f32>() / 8.0;
+        assert!((p8 - mean_power(7200)).abs() < 1e-4);
+        assert_eq!(point(4, false), POINT_A);
+        assert_eq!(point(0, false), POINT_C);
+        assert_eq!(point(7, true), Complex32::new(3.0, -3.0));
+    }
+
+    #[test]
+    fn conditioning_sequence_has_period_127() {
+        let mut s = ConditioningSequence::new();
+        let first: Vec<bool> = (0..127).map(|_| s.next_bit()).collect();
+        let again: Vec<bool> = (0..127).map(|_| s.next_bit()).collect();
+        assert_eq!(first, again);
+        assert_eq!(first.iter().filter(|&&b| b).count(), 64);
+    }
+}
