@@ -13,7 +13,7 @@
 //! 2. 128 symbols alternating A, B, A, B…: A is 180° amplitude 3; B is 315° amplitude 3√2
 //!    (9600), 315° amplitude √2 (7200) or 270° amplitude 3 (4800).
 //! 3. 384 symbols of C and D chosen by the sequence of 1 + x⁻⁶ + x⁻⁷ started from 0101010
-//!    (0 → C, 1 → D): C is 0° amplitude 3; D is 180° amplitude 3 (9600), 135° amplitude √2
+//!    (0 → C, 1 → D): C is 0° amplitude 3; D is 135° amplitude 3√2 (9600), 135° amplitude √2
 //!    (7200) or 90° amplitude 3 (4800).
 //! 4. 48 symbols of scrambled binary ones, differentially encoded from the last element of
 //!    segment 3; data follows at once.
@@ -96,7 +96,7 @@ fn mean_power(rate: u32) -> f32 {
 /// Segment-2 element B, segment-3 element D and D's absolute phase (units of 45°).
 fn training_points(rate: u32) -> (Complex32, Complex32, u8) {
     match rate {
-        9600 => (point(7, true), point(4, false), 4),
+        9600 => (point(7, true), point(3, true), 3),
         7200 => (point(7, false), point(3, false), 3),
         _ => (point(6, false), point(2, false), 2),
     }
@@ -105,21 +105,31 @@ fn training_points(rate: u32) -> (Complex32, Complex32, u8) {
 const POINT_A: Complex32 = Complex32::new(-3.0, 0.0);
 const POINT_C: Complex32 = Complex32::new(3.0, 0.0);
 
-/// The segment-3 sequence generator, 1 + x⁻⁶ + x⁻⁷, started from 0101010.
+/// The segment-3 sequence generator, 1 + x⁻⁶ + x⁻⁷, started from 0101010: the seven
+/// initial register bits come out first, then each bit is the sum of those six and seven
+/// places before it.
 #[derive(Debug, Clone)]
 struct ConditioningSequence {
-    reg: u8,
+    /// The last seven outputs, newest in bit 0.
+    hist: u8,
+    n: u32,
 }
 
 impl ConditioningSequence {
+    const INIT: [bool; 7] = [false, true, false, true, false, true, false];
+
     fn new() -> Self {
-        ConditioningSequence { reg: 0b0101010 }
+        ConditioningSequence { hist: 0, n: 0 }
     }
 
     fn next_bit(&mut self) -> bool {
-        // The register holds the last seven outputs, newest in bit 0.
-        let bit = ((self.reg >> 5) ^ (self.reg >> 6)) & 1;
-        self.reg = ((self.reg << 1) | bit) & 0x7f;
+        let bit = if (self.n as usize) < Self::INIT.len() {
+            Self::INIT[self.n as usize] as u8
+        } else {
+            ((self.hist >> 5) ^ (self.hist >> 6)) & 1
+        };
+        self.n += 1;
+        self.hist = ((self.hist << 1) | bit) & 0x7f;
         bit != 0
     }
 }
@@ -361,6 +371,8 @@ pub struct V29Rx {
     ones: u32,
     seg4_bits: u32,
     energy: f32,
+    /// The quality when the last data ended, reported until the next training.
+    held: Option<Quality>,
 }
 
 impl V29Rx {
@@ -394,6 +406,7 @@ impl V29Rx {
             ones: 0,
             seg4_bits: 0,
             energy: 0.0,
+            held: None,
         })
     }
 
@@ -520,8 +533,8 @@ impl V29Rx {
                 let expected = if self.expect_b { self.point_b } else { POINT_A };
                 let dc = (y - POINT_C).norm_sqr().min((y - self.point_d).norm_sqr());
                 if self.count > 4 && dc < (y - expected).norm_sqr() {
-                    // Segment 3 has begun (or began one symbol ago, if that element was a
-                    // D indistinguishable from A: settled by the sequence below).
+                    // Segment 3 has begun (C and D both differ from the element due, except
+                    // that noise may hide the first one: settled by the sequence below).
                     self.stage = RxStage::Conditioning;
                     self.count = 1;
                     self.cond_bits = 0;
@@ -558,6 +571,7 @@ impl V29Rx {
                         self.core.save();
                         self.trained_once = true;
                         self.stage = RxStage::Data;
+                        self.held = None;
                         self.count = 0;
                         self.energy = self.core.config().symbol_power;
                         sink.event(RxEvent::TrainingSucceeded {
@@ -574,6 +588,7 @@ impl V29Rx {
                 self.energy += (y.norm_sqr() - self.energy) * 0.125;
                 if self.energy < 0.1 * p {
                     // The signal has ended: no more bits until a new training.
+                    self.hold_quality();
                     self.failed = true;
                     self.start_search();
                     return;
@@ -635,7 +650,9 @@ impl Receiver for V29Rx {
                     self.start_search();
                 }
                 Some(false) => {
-                    if self.stage != RxStage::Data && !self.failed {
+                    if self.stage == RxStage::Data {
+                        self.hold_quality();
+                    } else if !self.failed {
                         sink.event(RxEvent::TrainingFailed);
                     }
                     sink.event(RxEvent::CarrierDown);
@@ -653,13 +670,12 @@ impl Receiver for V29Rx {
     }
 
     fn quality(&self) -> Quality {
-        Quality {
-            level_dbm0: self.carrier.dbm0(),
-            snr_db: self.core.snr_db(),
-            carrier_offset_hz: self.core.carrier_offset_hz(),
-            timing_offset_ppm: self.core.timing_offset_ppm(),
-            trained: self.stage == RxStage::Data,
+        if self.stage != RxStage::Data
+            && let Some(q) = self.held
+        {
+            return q;
         }
+        self.live_quality()
     }
 
     fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
@@ -672,7 +688,27 @@ impl Receiver for V29Rx {
         self.carrier.reset();
         self.stage = RxStage::Idle;
         self.failed = false;
+        self.held = None;
         Ok(())
+    }
+}
+
+impl V29Rx {
+    fn hold_quality(&mut self) {
+        self.held = Some(Quality {
+            trained: false,
+            ..self.live_quality()
+        });
+    }
+
+    fn live_quality(&self) -> Quality {
+        Quality {
+            level_dbm0: self.carrier.dbm0(),
+            snr_db: self.core.snr_db(),
+            carrier_offset_hz: self.core.carrier_offset_hz(),
+            timing_offset_ppm: self.core.timing_offset_ppm(),
+            trained: self.stage == RxStage::Data,
+        }
     }
 }
 

@@ -107,3 +107,43 @@ pub fn bit_errors(sent: &[bool], got: &[bool]) -> (usize, usize) {
         .count();
     (errors, off)
 }
+
+/// spandsp's transmitter's signal for `bits`, with `lead` samples of silence before and 800
+/// after.
+pub fn spandsp_tx(
+    sp: &std::sync::Arc<spandsp_peer::Spandsp>,
+    rate: u32,
+    bits: &[bool],
+    lead: usize,
+) -> Vec<i16> {
+    let mut tx =
+        spandsp_peer::ModemTx::new(sp, spandsp_peer::PeerModem::V29, rate, false, -10.0).unwrap();
+    let mut out = vec![0i16; lead];
+    let mut it = bits.iter().copied();
+    let mut block = [0i16; 160];
+    while !tx.is_finished() {
+        let n = tx.fill(&mut block, &mut || it.next());
+        out.extend_from_slice(&block[..n]);
+    }
+    out.extend(std::iter::repeat_n(0, 800));
+    out
+}
+
+/// spandsp's receiver over `sig`: the bits and whether it trained.
+pub fn spandsp_rx(
+    sp: &std::sync::Arc<spandsp_peer::Spandsp>,
+    rate: u32,
+    sig: &[i16],
+) -> (Vec<bool>, bool) {
+    let mut rx = spandsp_peer::ModemRx::new(sp, spandsp_peer::PeerModem::V29, rate).unwrap();
+    let mut bits = vec![];
+    let mut trained = false;
+    for chunk in sig.chunks(160) {
+        rx.process(chunk, &mut |ev| match ev {
+            spandsp_peer::PeerRxEvent::Bit(b) => bits.push(b),
+            spandsp_peer::PeerRxEvent::TrainingSucceeded => trained = true,
+            _ => {}
+        });
+    }
+    (bits, trained)
+}
