@@ -373,6 +373,9 @@ pub struct V29Rx {
     energy: f32,
     /// The quality when the last data ended, reported until the next training.
     held: Option<Quality>,
+    /// Quality snapshots taken every 64 data symbols: the older one predates the fading
+    /// tail that ends the data, so it is the one held.
+    snapshots: [Quality; 2],
 }
 
 impl V29Rx {
@@ -407,6 +410,7 @@ impl V29Rx {
             seg4_bits: 0,
             energy: 0.0,
             held: None,
+            snapshots: [Quality::default(); 2],
         })
     }
 
@@ -573,6 +577,7 @@ impl V29Rx {
                         self.stage = RxStage::Data;
                         self.held = None;
                         self.count = 0;
+                        self.snapshots = [self.live_quality(); 2];
                         self.energy = self.core.config().symbol_power;
                         sink.event(RxEvent::TrainingSucceeded {
                             rate: self.rate,
@@ -596,6 +601,9 @@ impl V29Rx {
                 let (bits, n) = self.data_symbol(y);
                 for i in 0..n {
                     sink.bit(bits & (1 << i) != 0);
+                }
+                if self.count.is_multiple_of(64) {
+                    self.snapshots = [self.snapshots[1], self.live_quality()];
                 }
             }
         }
@@ -697,7 +705,7 @@ impl V29Rx {
     fn hold_quality(&mut self) {
         self.held = Some(Quality {
             trained: false,
-            ..self.live_quality()
+            ..self.snapshots[0]
         });
     }
 

@@ -5,6 +5,8 @@ mod v29_util;
 use modem::RxEvent;
 use v29_util::*;
 
+/// Sends `n` random bits through the impairments and checks that every one arrives, with
+/// the events and quality figures to match.
 fn run(rate: u32, n: usize, hz: f64, ppm: f64, snr: Option<f64>) {
     let bits = random_bits(n, rate as u64 + 5);
     let sig = channel(&our_tx(rate, &bits, 400), hz, ppm, snr, 99);
@@ -12,30 +14,71 @@ fn run(rate: u32, n: usize, hz: f64, ppm: f64, snr: Option<f64>) {
     let (errors, off) = bit_errors(&bits, &c.bits);
     let q = modem::Receiver::quality(&rx);
     eprintln!(
-        "{rate} {hz:+} Hz {ppm:+} ppm {snr:?} dB: {errors} errors in {n} bits (offset {off}), {:?}, q {q:?}",
+        "{rate} {hz:+} Hz {ppm:+} ppm {snr:?} dB: {errors} errors in {n} bits (offset {off}), {:?}, {q:?}",
         c.events
     );
     assert_eq!(errors, 0);
+    assert_eq!(off, 0, "bits before the data");
+    // After the data: the transmitter's tail of scrambled ones (48 symbols), then nothing
+    // once the fading signal is noticed (up to about 20 symbols of noise).
+    let extra = &c.bits[n..];
+    let bps = rate as usize / 2400;
+    assert!(extra.len() <= 72 * bps, "{} extra bits", extra.len());
+    assert!(extra.iter().take(44 * bps).all(|&b| b), "tail not ones");
     assert!(matches!(c.events[0], RxEvent::CarrierUp { .. }));
-    assert!(
-        c.events
-            .iter()
-            .any(|e| matches!(e, RxEvent::TrainingSucceeded { rate: r, .. } if *r == rate))
-    );
-    assert!(!c.events.contains(&RxEvent::TrainingFailed));
+    assert!(matches!(
+        c.events[1],
+        RxEvent::TrainingSucceeded { rate: r, snr_db } if r == rate && snr_db > 20.0
+    ));
+    assert_eq!(c.events[2..], [RxEvent::CarrierDown]);
+    assert!((q.carrier_offset_hz as f64 - hz).abs() < 0.5, "{q:?}");
+    assert!((q.timing_offset_ppm as f64 - ppm).abs() < 20.0, "{q:?}");
+    if let Some(snr) = snr {
+        // The in-band SNR is about 2 dB above the full-band figure.
+        assert!((q.snr_db as f64 - snr).abs() < 5.0, "{q:?}");
+    }
+    assert!((q.level_dbm0 + 10.0).abs() < 1.0, "{q:?}");
 }
 
 #[test]
-fn clean_9600() {
-    run(9600, 20_000, 0.0, 0.0, None);
+fn clean_every_rate() {
+    for rate in [9600, 7200, 4800] {
+        run(rate, 20_000, 0.0, 0.0, None);
+    }
 }
 
 #[test]
-fn clean_7200() {
-    run(7200, 20_000, 0.0, 0.0, None);
+fn million_bits_9600_40db() {
+    run(9600, 1_000_000, 0.0, 0.0, Some(40.0));
 }
 
 #[test]
-fn clean_4800() {
-    run(4800, 20_000, 0.0, 0.0, None);
+fn million_bits_9600_plus10hz_plus100ppm() {
+    run(9600, 1_000_000, 10.0, 100.0, Some(40.0));
+}
+
+#[test]
+fn million_bits_9600_minus10hz_minus100ppm() {
+    run(9600, 1_000_000, -10.0, -100.0, Some(40.0));
+}
+
+#[test]
+fn million_bits_7200_40db() {
+    run(7200, 1_000_000, 0.0, 0.0, Some(40.0));
+}
+
+#[test]
+fn million_bits_7200_plus10hz_minus100ppm() {
+    run(7200, 1_000_000, 10.0, -100.0, Some(40.0));
+}
+
+#[test]
+fn million_bits_7200_minus10hz_plus100ppm() {
+    run(7200, 1_000_000, -10.0, 100.0, Some(40.0));
+}
+
+#[test]
+fn bits_4800_with_offsets() {
+    run(4800, 200_000, 10.0, 100.0, Some(40.0));
+    run(4800, 200_000, -10.0, -100.0, Some(40.0));
 }
