@@ -1,0 +1,112 @@
+//! V.29 receiver events and block-size invariance.
+
+mod v29_util;
+
+use modem::v29::V29Rx;
+use modem::{Receiver, RxConfig, RxEvent};
+use proptest::prelude::*;
+use v29_util::*;
+
+#[test]
+fn wrong_rate_fails_training() {
+    let bits = random_bits(5_000, 3);
+    let sig = channel(&our_tx(7200, &bits, 400), 0.0, 0.0, Some(40.0), 4);
+    let (c, rx) = our_rx(9600, &sig, 160);
+    eprintln!("{:?}", c.events);
+    assert!(matches!(c.events[0], RxEvent::CarrierUp { .. }));
+    assert!(c.events.contains(&RxEvent::TrainingFailed));
+    assert!(
+        !c.events
+            .iter()
+            .any(|e| matches!(e, RxEvent::TrainingSucceeded { .. }))
+    );
+    assert_eq!(c.events.last(), Some(&RxEvent::CarrierDown));
+    assert!(c.bits.is_empty());
+    assert!(!rx.quality().trained);
+}
+
+#[test]
+fn silence_and_weak_noise_raise_no_carrier() {
+    // Noise at -50 dBm0 stays under the -43 dBm0 threshold.
+    let sig = channel(&vec![0i16; 40_000], 0.0, 0.0, Some(40.0), 5);
+    let (c, _) = our_rx(9600, &sig, 160);
+    assert!(c.events.is_empty());
+    assert!(c.bits.is_empty());
+}
+
+#[test]
+fn a_carrier_without_training_fails() {
+    // A steady 1700 Hz tone: carrier, but no alternation.
+    let mut tone: Vec<i16> = (0..16_000)
+        .map(|n| (5000.0 * (n as f32 * std::f32::consts::TAU * 1700.0 / 8000.0).sin()) as i16)
+        .collect();
+    tone.extend(std::iter::repeat_n(0, 2000));
+    let (c, _) = our_rx(9600, &tone, 160);
+    assert_eq!(c.events.len(), 3, "{:?}", c.events);
+    assert!(matches!(c.events[0], RxEvent::CarrierUp { .. }));
+    assert_eq!(
+        c.events[1..],
+        [RxEvent::TrainingFailed, RxEvent::CarrierDown]
+    );
+}
+
+#[test]
+fn two_bursts_and_short_train_restart() {
+    let a = random_bits(20_000, 8);
+    let b = random_bits(20_000, 9);
+    let mut rx = V29Rx::new(&RxConfig {
+        rate: 9600,
+        short_train: false,
+    })
+    .unwrap();
+    let mut c = Collect::default();
+    rx.process(
+        &channel(&our_tx(9600, &a, 400), 3.0, 50.0, Some(35.0), 6),
+        &mut c,
+    );
+    let first = c.bits.len();
+    let q1 = rx.quality();
+    // The second burst with the equalizer kept from the first training.
+    rx.restart(&RxConfig {
+        rate: 9600,
+        short_train: true,
+    })
+    .unwrap();
+    rx.process(
+        &channel(&our_tx(9600, &b, 400), 3.0, 50.0, Some(35.0), 7),
+        &mut c,
+    );
+    let trained = c
+        .events
+        .iter()
+        .filter(|e| matches!(e, RxEvent::TrainingSucceeded { .. }))
+        .count();
+    assert_eq!(trained, 2, "{:?}", c.events);
+    assert_eq!(bit_errors(&a, &c.bits[..first]).0, 0);
+    assert_eq!(bit_errors(&b, &c.bits[first..]).0, 0);
+    assert!((q1.carrier_offset_hz - 3.0).abs() < 0.5, "{q1:?}");
+    assert!(q1.snr_db > 30.0, "{q1:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+    #[test]
+    fn block_size_invariance(cuts in proptest::collection::vec(1usize..700, 1..60), seed in 0u64..4) {
+        let bits = random_bits(3_000, seed);
+        let sig = channel(&our_tx(9600, &bits, 300), 5.0, -60.0, Some(30.0), seed);
+        let (whole, _) = our_rx(9600, &sig, sig.len());
+        let mut rx = V29Rx::new(&RxConfig { rate: 9600, short_train: false }).unwrap();
+        let mut parts = Collect::default();
+        let mut pos = 0;
+        let mut i = 0;
+        while pos < sig.len() {
+            let n = cuts[i % cuts.len()].min(sig.len() - pos);
+            rx.process(&sig[pos..pos + n], &mut parts);
+            pos += n;
+            i += 1;
+        }
+        prop_assert_eq!(&whole.bits, &parts.bits);
+        prop_assert_eq!(&whole.events, &parts.events);
+        prop_assert_eq!(bit_errors(&bits, &whole.bits).0, 0);
+    }
+}
