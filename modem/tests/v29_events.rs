@@ -110,3 +110,20 @@ proptest! {
         prop_assert_eq!(bit_errors(&bits, &whole.bits).0, 0);
     }
 }
+
+#[test]
+fn training_found_after_long_noise() {
+    // At 25 dB the line noise (-35 dBm0) holds the carrier detector on for two seconds
+    // before the signal: the receiver reports the failed search once and still trains.
+    let bits = random_bits(30_000, 12);
+    let sig = channel(&our_tx(9600, &bits, 16_000), 0.0, 0.0, Some(25.0), 13);
+    let (c, _) = our_rx(9600, &sig, 160);
+    eprintln!("{:?}", c.events);
+    assert!(matches!(c.events[0], RxEvent::CarrierUp { .. }));
+    assert_eq!(c.events[1], RxEvent::TrainingFailed);
+    assert!(matches!(
+        c.events[2],
+        RxEvent::TrainingSucceeded { rate: 9600, .. }
+    ));
+    assert_eq!(bit_errors(&bits, &c.bits).0, 0);
+}
