@@ -120,6 +120,8 @@ pub struct QamDemod {
     // --- SNR ---
     err_power: f32,
     sig_power: f32,
+    /// Decisions averaged into the SNR estimate since it was restarted.
+    snr_count: u32,
     symbols: u64,
     saved: Option<Learnt>,
 }
@@ -188,6 +190,7 @@ impl QamDemod {
             pending: false,
             err_power: 0.0,
             sig_power: 0.0,
+            snr_count: 0,
             symbols: 0,
             saved: None,
         };
@@ -243,6 +246,7 @@ impl QamDemod {
         self.pending = false;
         self.err_power = 0.0;
         self.sig_power = 0.0;
+        self.snr_count = 0;
         self.symbols = 0;
     }
 
@@ -380,11 +384,9 @@ impl QamDemod {
                 *t += e * x.conj();
             }
         }
-        let a = if self.symbols < 64 {
-            1.0 / 16.0
-        } else {
-            1.0 / 256.0
-        };
+        // A plain mean at first, then an exponential one over 256 symbols.
+        self.snr_count = self.snr_count.saturating_add(1);
+        let a = (1.0 / self.snr_count as f32).max(1.0 / 256.0);
         self.err_power += (err.norm_sqr() - self.err_power) * a;
         self.sig_power += (tp - self.sig_power) * a;
     }
@@ -486,6 +488,14 @@ impl QamDemod {
     pub fn restart_clock_estimate(&mut self) {
         self.corr_sum = 0.0;
         self.corr_symbols = 0;
+    }
+
+    /// Starts the SNR estimate afresh (e.g. when training moves on to a part whose symbols
+    /// are judged reliably, so early convergence errors do not weigh on the figure).
+    pub fn restart_snr_estimate(&mut self) {
+        self.err_power = 0.0;
+        self.sig_power = 0.0;
+        self.snr_count = 0;
     }
 
     /// SNR estimate from the decision error, dB.
