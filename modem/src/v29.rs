@@ -640,6 +640,7 @@ impl V29Rx {
             self.count = 0;
             self.ones = 0;
             self.seg4_bits = 0;
+            self.core.restart_snr_estimate();
             self.core.set_eq_step(0.1);
         }
     }
