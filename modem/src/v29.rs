@@ -520,7 +520,14 @@ impl V29Rx {
                     // Which of the two is B? The ratio B/A differs from A/B.
                     let r = y / prev;
                     let ba = self.point_b / POINT_A;
-                    let is_b = (r - ba).norm_sqr() < (r - ba.inv()).norm_sqr();
+                    let (to_b, to_a) = ((r - ba).norm(), (r - ba.inv()).norm());
+                    let is_b = to_b < to_a;
+                    // Anything else that alternates (a tone 1200 Hz off the carrier, or
+                    // another rate's training) does not have this ratio.
+                    if to_b.min(to_a) > 0.3 * if is_b { ba.norm() } else { ba.inv().norm() } {
+                        self.run = 0;
+                        return;
+                    }
                     let now = if is_b { self.point_b } else { POINT_A };
                     self.core.align(y, now);
                     self.core.set_eq_step(0.1);

@@ -127,3 +127,48 @@ fn training_found_after_long_noise() {
     ));
     assert_eq!(bit_errors(&bits, &c.bits).0, 0);
 }
+
+#[test]
+fn a_tone_that_alternates_is_not_training() {
+    // 500 Hz is 1200 Hz below the carrier: after down-conversion it flips sign every symbol,
+    // like an alternation, but not with the A/B ratio.
+    let mut tone: Vec<i16> = (0..16_000)
+        .map(|n| (5000.0 * (n as f32 * std::f32::consts::TAU * 500.0 / 8000.0).sin()) as i16)
+        .collect();
+    tone.extend(std::iter::repeat_n(0, 2000));
+    let (c, _) = our_rx(9600, &tone, 160);
+    assert_eq!(
+        c.events[1..],
+        [RxEvent::TrainingFailed, RxEvent::CarrierDown]
+    );
+    assert!(c.bits.is_empty());
+}
+
+#[test]
+fn transmit_level_is_as_set() {
+    use modem::{Transmitter, TxConfig};
+    for (rate, dbm0) in [(9600, -10.0), (7200, -20.0), (4800, -6.0)] {
+        let mut tx = modem::v29::V29Tx::new(&TxConfig {
+            rate,
+            short_train: false,
+            level_dbm0: dbm0,
+        })
+        .unwrap();
+        let bits = random_bits(50_000, 1);
+        let mut it = bits.iter().copied();
+        let mut src = || it.next();
+        let mut sig = vec![];
+        let mut block = [0i16; 97];
+        while !tx.is_finished() {
+            let n = tx.fill(&mut block, &mut src);
+            sig.extend_from_slice(&block[..n]);
+        }
+        // Skip segment 1 (48 symbols of silence = 160 samples) and the pulse edges.
+        let body = &sig[400..sig.len() - 400];
+        let ms = body.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / body.len() as f64;
+        let level = modem::level::power_to_dbm0(ms as f32);
+        assert!((level - dbm0).abs() < 0.3, "{rate}: {level} dBm0");
+        // Segment 1 is silent.
+        assert!(sig[..150].iter().all(|&x| x == 0));
+    }
+}
