@@ -74,3 +74,37 @@ fn spandsp_to_ours_7200() {
 fn spandsp_to_ours_4800() {
     spandsp_to_ours(4800);
 }
+
+#[test]
+fn spandsp_to_ours_9600_with_offsets() {
+    let Some(sp) = spandsp_peer::require() else {
+        return;
+    };
+    for (hz, ppm) in [(10.0, 100.0), (-10.0, -100.0)] {
+        let bits = random_bits(BITS, 77);
+        let sig = channel(&spandsp_tx(&sp, 9600, &bits, 400), hz, ppm, Some(35.0), 3);
+        let (c, rx) = our_rx(9600, &sig, 160);
+        let (errors, _) = bit_errors(&bits, &c.bits);
+        let q = modem::Receiver::quality(&rx);
+        eprintln!("spandsp -> ours {hz:+} Hz {ppm:+} ppm: {errors} errors, {q:?}");
+        assert_eq!(errors, 0);
+        assert!((q.carrier_offset_hz as f64 - hz).abs() < 0.5, "{q:?}");
+        assert!((q.timing_offset_ppm as f64 - ppm).abs() < 25.0, "{q:?}");
+    }
+}
+
+#[test]
+fn ours_to_spandsp_9600_with_offsets() {
+    let Some(sp) = spandsp_peer::require() else {
+        return;
+    };
+    for (hz, ppm) in [(10.0, -100.0), (-10.0, 100.0)] {
+        let bits = random_bits(BITS, 78);
+        let sig = channel(&our_tx(9600, &bits, 400), hz, ppm, Some(35.0), 4);
+        let (got, trained) = spandsp_rx(&sp, 9600, &sig);
+        let (errors, _) = bit_errors(&bits, &got);
+        eprintln!("ours -> spandsp {hz:+} Hz {ppm:+} ppm: trained {trained}, {errors} errors");
+        assert!(trained);
+        assert_eq!(errors, 0);
+    }
+}
