@@ -520,11 +520,10 @@ impl V29Rx {
                     // Which of the two is B? The ratio B/A differs from A/B.
                     let r = y / prev;
                     let ba = self.point_b / POINT_A;
-                    let (to_b, to_a) = ((r - ba).norm(), (r - ba.inv()).norm());
-                    let is_b = to_b < to_a;
-                    // Anything else that alternates (a tone 1200 Hz off the carrier, or
-                    // another rate's training) does not have this ratio.
-                    if to_b.min(to_a) > 0.3 * if is_b { ba.norm() } else { ba.inv().norm() } {
+                    let is_b = (r - ba).norm_sqr() < (r - ba.inv()).norm_sqr();
+                    // A and B do not cancel: their mean is a line at the carrier. A tone
+                    // 1200 Hz off the carrier also flips sign every symbol, but has no mean.
+                    if (y + prev).norm_sqr() < 0.03 * (y - prev).norm_sqr() {
                         self.run = 0;
                         return;
                     }
