@@ -363,6 +363,8 @@ pub struct V29Rx {
     diff2: f32,
     run: u32,
     expect_b: bool,
+    /// The last element looked like segment 3.
+    cd_pending: bool,
     /// Segment-3 decisions so far (bit i = element i was D), to pin down its start.
     cond_bits: u64,
     cond_offset_checked: bool,
@@ -402,6 +404,7 @@ impl V29Rx {
             diff2: 0.0,
             run: 0,
             expect_b: false,
+            cd_pending: false,
             cond_bits: 0,
             cond_offset_checked: false,
             phase: 0,
@@ -511,7 +514,7 @@ impl V29Rx {
                 self.diff2 += ((y - self.hist[1]).norm_sqr() - self.diff2) * 0.125;
                 let prev = self.hist[0];
                 self.hist = [y, self.hist[0]];
-                if self.diff1 > 0.5 * p && self.diff2 < 0.15 * self.diff1 {
+                if self.diff1 > 0.5 * p && self.diff2 < 0.3 * self.diff1 {
                     self.run += 1;
                 } else {
                     self.run = 0;
@@ -532,6 +535,7 @@ impl V29Rx {
                     self.core.set_eq_step(0.1);
                     self.core.adapt(now);
                     self.expect_b = !is_b;
+                    self.cd_pending = false;
                     self.stage = RxStage::Alternation;
                     self.count = 0;
                 } else if self.count > 600 {
@@ -541,19 +545,28 @@ impl V29Rx {
             }
             RxStage::Alternation => {
                 let expected = if self.expect_b { self.point_b } else { POINT_A };
-                let dc = (y - POINT_C).norm_sqr().min((y - self.point_d).norm_sqr());
-                if self.count > 4 && dc < (y - expected).norm_sqr() {
-                    // Segment 3 has begun (C and D both differ from the element due, except
-                    // that noise may hide the first one: settled by the sequence below).
-                    self.stage = RxStage::Conditioning;
-                    self.count = 1;
-                    self.cond_bits = 0;
-                    self.cond_offset_checked = false;
-                    self.core.set_eq_step(0.3);
-                    self.conditioning(y);
-                    return;
+                let (to_c, to_d) = ((y - POINT_C).norm_sqr(), (y - self.point_d).norm_sqr());
+                let to_expected = (y - expected).norm_sqr();
+                // Segment 3 has begun when two elements in a row look like C or D rather than
+                // the element due (one alone may be noise on a still untrained equalizer).
+                // The sequence check in segment 3 corrects a start noticed one symbol late.
+                if self.count > 8 && to_c.min(to_d) < to_expected {
+                    if self.cd_pending {
+                        self.stage = RxStage::Conditioning;
+                        self.count = 2;
+                        self.cond_offset_checked = false;
+                        self.core.set_eq_step(0.3);
+                        self.conditioning(y);
+                        return;
+                    }
+                    self.cd_pending = true;
+                    self.cond_bits = (to_d < to_c) as u64;
+                    self.core
+                        .adapt(if to_d < to_c { self.point_d } else { POINT_C });
+                } else {
+                    self.cd_pending = false;
+                    self.core.adapt(expected);
                 }
-                self.core.adapt(expected);
                 self.expect_b = !self.expect_b;
                 if self.count > SEG2 + 64 {
                     self.fail(sink);
