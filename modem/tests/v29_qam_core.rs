@@ -120,6 +120,7 @@ fn run(
                         d.set_eq_step(0.05);
                         d.set_carrier_bandwidth(0.005);
                         d.set_timing_bandwidth(0.001);
+                        d.use_timing_integrator(true);
                         d.restart_clock_estimate();
                     }
                 } else {

@@ -87,13 +87,16 @@ pub struct QamDemod {
     half_period: f32,
     /// Samples from the newest input sample to the next half-symbol instant.
     t_next: f32,
-    /// Per-symbol clock correction applied besides the loop's (samples; positive: far end
-    /// fast): the drift measured in an earlier training, restored for a short one.
+    /// Per-symbol clock correction applied besides the loop's proportional one (samples;
+    /// positive: far end fast): the loop's integrator, or the drift measured in an earlier
+    /// training, restored for a short one.
     timing_step: f32,
     /// Sum of all timing corrections and the symbols they span, for the clock estimate.
     corr_sum: f64,
     corr_symbols: u64,
     timing_kp: f32,
+    /// Integral gain of the Gardner loop (zero: first order).
+    timing_ki: f32,
     on_time: bool,
     prev_on: Complex32,
     prev_mid: Complex32,
@@ -169,6 +172,7 @@ impl QamDemod {
             corr_sum: 0.0,
             corr_symbols: 0,
             timing_kp: 0.0,
+            timing_ki: 0.0,
             on_time: false,
             prev_on: Complex32::new(0.0, 0.0),
             prev_mid: Complex32::new(0.0, 0.0),
@@ -234,6 +238,8 @@ impl QamDemod {
         self.eq_pos = 0;
         self.nco.set_phase(0);
         self.t_next = self.half_period;
+        // A new burst pulls timing in again: first order until the modem says otherwise.
+        self.timing_ki = 0.0;
         self.on_time = false;
         self.corr_sum = 0.0;
         self.corr_symbols = 0;
@@ -330,7 +336,9 @@ impl QamDemod {
         if !self.timing_frozen {
             // Gardner, first order (no overshoot while pulling in): positive when late.
             let e = ((y - self.prev_on) * self.prev_mid.conj()).re / self.cfg.symbol_power;
-            corr -= self.timing_kp * e.clamp(-1.0, 1.0);
+            let e = e.clamp(-1.0, 1.0);
+            corr -= self.timing_kp * e;
+            self.timing_step = (self.timing_step + self.timing_ki * e).clamp(-MAX_DRIFT, MAX_DRIFT);
         }
         self.t_next += corr;
         self.corr_sum += corr as f64;
@@ -459,6 +467,22 @@ impl QamDemod {
     /// phase error that the equalizer absorbs.
     pub fn set_timing_bandwidth(&mut self, bw: f32) {
         self.timing_kp = std::f32::consts::TAU * bw;
+        if self.timing_ki > 0.0 {
+            self.use_timing_integrator(true);
+        }
+    }
+
+    /// Adds (true) or removes (false) an integrator in the Gardner loop, which then learns
+    /// the clock offset and tracks it with no lag. Switch it on once timing has settled
+    /// (after training): while pulling in it would overshoot. It matters where Gardner's error
+    /// is weak (line distortion at the band edges) and a first-order loop falls behind a
+    /// ±100 ppm drift.
+    pub fn use_timing_integrator(&mut self, on: bool) {
+        self.timing_ki = if on {
+            self.timing_kp * self.timing_kp / 4.0
+        } else {
+            0.0
+        };
     }
 
     /// Keeps a copy of the equalizer, gain and learnt offsets (after a long training).
@@ -509,6 +533,13 @@ impl QamDemod {
     /// Mean squared decision error (constellation units), smoothed.
     pub fn error_power(&self) -> f32 {
         self.err_power
+    }
+
+    /// Sets the carrier loop's frequency (offset from nominal, Hz), e.g. from an estimate the
+    /// modem made on a training pattern before the loop runs.
+    pub fn set_carrier_offset_hz(&mut self, hz: f32) {
+        self.carrier_step = (hz * std::f32::consts::TAU / self.cfg.baud as f32)
+            .clamp(-MAX_CARRIER_STEP, MAX_CARRIER_STEP);
     }
 
     /// Carrier frequency offset learnt by the carrier loop, Hz.
