@@ -45,6 +45,9 @@ const SEG1: u32 = 48;
 const SEG2: u32 = 128;
 const SEG3: u32 = 384;
 const SEG4: u32 = 48;
+/// Symbols correlated with the start of segment 3 to find it, and the history kept for that.
+const WINDOW: u32 = 48;
+const RING: usize = 64;
 /// Scrambled ones sent after the data.
 const TAIL: u32 = 48;
 /// Transmit pulse: root-raised-cosine roll-off and span.
@@ -354,20 +357,24 @@ pub struct V29Rx {
     /// Whether a failure was already reported for the current carrier.
     failed: bool,
     trained_once: bool,
-    point_b: Complex32,
     point_d: Complex32,
     d_phase: u8,
-    // Alternation detector: smoothed |y_k − y_{k−1}|² and |y_k − y_{k−2}|².
+    // Alternation detector: smoothed |y_k − y_{k−1}|² and |y_k − y_{k−2}|², and
+    // y_k·conj(y_{k−2}), whose angle is two symbols' worth of carrier offset.
     hist: [Complex32; 2],
     diff1: f32,
     diff2: f32,
+    turn2: Complex32,
     run: u32,
-    expect_b: bool,
-    /// The last element looked like segment 3.
-    cd_pending: bool,
-    /// Segment-3 decisions so far (bit i = element i was D), to pin down its start.
-    cond_bits: u64,
-    cond_offset_checked: bool,
+    /// Symbols since the alternation was found, kept for the segment-3 correlation.
+    ring: [Complex32; RING],
+    /// Best segment-3 correlation so far: (normalised magnitude, symbol count at the end of
+    /// its window, value).
+    best: (f32, u32, Complex32),
+    /// The segment-3 sequence, true for D.
+    cond: [bool; SEG3 as usize],
+    /// Index in segment 3 where the equalizer was first aligned.
+    aligned_at: u32,
     phase: u8,
     descrambler: Descrambler,
     ones: u32,
@@ -386,7 +393,7 @@ impl V29Rx {
         check_rate(cfg.rate)?;
         let mut dc = DemodConfig::new(BAUD, CARRIER_HZ, mean_power(cfg.rate));
         dc.rolloff = ROLLOFF;
-        let (b, d, d_phase) = training_points(cfg.rate);
+        let (_, d, d_phase) = training_points(cfg.rate);
         Ok(V29Rx {
             rate: cfg.rate,
             short_train: cfg.short_train,
@@ -396,17 +403,22 @@ impl V29Rx {
             count: 0,
             failed: false,
             trained_once: false,
-            point_b: b,
             point_d: d,
             d_phase,
             hist: [Complex32::new(0.0, 0.0); 2],
             diff1: 0.0,
             diff2: 0.0,
+            turn2: Complex32::new(0.0, 0.0),
             run: 0,
-            expect_b: false,
-            cd_pending: false,
-            cond_bits: 0,
-            cond_offset_checked: false,
+            ring: [Complex32::new(0.0, 0.0); RING],
+            best: (0.0, 0, Complex32::new(0.0, 0.0)),
+            cond: {
+                let mut seq = ConditioningSequence::new();
+                let mut c = [false; SEG3 as usize];
+                c.iter_mut().for_each(|b| *b = seq.next_bit());
+                c
+            },
+            aligned_at: 0,
             phase: 0,
             descrambler: Descrambler::new(TAPS_V17_V29),
             ones: 0,
@@ -440,6 +452,7 @@ impl V29Rx {
         self.hist = [Complex32::new(0.0, 0.0); 2];
         self.diff1 = 0.0;
         self.diff2 = 0.0;
+        self.turn2 = Complex32::new(0.0, 0.0);
         self.run = 0;
     }
 
@@ -512,6 +525,7 @@ impl V29Rx {
                 let p = self.core.config().symbol_power;
                 self.diff1 += ((y - self.hist[0]).norm_sqr() - self.diff1) * 0.125;
                 self.diff2 += ((y - self.hist[1]).norm_sqr() - self.diff2) * 0.125;
+                self.turn2 += (y * self.hist[1].conj() - self.turn2) * 0.125;
                 let prev = self.hist[0];
                 self.hist = [y, self.hist[0]];
                 if self.diff1 > 0.5 * p && self.diff2 < 0.3 * self.diff1 {
@@ -519,60 +533,57 @@ impl V29Rx {
                 } else {
                     self.run = 0;
                 }
-                if self.run >= 16 && prev.norm_sqr() > 1e-6 {
-                    // Which of the two is B? The ratio B/A differs from A/B.
-                    let r = y / prev;
-                    let ba = self.point_b / POINT_A;
-                    let is_b = (r - ba).norm_sqr() < (r - ba.inv()).norm_sqr();
+                if self.run >= 16 {
                     // A and B do not cancel: their mean is a line at the carrier. A tone
                     // 1200 Hz off the carrier also flips sign every symbol, but has no mean.
                     if (y + prev).norm_sqr() < 0.03 * (y - prev).norm_sqr() {
                         self.run = 0;
                         return;
                     }
-                    let now = if is_b { self.point_b } else { POINT_A };
-                    self.core.align(y, now);
-                    self.core.set_eq_step(0.1);
-                    self.core.adapt(now);
-                    self.expect_b = !is_b;
-                    self.cd_pending = false;
+                    // The alternation repeats every two symbols: what it turns in two is
+                    // the carrier offset. Take it out now so segment 3 correlates cleanly.
+                    let hz = self.turn2.arg() / 2.0 * BAUD as f32 / std::f32::consts::TAU;
+                    self.core.set_carrier_offset_hz(hz);
                     self.stage = RxStage::Alternation;
                     self.count = 0;
+                    self.best = (0.0, 0, Complex32::new(0.0, 0.0));
                 } else if self.count > 600 {
                     // No training in sight: report once, keep looking with a fresh core.
                     self.fail(sink);
                 }
             }
             RxStage::Alternation => {
-                let expected = if self.expect_b { self.point_b } else { POINT_A };
-                let (to_c, to_d) = ((y - POINT_C).norm_sqr(), (y - self.point_d).norm_sqr());
-                let to_expected = (y - expected).norm_sqr();
-                // Segment 3 has begun when two elements in a row look like C or D rather than
-                // the element due (one alone may be noise on a still untrained equalizer).
-                // The sequence check in segment 3 corrects a start noticed one symbol late.
-                if self.count > 8 && to_c.min(to_d) < to_expected {
-                    if self.cd_pending {
-                        self.stage = RxStage::Conditioning;
-                        self.count = 2;
-                        self.cond_offset_checked = false;
-                        self.core.set_eq_step(0.3);
-                        self.conditioning(y);
-                        return;
+                // Wait for segment 3 and find where it starts by correlating the last WINDOW
+                // symbols with its known start. This needs neither a trained equalizer nor
+                // to know which alternation element is A, so line distortion does not fool
+                // it; its peak also gives the channel's gain and phase.
+                self.core.advance();
+                self.ring[self.count as usize % RING] = y;
+                if self.count >= WINDOW {
+                    let (rho, r) = self.correlate();
+                    if rho > self.best.0 {
+                        self.best = (rho, self.count, r);
                     }
-                    self.cd_pending = true;
-                    self.cond_bits = (to_d < to_c) as u64;
-                    self.core
-                        .adapt(if to_d < to_c { self.point_d } else { POINT_C });
-                } else {
-                    self.cd_pending = false;
-                    self.core.adapt(expected);
                 }
-                self.expect_b = !self.expect_b;
-                if self.count > SEG2 + 64 {
+                if self.best.0 > 0.4 && self.count >= self.best.1 + 4 {
+                    // Symbol `best.1` was segment 3's element WINDOW − 1.
+                    let index = WINDOW - 1 + (self.count - self.best.1);
+                    let half_gap = (POINT_C - self.point_d) * 0.5;
+                    let pn = &self.cond[..WINDOW as usize];
+                    let mean =
+                        pn.iter().map(|&d| if d { -1.0 } else { 1.0 }).sum::<f32>() / WINDOW as f32;
+                    let observed = self.best.2 / (WINDOW as f32 * (1.0 - mean * mean));
+                    self.core.align(observed, half_gap);
+                    self.core.set_eq_step(0.3);
+                    self.stage = RxStage::Conditioning;
+                    self.aligned_at = index;
+                    // The next symbol is element index + 1; `symbol` counts it in first.
+                    self.count = index + 1;
+                } else if self.count > SEG2 + 200 {
                     self.fail(sink);
                 }
             }
-            RxStage::Conditioning => self.conditioning(y),
+            RxStage::Conditioning => self.conditioning(),
             RxStage::Ones => {
                 let (bits, n) = self.data_symbol(y);
                 for i in 0..n {
@@ -590,6 +601,7 @@ impl V29Rx {
                         self.core.set_eq_step(0.03);
                         self.core.set_carrier_bandwidth(0.004);
                         self.core.set_timing_bandwidth(0.001);
+                        self.core.use_timing_integrator(true);
                         self.core.restart_clock_estimate();
                         self.core.save();
                         self.trained_once = true;
@@ -628,28 +640,38 @@ impl V29Rx {
         }
     }
 
-    fn conditioning(&mut self, y: Complex32) {
-        let is_d = (y - self.point_d).norm_sqr() < (y - POINT_C).norm_sqr();
-        let target = if is_d { self.point_d } else { POINT_C };
-        self.core.adapt(target);
-        if self.count <= 64 {
-            self.cond_bits |= (is_d as u64) << (self.count - 1);
+    /// Sums the last WINDOW symbols (mean removed) weighted by the start of segment 3
+    /// (+1 for C, −1 for D): (magnitude normalised to 1 for a perfect match, value).
+    fn correlate(&self) -> (f32, Complex32) {
+        let first = self.count + 1 - WINDOW;
+        let mut sum = Complex32::new(0.0, 0.0);
+        let mut weighted = Complex32::new(0.0, 0.0);
+        let mut energy = 0.0;
+        let mut pn_sum = 0.0;
+        for (i, &d) in self.cond[..WINDOW as usize].iter().enumerate() {
+            let y = self.ring[(first + i as u32) as usize % RING];
+            let w = if d { -1.0 } else { 1.0 };
+            sum += y;
+            weighted += y * w;
+            energy += y.norm_sqr();
+            pn_sum += w;
         }
-        if self.count == 64 && !self.cond_offset_checked {
-            self.cond_offset_checked = true;
-            // If the decisions match the sequence shifted by one, segment 3 began one
-            // symbol before it was noticed.
-            let mut seq = ConditioningSequence::new();
-            let mut expect = 0u128;
-            for i in 0..65 {
-                expect |= (seq.next_bit() as u128) << i;
-            }
-            let got = self.cond_bits as u128;
-            let direct = (got ^ (expect & u64::MAX as u128)).count_ones();
-            let shifted = (got ^ ((expect >> 1) & u64::MAX as u128)).count_ones();
-            if shifted < direct && shifted < 8 {
-                self.count += 1;
-            }
+        let n = WINDOW as f32;
+        let mean = sum / n;
+        let r = weighted - mean * pn_sum;
+        let centred_energy = energy - n * mean.norm_sqr();
+        if centred_energy <= 1e-9 {
+            return (0.0, r);
+        }
+        (r.norm() / (centred_energy * n).sqrt(), r)
+    }
+
+    /// Trains on the known segment-3 element.
+    fn conditioning(&mut self) {
+        let index = self.count - 1;
+        let is_d = self.cond[index as usize];
+        self.core.adapt(if is_d { self.point_d } else { POINT_C });
+        if index == self.aligned_at + 64 {
             self.core.set_eq_step(0.15);
             self.core.set_carrier_bandwidth(0.01);
         }
