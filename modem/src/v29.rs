@@ -18,6 +18,20 @@
 //! 4. 48 symbols of scrambled binary ones, differentially encoded from the last element of
 //!    segment 3; data follows at once.
 //!
+//! # Receiver
+//! Carrier detection uses the fax thresholds (−43 dBm0 on, −48 dBm0 off; V.29 itself, written
+//! for leased lines, gives −26/−31 dBm). On carrier the shared core ([`crate::qam`]) runs with
+//! its AGC and Gardner timing; the segment-2 alternation is recognised from its two-symbol
+//! periodicity (a tone 1200 Hz off the carrier, which also flips every symbol, is rejected
+//! because A and B have a non-zero mean), and its two-symbol rotation presets the carrier
+//! offset. The start of segment 3 is found by correlating the received symbols with the known
+//! start of the conditioning sequence: this needs neither a trained equalizer nor to tell A
+//! from B, which line distortion makes unreliable, and the correlation peak gives the
+//! channel's gain and phase to start the equalizer from. The equalizer then trains on the
+//! known segment-3 elements, decision-directed through segment 4, whose descrambled bits must
+//! be ones (≥ 90 %) for `TrainingSucceeded`; otherwise `TrainingFailed` and the search
+//! resumes. Data bits start with the first data bit the transmitter sent.
+//!
 //! # Turn-off
 //! V.29 leaves the end of transmission to the interface (circuit 105 off). When the data
 //! ends the transmitter completes the last symbol with ones, sends 48 symbols (20 ms) of
@@ -334,9 +348,10 @@ enum RxStage {
     Idle,
     /// Carrier present, looking for the segment-2 alternation.
     Search,
-    /// Training on the alternation; `expect_b` tells which element comes next.
+    /// Alternation found (carrier offset preset from it); waiting for segment 3 by
+    /// correlation.
     Alternation,
-    /// Training on segment 3.
+    /// Training on the known segment-3 sequence.
     Conditioning,
     /// Segment 4: decision-directed, checking the descrambled ones.
     Ones,
