@@ -20,7 +20,7 @@
 use crate::dsp::{Complex32, Nco, PowerMeter, root_raised_cosine};
 
 /// Interpolation phases of the matched filter per input sample.
-const PHASES: usize = 128;
+const PHASES: usize = 64;
 /// Largest clock correction the loops may learn, samples per symbol (about ±600 ppm).
 const MAX_DRIFT: f32 = 0.002;
 /// Largest carrier offset the loop may learn, radians per symbol at 2400 baud ≈ ±40 Hz.
@@ -73,16 +73,22 @@ struct Learnt {
 pub struct QamDemod {
     cfg: DemodConfig,
     // --- front end ---
-    nco: Nco,
+    /// Nominal carrier phase at the newest sample (2^32 = one cycle) and its step.
+    carrier_phase: u32,
+    carrier_inc: u32,
+    /// Delay of the matched filter's output instant behind the newest sample, samples.
+    mf_delay: f64,
     meter: PowerMeter,
     gain: f32,
     agc_frozen: bool,
     /// Baseband history, written twice (`i` and `i + len`) so any window is contiguous.
-    bb: Vec<Complex32>,
+    bb: Vec<f32>,
     bb_pos: usize,
     bb_len: usize,
-    /// `mf[p * bb_len + k]`: weight of the k-th newest sample at fractional delay p/PHASES.
-    mf: Vec<f32>,
+    /// `mf[p * bb_len + k]`: weight of the k-th newest passband sample at fractional delay
+    /// p/PHASES: the matched filter shifted up to the carrier, so down-conversion happens
+    /// once per half symbol instead of once per sample.
+    mf: Vec<Complex32>,
     // --- timing ---
     half_period: f32,
     /// Samples from the newest input sample to the next half-symbol instant.
@@ -116,6 +122,8 @@ pub struct QamDemod {
     carrier_alpha: f32,
     carrier_beta: f32,
     derot: Complex32,
+    /// A still oscillator used as a sine table for the carrier phase.
+    rot: Nco,
     // --- output of the last symbol ---
     last: Complex32,
     last_raw: Complex32,
@@ -137,19 +145,28 @@ impl QamDemod {
         let sps = crate::SAMPLE_RATE as f64 / cfg.baud as f64;
         let half_len = cfg.filter_span as f64 * sps / 2.0;
         let bb_len = (2.0 * half_len).ceil() as usize + 2;
-        let mut mf = vec![0f32; (PHASES + 1) * bb_len];
+        let mf_delay = half_len + 1.0;
+        let omega = std::f64::consts::TAU * cfg.carrier_hz as f64 / crate::SAMPLE_RATE as f64;
+        let mut mf = vec![Complex32::new(0.0, 0.0); (PHASES + 1) * bb_len];
         for p in 0..=PHASES {
             let frac = p as f64 / PHASES as f64;
             for k in 0..bb_len {
                 // The k-th newest sample sits k - frac samples before the output instant,
-                // which is delayed by `half_len + 1` samples to keep the filter causal.
-                let t = (k as f64 - frac - half_len - 1.0) / sps;
+                // which is delayed by `mf_delay` samples to keep the filter causal.
+                let lag = k as f64 - frac - mf_delay;
+                let t = lag / sps;
                 let edge = cfg.filter_span as f64 / 2.0;
                 if t.abs() >= edge {
                     continue;
                 }
                 let w = 0.5 + 0.5 * (std::f64::consts::PI * t / edge).cos();
-                mf[p * bb_len + k] = (root_raised_cosine(t, cfg.rolloff as f64) * w / sps) as f32;
+                // Down-converting 2·x·e^{-jωm} and filtering equals filtering x with
+                // 2·h·e^{jω·lag} and turning the result by e^{-jω·(output instant)}.
+                let a = 2.0 * root_raised_cosine(t, cfg.rolloff as f64) * w / sps;
+                mf[p * bb_len + k] = Complex32::new(
+                    (a * (omega * lag).cos()) as f32,
+                    (a * (omega * lag).sin()) as f32,
+                );
             }
         }
         let eq_len = cfg.eq_taps;
@@ -158,11 +175,13 @@ impl QamDemod {
         let eq_center = eq_len - 1 - 2 * (eq_len / 4);
         let mut d = QamDemod {
             cfg: *cfg,
-            nco: Nco::new(cfg.carrier_hz),
+            carrier_phase: 0,
+            carrier_inc: crate::dsp::phase_step(cfg.carrier_hz) as u32,
+            mf_delay,
             meter: PowerMeter::new(200.0),
             gain: 0.0,
             agc_frozen: false,
-            bb: vec![Complex32::new(0.0, 0.0); 2 * bb_len],
+            bb: vec![0.0; 2 * bb_len],
             bb_pos: 0,
             bb_len,
             mf,
@@ -189,6 +208,7 @@ impl QamDemod {
             carrier_alpha: 0.0,
             carrier_beta: 0.0,
             derot: Complex32::new(1.0, 0.0),
+            rot: Nco::new(0.0),
             last: Complex32::new(0.0, 0.0),
             last_raw: Complex32::new(0.0, 0.0),
             pending: false,
@@ -228,15 +248,14 @@ impl QamDemod {
     /// carrier and clock offsets): the short-training restart. Clears the signal history
     /// and the carrier and timing phases, which a new burst does not share.
     pub fn restart_signal(&mut self) {
-        self.bb
-            .iter_mut()
-            .for_each(|c| *c = Complex32::new(0.0, 0.0));
+        self.bb.iter_mut().for_each(|c| *c = 0.0);
         self.eq_buf
             .iter_mut()
             .for_each(|c| *c = Complex32::new(0.0, 0.0));
         self.bb_pos = 0;
         self.eq_pos = 0;
-        self.nco.set_phase(0);
+        // The first sample is at carrier phase zero.
+        self.carrier_phase = 0u32.wrapping_sub(self.carrier_inc);
         self.t_next = self.half_period;
         // A new burst pulls timing in again: first order until the modem says otherwise.
         self.timing_ki = 0.0;
@@ -273,17 +292,15 @@ impl QamDemod {
         if !self.agc_frozen {
             self.meter.update(x);
         }
-        // Down-convert: 2·x·e^{-jωn} keeps the wanted sideband at its transmitted amplitude.
-        let (c, s) = self.nco.next_cos_sin();
-        let v = Complex32::new(2.0 * x * c, -2.0 * x * s);
+        self.carrier_phase = self.carrier_phase.wrapping_add(self.carrier_inc);
         self.bb_pos = if self.bb_pos == 0 {
             self.bb_len - 1
         } else {
             self.bb_pos - 1
         };
         // Newest first: window bb[bb_pos .. bb_pos + bb_len].
-        self.bb[self.bb_pos] = v;
-        self.bb[self.bb_pos + self.bb_len] = v;
+        self.bb[self.bb_pos] = x;
+        self.bb[self.bb_pos + self.bb_len] = x;
         self.t_next -= 1.0;
         if self.t_next > 0.0 {
             return None;
@@ -295,17 +312,16 @@ impl QamDemod {
     }
 
     #[inline]
-    fn matched_filter(&self, frac: f32) -> Complex32 {
+    fn matched_filter(&mut self, frac: f32) -> Complex32 {
         let p = ((frac * PHASES as f32).round() as usize).min(PHASES);
         let w = &self.mf[p * self.bb_len..(p + 1) * self.bb_len];
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
-        let mut re = 0.0f32;
-        let mut im = 0.0f32;
-        for (a, b) in w.iter().zip(h) {
-            re += a * b.re;
-            im += a * b.im;
-        }
-        Complex32::new(re, im)
+        let v = dot_real(h, w);
+        // Down-convert at the output instant, `frac + mf_delay` samples before the newest.
+        let back = ((frac as f64 + self.mf_delay) * self.carrier_inc as f64) as u64 as u32;
+        self.rot.set_phase(self.carrier_phase.wrapping_sub(back));
+        let (c, s) = self.rot.next_cos_sin();
+        v * Complex32::new(c, -s)
     }
 
     fn half_symbol(&mut self, mf: Complex32) -> Option<Complex32> {
@@ -347,11 +363,11 @@ impl QamDemod {
         self.last_raw = y;
 
         let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
-        let mut z = Complex32::new(0.0, 0.0);
-        for (t, x) in self.taps.iter().zip(win) {
-            z += t * x;
-        }
-        let (s, c) = self.phase.sin_cos();
+        let z = dot_complex(&self.taps, win);
+        // The carrier phase through the oscillator's sine table: cheaper than sin_cos.
+        let turns = self.phase * (1.0 / std::f32::consts::TAU);
+        self.rot.set_phase((turns * 4_294_967_296.0) as i64 as u32);
+        let (c, s) = self.rot.next_cos_sin();
         self.derot = Complex32::new(c, -s);
         self.last = z * self.derot;
         self.pending = true;
@@ -575,6 +591,40 @@ impl QamDemod {
     pub fn taps(&self) -> &[Complex32] {
         &self.taps
     }
+}
+
+/// Σ w·h with four partial sums, so the additions do not wait on each other.
+#[inline]
+fn dot_real(w: &[f32], h: &[Complex32]) -> Complex32 {
+    let mut acc = [Complex32::new(0.0, 0.0); 4];
+    let (wc, hc) = (w.chunks_exact(4), h.chunks_exact(4));
+    let (wr, hr) = (wc.remainder(), hc.remainder());
+    for (w4, h4) in wc.zip(hc) {
+        for k in 0..4 {
+            acc[k] += h4[k] * w4[k];
+        }
+    }
+    for (a, b) in wr.iter().zip(hr) {
+        acc[0] += b * a;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
+}
+
+/// Σ a·b over complex slices, with four partial sums.
+#[inline]
+fn dot_complex(a: &[Complex32], b: &[Complex32]) -> Complex32 {
+    let mut acc = [Complex32::new(0.0, 0.0); 4];
+    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ar, br) = (ac.remainder(), bc.remainder());
+    for (a4, b4) in ac.zip(bc) {
+        for k in 0..4 {
+            acc[k] += a4[k] * b4[k];
+        }
+    }
+    for (x, y) in ar.iter().zip(br) {
+        acc[0] += x * y;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 #[cfg(test)]
