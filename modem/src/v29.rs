@@ -101,6 +101,26 @@ fn point(phase: u8, q1: bool) -> Complex32 {
     }
 }
 
+/// The data points of `rate` as (point, absolute phase, Q1), and how many there are.
+fn constellation(rate: u32) -> ([(Complex32, u8, bool); 16], usize) {
+    let mut pts = [(Complex32::new(0.0, 0.0), 0u8, false); 16];
+    let mut n = 0;
+    for phase in 0..8u8 {
+        for q1 in [false, true] {
+            let used = match rate {
+                9600 => true,
+                7200 => !q1,
+                _ => !q1 && phase.is_multiple_of(2),
+            };
+            if used {
+                pts[n] = (point(phase, q1), phase, q1);
+                n += 1;
+            }
+        }
+    }
+    (pts, n)
+}
+
 /// Mean |a|² of the data constellation (the training segments have the same mean power).
 fn mean_power(rate: u32) -> f32 {
     match rate {
@@ -374,6 +394,9 @@ pub struct V29Rx {
     trained_once: bool,
     point_d: Complex32,
     d_phase: u8,
+    /// The data constellation of this rate: (point, absolute phase, Q1).
+    points: [(Complex32, u8, bool); 16],
+    n_points: usize,
     // Alternation detector: smoothed |y_k − y_{k−1}|² and |y_k − y_{k−2}|², and
     // y_k·conj(y_{k−2}), whose angle is two symbols' worth of carrier offset.
     hist: [Complex32; 2],
@@ -420,6 +443,8 @@ impl V29Rx {
             trained_once: false,
             point_d: d,
             d_phase,
+            points: constellation(cfg.rate).0,
+            n_points: constellation(cfg.rate).1,
             hist: [Complex32::new(0.0, 0.0); 2],
             diff1: 0.0,
             diff2: 0.0,
@@ -480,24 +505,19 @@ impl V29Rx {
     }
 
     /// The nearest data point: (absolute phase, Q1, point).
+    #[inline]
     fn slice(&self, y: Complex32) -> (u8, bool, Complex32) {
-        let mut best = (0u8, false, Complex32::new(0.0, 0.0));
+        let mut best = 0;
         let mut bd = f32::MAX;
-        let step = if self.rate == 4800 { 2 } else { 1 };
-        for phase in (0..8u8).step_by(step) {
-            for q1 in [false, true] {
-                if q1 && self.rate != 9600 {
-                    continue;
-                }
-                let p = point(phase, q1);
-                let d = (y - p).norm_sqr();
-                if d < bd {
-                    bd = d;
-                    best = (phase, q1, p);
-                }
+        for (i, &(p, _, _)) in self.points[..self.n_points].iter().enumerate() {
+            let d = (y - p).norm_sqr();
+            if d < bd {
+                bd = d;
+                best = i;
             }
         }
-        best
+        let (p, phase, q1) = self.points[best];
+        (phase, q1, p)
     }
 
     /// Decides a data symbol, adapts to it and returns the descrambled bits (LSB first)
@@ -786,6 +806,13 @@ mod tests {
         for t in 0..8u8 {
             assert_eq!(TRIBIT_OF_CHANGE[PHASE_CHANGE[t as usize] as usize], t);
         }
+    }
+
+    #[test]
+    fn constellation_sizes() {
+        assert_eq!(constellation(9600).1, 16);
+        assert_eq!(constellation(7200).1, 8);
+        assert_eq!(constellation(4800).1, 4);
     }
 
     #[test]
