@@ -172,3 +172,25 @@ fn transmit_level_is_as_set() {
         assert!(sig[..150].iter().all(|&x| x == 0));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    #[test]
+    fn transmitter_block_size_invariance(cuts in proptest::collection::vec(1usize..500, 1..40)) {
+        use modem::{Transmitter, TxConfig};
+        let bits = random_bits(2_000, 5);
+        let whole = our_tx(9600, &bits, 0);
+        let mut tx = modem::v29::V29Tx::new(&TxConfig { rate: 9600, ..Default::default() }).unwrap();
+        let mut it = bits.iter().copied();
+        let mut src = || it.next();
+        let mut parts = vec![];
+        let mut i = 0;
+        while !tx.is_finished() {
+            let mut block = vec![0i16; cuts[i % cuts.len()]];
+            let n = tx.fill(&mut block, &mut src);
+            parts.extend_from_slice(&block[..n]);
+            i += 1;
+        }
+        prop_assert_eq!(&whole[..whole.len() - 800], &parts[..]);
+    }
+}
