@@ -397,6 +397,9 @@ pub struct V29Rx {
     /// The data constellation of this rate: (point, absolute phase, Q1).
     points: [(Complex32, u8, bool); 16],
     n_points: usize,
+    /// Half the weakest data point's energy: the equalized signal's average falls below it
+    /// when the signal ends.
+    end_energy: f32,
     // Alternation detector: smoothed |y_k − y_{k−1}|² and |y_k − y_{k−2}|², and
     // y_k·conj(y_{k−2}), whose angle is two symbols' worth of carrier offset.
     hist: [Complex32; 2],
@@ -445,6 +448,13 @@ impl V29Rx {
             d_phase,
             points: constellation(cfg.rate).0,
             n_points: constellation(cfg.rate).1,
+            end_energy: {
+                let (pts, n) = constellation(cfg.rate);
+                0.5 * pts[..n]
+                    .iter()
+                    .map(|p| p.0.norm_sqr())
+                    .fold(f32::MAX, f32::min)
+            },
             hist: [Complex32::new(0.0, 0.0); 2],
             diff1: 0.0,
             diff2: 0.0,
@@ -655,9 +665,11 @@ impl V29Rx {
                 }
             }
             RxStage::Data => {
-                let p = self.core.config().symbol_power;
                 self.energy += (y.norm_sqr() - self.energy) * 0.125;
-                if self.energy < 0.1 * p {
+                // Below half the weakest point's energy, averaged over about eight symbols,
+                // no run of data can take it there, while line noise stays below it down
+                // to the lowest SNR each rate works at.
+                if self.energy < self.end_energy {
                     // The signal has ended: no more bits until a new training.
                     self.hold_quality();
                     self.failed = true;

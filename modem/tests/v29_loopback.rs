@@ -147,3 +147,18 @@ fn equalizer_copes_with_line_distortion() {
         assert_eq!(errors, 0);
     }
 }
+
+#[test]
+fn end_of_signal_found_in_noise_at_low_snr() {
+    // At 12 dB the noise after the signal holds the carrier detector on; the receiver must
+    // still notice that the signal has gone and stop delivering bits.
+    let bits = random_bits(50_000, 41);
+    let mut clean = our_tx(4800, &bits, 400);
+    clean.extend(std::iter::repeat_n(0, 16_000));
+    let sig = channel(&clean, 0.0, 0.0, Some(12.0), 42);
+    let (c, _) = our_rx(4800, &sig, 160);
+    let (errors, _) = bit_errors(&bits, &c.bits);
+    assert_eq!(errors, 0);
+    assert!(c.bits.len() <= bits.len() + 72 * 2, "{} bits", c.bits.len());
+    assert!(!c.events.contains(&RxEvent::CarrierDown), "{:?}", c.events);
+}
