@@ -610,7 +610,7 @@ impl V29Rx {
                         self.best = (rho, self.count, r);
                     }
                 }
-                if self.best.0 > 0.4 && self.count >= self.best.1 + 4 {
+                if self.best.0 > 0.55 && self.count >= self.best.1 + 4 {
                     // Symbol `best.1` was segment 3's element WINDOW − 1.
                     let index = WINDOW - 1 + (self.count - self.best.1);
                     let half_gap = (POINT_C - self.point_d) * 0.5;

@@ -194,3 +194,27 @@ proptest! {
         prop_assert_eq!(&whole[..whole.len() - 800], &parts[..]);
     }
 }
+
+#[test]
+fn training_is_reliable_near_the_sensitivity_limit() {
+    // Twenty noise seeds per rate at about the lowest SNR each rate runs error-free at.
+    for (rate, snr) in [(9600, 20.0), (7200, 17.0), (4800, 12.0)] {
+        let bits = random_bits(2_000, rate as u64);
+        let clean = our_tx(rate, &bits, 400);
+        let mut failures = vec![];
+        for seed in 0..20 {
+            let (c, _) = our_rx(rate, &channel(&clean, 0.0, 0.0, Some(snr), seed), 160);
+            if !c
+                .events
+                .iter()
+                .any(|e| matches!(e, RxEvent::TrainingSucceeded { .. }))
+            {
+                failures.push(seed);
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{rate} at {snr} dB: seeds {failures:?} failed"
+        );
+    }
+}
