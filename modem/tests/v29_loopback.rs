@@ -162,3 +162,30 @@ fn end_of_signal_found_in_noise_at_low_snr() {
     assert!(c.bits.len() <= bits.len() + 72 * 2, "{} bits", c.bits.len());
     assert!(!c.events.contains(&RxEvent::CarrierDown), "{:?}", c.events);
 }
+
+#[test]
+fn any_level_from_minus_40_to_0_dbm0() {
+    use modem::{Transmitter, TxConfig};
+    for level in [-40.0, -25.0, 0.0] {
+        let bits = random_bits(20_000, 51);
+        let mut tx = modem::v29::V29Tx::new(&TxConfig {
+            rate: 9600,
+            short_train: false,
+            level_dbm0: level,
+        })
+        .unwrap();
+        let mut it = bits.iter().copied();
+        let mut src = || it.next();
+        let mut sig = vec![0i16; 400];
+        let mut block = [0i16; 160];
+        while !tx.is_finished() {
+            let n = tx.fill(&mut block, &mut src);
+            sig.extend_from_slice(&block[..n]);
+        }
+        sig.extend(std::iter::repeat_n(0, 800));
+        let (c, rx) = our_rx(9600, &sig, 160);
+        let q = modem::Receiver::quality(&rx);
+        assert_eq!(bit_errors(&bits, &c.bits).0, 0, "{level} dBm0");
+        assert!((q.level_dbm0 - level).abs() < 1.0, "{level}: {q:?}");
+    }
+}
