@@ -59,6 +59,9 @@ const SEG1: u32 = 48;
 const SEG2: u32 = 128;
 const SEG3: u32 = 384;
 const SEG4: u32 = 48;
+/// Samples between the carrier detector's threshold crossing and the `CarrierUp` event: four
+/// of its time constants, so the level reported is within 0.1 dB of the final one.
+const CARRIER_SETTLE: u32 = 160;
 /// Symbols correlated with the start of segment 3 to find it, and the history kept for that.
 const WINDOW: u32 = 48;
 const RING: usize = 64;
@@ -421,6 +424,9 @@ pub struct V29Rx {
     ones: u32,
     seg4_bits: u32,
     energy: f32,
+    /// Samples until carrier-up is announced, and whether it has been.
+    up_pending: u32,
+    announced: bool,
     /// The quality when the last data ended, reported until the next training.
     held: Option<Quality>,
     /// Quality snapshots taken every 64 data symbols: the older one predates the fading
@@ -474,6 +480,8 @@ impl V29Rx {
             ones: 0,
             seg4_bits: 0,
             energy: 0.0,
+            up_pending: 0,
+            announced: false,
             held: None,
             snapshots: [Quality::default(); 2],
         })
@@ -740,22 +748,34 @@ impl Receiver for V29Rx {
             let x = s as f32;
             match self.carrier.update(x) {
                 Some(true) => {
-                    sink.event(RxEvent::CarrierUp {
-                        level_dbm0: self.carrier.dbm0(),
-                    });
+                    // Announced once the level has settled, so the event carries it.
+                    self.up_pending = CARRIER_SETTLE;
+                    self.announced = false;
                     self.failed = false;
                     self.start_search();
                 }
                 Some(false) => {
-                    if self.stage == RxStage::Data {
-                        self.hold_quality();
-                    } else if !self.failed {
-                        sink.event(RxEvent::TrainingFailed);
+                    if self.announced {
+                        if self.stage == RxStage::Data {
+                            self.hold_quality();
+                        } else if !self.failed {
+                            sink.event(RxEvent::TrainingFailed);
+                        }
+                        sink.event(RxEvent::CarrierDown);
                     }
-                    sink.event(RxEvent::CarrierDown);
+                    self.up_pending = 0;
                     self.stage = RxStage::Idle;
                 }
                 None => {}
+            }
+            if self.up_pending > 0 {
+                self.up_pending -= 1;
+                if self.up_pending == 0 {
+                    self.announced = true;
+                    sink.event(RxEvent::CarrierUp {
+                        level_dbm0: self.carrier.dbm0(),
+                    });
+                }
             }
             if self.stage == RxStage::Idle {
                 continue;
@@ -783,6 +803,8 @@ impl Receiver for V29Rx {
         }
         self.short_train = cfg.short_train;
         self.carrier.reset();
+        self.up_pending = 0;
+        self.announced = false;
         self.stage = RxStage::Idle;
         self.failed = false;
         self.held = None;

@@ -25,7 +25,12 @@ fn run(rate: u32, n: usize, hz: f64, ppm: f64, snr: Option<f64>) {
     let bps = rate as usize / 2400;
     assert!(extra.len() <= 72 * bps, "{} extra bits", extra.len());
     assert!(extra.iter().take(44 * bps).all(|&b| b), "tail not ones");
-    assert!(matches!(c.events[0], RxEvent::CarrierUp { .. }));
+    assert!(
+        // Measured on the alternation, whose lines at the band edges lose a little power.
+        matches!(c.events[0], RxEvent::CarrierUp { level_dbm0 } if (level_dbm0 + 10.0).abs() < 1.0),
+        "{:?}",
+        c.events[0]
+    );
     assert!(matches!(
         c.events[1],
         RxEvent::TrainingSucceeded { rate: r, snr_db } if r == rate && snr_db > 20.0
