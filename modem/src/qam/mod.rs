@@ -1,16 +1,19 @@
 //! The shared receiver core of the QAM/PSK modems (V.29, V.17, V.27ter).
 //!
 //! [`QamDemod`] turns passband samples into equalized, carrier-corrected symbols, one per
-//! baud period. Per sample it down-converts with a fixed oscillator at the nominal carrier;
-//! at every half-symbol instant chosen by the timing loop it evaluates an interpolating
-//! root-raised-cosine matched filter and applies the AGC gain; at every symbol instant it runs
+//! baud period. Per sample it only stores the input (and feeds the AGC's power meter); at
+//! every half-symbol instant chosen by the timing loop it evaluates an interpolating
+//! root-raised-cosine matched filter shifted up to the nominal carrier, down-converts that one
+//! value and applies the AGC gain (the same result as down-converting every sample and then
+//! filtering, for a fraction of the work); at every symbol instant it runs
 //! a T/2-spaced complex equalizer, rotates the result by the carrier loop's phase and hands the
 //! symbol to the modem. The modem answers with [`QamDemod::adapt`], giving the symbol it
 //! believes was sent (a training symbol or its own decision); that one value drives the LMS
 //! update, the decision-directed carrier loop and the SNR estimate.
 //!
 //! Timing comes from a Gardner detector on the matched-filter output (before the equalizer,
-//! so equalizer and timing loop do not chase each other). Carrier offset is taken out after
+//! so equalizer and timing loop do not chase each other): a first-order loop while pulling in,
+//! with an integrator added for data mode to follow a clock offset without lag. Carrier offset is taken out after
 //! the equalizer: a constant frequency offset then leaves the optimal taps constant and the
 //! residual rotation is what the second-order loop tracks.
 //!
