@@ -64,6 +64,9 @@ impl DemodConfig {
 /// What the core has learnt that a short (resynchronising) training keeps.
 #[derive(Debug, Clone, PartialEq)]
 struct Learnt {
+    /// Whether anything has been saved.
+    valid: bool,
+    /// Allocated in `new()` so that saving never allocates.
     taps: Vec<Complex32>,
     gain: f32,
     carrier_step: f32,
@@ -137,7 +140,7 @@ pub struct QamDemod {
     /// Decisions averaged into the SNR estimate since it was restarted.
     snr_count: u32,
     symbols: u64,
-    saved: Option<Learnt>,
+    saved: Learnt,
 }
 
 impl QamDemod {
@@ -219,7 +222,13 @@ impl QamDemod {
             sig_power: 0.0,
             snr_count: 0,
             symbols: 0,
-            saved: None,
+            saved: Learnt {
+                valid: false,
+                taps: vec![Complex32::new(0.0, 0.0); eq_len],
+                gain: 0.0,
+                carrier_step: 0.0,
+                timing_step: 0.0,
+            },
         };
         d.reset();
         d
@@ -506,18 +515,20 @@ impl QamDemod {
 
     /// Keeps a copy of the equalizer, gain and learnt offsets (after a long training).
     pub fn save(&mut self) {
-        self.saved = Some(Learnt {
-            taps: self.taps.clone(),
-            gain: self.gain,
-            carrier_step: self.carrier_step,
-            timing_step: self.measured_drift(),
-        });
+        self.saved.taps.copy_from_slice(&self.taps);
+        self.saved.gain = self.gain;
+        self.saved.carrier_step = self.carrier_step;
+        self.saved.timing_step = self.measured_drift();
+        self.saved.valid = true;
     }
 
     /// Restores what [`QamDemod::save`] kept; returns false if nothing was saved. The AGC
     /// is frozen at the saved gain.
     pub fn restore(&mut self) -> bool {
-        let Some(s) = &self.saved else { return false };
+        let s = &self.saved;
+        if !s.valid {
+            return false;
+        }
         self.taps.copy_from_slice(&s.taps);
         self.gain = s.gain;
         self.carrier_step = s.carrier_step;
