@@ -58,6 +58,7 @@ pub mod trellis;
 pub mod v17;
 pub mod v21;
 pub mod v27ter;
+pub mod v29;
 
 use thiserror::Error;
 

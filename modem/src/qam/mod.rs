@@ -1,16 +1,19 @@
 //! The shared receiver core of the QAM/PSK modems (V.29, V.17, V.27ter).
 //!
 //! [`QamDemod`] turns passband samples into equalized, carrier-corrected symbols, one per
-//! baud period. Per sample it down-converts with a fixed oscillator at the nominal carrier;
-//! at every half-symbol instant chosen by the timing loop it evaluates an interpolating
-//! root-raised-cosine matched filter and applies the AGC gain; at every symbol instant it runs
+//! baud period. Per sample it only stores the input (and feeds the AGC's power meter); at
+//! every half-symbol instant chosen by the timing loop it evaluates an interpolating
+//! root-raised-cosine matched filter shifted up to the nominal carrier, down-converts that one
+//! value and applies the AGC gain (the same result as down-converting every sample and then
+//! filtering, for a fraction of the work); at every symbol instant it runs
 //! a T/2-spaced complex equalizer, rotates the result by the carrier loop's phase and hands the
 //! symbol to the modem. The modem answers with [`QamDemod::adapt`], giving the symbol it
 //! believes was sent (a training symbol or its own decision); that one value drives the LMS
 //! update, the decision-directed carrier loop and the SNR estimate.
 //!
 //! Timing comes from a Gardner detector on the matched-filter output (before the equalizer,
-//! so equalizer and timing loop do not chase each other). Carrier offset is taken out after
+//! so equalizer and timing loop do not chase each other): a first-order loop while pulling in,
+//! with an integrator added for data mode to follow a clock offset without lag. Carrier offset is taken out after
 //! the equalizer: a constant frequency offset then leaves the optimal taps constant and the
 //! residual rotation is what the second-order loop tracks.
 //!
@@ -61,6 +64,9 @@ impl DemodConfig {
 /// What the core has learnt that a short (resynchronising) training keeps.
 #[derive(Debug, Clone, PartialEq)]
 struct Learnt {
+    /// Whether anything has been saved.
+    valid: bool,
+    /// Allocated in `new()` so that saving never allocates.
     taps: Vec<Complex32>,
     gain: f32,
     carrier_step: f32,
@@ -85,10 +91,12 @@ pub struct QamDemod {
     bb: Vec<f32>,
     bb_pos: usize,
     bb_len: usize,
-    /// `mf[p * bb_len + k]`: weight of the k-th newest passband sample at fractional delay
-    /// p/PHASES: the matched filter shifted up to the carrier, so down-conversion happens
-    /// once per half symbol instead of once per sample.
-    mf: Vec<Complex32>,
+    /// `mf_re[p * bb_len + k]`: real part of the weight of the k-th newest passband sample at
+    /// fractional delay p/PHASES. The matched filter is shifted up to the carrier, so
+    /// down-conversion happens once per half symbol instead of once per sample.
+    mf_re: Vec<f32>,
+    /// Imaginary parts of the same taps (kept apart so the products vectorize).
+    mf_im: Vec<f32>,
     // --- timing ---
     half_period: f32,
     /// Samples from the newest input sample to the next half-symbol instant.
@@ -134,7 +142,7 @@ pub struct QamDemod {
     /// Decisions averaged into the SNR estimate since it was restarted.
     snr_count: u32,
     symbols: u64,
-    saved: Option<Learnt>,
+    saved: Learnt,
 }
 
 impl QamDemod {
@@ -147,7 +155,8 @@ impl QamDemod {
         let bb_len = (2.0 * half_len).ceil() as usize + 2;
         let mf_delay = half_len + 1.0;
         let omega = std::f64::consts::TAU * cfg.carrier_hz as f64 / crate::SAMPLE_RATE as f64;
-        let mut mf = vec![Complex32::new(0.0, 0.0); (PHASES + 1) * bb_len];
+        let mut mf_re = vec![0f32; (PHASES + 1) * bb_len];
+        let mut mf_im = vec![0f32; (PHASES + 1) * bb_len];
         for p in 0..=PHASES {
             let frac = p as f64 / PHASES as f64;
             for k in 0..bb_len {
@@ -163,10 +172,8 @@ impl QamDemod {
                 // Down-converting 2·x·e^{-jωm} and filtering equals filtering x with
                 // 2·h·e^{jω·lag} and turning the result by e^{-jω·(output instant)}.
                 let a = 2.0 * root_raised_cosine(t, cfg.rolloff as f64) * w / sps;
-                mf[p * bb_len + k] = Complex32::new(
-                    (a * (omega * lag).cos()) as f32,
-                    (a * (omega * lag).sin()) as f32,
-                );
+                mf_re[p * bb_len + k] = (a * (omega * lag).cos()) as f32;
+                mf_im[p * bb_len + k] = (a * (omega * lag).sin()) as f32;
             }
         }
         let eq_len = cfg.eq_taps;
@@ -184,7 +191,8 @@ impl QamDemod {
             bb: vec![0.0; 2 * bb_len],
             bb_pos: 0,
             bb_len,
-            mf,
+            mf_re,
+            mf_im,
             half_period: (sps / 2.0) as f32,
             t_next: (sps / 2.0) as f32,
             timing_step: 0.0,
@@ -216,7 +224,13 @@ impl QamDemod {
             sig_power: 0.0,
             snr_count: 0,
             symbols: 0,
-            saved: None,
+            saved: Learnt {
+                valid: false,
+                taps: vec![Complex32::new(0.0, 0.0); eq_len],
+                gain: 0.0,
+                carrier_step: 0.0,
+                timing_step: 0.0,
+            },
         };
         d.reset();
         d
@@ -314,9 +328,9 @@ impl QamDemod {
     #[inline]
     fn matched_filter(&mut self, frac: f32) -> Complex32 {
         let p = ((frac * PHASES as f32).round() as usize).min(PHASES);
-        let w = &self.mf[p * self.bb_len..(p + 1) * self.bb_len];
+        let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
-        let v = dot_real(h, w);
+        let v = Complex32::new(dot(&self.mf_re[taps.clone()], h), dot(&self.mf_im[taps], h));
         // Down-convert at the output instant, `frac + mf_delay` samples before the newest.
         let back = ((frac as f64 + self.mf_delay) * self.carrier_inc as f64) as u64 as u32;
         self.rot.set_phase(self.carrier_phase.wrapping_sub(back));
@@ -503,18 +517,20 @@ impl QamDemod {
 
     /// Keeps a copy of the equalizer, gain and learnt offsets (after a long training).
     pub fn save(&mut self) {
-        self.saved = Some(Learnt {
-            taps: self.taps.clone(),
-            gain: self.gain,
-            carrier_step: self.carrier_step,
-            timing_step: self.measured_drift(),
-        });
+        self.saved.taps.copy_from_slice(&self.taps);
+        self.saved.gain = self.gain;
+        self.saved.carrier_step = self.carrier_step;
+        self.saved.timing_step = self.measured_drift();
+        self.saved.valid = true;
     }
 
     /// Restores what [`QamDemod::save`] kept; returns false if nothing was saved. The AGC
     /// is frozen at the saved gain.
     pub fn restore(&mut self) -> bool {
-        let Some(s) = &self.saved else { return false };
+        let s = &self.saved;
+        if !s.valid {
+            return false;
+        }
         self.taps.copy_from_slice(&s.taps);
         self.gain = s.gain;
         self.carrier_step = s.carrier_step;
@@ -593,21 +609,22 @@ impl QamDemod {
     }
 }
 
-/// Σ w·h with four partial sums, so the additions do not wait on each other.
+/// Σ a·b with eight partial sums, so the additions do not wait on each other and the
+/// products vectorize.
 #[inline]
-fn dot_real(w: &[f32], h: &[Complex32]) -> Complex32 {
-    let mut acc = [Complex32::new(0.0, 0.0); 4];
-    let (wc, hc) = (w.chunks_exact(4), h.chunks_exact(4));
-    let (wr, hr) = (wc.remainder(), hc.remainder());
-    for (w4, h4) in wc.zip(hc) {
-        for k in 0..4 {
-            acc[k] += h4[k] * w4[k];
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ar, br) = (ac.remainder(), bc.remainder());
+    for (a8, b8) in ac.zip(bc) {
+        for k in 0..8 {
+            acc[k] += a8[k] * b8[k];
         }
     }
-    for (a, b) in wr.iter().zip(hr) {
-        acc[0] += b * a;
+    for (x, y) in ar.iter().zip(br) {
+        acc[0] += x * y;
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
 /// Σ a·b over complex slices, with four partial sums.
