@@ -91,7 +91,7 @@ pub enum ModemKind {
     V21Ch2,
     /// V.27ter DPSK, 2400/4800 bit/s.
     V27ter,
-    /// V.29 QAM, 7200/9600 bit/s.
+    /// V.29 QAM, 4800/7200/9600 bit/s (T.30 uses 7200 and 9600).
     V29,
     /// V.17 trellis-coded QAM, 7200/9600/12000/14400 bit/s.
     V17,
@@ -103,7 +103,7 @@ impl ModemKind {
         match self {
             ModemKind::V21Ch1 | ModemKind::V21Ch2 => &[300],
             ModemKind::V27ter => &[2400, 4800],
-            ModemKind::V29 => &[7200, 9600],
+            ModemKind::V29 => &[4800, 7200, 9600],
             ModemKind::V17 => &[7200, 9600, 12000, 14400],
         }
     }
@@ -237,4 +237,31 @@ pub trait Receiver {
     /// Prepares for a new signal with `cfg`. A short-train restart keeps what was learnt
     /// from the last long training (equalizer, timing) as the standard intends.
     fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error>;
+}
+
+/// Builds our transmitter for `kind` (the one place that maps a kind to its type).
+pub fn new_transmitter(
+    kind: ModemKind,
+    cfg: &TxConfig,
+) -> Result<Box<dyn Transmitter + Send>, Error> {
+    kind.check_rate(cfg.rate)?;
+    Ok(match kind {
+        ModemKind::V21Ch1 => Box::new(v21::V21Tx::new(v21::V21Channel::Ch1, cfg)?),
+        ModemKind::V21Ch2 => Box::new(v21::V21Tx::new(v21::V21Channel::Ch2, cfg)?),
+        ModemKind::V27ter => Box::new(v27ter::V27terTx::new(cfg)?),
+        ModemKind::V29 => Box::new(v29::V29Tx::new(cfg)?),
+        ModemKind::V17 => Box::new(v17::V17Tx::new(cfg)?),
+    })
+}
+
+/// Builds our receiver for `kind`.
+pub fn new_receiver(kind: ModemKind, cfg: &RxConfig) -> Result<Box<dyn Receiver + Send>, Error> {
+    kind.check_rate(cfg.rate)?;
+    Ok(match kind {
+        ModemKind::V21Ch1 => Box::new(v21::V21Rx::new(v21::V21Channel::Ch1, cfg)?),
+        ModemKind::V21Ch2 => Box::new(v21::V21Rx::new(v21::V21Channel::Ch2, cfg)?),
+        ModemKind::V27ter => Box::new(v27ter::V27terRx::new(cfg)?),
+        ModemKind::V29 => Box::new(v29::V29Rx::new(cfg)?),
+        ModemKind::V17 => Box::new(v17::V17Rx::new(cfg)?),
+    })
 }

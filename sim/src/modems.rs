@@ -61,23 +61,17 @@ fn label(kind: ModemKind) -> &'static str {
 /// Builds our transmitter. This is the one place the CLI and the sweeps create our
 /// modulators.
 pub fn our_tx(kind: ModemKind, cfg: &TxConfig) -> Result<Box<dyn Transmitter>, BuildError> {
-    kind.check_rate(cfg.rate)
-        .map_err(|e| BuildError::Config(format!("our {} transmitter: {e}", label(kind))))?;
-    Err(BuildError::Unavailable(format!(
-        "our {} transmitter is not available in this build",
-        label(kind)
-    )))
+    modem::new_transmitter(kind, cfg)
+        .map(|t| t as Box<dyn Transmitter>)
+        .map_err(|e| BuildError::Config(format!("our {} transmitter: {e}", label(kind))))
 }
 
 /// Builds our receiver. This is the one place the CLI and the sweeps create our
 /// demodulators.
 pub fn our_rx(kind: ModemKind, cfg: &RxConfig) -> Result<Box<dyn Receiver>, BuildError> {
-    kind.check_rate(cfg.rate)
-        .map_err(|e| BuildError::Config(format!("our {} receiver: {e}", label(kind))))?;
-    Err(BuildError::Unavailable(format!(
-        "our {} receiver is not available in this build",
-        label(kind)
-    )))
+    modem::new_receiver(kind, cfg)
+        .map(|r| r as Box<dyn Receiver>)
+        .map_err(|e| BuildError::Config(format!("our {} receiver: {e}", label(kind))))
 }
 
 /// spandsp's counterpart of one of our modem kinds.
