@@ -6,3 +6,5 @@
 //! a clock or touches audio: inputs are frames, carrier and training events, image data and
 //! `handle_timeout(now)`; outputs are polled actions and a final outcome.
 #![warn(missing_docs)]
+
+pub mod image;
