@@ -7,6 +7,7 @@
 pub mod bits;
 pub mod codec;
 mod tables;
+pub mod tiff;
 
 pub use codec::{
     Coding, DecodedPage, EncodeOptions, EncodedPage, G3Decoder, RowSpan, decode_g3, decode_mmr,
@@ -147,6 +148,22 @@ impl Resolution {
             }
         }
         best
+    }
+
+    /// The known resolution closest to a pair of dots per inch, whatever the distance.
+    pub fn nearest(x: f64, y: f64) -> Resolution {
+        Resolution::from_dpi(x, y).unwrap_or_else(|| {
+            let err = |r: Resolution| {
+                ((r.x_dpi() as f64 / x).ln().abs()) + ((r.y_dpi() as f64 / y).ln().abs())
+            };
+            let mut best = Resolution::Standard;
+            for r in Resolution::ALL {
+                if err(r) < err(best) {
+                    best = r;
+                }
+            }
+            best
+        })
     }
 
     /// Short name used on the command line and in reports.
