@@ -463,6 +463,5 @@ pub fn write_tiff(
         }
         dir.finish().map_err(e)?;
     }
-    drop(enc);
     Ok(out.into_inner())
 }
