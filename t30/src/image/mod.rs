@@ -6,6 +6,8 @@
 
 pub mod bits;
 pub mod codec;
+pub mod load;
+pub mod pdf;
 mod tables;
 pub mod tiff;
 

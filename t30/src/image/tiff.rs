@@ -66,6 +66,18 @@ pub struct TiffPage {
     pub bad_rows: u32,
     /// ImageDescription, if any.
     pub description: Option<String>,
+    /// The coded strips as stored (bit order made MSB-first), for CCITT G3/G4 pages that
+    /// decoded without damage: lets PDF output embed the data without re-encoding.
+    pub raw_strips: Vec<RawStrip>,
+}
+
+/// One coded strip of a page, as stored in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawStrip {
+    /// Coded bytes, MSB first.
+    pub data: Vec<u8>,
+    /// Rows the strip holds.
+    pub rows: u32,
 }
 
 fn unsupported(msg: impl Into<String>) -> ImageError {
@@ -239,6 +251,7 @@ fn read_page(
     let stride = page.stride();
     let mut bad_rows = 0u32;
     let mut scratch = Vec::new();
+    let mut raw_strips = Vec::new();
     for (i, (&off, &cnt)) in offsets.iter().zip(&counts).enumerate() {
         let done = page.height();
         if done >= height {
@@ -297,6 +310,12 @@ fn read_page(
                 "page {number}: no image data could be decoded"
             )));
         }
+        if matches!(coding, StoredCoding::Fax(_)) {
+            raw_strips.push(RawStrip {
+                data: strip.to_vec(),
+                rows,
+            });
+        }
         for y in 0..strip_rows.height().min(rows) {
             page.push_row(strip_rows.row(y))?;
         }
@@ -318,6 +337,11 @@ fn read_page(
     }
     if photometric == 1 {
         invert(&mut page);
+        // Raw strips are embedded as "white runs are white": not true for these.
+        raw_strips.clear();
+    }
+    if bad_rows > 0 {
+        raw_strips.clear();
     }
     Ok(TiffPage {
         bitmap: page,
@@ -326,6 +350,7 @@ fn read_page(
         fill_order,
         bad_rows,
         description,
+        raw_strips,
     })
 }
 
