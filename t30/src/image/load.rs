@@ -199,7 +199,7 @@ pub fn read_png(bytes: &[u8]) -> Result<(Bitmap, Option<(f64, f64)>), ImageError
     let (w, h) = check_size(info.width as u64, info.height as u64)?;
     let dpi = info.pixel_dims.and_then(|d| {
         (d.unit == png::Unit::Meter && d.xppu > 0 && d.yppu > 0)
-            .then(|| (d.xppu as f64 * 0.0254, d.yppu as f64 * 0.0254))
+            .then_some((d.xppu as f64 * 0.0254, d.yppu as f64 * 0.0254))
     });
     let size = reader
         .output_buffer_size()
