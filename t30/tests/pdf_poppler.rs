@@ -19,7 +19,7 @@ fn text_page(res: Resolution, rows: u32, seed: u32) -> Bitmap {
             s ^= s << 13;
             s ^= s >> 17;
             s ^= s << 5;
-            if s % 7 != 0 {
+            if !s.is_multiple_of(7) {
                 // A glyph: a vertical stem, a bar and a dot.
                 let stem = 1 + char_w / 8;
                 b.fill_rect(
