@@ -302,6 +302,17 @@ fn put_eol(w: &mut BitWriter, align: bool) {
 /// Encode a page. G3 codings put an EOL (and in MR the tag bit) before every row and
 /// fill after it to honour `min_row_bits`; MMR codes rows back to back.
 pub fn encode_page(page: &Bitmap, opts: &EncodeOptions) -> EncodedPage {
+    encode_page_with_fill(page, opts, &|_| opts.min_row_bits)
+}
+
+/// As [`encode_page`], with a minimum coded-line length chosen per row (`row_min_bits(y)`
+/// replaces `opts.min_row_bits`): how a transmitter stretches chosen scan lines with fill,
+/// e.g. for the scan-line duration test pages.
+pub fn encode_page_with_fill(
+    page: &Bitmap,
+    opts: &EncodeOptions,
+    row_min_bits: &dyn Fn(u32) -> u32,
+) -> EncodedPage {
     let width = page.width();
     let mut w = BitWriter::new();
     let mut rows = Vec::with_capacity(page.height() as usize);
@@ -339,8 +350,9 @@ pub fn encode_page(page: &Bitmap, opts: &EncodeOptions) -> EncodedPage {
             let data_end = w.bit_len();
             let eol_len = 12 + two_d_tag as u32;
             let used = (data_end - data_start) as u32 + eol_len;
-            if opts.min_row_bits > used {
-                w.zeros((opts.min_row_bits - used) as usize);
+            let min_bits = row_min_bits(y);
+            if min_bits > used {
+                w.zeros((min_bits - used) as usize);
             }
             rows.push(RowSpan {
                 start,

@@ -6,9 +6,11 @@
 
 pub mod bits;
 pub mod codec;
+mod font;
 pub mod load;
 pub mod pdf;
 mod tables;
+pub mod testpage;
 pub mod tiff;
 
 pub use codec::{

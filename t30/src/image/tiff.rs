@@ -416,6 +416,18 @@ pub fn write_tiff(
     damage: Option<&[PageDamage]>,
     opts: &TiffWriteOptions,
 ) -> Result<Vec<u8>, ImageError> {
+    write_tiff_coded(pages, &[], damage, opts)
+}
+
+/// As [`write_tiff`], with some pages already coded in `opts.coding` (MSB first):
+/// `coded[i]`, when present and not empty, is written as page `i`'s strip instead of
+/// coding the bitmap (test pages with long scan lines or an exact coded size).
+pub fn write_tiff_coded(
+    pages: &[Bitmap],
+    coded: &[Vec<u8>],
+    damage: Option<&[PageDamage]>,
+    opts: &TiffWriteOptions,
+) -> Result<Vec<u8>, ImageError> {
     let e = |e: tiff::TiffError| unsupported(format!("TIFF writing failed: {e}"));
     if pages.is_empty() || pages.len() > u16::MAX as usize {
         return Err(unsupported("a TIFF file needs 1 to 65535 pages"));
@@ -426,9 +438,10 @@ pub fn write_tiff(
     let mut out = Cursor::new(Vec::new());
     let mut enc = TiffEncoder::new(&mut out).map_err(e)?;
     for (n, page) in pages.iter().enumerate() {
-        let mut strip = match opts.coding {
-            Some(c) => encode_page(page, &EncodeOptions::tiff(c)).data,
-            None => page.data().to_vec(),
+        let mut strip = match (opts.coding, coded.get(n)) {
+            (Some(_), Some(c)) if !c.is_empty() => c.clone(),
+            (Some(c), _) => encode_page(page, &EncodeOptions::tiff(c)).data,
+            (None, _) => page.data().to_vec(),
         };
         if opts.fill_order == 2 {
             super::bits::reverse_bits(&mut strip);
