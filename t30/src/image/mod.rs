@@ -6,6 +6,7 @@
 
 pub mod bits;
 pub mod codec;
+pub mod convert;
 mod font;
 pub mod load;
 pub mod pdf;
