@@ -12,7 +12,7 @@ fn noise(w: u32, h: u32, r: Resolution, seed: u32) -> Bitmap {
             s ^= s << 13;
             s ^= s >> 17;
             s ^= s << 5;
-            b.set(x, y, s % 11 == 0);
+            b.set(x, y, s.is_multiple_of(11));
         }
     }
     b
