@@ -39,7 +39,7 @@ pub enum StoredCoding {
     PackBits,
     /// CCITT modified Huffman without EOLs (compression 2).
     CcittRle,
-    /// CCITT G3 (compression 3), MH or MR.
+    /// CCITT G3 (compression 3), MH or MR (K is not stored in TIFF: MR reads as K = 0).
     Fax(Coding),
 }
 
