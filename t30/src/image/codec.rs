@@ -602,8 +602,9 @@ impl G3Decoder {
         Ok(Self {
             width,
             two_d,
-            // No valid row needs more than ~6 bits per pel; fill zeros are never stored.
-            max_row_bits: 8 * width as usize + 64,
+            // No valid row needs more than 7 bits per pel (VR3/VL3 at every pel); fill zeros
+            // are never stored, so this bounds the buffer whatever arrives.
+            max_row_bits: 12 * width as usize + 64,
             zeros: 0,
             buf: Vec::with_capacity(width as usize / 4),
             buf_bits: 0,

@@ -4,8 +4,9 @@
 //! are decoded here, by our own codec for the CCITT compressions, so that G3 1-D/2-D, G4,
 //! either fill order and either photometric interpretation all read the same way.
 //! Every size is checked against the file and the page limits before anything is
-//! allocated, so a hostile file cannot make us allocate more than a few times its
-//! own size plus one page at [`MAX_WIDTH`] × [`MAX_HEIGHT`].
+//! allocated, and all pages of a file together may not decode to more than
+//! [`MAX_DECODED_BYTES`], so a hostile file cannot make us allocate more than that plus a
+//! few times its own size.
 
 use std::io::Cursor;
 
@@ -27,8 +28,8 @@ const TAG_CONSECUTIVE_BAD_FAX_LINES: Tag = Tag::Unknown(328);
 pub const MAX_PAGES: usize = 1000;
 
 /// Most bytes of decoded pages (and kept coded strips) one file may expand to: a hostile
-/// file with many huge pages must fail, not exhaust memory. 1000 A4 fine pages fit.
-pub const MAX_DECODED_BYTES: usize = 640 << 20;
+/// file with many huge pages must fail, not exhaust memory. About 500 A4 fine pages fit.
+pub const MAX_DECODED_BYTES: usize = 256 << 20;
 
 /// How a page was stored in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
