@@ -90,11 +90,16 @@ impl<'a> BitReader<'a> {
     pub fn peek(&self, n: u32) -> u32 {
         let byte = self.pos / 8;
         let shift = self.pos % 8;
-        let mut w: u32 = 0;
-        for i in 0..4 {
-            let b = self.data.get(byte + i).copied().unwrap_or(0);
-            w = (w << 8) | b as u32;
-        }
+        let w = match self.data.get(byte..byte + 4) {
+            Some(four) => u32::from_be_bytes([four[0], four[1], four[2], four[3]]),
+            None => {
+                let mut w: u32 = 0;
+                for i in 0..4 {
+                    w = (w << 8) | self.data.get(byte + i).copied().unwrap_or(0) as u32;
+                }
+                w
+            }
+        };
         let mut v = (w << shift) >> (32 - n);
         // Mask bits that lie beyond `end` (they may be real bytes of a longer slice).
         if self.pos + n as usize > self.end {

@@ -655,17 +655,26 @@ impl G3Decoder {
             self.on_eol();
             return self.done;
         }
-        let n = self.buf_bits + self.zeros as usize + 1;
-        if n > self.max_row_bits {
-            self.overflow = true;
-        } else {
-            self.buf.resize(n.div_ceil(8), 0);
-            let p = n - 1;
-            self.buf[p / 8] |= 0x80 >> (p % 8);
-            self.buf_bits = n;
-        }
+        self.append(1, self.zeros as usize + 1);
         self.zeros = 0;
         false
+    }
+
+    /// Append `n` (≤ 24) bits, right-aligned in `bits`, to the row buffer.
+    #[inline]
+    fn append(&mut self, bits: u32, n: usize) {
+        let new = self.buf_bits + n;
+        if new > self.max_row_bits {
+            self.overflow = true;
+            return;
+        }
+        self.buf.resize(new.div_ceil(8) + 4, 0);
+        let (byte, off) = (self.buf_bits / 8, self.buf_bits % 8);
+        let v = bits << (32 - n - off);
+        for k in 0..4 {
+            self.buf[byte + k] |= (v >> (24 - 8 * k)) as u8;
+        }
+        self.buf_bits = new;
     }
 
     /// Feed whole bytes, most significant bit first (TIFF FillOrder 1).
@@ -674,9 +683,20 @@ impl G3Decoder {
             if self.done {
                 break;
             }
-            if b == 0 && !self.need_tag {
-                self.zeros = self.zeros.saturating_add(8);
-                continue;
+            if !self.need_tag {
+                if b == 0 {
+                    self.zeros = self.zeros.saturating_add(8);
+                    continue;
+                }
+                // Zero runs inside a byte are shorter than 11, so only the run leading into
+                // the first one can complete an EOL; without one, take the byte whole.
+                let lz = b.leading_zeros();
+                if self.zeros + lz < 11 {
+                    let tz = b.trailing_zeros();
+                    self.append((b >> tz) as u32, (self.zeros + 8 - tz) as usize);
+                    self.zeros = tz;
+                    continue;
+                }
             }
             for i in (0..8).rev() {
                 self.push_bit((b >> i) & 1 != 0);
