@@ -122,6 +122,9 @@ fn duration_pages_have_one_line_of_exactly_the_stated_time() {
             )
             .unwrap();
             assert!(dec.bitmap == p.bitmap && dec.bad_rows == 0 && dec.end_of_page_seen);
+            // The receiver measures the same line time.
+            assert_eq!(dec.longest_line_bits, expected as u64);
+            assert!((dec.longest_line_bits as f64 / 4800.0 - secs).abs() < 1e-9);
         }
         assert!(make_test_page(kind, 0, &opts(Coding::Mmr)).is_err());
     }

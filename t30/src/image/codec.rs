@@ -128,6 +128,10 @@ pub struct DecodedPage {
     pub end_of_page_seen: bool,
     /// True when rows beyond the row limit were dropped.
     pub truncated: bool,
+    /// Longest total coded scan line seen, in bits from the end of one EOL to the end of the
+    /// next (data + fill + EOL, tag bit included in MR); 0 for MMR. Divided by the bit rate
+    /// it is the scan-line time a receiver checks against its 5 s limit.
+    pub longest_line_bits: u64,
 }
 
 impl DecodedPage {
@@ -557,7 +561,7 @@ impl RowSink {
         self.longest = self.longest.max(self.run);
     }
 
-    fn finish(self, end_of_page_seen: bool) -> DecodedPage {
+    fn finish(self, end_of_page_seen: bool, longest_line_bits: u64) -> DecodedPage {
         DecodedPage {
             bitmap: self.page,
             bad_rows: self.bad_rows,
@@ -565,6 +569,7 @@ impl RowSink {
             bad_row_list: self.bad_list,
             end_of_page_seen,
             truncated: self.truncated,
+            longest_line_bits,
         }
     }
 }
@@ -582,6 +587,9 @@ pub struct G3Decoder {
     need_tag: bool,
     row_1d: bool,
     eols_since_row: u32,
+    line_bits: u64,
+    longest_line: u64,
+    seen_eol: bool,
     done: bool,
     ref_bad: bool,
     refc: Vec<u32>,
@@ -612,6 +620,9 @@ impl G3Decoder {
             need_tag: false,
             row_1d: true,
             eols_since_row: 0,
+            line_bits: 0,
+            longest_line: 0,
+            seen_eol: false,
             done: false,
             ref_bad: false,
             refc: vec![width; 3],
@@ -635,12 +646,19 @@ impl G3Decoder {
         self.sink.bad_rows
     }
 
+    /// Bits received since the end of the last EOL: a receiver compares this, over the bit
+    /// rate, with its maximum scan-line time while a line is still arriving.
+    pub fn bits_since_eol(&self) -> u64 {
+        self.line_bits
+    }
+
     /// Feed one bit in line order. Returns true when RTC has completed the page.
     #[inline]
     pub fn push_bit(&mut self, bit: bool) -> bool {
         if self.done {
             return true;
         }
+        self.line_bits += 1;
         if self.need_tag {
             self.need_tag = false;
             self.row_1d = bit;
@@ -686,6 +704,7 @@ impl G3Decoder {
             if !self.need_tag {
                 if b == 0 {
                     self.zeros = self.zeros.saturating_add(8);
+                    self.line_bits += 8;
                     continue;
                 }
                 // Zero runs inside a byte are shorter than 11, so only the run leading into
@@ -695,6 +714,7 @@ impl G3Decoder {
                     let tz = b.trailing_zeros();
                     self.append((b >> tz) as u32, (self.zeros + 8 - tz) as usize);
                     self.zeros = tz;
+                    self.line_bits += 8;
                     continue;
                 }
             }
@@ -706,6 +726,11 @@ impl G3Decoder {
     }
 
     fn on_eol(&mut self) {
+        if self.seen_eol {
+            self.longest_line = self.longest_line.max(self.line_bits);
+        }
+        self.seen_eol = true;
+        self.line_bits = 0;
         if self.buf_bits == 0 && !self.overflow {
             self.eols_since_row += 1;
             if self.eols_since_row >= 6 {
@@ -758,7 +783,8 @@ impl G3Decoder {
             self.decode_row();
         }
         let done = self.done;
-        self.sink.finish(done)
+        let longest = self.longest_line;
+        self.sink.finish(done, longest)
     }
 }
 
@@ -795,7 +821,7 @@ pub fn decode_mh_rle(
         }
         r.align();
     }
-    Ok(sink.finish(false))
+    Ok(sink.finish(false, 0))
 }
 
 /// Decode a T.6 (MMR) page. Rows stop at EOFB, at `expected_rows` (when known), or when
@@ -832,7 +858,7 @@ pub fn decode_mmr(
         sink.good(&cur);
         std::mem::swap(&mut refc, &mut cur);
     }
-    Ok(sink.finish(eofb))
+    Ok(sink.finish(eofb, 0))
 }
 
 /// Re-code a page from one coding to another (decoding with [`decode_g3`] /
