@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
         }
         assert_eq!(d.finish(), page);
     }
-    let rows = if sel & 16 != 0 { Some(u32::from(sel >> 5) * 100) } else { None };
+    let rows = if sel & 16 != 0 {
+        Some(u32::from(sel >> 5) * 100)
+    } else {
+        None
+    };
     let mmr = decode_mmr(body, width, rows, Resolution::Fine).unwrap();
     assert!(mmr.bitmap.height() <= rows.unwrap_or(t30::image::MAX_HEIGHT));
 });
