@@ -31,7 +31,10 @@ fn have_tool(tool: &str) -> bool {
             std::env::var("FAXSIM_REQUIRE_SYSTEM_LIBS").as_deref() != Ok("1"),
             "{tool} is required (FAXSIM_REQUIRE_SYSTEM_LIBS=1) but not installed"
         );
-        eprintln!("skipping: {tool} not installed");
+        // Written to the stderr handle, not with eprintln!, so that the test harness does
+        // not swallow it: a skipped check must be visible.
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "skipping: {tool} not installed");
     }
     found
 }

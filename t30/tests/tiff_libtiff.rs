@@ -303,3 +303,41 @@ fn libtiff_reads_test_pages_with_fill_and_padding_as_meant() {
         );
     }
 }
+
+#[test]
+fn received_page_damage_is_written_as_tiff_f_tags() {
+    use t30::image::tiff::PageDamage;
+    if !tools() {
+        return;
+    }
+    let dir = scratch("damage");
+    let pages = vec![
+        test_page(1728, 40, Resolution::Fine, 21),
+        test_page(1728, 40, Resolution::Fine, 22),
+    ];
+    let damage = [
+        PageDamage {
+            bad_rows: 7,
+            longest_bad_run: 3,
+        },
+        PageDamage::default(),
+    ];
+    let p = dir.join("rx.tif");
+    let bytes = write_tiff(
+        &pages,
+        Some(&damage),
+        &TiffWriteOptions::new(Coding::Mr { k: 4 }),
+    )
+    .unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    let (info, err) = run("tiffinfo", &[s(&p)]);
+    assert!(err.trim().is_empty(), "tiffinfo warned: {err}");
+    let pages_info: Vec<&str> = info.split("=== TIFF directory").skip(1).collect();
+    assert_eq!(pages_info.len(), 2, "{info}");
+    assert!(pages_info[0].contains("Bad Fax Lines: 7"), "{info}");
+    assert!(
+        pages_info[0].contains("Consecutive Bad Fax Lines: 3"),
+        "{info}"
+    );
+    assert!(pages_info[1].contains("Bad Fax Lines: 0"), "{info}");
+}
