@@ -861,9 +861,8 @@ pub fn decode_mmr(
     Ok(sink.finish(eofb, 0))
 }
 
-/// Re-code a page from one coding to another (decoding with [`decode_g3`] /
-/// [`decode_mmr`] first when needed is up to the caller); here for symmetry with the
-/// engine's needs: the number of bits a page would take in a coding.
+/// Bits a page takes in a coding, RTC/EOFB and fill included: divided by the bit rate, its
+/// transmission time.
 pub fn coded_bits(page: &Bitmap, opts: &EncodeOptions) -> usize {
     encode_page(page, opts).bit_len
 }
