@@ -71,6 +71,7 @@ fn mh_damaged_rows_are_found_concealed_and_counted() {
     assert_eq!(dec.bad_rows, chosen.len() as u32);
     assert_eq!(dec.longest_bad_run, 3);
     assert!((dec.bad_row_percent() - 3.5).abs() < 1e-9);
+    assert_eq!(dec.copy_quality(), t30::image::CopyQuality::Good);
     assert!(dec.end_of_page_seen);
     check_concealment(&page, &dec.bitmap, &chosen);
 }
@@ -88,6 +89,8 @@ fn mr_damage_spreads_to_the_next_one_dimensional_row() {
     assert_eq!(dec.bad_row_list, expected);
     assert_eq!(dec.longest_bad_run, 4);
     assert!((dec.bad_row_percent() - 5.0).abs() < 1e-9);
+    // Exactly 5 % is no longer good: RTP.
+    assert_eq!(dec.copy_quality(), t30::image::CopyQuality::Poor);
     check_concealment(&page, &dec.bitmap, &expected);
 }
 

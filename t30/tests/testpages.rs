@@ -1,6 +1,8 @@
 //! The TSB-85 test pages do what their names promise.
 use t30::image::testpage::{TestPageKind, TestPageOptions, make_test_page};
-use t30::image::{Bitmap, Coding, EncodeOptions, Resolution, decode_g3, decode_mmr, encode_page};
+use t30::image::{
+    Bitmap, Coding, CopyQuality, EncodeOptions, Resolution, decode_g3, decode_mmr, encode_page,
+};
 
 fn opts(coding: Coding) -> TestPageOptions {
     TestPageOptions {
@@ -162,6 +164,13 @@ fn bad_row_pages_list_rows_giving_the_stated_percentage() {
             let dec = decode_g3(&data, p.bitmap.width(), false, res, 10_000).unwrap();
             assert_eq!(dec.bad_row_list, p.corrupt_rows, "{kind:?} {res:?}");
             assert!((dec.bad_row_percent() - pct).abs() < 1e-9);
+            // 4.9 %: MCF; 15.1 %: RTN.
+            let want = if kind == TestPageKind::BadRows49 {
+                CopyQuality::Good
+            } else {
+                CopyQuality::Bad
+            };
+            assert_eq!(dec.copy_quality(), want);
         }
     }
 }

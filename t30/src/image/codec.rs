@@ -134,7 +134,32 @@ pub struct DecodedPage {
     pub longest_line_bits: u64,
 }
 
+/// How a non-ECM receiver judges a received page from its bad rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyQuality {
+    /// Under 5 % bad rows: confirm with MCF.
+    Good,
+    /// 5 % to under 15 %: accept, but ask for retraining (RTP).
+    Poor,
+    /// 15 % or more: reject (RTN).
+    Bad,
+}
+
 impl DecodedPage {
+    /// The page's copy quality by its bad-row percentage: < 5 % good (MCF), 5–15 % poor
+    /// (RTP), ≥ 15 % bad (RTN).
+    pub fn copy_quality(&self) -> CopyQuality {
+        // Compare in integers (bad × 100 against 5 × rows) so 5 % exactly is "poor".
+        let (bad, rows) = (self.bad_rows as u64 * 100, self.bitmap.height() as u64);
+        if bad < 5 * rows {
+            CopyQuality::Good
+        } else if bad < 15 * rows {
+            CopyQuality::Poor
+        } else {
+            CopyQuality::Bad
+        }
+    }
+
     /// Bad rows as a percentage of all rows (0 for an empty page).
     pub fn bad_row_percent(&self) -> f64 {
         if self.bitmap.height() == 0 {

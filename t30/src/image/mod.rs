@@ -15,8 +15,8 @@ pub mod testpage;
 pub mod tiff;
 
 pub use codec::{
-    Coding, DecodedPage, EncodeOptions, EncodedPage, G3Decoder, RowSpan, decode_g3, decode_mh_rle,
-    decode_mmr, encode_page, encode_page_with_fill, min_row_bits,
+    Coding, CopyQuality, DecodedPage, EncodeOptions, EncodedPage, G3Decoder, RowSpan, decode_g3,
+    decode_mh_rle, decode_mmr, encode_page, encode_page_with_fill, min_row_bits,
 };
 
 use thiserror::Error;
