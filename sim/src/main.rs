@@ -19,6 +19,9 @@ struct Cli {
 enum Command {
     /// Raw modem I/O for BER and interop checks: modulate to WAV, demodulate WAV, BER sweeps.
     Modem(cmd::modem::ModemArgs),
+    /// Documents: convert to TIFF-F, write PDF, inspect, generate test pages.
+    #[command(subcommand)]
+    Doc(cmd::doc::DocCommand),
     /// Every completion code and pipeline outcome: number, name, exact string, when it happens.
     Errors(cmd::errors::ErrorsArgs),
 }
@@ -27,6 +30,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<(), CliError> = match cli.command {
         Command::Modem(args) => cmd::modem::run(args),
+        Command::Doc(args) => match cmd::doc::run(args) {
+            Ok(0) => Ok(()),
+            // The document command has already said what was wrong.
+            Ok(code) => return ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            Err(e) => Err(CliError::failure(format!("{e:#}"))),
+        },
         Command::Errors(args) => cmd::errors::run(args),
     };
     match result {

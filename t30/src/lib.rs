@@ -5,7 +5,14 @@
 //! T.4 MH/MR and T.6 MMR coding, TIFF-F reading and writing, and PDF output. It never reads
 //! a clock or touches audio: inputs are frames, carrier and training events, image data and
 //! `handle_timeout(now)`; outputs are polled actions and a final outcome.
+//!
+//! The [`image`] module is the document side, usable on its own: the bilevel page type
+//! ([`image::Bitmap`]), T.4 MH/MR and T.6 MMR encoding and decoding with the row-level
+//! damage handling of a non-ECM receiver ([`image::G3Decoder`]), TIFF reading and TIFF-F
+//! writing ([`image::tiff`]), PDF output ([`image::pdf`]), the TSB-85 test pages
+//! ([`image::testpage`]) and resolution/size conversion ([`image::convert`]).
 #![warn(missing_docs)]
 
 pub mod completion;
 pub mod frame;
+pub mod image;
