@@ -1,0 +1,75 @@
+//! Engine against engine over the in-memory transport: the happy paths.
+
+mod common;
+use common::*;
+use t30::completion::Completion;
+use t30::engine::Direction;
+
+#[test]
+fn non_ecm_one_page() {
+    let mut s = simple(1, 30);
+    s.a.ecm = false;
+    let doc = s.docs_a[0].clone();
+    let r = s.run();
+    assert_eq!(
+        r.result.a.completion,
+        Completion::Ok,
+        "{:#?}",
+        r.result.a.frames
+    );
+    assert_eq!(r.result.b.completion, Completion::Ok);
+    assert_eq!(r.result.a.pages_sent, 1);
+    assert_eq!(r.result.b.pages_received, 1);
+    let got = r.rx_b.borrow();
+    assert_eq!(got[0].rows, doc[0].rows);
+    assert_eq!(r.result.b.remote_ident, "+1 555 0100");
+    assert_eq!(r.result.a.remote_ident, "+1 555 0199");
+    println!("{:?}", frame_names(&r.result.a, Direction::Tx));
+}
+
+fn print_trace(o: &t30::engine::Outcome) {
+    for f in &o.frames {
+        println!(
+            "{:9.3} {:?} {} {} {}",
+            f.time.as_secs_f64(),
+            f.dir,
+            f.name,
+            f.hex,
+            if f.fcs_ok { "" } else { "BAD" }
+        );
+    }
+}
+
+#[test]
+fn ecm_three_pages_multi_block() {
+    let mut s = simple(3, 100);
+    s.a.ecm_frame_size = t30::engine::EcmFrameSize::Octets64;
+    let doc = s.docs_a[0].clone();
+    let r = s.run();
+    print_trace(&r.result.a);
+    assert_eq!(r.result.a.completion, Completion::Ok);
+    assert_eq!(r.result.b.completion, Completion::Ok);
+    assert!(r.result.a.ecm);
+    assert_eq!(r.result.b.pages_received, 3);
+    let got = r.rx_b.borrow();
+    for (g, d) in got.iter().zip(doc.iter()) {
+        assert_eq!(g.rows, d.rows);
+    }
+}
+
+#[test]
+fn non_ecm_two_docs() {
+    let mut s = simple(2, 20);
+    s.a.ecm = false;
+    s.docs_a.push(vec![TestPage::new(
+        9,
+        20,
+        t30::engine::Resolution::Fine,
+        t30::frame::PageWidth::A4,
+    )]);
+    let r = s.run();
+    print_trace(&r.result.a);
+    assert_eq!(r.result.a.completion, Completion::Ok);
+    assert_eq!(r.result.b.completion, Completion::Ok);
+    assert_eq!(r.result.b.pages_received, 3);
+}
