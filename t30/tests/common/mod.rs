@@ -536,14 +536,12 @@ pub fn simple(pages: usize, rows: usize) -> Setup {
     }
 }
 
+pub type Shared<T> = Rc<RefCell<Vec<T>>>;
+
 fn make(
     cfg: Config,
     docs: Vec<Vec<TestPage>>,
-) -> (
-    Engine,
-    Rc<RefCell<Vec<ReceivedPage>>>,
-    Vec<Rc<RefCell<Vec<PageParams>>>>,
-) {
+) -> (Engine, Shared<ReceivedPage>, Vec<Shared<PageParams>>) {
     let (sink, kept) = TestSink::new();
     let mut encs = Vec::new();
     let docs: Vec<Box<dyn DocumentSource>> = docs

@@ -1,0 +1,176 @@
+//! Must-show 1: every combination of role × direction × ECM × frame size × coding ×
+//! resolution × page count × multi-document succeeds, with the pages bit-identical and the
+//! negotiated parameters as T.30 requires (T.6 only with ECM).
+
+mod common;
+use common::*;
+use t30::completion::Completion;
+use t30::engine::{Coding, Config, EcmFrameSize, Resolution, Role};
+use t30::frame::PageWidth;
+
+#[derive(Debug, Clone, Copy)]
+enum Dir {
+    /// The caller sends to the answerer.
+    CallerSends,
+    /// The caller polls; the answerer sends.
+    CallerPolls,
+}
+
+fn codings(best: Coding) -> Vec<Coding> {
+    match best {
+        Coding::Mh => vec![Coding::Mh],
+        Coding::Mr => vec![Coding::Mh, Coding::Mr],
+        Coding::Mmr => vec![Coding::Mh, Coding::Mr, Coding::Mmr],
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn one(
+    dir: Dir,
+    ecm: Option<EcmFrameSize>,
+    best: Coding,
+    res: Resolution,
+    pages: usize,
+    docs: usize,
+) {
+    let label = format!("{dir:?} ecm={ecm:?} coding={best:?} res={res:?} pages={pages} docs={docs}");
+    let mut caller = Config::new(Role::Caller);
+    caller.ident = "CALLER".into();
+    let mut answerer = Config::new(Role::Answerer);
+    answerer.ident = "ANSWERER".into();
+    let documents: Vec<Vec<TestPage>> = (0..docs)
+        .map(|d| {
+            (0..pages)
+                .map(|p| TestPage::new((d * 10 + p) as u32, 6 + p, res, PageWidth::A4))
+                .collect()
+        })
+        .collect();
+    let (sender, receiver_is_a) = match dir {
+        Dir::CallerSends => (&mut caller, false),
+        Dir::CallerPolls => (&mut answerer, true),
+    };
+    sender.ecm = ecm.is_some();
+    if let Some(size) = ecm {
+        sender.ecm_frame_size = size;
+    }
+    sender.codings = codings(best);
+    let mut setup = Setup {
+        a: caller,
+        b: answerer,
+        docs_a: vec![],
+        docs_b: vec![],
+    };
+    match dir {
+        Dir::CallerSends => setup.docs_a = documents.clone(),
+        Dir::CallerPolls => {
+            setup.a.poll = true;
+            setup.docs_b = documents.clone();
+        }
+    }
+    let r = setup.run();
+    let (tx, rx, got, enc) = if receiver_is_a {
+        (&r.result.b, &r.result.a, r.rx_a.clone(), r.enc_b.clone())
+    } else {
+        (&r.result.a, &r.result.b, r.rx_b.clone(), r.enc_a.clone())
+    };
+    assert_eq!(tx.completion, Completion::Ok, "{label}: sender");
+    assert_eq!(rx.completion, Completion::Ok, "{label}: receiver");
+    assert_eq!(tx.completion.text(), "OK");
+    let total = (pages * docs) as u32;
+    assert_eq!(tx.pages_sent, total, "{label}");
+    assert_eq!(rx.pages_received, total, "{label}");
+    // What T.30 allows: T.6 only with ECM, so MMR without ECM negotiates down to MR.
+    let want_coding = match (best, ecm.is_some()) {
+        (Coding::Mmr, false) => Coding::Mr,
+        (c, _) => c,
+    };
+    assert_eq!(tx.coding, Some(want_coding), "{label}");
+    assert_eq!(rx.coding, Some(want_coding), "{label}");
+    assert_eq!(tx.ecm, ecm.is_some(), "{label}");
+    assert_eq!(rx.ecm_frame_size, ecm.map(|s| s.octets()), "{label}");
+    assert_eq!(rx.resolution, Some(res), "{label}");
+    assert_eq!(tx.rate, Some(14400), "{label}");
+    for e in &enc {
+        for p in e.borrow().iter() {
+            assert_eq!(p.coding, want_coding, "{label}");
+            assert_eq!(p.ecm, ecm.is_some(), "{label}");
+        }
+    }
+    let got = got.borrow();
+    let want: Vec<Vec<Vec<u8>>> = documents
+        .iter()
+        .flat_map(|d| expected_rows(d, res))
+        .collect();
+    assert_eq!(got.len(), want.len(), "{label}");
+    for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
+        assert_eq!(&g.rows, w, "{label}: page {i} differs");
+        assert_eq!(g.quality.bad_rows, 0);
+        assert_eq!(g.params.coding, want_coding);
+    }
+}
+
+#[test]
+fn every_combination_succeeds_bit_exact() {
+    let mut calls = 0;
+    for dir in [Dir::CallerSends, Dir::CallerPolls] {
+        for ecm in [None, Some(EcmFrameSize::Octets64), Some(EcmFrameSize::Octets256)] {
+            for best in [Coding::Mh, Coding::Mr, Coding::Mmr] {
+                for res in [Resolution::Standard, Resolution::Fine, Resolution::Superfine] {
+                    for pages in 1..=3 {
+                        for docs in 1..=2 {
+                            one(dir, ecm, best, res, pages, docs);
+                            calls += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(calls, 2 * 3 * 3 * 3 * 3 * 2);
+}
+
+#[test]
+fn resolution_negotiates_down_when_far_end_lacks_it() {
+    // TSB-85 MTGN02: a fine page to a station without fine goes out at standard.
+    let mut s = simple(1, 10);
+    s.docs_a = vec![vec![TestPage::new(1, 10, Resolution::Fine, PageWidth::A4)]];
+    s.b.resolutions = vec![Resolution::Standard];
+    s.a.ecm = false;
+    let doc = s.docs_a[0].clone();
+    let r = s.run();
+    assert_eq!(r.result.a.completion, Completion::Ok);
+    assert_eq!(r.result.b.resolution, Some(Resolution::Standard));
+    assert_eq!(r.rx_b.borrow()[0].rows, doc[0].rows_at(Resolution::Standard));
+}
+
+#[test]
+fn basic_dis_gives_the_basic_dcs() {
+    // TSB-85 MTGN03: against a minimal DIS the DCS is 00 0a 00 as octets (V.27ter 4800,
+    // receiver operation, A4, standard, 20 ms).
+    let mut s = simple(1, 5);
+    s.a.ecm = false;
+    s.b.modems = vec![t30::frame::dis::modem_name::Modem::V27ter];
+    s.b.max_rate = 4800;
+    s.b.ecm = false;
+    s.b.codings = vec![Coding::Mh];
+    s.b.resolutions = vec![Resolution::Standard];
+    s.b.length = t30::frame::PageLength::A4;
+    s.b.min_scan_ms = 20;
+    s.b.accept = vec![
+        (t30::frame::Fcf::SUB, t30::engine::Accept::Reject),
+        (t30::frame::Fcf::PWD, t30::engine::Accept::Reject),
+        (t30::frame::Fcf::SEP, t30::engine::Accept::Reject),
+        (t30::frame::Fcf::PSA, t30::engine::Accept::Reject),
+    ];
+    let r = s.run();
+    assert_eq!(r.result.a.completion, Completion::Ok);
+    let dcs = r
+        .result
+        .a
+        .frames
+        .iter()
+        .find(|f| f.name == "DCS")
+        .expect("DCS sent");
+    assert_eq!(dcs.hex, "ff 13 83 00 0a 00");
+    assert_eq!(r.result.a.rate, Some(4800));
+}
