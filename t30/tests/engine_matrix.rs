@@ -33,7 +33,8 @@ fn one(
     pages: usize,
     docs: usize,
 ) {
-    let label = format!("{dir:?} ecm={ecm:?} coding={best:?} res={res:?} pages={pages} docs={docs}");
+    let label =
+        format!("{dir:?} ecm={ecm:?} coding={best:?} res={res:?} pages={pages} docs={docs}");
     let mut caller = Config::new(Role::Caller);
     caller.ident = "CALLER".into();
     let mut answerer = Config::new(Role::Answerer);
@@ -113,9 +114,17 @@ fn one(
 fn every_combination_succeeds_bit_exact() {
     let mut calls = 0;
     for dir in [Dir::CallerSends, Dir::CallerPolls] {
-        for ecm in [None, Some(EcmFrameSize::Octets64), Some(EcmFrameSize::Octets256)] {
+        for ecm in [
+            None,
+            Some(EcmFrameSize::Octets64),
+            Some(EcmFrameSize::Octets256),
+        ] {
             for best in [Coding::Mh, Coding::Mr, Coding::Mmr] {
-                for res in [Resolution::Standard, Resolution::Fine, Resolution::Superfine] {
+                for res in [
+                    Resolution::Standard,
+                    Resolution::Fine,
+                    Resolution::Superfine,
+                ] {
                     for pages in 1..=3 {
                         for docs in 1..=2 {
                             one(dir, ecm, best, res, pages, docs);
@@ -140,7 +149,10 @@ fn resolution_negotiates_down_when_far_end_lacks_it() {
     let r = s.run();
     assert_eq!(r.result.a.completion, Completion::Ok);
     assert_eq!(r.result.b.resolution, Some(Resolution::Standard));
-    assert_eq!(r.rx_b.borrow()[0].rows, doc[0].rows_at(Resolution::Standard));
+    assert_eq!(
+        r.rx_b.borrow()[0].rows,
+        doc[0].rows_at(Resolution::Standard)
+    );
 }
 
 #[test]

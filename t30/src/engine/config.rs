@@ -147,6 +147,9 @@ pub struct Faults {
     pub tcf: Vec<TcfFault>,
     /// Non-ECM: rows corrupted on the first transmission of a page: (page 1-based, rows 0-based).
     pub corrupt_rows: Vec<(u32, Vec<u32>)>,
+    /// Non-ECM: the first transmission of a page stops after this percentage of its data
+    /// (the carrier drops mid-page): (page 1-based, percent).
+    pub cut_page: Vec<(u32, u32)>,
     /// ECM: frames sent with a bad FCS: (page 1-based, frame numbers in the first block,
     /// number of transmissions affected).
     pub corrupt_ecm_frames: Vec<(u32, Vec<u8>, u32)>,

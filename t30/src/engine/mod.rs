@@ -538,6 +538,9 @@ impl Engine {
                     self.fast_up(now);
                 } else {
                     self.fast_down(now);
+                    if self.pending.is_some() && self.timers.get(Timer::Gap).is_none() {
+                        self.arm(Timer::Gap, now, self.cfg.timers.gap);
+                    }
                 }
             }
         }
@@ -770,8 +773,12 @@ impl Engine {
         self.st = St::Done;
         if dcn && !self.silent {
             let b = self.frames_burst(vec![self.frame(Fcf::DCN, vec![], true)]);
-            self.tx_busy = false;
-            self.transmit(now, b, After::HangUp);
+            if self.tx_busy {
+                // Finish what is on the line first, then DCN.
+                self.after_tx = After::Next(Box::new(b), Box::new(After::HangUp));
+            } else {
+                self.transmit(now, b, After::HangUp);
+            }
         } else {
             self.hang_up(now);
         }
@@ -878,7 +885,7 @@ impl Engine {
     }
 
     fn start_pending(&mut self, now: SampleTime) {
-        if self.control_carrier {
+        if self.control_carrier || self.fast_carrier {
             // Wait for the far end to finish; the carrier-down handler re-arms the gap.
             return;
         }
@@ -1681,6 +1688,11 @@ impl Engine {
                     }
                 }
             }
+        }
+        if self.page_attempts == 0
+            && let Some(&(_, pct)) = self.cfg.faults.cut_page.iter().find(|(p, _)| *p == page_no)
+        {
+            data.truncate(data.len() * pct.min(100) as usize / 100);
         }
         self.page_attempts += 1;
         let image = Burst {
