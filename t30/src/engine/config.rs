@@ -84,7 +84,7 @@ impl Default for Timers {
             t2: 6_000,
             t4: 3_000,
             t5: 60_000,
-            tcf_wait: 3_000,
+            tcf_wait: 2_000,
             max_control_carrier: 10_000,
             gap: 75,
         }
