@@ -4,6 +4,7 @@
 pub mod completion;
 pub mod engine;
 pub mod frame;
+pub mod image;
 pub mod time;
 
 pub use engine::Engine;

@@ -1,7 +1,7 @@
 //! Engine against engine over the in-memory transport: the happy paths.
 
-mod common;
-use common::*;
+mod engine_pair;
+use engine_pair::*;
 use t30::completion::Completion;
 use t30::engine::Direction;
 

@@ -3,8 +3,8 @@
 //! `a` is the caller, `b` the answerer; unless a test says otherwise `a` sends one or two
 //! standard pages to `b`.
 
-mod common;
-use common::*;
+mod engine_pair;
+use engine_pair::*;
 use t30::completion::Completion;
 use t30::engine::{Accept, DisRepeat, FrameFault, FrameRule, Resolution};
 use t30::frame::dis::modem_name::Modem;

@@ -1,8 +1,8 @@
 //! Fault injection and recovery: the TSB-85 style procedures where the call must still
 //! succeed (or end as the procedure says) when frames are lost, corrupted or repeated.
 
-mod common;
-use common::*;
+mod engine_pair;
+use engine_pair::*;
 use t30::completion::Completion;
 use t30::engine::{Direction, FrameFault, FrameRule, Outcome, TcfFault};
 use t30::frame::Fcf;

@@ -2,8 +2,8 @@
 //! resolution × page count × multi-document succeeds, with the pages bit-identical and the
 //! negotiated parameters as T.30 requires (T.6 only with ECM).
 
-mod common;
-use common::*;
+mod engine_pair;
+use engine_pair::*;
 use t30::completion::Completion;
 use t30::engine::{Coding, Config, EcmFrameSize, Resolution, Role};
 use t30::frame::PageWidth;

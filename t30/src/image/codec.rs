@@ -1,0 +1,822 @@
+//! T.4 (MH, MR) and T.6 (MMR) encoding and decoding.
+//!
+//! Rows are handled as lists of *changing elements* (positions where the colour changes,
+//! starting from an imaginary white pel left of the row), the form both the 1-D run
+//! lengths and the 2-D modes of T.4 §4.2 are defined on.
+//!
+//! The G3 (MH/MR) decoder is the one a non-ECM receiver needs: it is fed bits as they come
+//! off the line, finds EOLs, decodes each row on its own, and when a row is corrupt (an
+//! invalid code, a row longer or shorter than the page width) it conceals it by repeating
+//! the last good row and resynchronises at the next EOL. In MR, a 2-D row coded against a
+//! concealed row cannot be trusted either, so every 2-D row up to the next 1-D row is
+//! counted bad too (that is what the K parameter of T.4 bounds).
+
+use super::bits::{BitReader, BitWriter};
+use super::tables::{EOL, LOOKUP_BITS, Mode, decode_mode, mode_code, run_codes, run_lookup};
+use super::{Bitmap, ImageError, MAX_HEIGHT, MAX_WIDTH, Resolution};
+
+/// The coding scheme of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Coding {
+    /// T.4 one-dimensional (Modified Huffman).
+    Mh,
+    /// T.4 two-dimensional (Modified READ) with parameter K (a 1-D row every K rows).
+    Mr {
+        /// K: 2 at standard resolution, 4 at fine and above (T.4 §4.2.1).
+        k: u8,
+    },
+    /// T.6 (Modified Modified READ), used with ECM.
+    Mmr,
+}
+
+impl Coding {
+    /// The K that T.4 prescribes for MR at a resolution (2 at 3.85 lines/mm, 4 above).
+    pub fn mr_for(resolution: Resolution) -> Coding {
+        let k = if resolution.y_dpi() <= 100 { 2 } else { 4 };
+        Coding::Mr { k }
+    }
+
+    /// Short name: "MH", "MR", "MMR".
+    pub fn name(self) -> &'static str {
+        match self {
+            Coding::Mh => "MH",
+            Coding::Mr { .. } => "MR",
+            Coding::Mmr => "MMR",
+        }
+    }
+}
+
+/// Options of the encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodeOptions {
+    /// Coding scheme.
+    pub coding: Coding,
+    /// Minimum bits per coded scan line (data + fill + EOL), from the negotiated minimum
+    /// scan-line time: see [`min_row_bits`]. Ignored for MMR.
+    pub min_row_bits: u32,
+    /// Pad before each EOL so it ends on a byte boundary (TIFF T4Options bit 2).
+    pub align_eol: bool,
+    /// End the page with RTC (six EOLs; G3) or EOFB (MMR).
+    pub end_of_page: bool,
+}
+
+impl EncodeOptions {
+    /// Options for a page sent on the line: RTC/EOFB, no fill, no alignment.
+    pub fn line(coding: Coding) -> Self {
+        Self {
+            coding,
+            min_row_bits: 0,
+            align_eol: false,
+            end_of_page: true,
+        }
+    }
+
+    /// Options for a TIFF strip: no RTC for G3 (TIFF-F wants none), EOFB for MMR (as libtiff
+    /// writes it).
+    pub fn tiff(coding: Coding) -> Self {
+        Self {
+            coding,
+            min_row_bits: 0,
+            align_eol: false,
+            end_of_page: coding == Coding::Mmr,
+        }
+    }
+}
+
+/// The bits a scan line must at least occupy to last `min_ms` milliseconds at `bit_rate`
+/// bits per second (T.30 minimum scan-line time: 0, 5, 10, 20 or 40 ms).
+pub fn min_row_bits(bit_rate: u32, min_ms: u32) -> u32 {
+    ((bit_rate as u64 * min_ms as u64).div_ceil(1000)) as u32
+}
+
+/// Where one coded row lies in an encoded page, in bits from the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowSpan {
+    /// First bit of the row (its leading EOL in G3; its first code in MMR).
+    pub start: usize,
+    /// First bit of the row's image data (after EOL and tag bit).
+    pub data_start: usize,
+    /// One past the last bit of the row's data.
+    pub data_end: usize,
+    /// One past the row's last bit, fill included.
+    pub end: usize,
+}
+
+/// A coded page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedPage {
+    /// Coded bits, MSB first, zero-padded to a byte.
+    pub data: Vec<u8>,
+    /// Number of meaningful bits in `data`.
+    pub bit_len: usize,
+    /// Position of every row.
+    pub rows: Vec<RowSpan>,
+}
+
+/// A decoded page with its damage statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedPage {
+    /// The page, bad rows concealed.
+    pub bitmap: Bitmap,
+    /// Number of rows that were corrupt (and concealed).
+    pub bad_rows: u32,
+    /// Longest run of consecutive bad rows.
+    pub longest_bad_run: u32,
+    /// Indices of the bad rows.
+    pub bad_row_list: Vec<u32>,
+    /// True when the page ended with RTC (G3) or EOFB (MMR).
+    pub end_of_page_seen: bool,
+    /// True when rows beyond the row limit were dropped.
+    pub truncated: bool,
+}
+
+impl DecodedPage {
+    /// Bad rows as a percentage of all rows (0 for an empty page).
+    pub fn bad_row_percent(&self) -> f64 {
+        if self.bitmap.height() == 0 {
+            0.0
+        } else {
+            100.0 * self.bad_rows as f64 / self.bitmap.height() as f64
+        }
+    }
+}
+
+/// Changing elements of a packed row, followed by three sentinels equal to `width`.
+pub(crate) fn row_changes(row: &[u8], width: u32, out: &mut Vec<u32>) {
+    out.clear();
+    let mut colour = 0u8; // 0 white, 1 black
+    let mut x = 0u32;
+    for &b in row {
+        if x >= width {
+            break;
+        }
+        let same = if colour == 0 { 0x00 } else { 0xff };
+        if b == same {
+            x += 8;
+            continue;
+        }
+        for i in 0..8 {
+            let px = x + i;
+            if px >= width {
+                break;
+            }
+            let bit = (b >> (7 - i)) & 1;
+            if bit != colour {
+                out.push(px);
+                colour = bit;
+            }
+        }
+        x += 8;
+    }
+    out.extend_from_slice(&[width, width, width]);
+}
+
+/// Set bits `[start, end)` of a packed row.
+fn fill_bits(row: &mut [u8], start: u32, end: u32) {
+    let (mut s, e) = (start as usize, end as usize);
+    while s < e && s % 8 != 0 {
+        row[s / 8] |= 0x80 >> (s % 8);
+        s += 1;
+    }
+    while s + 8 <= e {
+        row[s / 8] = 0xff;
+        s += 8;
+    }
+    while s < e {
+        row[s / 8] |= 0x80 >> (s % 8);
+        s += 1;
+    }
+}
+
+/// Packed row from changing elements (entries ≥ width are ignored).
+pub(crate) fn pack_changes(changes: &[u32], width: u32, row: &mut [u8]) {
+    row.fill(0);
+    let mut i = 0;
+    while i < changes.len() && changes[i] < width {
+        let start = changes[i];
+        let end = changes.get(i + 1).copied().unwrap_or(width).min(width);
+        fill_bits(row, start, end);
+        i += 2;
+    }
+}
+
+fn put_run(w: &mut BitWriter, colour: usize, mut run: u32) {
+    let codes = &run_codes()[colour];
+    while run >= 2560 + 64 {
+        let c = codes.makeup[39];
+        w.put(c.bits as u32, c.len as u32);
+        run -= 2560;
+    }
+    if run >= 64 {
+        let c = codes.makeup[(run / 64 - 1) as usize];
+        w.put(c.bits as u32, c.len as u32);
+        run %= 64;
+    }
+    let c = codes.term[run as usize];
+    w.put(c.bits as u32, c.len as u32);
+}
+
+fn put_mode(w: &mut BitWriter, m: Mode) {
+    let c = mode_code(m);
+    w.put(c.bits as u32, c.len as u32);
+}
+
+/// Encode one row 1-D from its changing elements (sentinel-terminated).
+fn encode_1d(w: &mut BitWriter, cur: &[u32], width: u32) {
+    let mut pos = 0;
+    let mut colour = 0;
+    let mut i = 0;
+    loop {
+        let next = cur[i].min(width);
+        put_run(w, colour, next - pos);
+        pos = next;
+        if pos >= width {
+            break;
+        }
+        colour ^= 1;
+        i += 1;
+    }
+}
+
+/// b1 and b2 of T.4 §4.2.1.3.1: the first changing element on the reference row right of
+/// `a0` whose colour is opposite to a0's, and the next one. `hint` speeds the search up.
+#[inline]
+fn find_b1(refc: &[u32], a0: i64, colour: usize, hint: &mut usize) -> (u32, u32) {
+    let mut i = *hint;
+    while i > 0 && refc[i - 1] as i64 > a0 {
+        i -= 1;
+    }
+    while (refc[i] as i64) <= a0 {
+        i += 1;
+    }
+    if i % 2 != colour {
+        i += 1;
+    }
+    *hint = i;
+    (refc[i], refc[i + 1])
+}
+
+/// Encode one row 2-D against a reference row (both sentinel-terminated).
+fn encode_2d(w: &mut BitWriter, cur: &[u32], refc: &[u32], width: u32) {
+    let mut a0: i64 = -1;
+    let mut colour = 0usize;
+    let mut ai = 0usize;
+    let mut hint = 0usize;
+    while a0 < width as i64 {
+        let (b1, b2) = find_b1(refc, a0, colour, &mut hint);
+        while (cur[ai] as i64) <= a0 {
+            ai += 1;
+        }
+        let a1 = cur[ai];
+        let a2 = cur[ai + 1];
+        if b2 < a1 {
+            put_mode(w, Mode::Pass);
+            a0 = b2 as i64;
+        } else {
+            let d = a1 as i64 - b1 as i64;
+            if (-3..=3).contains(&d) {
+                put_mode(w, Mode::Vertical(d as i8));
+                a0 = a1 as i64;
+                colour ^= 1;
+            } else {
+                put_mode(w, Mode::Horizontal);
+                let start = a0.max(0) as u32;
+                put_run(w, colour, a1 - start);
+                put_run(w, colour ^ 1, a2 - a1);
+                a0 = a2 as i64;
+            }
+        }
+    }
+}
+
+fn put_eol(w: &mut BitWriter, align: bool) {
+    if align {
+        let r = (w.bit_len() + 12) % 8;
+        if r != 0 {
+            w.put(0, (8 - r) as u32);
+        }
+    }
+    w.put(EOL.bits as u32, EOL.len as u32);
+}
+
+/// Encode a page. G3 codings put an EOL (and in MR the tag bit) before every row and
+/// fill after it to honour `min_row_bits`; MMR codes rows back to back.
+pub fn encode_page(page: &Bitmap, opts: &EncodeOptions) -> EncodedPage {
+    encode_page_with_fill(page, opts, &|_| opts.min_row_bits)
+}
+
+/// As [`encode_page`], with a minimum coded-line length chosen per row (`row_min_bits(y)`
+/// replaces `opts.min_row_bits`): how a transmitter stretches chosen scan lines with fill,
+/// e.g. for the scan-line duration test pages.
+pub fn encode_page_with_fill(
+    page: &Bitmap,
+    opts: &EncodeOptions,
+    row_min_bits: &dyn Fn(u32) -> u32,
+) -> EncodedPage {
+    let width = page.width();
+    let mut w = BitWriter::new();
+    let mut rows = Vec::with_capacity(page.height() as usize);
+    let mut refc: Vec<u32> = vec![width; 3];
+    let mut cur: Vec<u32> = Vec::with_capacity(64);
+    let (two_d_tag, k) = match opts.coding {
+        Coding::Mh => (false, 1),
+        Coding::Mr { k } => (true, k.max(1) as u32),
+        Coding::Mmr => (false, 0),
+    };
+    for y in 0..page.height() {
+        row_changes(page.row(y), width, &mut cur);
+        let start = w.bit_len();
+        if opts.coding == Coding::Mmr {
+            encode_2d(&mut w, &cur, &refc, width);
+            let end = w.bit_len();
+            rows.push(RowSpan {
+                start,
+                data_start: start,
+                data_end: end,
+                end,
+            });
+        } else {
+            put_eol(&mut w, opts.align_eol);
+            let one_d = !two_d_tag || y % k == 0;
+            if two_d_tag {
+                w.put(one_d as u32, 1);
+            }
+            let data_start = w.bit_len();
+            if one_d {
+                encode_1d(&mut w, &cur, width);
+            } else {
+                encode_2d(&mut w, &cur, &refc, width);
+            }
+            let data_end = w.bit_len();
+            let eol_len = 12 + two_d_tag as u32;
+            let used = (data_end - data_start) as u32 + eol_len;
+            let min_bits = row_min_bits(y);
+            if min_bits > used {
+                w.zeros((min_bits - used) as usize);
+            }
+            rows.push(RowSpan {
+                start,
+                data_start,
+                data_end,
+                end: w.bit_len(),
+            });
+        }
+        std::mem::swap(&mut refc, &mut cur);
+    }
+    if opts.end_of_page {
+        match opts.coding {
+            Coding::Mmr => {
+                put_eol(&mut w, false);
+                put_eol(&mut w, false);
+            }
+            _ => {
+                for _ in 0..6 {
+                    put_eol(&mut w, opts.align_eol);
+                    if two_d_tag {
+                        w.put(1, 1);
+                    }
+                }
+            }
+        }
+    }
+    let bit_len = w.bit_len();
+    EncodedPage {
+        data: w.into_bytes(),
+        bit_len,
+        rows,
+    }
+}
+
+/// Why a row failed to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowError {
+    BadCode,
+    WrongLength,
+}
+
+fn read_run(r: &mut BitReader, colour: usize) -> Result<u32, RowError> {
+    let table = &run_lookup()[colour];
+    let mut total = 0u32;
+    loop {
+        let e = table[r.peek(LOOKUP_BITS) as usize];
+        if e.len == 0 {
+            return Err(RowError::BadCode);
+        }
+        r.skip(e.len as u32);
+        total += e.run as u32;
+        if e.run < 64 {
+            return Ok(total);
+        }
+        if total > MAX_WIDTH {
+            return Err(RowError::WrongLength);
+        }
+    }
+}
+
+#[inline]
+fn push_change(out: &mut Vec<u32>, p: u32) {
+    if out.last() == Some(&p) {
+        out.pop();
+    } else {
+        out.push(p);
+    }
+}
+
+/// Decode a 1-D row into changing elements (sentinel-terminated).
+fn decode_1d(r: &mut BitReader, width: u32, out: &mut Vec<u32>) -> Result<(), RowError> {
+    out.clear();
+    let mut pos = 0u32;
+    let mut colour = 0usize;
+    loop {
+        pos += read_run(r, colour)?;
+        if pos > width {
+            return Err(RowError::WrongLength);
+        }
+        if pos == width {
+            break;
+        }
+        push_change(out, pos);
+        colour ^= 1;
+    }
+    out.extend_from_slice(&[width, width, width]);
+    Ok(())
+}
+
+/// Decode a 2-D row against `refc` (both sentinel-terminated).
+fn decode_2d(
+    r: &mut BitReader,
+    width: u32,
+    refc: &[u32],
+    out: &mut Vec<u32>,
+) -> Result<(), RowError> {
+    out.clear();
+    let mut a0: i64 = -1;
+    let mut colour = 0usize;
+    let mut hint = 0usize;
+    while a0 < width as i64 {
+        let (mode, len) = decode_mode(r.peek(7)).ok_or(RowError::BadCode)?;
+        r.skip(len);
+        let (b1, b2) = find_b1(refc, a0, colour, &mut hint);
+        match mode {
+            Mode::Pass => a0 = b2 as i64,
+            Mode::Vertical(d) => {
+                let a1 = b1 as i64 + d as i64;
+                if a1 <= a0 || a1 > width as i64 {
+                    return Err(RowError::WrongLength);
+                }
+                if a1 < width as i64 {
+                    push_change(out, a1 as u32);
+                }
+                a0 = a1;
+                colour ^= 1;
+            }
+            Mode::Horizontal => {
+                let start = a0.max(0) as u32;
+                let a1 = start + read_run(r, colour)?;
+                let a2 = a1 + read_run(r, colour ^ 1)?;
+                if a2 > width {
+                    return Err(RowError::WrongLength);
+                }
+                if a1 < width {
+                    push_change(out, a1);
+                }
+                if a2 < width {
+                    push_change(out, a2);
+                }
+                a0 = a2 as i64;
+            }
+            Mode::Extension => return Err(RowError::BadCode),
+        }
+    }
+    out.extend_from_slice(&[width, width, width]);
+    Ok(())
+}
+
+/// Shared bookkeeping of decoded rows: output page, concealment and damage statistics.
+struct RowSink {
+    page: Bitmap,
+    max_rows: u32,
+    row: Vec<u8>,
+    last_good: Vec<u8>,
+    bad_rows: u32,
+    run: u32,
+    longest: u32,
+    bad_list: Vec<u32>,
+    truncated: bool,
+}
+
+impl RowSink {
+    fn new(width: u32, resolution: Resolution, max_rows: u32) -> Result<Self, ImageError> {
+        let page = Bitmap::new(width, 0, resolution)?;
+        let stride = page.stride();
+        Ok(Self {
+            page,
+            max_rows: max_rows.min(MAX_HEIGHT),
+            row: vec![0; stride],
+            last_good: vec![0; stride],
+            bad_rows: 0,
+            run: 0,
+            longest: 0,
+            bad_list: Vec::new(),
+            truncated: false,
+        })
+    }
+
+    fn full(&mut self) -> bool {
+        if self.page.height() >= self.max_rows {
+            self.truncated = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn good(&mut self, changes: &[u32]) {
+        if self.full() {
+            return;
+        }
+        let w = self.page.width();
+        pack_changes(changes, w, &mut self.row);
+        self.page
+            .push_row(&self.row)
+            .expect("row size and count checked");
+        std::mem::swap(&mut self.last_good, &mut self.row);
+        self.run = 0;
+    }
+
+    fn bad(&mut self) {
+        if self.full() {
+            return;
+        }
+        self.bad_list.push(self.page.height());
+        self.page
+            .push_row(&self.last_good)
+            .expect("row size and count checked");
+        self.bad_rows += 1;
+        self.run += 1;
+        self.longest = self.longest.max(self.run);
+    }
+
+    fn finish(self, end_of_page_seen: bool) -> DecodedPage {
+        DecodedPage {
+            bitmap: self.page,
+            bad_rows: self.bad_rows,
+            longest_bad_run: self.longest,
+            bad_row_list: self.bad_list,
+            end_of_page_seen,
+            truncated: self.truncated,
+        }
+    }
+}
+
+/// Streaming decoder of a G3 (MH or MR) page as received on a non-ECM line: push bits in
+/// line order, then [`finish`](G3Decoder::finish).
+pub struct G3Decoder {
+    width: u32,
+    two_d: bool,
+    max_row_bits: usize,
+    zeros: u32,
+    buf: Vec<u8>,
+    buf_bits: usize,
+    overflow: bool,
+    need_tag: bool,
+    row_1d: bool,
+    eols_since_row: u32,
+    done: bool,
+    ref_bad: bool,
+    refc: Vec<u32>,
+    cur: Vec<u32>,
+    sink: RowSink,
+}
+
+impl G3Decoder {
+    /// A decoder for rows `width` pels wide; `two_d` when the page is MR (a tag bit follows
+    /// each EOL). At most `max_rows` rows are kept (capped at [`MAX_HEIGHT`]).
+    pub fn new(
+        width: u32,
+        two_d: bool,
+        resolution: Resolution,
+        max_rows: u32,
+    ) -> Result<Self, ImageError> {
+        let sink = RowSink::new(width, resolution, max_rows)?;
+        Ok(Self {
+            width,
+            two_d,
+            // No valid row needs more than ~6 bits per pel; fill zeros are never stored.
+            max_row_bits: 8 * width as usize + 64,
+            zeros: 0,
+            buf: Vec::with_capacity(width as usize / 4),
+            buf_bits: 0,
+            overflow: false,
+            need_tag: false,
+            row_1d: true,
+            eols_since_row: 0,
+            done: false,
+            ref_bad: false,
+            refc: vec![width; 3],
+            cur: Vec::with_capacity(64),
+            sink,
+        })
+    }
+
+    /// True once RTC has been seen (further bits are ignored).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Rows decoded so far.
+    pub fn rows(&self) -> u32 {
+        self.sink.page.height()
+    }
+
+    /// Bad rows so far.
+    pub fn bad_rows(&self) -> u32 {
+        self.sink.bad_rows
+    }
+
+    /// Feed one bit in line order. Returns true when RTC has completed the page.
+    #[inline]
+    pub fn push_bit(&mut self, bit: bool) -> bool {
+        if self.done {
+            return true;
+        }
+        if self.need_tag {
+            self.need_tag = false;
+            self.row_1d = bit;
+            return false;
+        }
+        if !bit {
+            self.zeros = self.zeros.saturating_add(1);
+            return false;
+        }
+        if self.zeros >= 11 {
+            self.zeros = 0;
+            self.on_eol();
+            return self.done;
+        }
+        let n = self.buf_bits + self.zeros as usize + 1;
+        if n > self.max_row_bits {
+            self.overflow = true;
+        } else {
+            self.buf.resize(n.div_ceil(8), 0);
+            let p = n - 1;
+            self.buf[p / 8] |= 0x80 >> (p % 8);
+            self.buf_bits = n;
+        }
+        self.zeros = 0;
+        false
+    }
+
+    /// Feed whole bytes, most significant bit first (TIFF FillOrder 1).
+    pub fn push_bytes(&mut self, data: &[u8]) -> bool {
+        for &b in data {
+            if self.done {
+                break;
+            }
+            if b == 0 && !self.need_tag {
+                self.zeros = self.zeros.saturating_add(8);
+                continue;
+            }
+            for i in (0..8).rev() {
+                self.push_bit((b >> i) & 1 != 0);
+            }
+        }
+        self.done
+    }
+
+    fn on_eol(&mut self) {
+        if self.buf_bits == 0 && !self.overflow {
+            self.eols_since_row += 1;
+            if self.eols_since_row >= 6 {
+                self.done = true;
+            }
+        } else {
+            // EOLs back to back inside a page are rows whose bits were wiped out (a line
+            // hit turns a row into zeros): count them bad rather than lose them, or every
+            // later row would be misplaced. Leading EOLs before the first row are preamble.
+            if self.sink.page.height() > 0 {
+                for _ in 1..self.eols_since_row {
+                    self.sink.bad();
+                    self.ref_bad = true;
+                }
+            }
+            self.decode_row();
+            self.eols_since_row = 1;
+        }
+        self.need_tag = self.two_d;
+    }
+
+    fn decode_row(&mut self) {
+        let ok = if self.overflow || (!self.row_1d && self.ref_bad) {
+            false
+        } else {
+            let mut r = BitReader::with_len(&self.buf, self.buf_bits);
+            let res = if self.row_1d {
+                decode_1d(&mut r, self.width, &mut self.cur)
+            } else {
+                decode_2d(&mut r, self.width, &self.refc, &mut self.cur)
+            };
+            res.is_ok() && (r.pos() >= self.buf_bits || r.rest_is_zero())
+        };
+        if ok {
+            self.sink.good(&self.cur);
+            std::mem::swap(&mut self.refc, &mut self.cur);
+            self.ref_bad = false;
+        } else {
+            self.sink.bad();
+            self.ref_bad = true;
+        }
+        self.buf.clear();
+        self.buf_bits = 0;
+        self.overflow = false;
+    }
+
+    /// End of data: decode a last row not followed by an EOL, and return the page.
+    pub fn finish(mut self) -> DecodedPage {
+        if !self.done && (self.buf_bits > 0 || self.overflow) {
+            self.decode_row();
+        }
+        let done = self.done;
+        self.sink.finish(done)
+    }
+}
+
+/// Decode a whole G3 page (MSB-first bytes). See [`G3Decoder`].
+pub fn decode_g3(
+    data: &[u8],
+    width: u32,
+    two_d: bool,
+    resolution: Resolution,
+    max_rows: u32,
+) -> Result<DecodedPage, ImageError> {
+    let mut d = G3Decoder::new(width, two_d, resolution, max_rows)?;
+    d.push_bytes(data);
+    Ok(d.finish())
+}
+
+/// Decode "CCITT RLE" (TIFF compression 2): MH rows without EOLs, each starting on a byte.
+pub fn decode_mh_rle(
+    data: &[u8],
+    width: u32,
+    rows: u32,
+    resolution: Resolution,
+) -> Result<DecodedPage, ImageError> {
+    let mut sink = RowSink::new(width, resolution, rows)?;
+    let mut r = BitReader::new(data);
+    let mut cur = Vec::new();
+    let mut failed = false;
+    for _ in 0..rows.min(MAX_HEIGHT) {
+        if failed || r.pos() >= r.end() || decode_1d(&mut r, width, &mut cur).is_err() {
+            failed = true;
+            sink.bad();
+        } else {
+            sink.good(&cur);
+        }
+        r.align();
+    }
+    Ok(sink.finish(false))
+}
+
+/// Decode a T.6 (MMR) page. Rows stop at EOFB, at `expected_rows` (when known), or when
+/// the data runs out. An error ends decoding (T.6 has no resynchronisation point): the
+/// remaining expected rows are concealed and counted bad.
+pub fn decode_mmr(
+    data: &[u8],
+    width: u32,
+    expected_rows: Option<u32>,
+    resolution: Resolution,
+) -> Result<DecodedPage, ImageError> {
+    let max_rows = expected_rows.unwrap_or(MAX_HEIGHT).min(MAX_HEIGHT);
+    let mut sink = RowSink::new(width, resolution, max_rows)?;
+    let mut r = BitReader::new(data);
+    let mut refc = vec![width; 3];
+    let mut cur = Vec::with_capacity(64);
+    let mut eofb = false;
+    while sink.page.height() < max_rows {
+        if r.pos() >= r.end() || r.rest_is_zero() {
+            break;
+        }
+        if r.peek(24) == 0x0000_1001 {
+            eofb = true;
+            break;
+        }
+        if decode_2d(&mut r, width, &refc, &mut cur).is_err() {
+            if let Some(n) = expected_rows {
+                while sink.page.height() < n.min(MAX_HEIGHT) {
+                    sink.bad();
+                }
+            }
+            break;
+        }
+        sink.good(&cur);
+        std::mem::swap(&mut refc, &mut cur);
+    }
+    Ok(sink.finish(eofb))
+}
+
+/// Re-code a page from one coding to another (decoding with [`decode_g3`] /
+/// [`decode_mmr`] first when needed is up to the caller); here for symmetry with the
+/// engine's needs: the number of bits a page would take in a coding.
+pub fn coded_bits(page: &Bitmap, opts: &EncodeOptions) -> usize {
+    encode_page(page, opts).bit_len
+}
