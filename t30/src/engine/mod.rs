@@ -7,6 +7,7 @@
 //! failure included, ends in an [`Outcome`] with a [`Completion`] code; `Err` is only for a
 //! configuration that cannot work.
 
+pub mod codec;
 pub mod config;
 pub mod page;
 mod timers;
@@ -1679,10 +1680,8 @@ impl Engine {
                     continue;
                 }
                 for &r in rows {
-                    let r = r as usize;
-                    if let Some(&start) = page.row_starts.get(r) {
-                        let end = page.row_starts.get(r + 1).copied().unwrap_or(data.len());
-                        for b in data.iter_mut().take(end).skip(start) {
+                    if let Some(range) = page.row_data.get(r as usize) {
+                        for b in data.iter_mut().take(range.end).skip(range.start) {
                             *b ^= 0xA5;
                         }
                     }

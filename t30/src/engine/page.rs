@@ -97,8 +97,9 @@ pub struct PageParams {
 pub struct EncodedPage {
     /// The coded bytes, end-of-page sequence (RTC/EOFB) included.
     pub data: Vec<u8>,
-    /// Byte offset where each row starts, so faults can corrupt chosen rows.
-    pub row_starts: Vec<usize>,
+    /// For each row, the octets that hold only that row's image data (no EOL or fill), so
+    /// faults can damage chosen rows without destroying the row structure.
+    pub row_data: Vec<std::ops::Range<usize>>,
 }
 
 /// Where the pages to send come from: one document (EOM separates documents).

@@ -72,14 +72,14 @@ pub fn encode_test_page(rows: &[Vec<u8>], params: &PageParams) -> EncodedPage {
     let mut data = vec![tag, rows.len() as u8, (rows.len() >> 8) as u8];
     let mut starts = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        starts.push(data.len());
+        starts.push(data.len()..data.len() + r.len());
         data.extend_from_slice(r);
         data.push(check(r, i, tag));
     }
     data.extend_from_slice(&TRAILER);
     EncodedPage {
         data,
-        row_starts: starts,
+        row_data: starts,
     }
 }
 
@@ -591,4 +591,54 @@ pub fn frame_names(o: &Outcome, dir: t30::engine::Direction) -> Vec<String> {
 
 pub fn coding_ok(c: Coding) -> bool {
     matches!(c, Coding::Mh | Coding::Mr | Coding::Mmr)
+}
+
+// ---------------------------------------------------------------- real codec
+
+/// A page with text and shapes at `res`, `rows_std` rows at standard resolution.
+pub fn real_page(seed: u32, rows_std: u32, res: Resolution) -> t30::image::Bitmap {
+    use t30::engine::codec::image_resolution;
+    let r = image_resolution(res);
+    let k = res.rows_per_standard_row();
+    let mut b = t30::image::Bitmap::new(1728, rows_std * k, r).expect("page size");
+    let text = format!("FAXSIM PAGE {seed} {res:?} THE QUICK BROWN FOX 0123456789");
+    let mut y = 4 * k;
+    let mut line = 0;
+    while y + 9 * k < b.height() {
+        t30::image::testpage::draw_text(&mut b, 20 + 7 * (line % 5), y, 2, k, &text, true);
+        y += 12 * k;
+        line += 1;
+    }
+    let x0 = 200 + (seed * 97) % 1200;
+    b.fill_rect(x0, k, x0 + 200, 3 * k, true);
+    b
+}
+
+/// Runs two engines with real documents (one `Vec` per document) and decoding sinks.
+pub fn run_real(
+    a: Config,
+    docs_a: Vec<Vec<t30::image::Bitmap>>,
+    b: Config,
+    docs_b: Vec<Vec<t30::image::Bitmap>>,
+) -> (
+    CallResult,
+    t30::engine::codec::ReceivedPages,
+    t30::engine::codec::ReceivedPages,
+) {
+    use t30::engine::codec::{BitmapDocument, DecodingSink};
+    let build = |cfg: Config, docs: Vec<Vec<t30::image::Bitmap>>| {
+        let (sink, kept) = DecodingSink::new();
+        let docs: Vec<Box<dyn DocumentSource>> = docs
+            .into_iter()
+            .map(|p| Box::new(BitmapDocument::new(p)) as Box<dyn DocumentSource>)
+            .collect();
+        (
+            Engine::new(cfg, docs, Some(Box::new(sink))).expect("valid config"),
+            kept,
+        )
+    };
+    let (ea, ka) = build(a, docs_a);
+    let (eb, kb) = build(b, docs_b);
+    let result = Pair::new(ea, eb).run(SampleTime::from_ms(60 * 60 * 1000));
+    (result, ka, kb)
 }
