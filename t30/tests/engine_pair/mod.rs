@@ -61,8 +61,14 @@ impl TestPage {
 const TRAILER: [u8; 3] = [0xEE, 0xEE, 0xEE];
 
 fn check(row: &[u8], index: usize, tag: u8) -> u8 {
-    row.iter()
-        .fold(index as u8 ^ tag, |a, &b| a.rotate_left(1) ^ b)
+    // FNV-1a over the row, its index and the coding tag.
+    let h = row
+        .iter()
+        .chain([index as u8, tag].iter())
+        .fold(0x811c_9dc5u32, |h, &b| {
+            (h ^ b as u32).wrapping_mul(0x0100_0193)
+        });
+    (h ^ h >> 8 ^ h >> 16 ^ h >> 24) as u8
 }
 
 /// A stand-in page coding for transport tests: a header naming the coding, each row followed
