@@ -227,8 +227,11 @@ pub struct Engine {
     ecm_page_no: u8,
     ecm_block_no: u8,
     ecm_incomplete: bool,
+    last_page_incomplete: bool,
     rx_page_started: bool,
     pending_pps: Vec<u8>,
+    ecm_burst: Vec<(usize, Vec<u8>)>,
+    ecm_cur: Option<(u8, u8)>,
     // transmitter state
     post_cmd: Fcf,
     page_attempts: u32,
@@ -402,8 +405,11 @@ impl Engine {
             ecm_page_no: 0,
             ecm_block_no: 0,
             ecm_incomplete: false,
+            last_page_incomplete: false,
             rx_page_started: false,
             pending_pps: Vec::new(),
+            ecm_burst: Vec::new(),
+            ecm_cur: None,
             post_cmd: Fcf::EOP,
             page_attempts: 0,
             encoded: None,
@@ -477,7 +483,7 @@ impl Engine {
             return;
         }
         let code = match self.st {
-            St::WaitDcn if !self.ecm_incomplete => Completion::Ok,
+            St::WaitDcn if !self.last_page_incomplete => Completion::Ok,
             _ => Completion::Calldropped,
         };
         self.set_completion(code);
@@ -692,6 +698,11 @@ impl Engine {
         } else {
             self.timers.min()
         }
+    }
+
+    /// Whether a fault made the engine go silent (it then only waits for the line to clear).
+    pub fn is_silent(&self) -> bool {
+        self.silent
     }
 
     /// Whether the engine has ended (its outcome is ready).
@@ -1206,7 +1217,7 @@ impl Engine {
             St::RxPage | St::RxEcm => self.rx_in_page(false, frame, kind, now),
             St::WaitDcn => match kind {
                 Some(Fcf::DCN) => {
-                    let code = if self.ecm_incomplete {
+                    let code = if self.last_page_incomplete {
                         Completion::RxDcndata
                     } else {
                         Completion::Ok
@@ -2116,6 +2127,11 @@ impl Engine {
     }
 
     fn fast_up(&mut self, now: SampleTime) {
+        if !matches!(self.st, St::WaitTcf | St::WaitPage { .. }) {
+            // Image or TCF we were not waiting for: whatever command follows is not a
+            // repeat of the last one, so its old response must not be replayed.
+            self.last_response = None;
+        }
         match self.st {
             St::WaitTcf => {
                 self.clear_timer(Timer::Tcf);
@@ -2127,6 +2143,7 @@ impl Engine {
                 let n = self.neg.expect("negotiated");
                 if n.ecm {
                     self.st = St::RxEcm;
+                    self.ecm_burst.clear();
                 } else {
                     self.st = St::RxPage;
                     self.page_bytes = 0;
@@ -2181,6 +2198,8 @@ impl Engine {
             self.last_rtn = false;
             self.st = St::WaitPage { after_mps: false };
             self.ecm_rx.clear();
+            self.ecm_burst.clear();
+            self.ecm_cur = None;
             self.respond(
                 now,
                 Fcf::DCS,
@@ -2310,12 +2329,35 @@ impl Engine {
         if kind == Fcf::FCD
             && let Some((&num, data)) = frame.fif.split_first()
         {
-            let i = num as usize;
+            // Kept per burst until the PPS says which block the burst belongs to.
+            self.ecm_burst.push((num as usize, data.to_vec()));
+        }
+    }
+
+    /// Files the frames of the last burst under the block the PPS names.
+    fn merge_burst(&mut self, page: u8, block: u8) {
+        let key = (page, block);
+        if self.ecm_cur != Some(key) {
+            if let Some((old_page, _)) = self.ecm_cur {
+                // The sender moved on from a block we had not confirmed.
+                if old_page != page {
+                    self.ecm_page.clear();
+                    self.ecm_incomplete = block != 0;
+                } else {
+                    self.ecm_incomplete = true;
+                }
+            } else if block != self.ecm_block_no || page != self.ecm_page_no {
+                self.ecm_incomplete |= block != 0 && page == self.ecm_page_no;
+            }
+            self.ecm_rx.clear();
+            self.ecm_cur = Some(key);
+        }
+        for (i, data) in std::mem::take(&mut self.ecm_burst) {
             if self.ecm_rx.len() <= i {
                 self.ecm_rx.resize(i + 1, None);
             }
             if self.ecm_rx[i].is_none() {
-                self.ecm_rx[i] = Some(data.to_vec());
+                self.ecm_rx[i] = Some(data);
             }
         }
     }
@@ -2336,6 +2378,7 @@ impl Engine {
             self.repeat_response(Fcf::PPS, now);
             return;
         }
+        self.merge_burst(page, block);
         self.evaluate_block(now, Some(frame.fif.clone()));
     }
 
@@ -2395,6 +2438,7 @@ impl Engine {
             }
         }
         self.ecm_rx.clear();
+        self.ecm_cur = None;
         self.ecm_block_no = p[2].wrapping_add(1);
         self.ecm_page_no = p[1];
         let cmd = Fcf::from_octet(p[0]).map(|k| k.0);
@@ -2433,7 +2477,8 @@ impl Engine {
             Some(Fcf::EOP) => St::WaitDcn,
             _ => St::WaitPage { after_mps: false },
         };
-        if page_end && !self.ecm_incomplete {
+        if page_end {
+            self.last_page_incomplete = self.ecm_incomplete;
             self.ecm_incomplete = false;
         }
         self.respond(

@@ -470,6 +470,18 @@ impl Pair {
             let next = match (next_ev, next_t) {
                 (Some(a), Some(b)) => a.min(b),
                 (Some(a), None) | (None, Some(a)) => a,
+                (None, None)
+                    if self
+                        .sides
+                        .iter()
+                        .all(|s| s.engine.is_finished() || s.engine.is_silent()) =>
+                {
+                    // Only silent engines are left: the network clears the call.
+                    for i in 0..2 {
+                        self.sides[i].engine.handle_hangup(self.now);
+                    }
+                    continue;
+                }
                 (None, None) => panic!(
                     "call stalled at {:.3} s after {} steps: {:?} / {:?}",
                     self.now.as_secs_f64(),
