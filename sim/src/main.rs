@@ -1,5 +1,7 @@
 //! `faxsim`: the command line.
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+mod doc_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -7,8 +9,27 @@ use clap::Parser;
     version,
     about = "Offline fax protocol simulator and test harness"
 )]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Documents: convert to TIFF-F, write PDF, inspect, generate test pages.
+    #[command(subcommand)]
+    Doc(doc_cmd::DocCommand),
+}
 
 fn main() {
-    let _cli = Cli::parse();
+    let cli = Cli::parse();
+    if let Some(Command::Doc(cmd)) = cli.command {
+        match doc_cmd::run(cmd) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+        }
+    }
 }

@@ -185,3 +185,18 @@ fn fill_bits_meet_the_minimum_scan_line_time() {
         assert_eq!(r.end - r.data_start + 12, 96);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Garbage never panics the decoders, and what they return stays within bounds.
+    #[test]
+    fn garbage_is_decoded_without_panic(data in prop::collection::vec(any::<u8>(), 0..600), width in prop::sample::select(WIDTHS.to_vec()), two_d in any::<bool>()) {
+        let page = decode_g3(&data, width, two_d, Resolution::Fine, 300).unwrap();
+        prop_assert!(page.bitmap.height() <= 300);
+        prop_assert!(page.longest_bad_run <= page.bad_rows);
+        prop_assert_eq!(page.bad_row_list.len() as u32, page.bad_rows);
+        let mmr = decode_mmr(&data, width, Some(50), Resolution::Fine).unwrap();
+        prop_assert!(mmr.bitmap.height() <= 50);
+    }
+}

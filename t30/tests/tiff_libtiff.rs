@@ -262,3 +262,44 @@ fn assert_tiffcmp_same(out: &str) {
         .collect();
     assert!(diffs.is_empty(), "tiffcmp found differences: {out}");
 }
+
+#[test]
+fn libtiff_reads_test_pages_with_fill_and_padding_as_meant() {
+    use t30::image::testpage::{TestPageKind, TestPageOptions, make_test_page};
+    use t30::image::tiff::write_tiff_coded;
+    if !tools() {
+        return;
+    }
+    let dir = scratch("testpages");
+    for (kind, coding) in [
+        (TestPageKind::Duration51, Coding::Mh),
+        (TestPageKind::Duration49, Coding::Mr { k: 2 }),
+        (TestPageKind::Stairstep, Coding::Mr { k: 2 }),
+        (TestPageKind::Stairstep, Coding::Mmr),
+    ] {
+        let o = TestPageOptions {
+            coding,
+            ..TestPageOptions::default()
+        };
+        let p = make_test_page(kind, 0, &o).unwrap();
+        let coded = vec![p.coded.clone().unwrap()];
+        let bytes = write_tiff_coded(
+            std::slice::from_ref(&p.bitmap),
+            &coded,
+            None,
+            &TiffWriteOptions::new(coding),
+        )
+        .unwrap();
+        let f = dir.join("page.tif");
+        std::fs::write(&f, bytes).unwrap();
+        let (_, err) = run("tiffinfo", &["-D", s(&f)]);
+        assert!(err.trim().is_empty(), "{kind:?}: tiffinfo warned: {err}");
+        let raw = dir.join("raw.tif");
+        run("tiffcp", &["-c", "none", s(&f), s(&raw)]);
+        let back = read_tiff(&std::fs::read(&raw).unwrap()).unwrap();
+        assert!(
+            back[0].bitmap == p.bitmap,
+            "{kind:?} {coding:?}: libtiff decodes other pels"
+        );
+    }
+}

@@ -26,6 +26,10 @@ const TAG_CONSECUTIVE_BAD_FAX_LINES: Tag = Tag::Unknown(328);
 /// Most pages read from one file.
 pub const MAX_PAGES: usize = 1000;
 
+/// Most bytes of decoded pages (and kept coded strips) one file may expand to: a hostile
+/// file with many huge pages must fail, not exhaust memory. 1000 A4 fine pages fit.
+pub const MAX_DECODED_BYTES: usize = 640 << 20;
+
 /// How a page was stored in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoredCoding {
@@ -35,7 +39,7 @@ pub enum StoredCoding {
     PackBits,
     /// CCITT modified Huffman without EOLs (compression 2).
     CcittRle,
-    /// CCITT G3 (compression 3), MH or MR.
+    /// CCITT G3 (compression 3), MH or MR (K is not stored in TIFF: MR reads as K = 0).
     Fax(Coding),
 }
 
@@ -133,11 +137,12 @@ pub fn read_tiff(bytes: &[u8]) -> Result<Vec<TiffPage>, ImageError> {
         .map_err(terr)?
         .with_limits(limits);
     let mut pages = Vec::new();
+    let mut budget = MAX_DECODED_BYTES;
     loop {
         if pages.len() >= MAX_PAGES {
             return Err(unsupported(format!("more than {MAX_PAGES} pages")));
         }
-        pages.push(read_page(&mut dec, bytes, pages.len() + 1)?);
+        pages.push(read_page(&mut dec, bytes, pages.len() + 1, &mut budget)?);
         if !dec.more_images() {
             break;
         }
@@ -150,6 +155,7 @@ fn read_page(
     dec: &mut Decoder<Cursor<&[u8]>>,
     bytes: &[u8],
     number: usize,
+    budget: &mut usize,
 ) -> Result<TiffPage, ImageError> {
     let e = |e: tiff::TiffError| unsupported(format!("page {number}: {e}"));
     let u = |dec: &mut Decoder<Cursor<&[u8]>>, tag: Tag, default: u64| -> Result<u64, ImageError> {
@@ -249,6 +255,15 @@ fn read_page(
 
     let mut page = Bitmap::new(width, 0, resolution)?;
     let stride = page.stride();
+    let too_big = || {
+        unsupported(format!(
+            "page {number}: the document decodes to more than {} MiB",
+            MAX_DECODED_BYTES >> 20
+        ))
+    };
+    *budget = budget
+        .checked_sub(stride * height as usize)
+        .ok_or_else(too_big)?;
     let mut bad_rows = 0u32;
     let mut scratch = Vec::new();
     let mut raw_strips = Vec::new();
