@@ -72,4 +72,20 @@ fn non_ecm_two_docs() {
     assert_eq!(r.result.a.completion, Completion::Ok);
     assert_eq!(r.result.b.completion, Completion::Ok);
     assert_eq!(r.result.b.pages_received, 3);
+    // TSB-85 MRGN09: after MCF to EOM the answerer waits T2, then sends DIS again (5-7 s).
+    let b = &r.result.b;
+    let mcf = b
+        .frames
+        .iter()
+        .filter(|f| f.dir == Direction::Tx && f.name == "MCF")
+        .nth(1)
+        .expect("MCF to EOM");
+    let dis = b
+        .frames
+        .iter()
+        .filter(|f| f.dir == Direction::Tx && f.name == "DIS")
+        .nth(1)
+        .expect("second DIS");
+    let gap = (dis.time - mcf.time).as_ms();
+    assert!((5000..=8500).contains(&gap), "{gap} ms");
 }

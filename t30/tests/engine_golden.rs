@@ -50,7 +50,11 @@ fn check(name: &str, got: &str) {
         for (i, (w, g)) in want.lines().zip(got.lines()).enumerate() {
             assert_eq!(w, g, "{name}: first difference at line {}", i + 1);
         }
-        assert_eq!(want.lines().count(), got.lines().count(), "{name}: line count");
+        assert_eq!(
+            want.lines().count(),
+            got.lines().count(),
+            "{name}: line count"
+        );
         assert_eq!(want, got, "{name}");
     }
 }

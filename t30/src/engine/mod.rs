@@ -9,6 +9,8 @@
 
 pub mod codec;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod page;
 mod timers;
 pub mod types;
