@@ -172,6 +172,22 @@ fn code_08_incompatible() {
 }
 
 #[test]
+fn code_08_incompatible_dcs_with_a_reserved_rate() {
+    // Supplementary "Invalid-signalling-rate": a DCS whose rate code is reserved -> DCN.
+    let mut s = non_ecm(1);
+    s.a.faults.frames = vec![rule(
+        Fcf::DCS,
+        1,
+        FrameFault::Replace(vec![0xFF, 0x13, 0x83, 0x00, 0x12, 0x00]),
+    )];
+    expect(
+        s,
+        BADDCS,
+        (Completion::Incompatible, "Far end is not compatible"),
+    );
+}
+
+#[test]
 fn code_09_rx_incapable() {
     let mut s = non_ecm(1);
     s.b.receive = false;

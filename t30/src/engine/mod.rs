@@ -476,7 +476,8 @@ impl Engine {
         self.sync_listen();
     }
 
-    /// The far end answered (caller); informational, T0 keeps running until a DIS arrives.
+    /// The far end answered (caller). Informational only: T0 keeps running until the first
+    /// valid frame, since an answer is not yet a fax answer.
     pub fn handle_call_answered(&mut self, _now: SampleTime) {}
 
     /// The line was cleared by the far end or the network.

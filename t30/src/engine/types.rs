@@ -80,7 +80,8 @@ pub enum Action {
     },
     /// Send non-ECM image data.
     SendImage {
-        /// Coded page data.
+        /// Coded page data exactly as the [`super::DocumentSource`] produced it; with the
+        /// image codec ([`super::codec`]) the most significant bit of each octet goes first.
         bytes: Vec<u8>,
     },
     /// End the carrier after what is queued.
