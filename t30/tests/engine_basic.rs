@@ -20,7 +20,7 @@ fn non_ecm_one_page() {
     assert_eq!(r.result.b.completion, Completion::Ok);
     assert_eq!(r.result.a.pages_sent, 1);
     assert_eq!(r.result.b.pages_received, 1);
-    let got = r.rx_b.borrow();
+    let got = r.rx_b.lock().unwrap();
     assert_eq!(got[0].rows, doc[0].rows);
     assert_eq!(r.result.b.remote_ident, "+1 555 0100");
     assert_eq!(r.result.a.remote_ident, "+1 555 0199");
@@ -51,7 +51,7 @@ fn ecm_three_pages_multi_block() {
     assert_eq!(r.result.b.completion, Completion::Ok);
     assert!(r.result.a.ecm);
     assert_eq!(r.result.b.pages_received, 3);
-    let got = r.rx_b.borrow();
+    let got = r.rx_b.lock().unwrap();
     for (g, d) in got.iter().zip(doc.iter()) {
         assert_eq!(g.rows, d.rows);
     }

@@ -33,7 +33,7 @@ fn ok_and_exact(s: Setup) -> Run {
     let r = s.run();
     assert_eq!(r.result.a.completion, Completion::Ok, "caller");
     assert_eq!(r.result.b.completion, Completion::Ok, "answerer");
-    let got = r.rx_b.borrow();
+    let got = r.rx_b.lock().unwrap();
     assert_eq!(got.len(), doc.len());
     for (g, d) in got.iter().zip(doc.iter()) {
         assert_eq!(g.rows, d.rows);
@@ -193,7 +193,7 @@ fn page_quality_decides_mcf_rtp_rtn() {
     s.a.faults.corrupt_rows = vec![(1, vec![7])];
     let r = s.run();
     assert_eq!(count(&r.result.b, Direction::Tx, "MCF"), 1);
-    assert_eq!(r.rx_b.borrow()[0].quality.bad_rows, 1);
+    assert_eq!(r.rx_b.lock().unwrap()[0].quality.bad_rows, 1);
 }
 
 #[test]

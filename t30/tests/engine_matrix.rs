@@ -139,7 +139,7 @@ fn resolution_negotiates_down_when_far_end_lacks_it() {
     assert_eq!(r.result.a.completion, Completion::Ok);
     assert_eq!(r.result.b.resolution, Some(Resolution::Standard));
     assert_eq!(
-        r.rx_b.borrow()[0].rows,
+        r.rx_b.lock().unwrap()[0].rows,
         doc[0].rows_at(Resolution::Standard)
     );
 }

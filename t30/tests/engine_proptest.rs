@@ -166,7 +166,7 @@ proptest! {
             prop_assert!(!(41..=47).contains(&o.completion.code()), "document codes need a failing document");
         }
         let (rx, kept) = if polling { (&r.result.a, &r.rx_a) } else { (&r.result.b, &r.rx_b) };
-        let kept = kept.borrow();
+        let kept = kept.lock().unwrap();
         prop_assert_eq!(rx.pages_received as usize, kept.len());
         let sent: Vec<&TestPage> = documents.iter().flatten().collect();
         prop_assert!(kept.len() <= sent.len());

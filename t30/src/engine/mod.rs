@@ -2525,3 +2525,13 @@ impl Engine {
         );
     }
 }
+
+#[cfg(test)]
+mod send_tests {
+    /// Engines can move to worker threads (the simulator runs calls in parallel).
+    #[test]
+    fn engine_is_send() {
+        fn is_send<T: Send>() {}
+        is_send::<super::Engine>();
+    }
+}

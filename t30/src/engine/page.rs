@@ -103,7 +103,7 @@ pub struct EncodedPage {
 }
 
 /// Where the pages to send come from: one document (EOM separates documents).
-pub trait DocumentSource {
+pub trait DocumentSource: Send {
     /// Number of pages.
     fn pages(&self) -> usize;
     /// The page's native resolution and width (0-based page index).
@@ -138,7 +138,7 @@ impl PageQuality {
 }
 
 /// Where received pages go.
-pub trait PageSink {
+pub trait PageSink: Send {
     /// A page starts with these parameters.
     fn start_page(&mut self, params: &PageParams);
     /// Image data of the current page, in order.

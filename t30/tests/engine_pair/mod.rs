@@ -3,10 +3,9 @@
 //! gaps come from the engines), no audio. Also a small test document and page sink.
 #![allow(dead_code)]
 
-use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use t30::completion::Completion;
 use t30::engine::{
@@ -92,14 +91,14 @@ pub fn encode_test_page(rows: &[Vec<u8>], params: &PageParams) -> EncodedPage {
 /// A document of test pages; records the parameters each page was encoded with.
 pub struct TestDoc {
     pub pages: Vec<TestPage>,
-    pub encoded_with: Rc<RefCell<Vec<PageParams>>>,
+    pub encoded_with: Arc<Mutex<Vec<PageParams>>>,
 }
 
 impl TestDoc {
     pub fn new(pages: Vec<TestPage>) -> TestDoc {
         TestDoc {
             pages,
-            encoded_with: Rc::new(RefCell::new(Vec::new())),
+            encoded_with: Arc::new(Mutex::new(Vec::new())),
         }
     }
 }
@@ -115,7 +114,7 @@ impl DocumentSource for TestDoc {
         }
     }
     fn encode_page(&mut self, page: usize, params: &PageParams) -> Result<EncodedPage, Completion> {
-        self.encoded_with.borrow_mut().push(*params);
+        self.encoded_with.lock().unwrap().push(*params);
         let p = self.pages.get(page).ok_or(Completion::Nopage)?;
         Ok(encode_test_page(&p.rows_at(params.resolution), params))
     }
@@ -135,12 +134,12 @@ pub struct TestSink {
     pub width_octets: usize,
     pub current: Option<(PageParams, Vec<u8>)>,
     pub decoded: Option<ReceivedPage>,
-    pub kept: Rc<RefCell<Vec<ReceivedPage>>>,
+    pub kept: Arc<Mutex<Vec<ReceivedPage>>>,
 }
 
 impl TestSink {
-    pub fn new() -> (TestSink, Rc<RefCell<Vec<ReceivedPage>>>) {
-        let kept = Rc::new(RefCell::new(Vec::new()));
+    pub fn new() -> (TestSink, Arc<Mutex<Vec<ReceivedPage>>>) {
+        let kept = Arc::new(Mutex::new(Vec::new()));
         (
             TestSink {
                 kept: kept.clone(),
@@ -202,7 +201,7 @@ impl PageSink for TestSink {
         if let Some(p) = self.decoded.take()
             && keep
         {
-            self.kept.borrow_mut().push(p);
+            self.kept.lock().unwrap().push(p);
         }
     }
 }
@@ -530,10 +529,10 @@ pub struct Setup {
 
 pub struct Run {
     pub result: CallResult,
-    pub rx_a: Rc<RefCell<Vec<ReceivedPage>>>,
-    pub rx_b: Rc<RefCell<Vec<ReceivedPage>>>,
-    pub enc_a: Vec<Rc<RefCell<Vec<PageParams>>>>,
-    pub enc_b: Vec<Rc<RefCell<Vec<PageParams>>>>,
+    pub rx_a: Arc<Mutex<Vec<ReceivedPage>>>,
+    pub rx_b: Arc<Mutex<Vec<ReceivedPage>>>,
+    pub enc_a: Vec<Arc<Mutex<Vec<PageParams>>>>,
+    pub enc_b: Vec<Arc<Mutex<Vec<PageParams>>>>,
 }
 
 /// Caller `a` sends `pages` standard A4 pages of `rows` rows to answerer `b`.
@@ -554,7 +553,7 @@ pub fn simple(pages: usize, rows: usize) -> Setup {
     }
 }
 
-pub type Shared<T> = Rc<RefCell<Vec<T>>>;
+pub type Shared<T> = Arc<Mutex<Vec<T>>>;
 
 fn make(
     cfg: Config,
