@@ -89,3 +89,41 @@ fn non_ecm_two_docs() {
     let gap = (dis.time - mcf.time).as_ms();
     assert!((5000..=8500).contains(&gap), "{gap} ms");
 }
+
+#[test]
+fn nsf_sub_sid_and_ecm_fallback() {
+    // NSF/NSS carried when configured; SUB and SID accepted when they match; MTGN06: a
+    // caller configured for ECM sends non-ECM to a station without ECM.
+    let mut s = simple(1, 10);
+    s.b.nsf = Some(vec![0xB5, 0x00, 0x51, 0x01]);
+    s.a.nsf = Some(vec![0xB5, 0x00, 0x51, 0x02]);
+    s.a.send = vec![
+        (t30::frame::Fcf::SUB, "1234".into()),
+        (t30::frame::Fcf::SID, "42".into()),
+    ];
+    s.b.accept = vec![
+        (
+            t30::frame::Fcf::SUB,
+            t30::engine::Accept::OneOf(vec!["1234".into()]),
+        ),
+        (
+            t30::frame::Fcf::SID,
+            t30::engine::Accept::OneOf(vec!["42".into()]),
+        ),
+    ];
+    s.b.ecm = false;
+    let r = s.run();
+    assert_eq!(r.result.a.completion, Completion::Ok);
+    assert_eq!(r.result.b.completion, Completion::Ok);
+    assert!(!r.result.a.ecm);
+    let tx = frame_names(&r.result.a, Direction::Tx);
+    assert_eq!(&tx[..5], ["NSS", "TSI", "SUB", "SID", "DCS"]);
+    let nsf = r
+        .result
+        .a
+        .frames
+        .iter()
+        .find(|f| f.name == "NSF")
+        .expect("NSF");
+    assert_eq!(nsf.hex, "ff 03 20 b5 00 51 01");
+}
