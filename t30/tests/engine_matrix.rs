@@ -225,3 +225,33 @@ fn real_codec_bad_rows_are_counted_and_judged() {
         assert_eq!(resp.first().copied(), Some(want), "{rows:?}: {resp:?}");
     }
 }
+
+#[test]
+fn minimum_scan_line_time_adds_fill_and_still_decodes() {
+    // MTGN05: the receiver asks for 40 ms rows; the sender pads rows with fill bits.
+    let run = |scan: u8| {
+        let mut a = Config::new(Role::Caller);
+        a.ecm = false;
+        let mut b = Config::new(Role::Answerer);
+        b.min_scan_ms = scan;
+        let page = real_page(9, 100, Resolution::Standard);
+        let (r, _, kb) = run_real(a, vec![vec![page.clone()]], b, vec![]);
+        assert_eq!(r.a.completion, Completion::Ok);
+        assert!(kb.lock().unwrap()[0].bitmap.data() == page.data());
+        let dcs = r.a.frames.iter().find(|f| f.name == "DCS").unwrap();
+        let bytes: Vec<u8> = dcs
+            .hex
+            .split(' ')
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect();
+        let bits = t30::frame::DisBits::from_fif(&bytes[3..]);
+        let ms = bits.min_scan_time(t30::frame::FrameKind::Dcs).unwrap().ms;
+        let at = |name: &str| r.a.frames.iter().find(|f| f.name == name).unwrap().time;
+        (ms, (at("EOP") - at("CFR")).as_ms())
+    };
+    let (ms0, page0) = run(0);
+    let (ms40, page40) = run(40);
+    assert_eq!((ms0, ms40), (0, 40));
+    // 100 rows of at least 40 ms each: the page takes at least 4 s on the line.
+    assert!(page40 >= 4000 && page40 > page0, "{page0} ms, {page40} ms");
+}
