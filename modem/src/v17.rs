@@ -601,8 +601,6 @@ enum RxState {
     Train,
     /// Decision-directed: segment 4, then data.
     Data,
-    /// Training failed: wait for the carrier to go.
-    Failed,
 }
 
 /// Alternations needed before the reversal into segment 2 is accepted.
@@ -740,7 +738,7 @@ impl V17Rx {
 
     fn on_symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {
         match self.state {
-            RxState::Idle | RxState::Failed => self.core.advance(),
+            RxState::Idle => self.core.advance(),
             RxState::Search => {
                 self.core.advance();
                 self.count += 1;
@@ -802,8 +800,18 @@ impl V17Rx {
                     TIMING_BW_PULL_IN
                 });
                 if self.count > SEARCH_LIMIT {
-                    self.state = RxState::Failed;
-                    sink.event(RxEvent::TrainingFailed);
+                    if self.seg1 {
+                        // Segment 1 came but segment 2 did not follow: this training is lost.
+                        // Keep looking, since line noise can hold the carrier detector on
+                        // until the next training.
+                        sink.event(RxEvent::TrainingFailed);
+                        self.start_signal();
+                    } else {
+                        // Only noise so far (loud enough to look like a carrier): go on
+                        // waiting for segment 1 without disturbing the loops.
+                        self.count = 0;
+                        self.alternations = 0;
+                    }
                 }
             }
             RxState::Train => {
@@ -861,8 +869,9 @@ impl V17Rx {
                             snr_db: snr,
                         });
                     } else {
-                        self.state = RxState::Failed;
                         sink.event(RxEvent::TrainingFailed);
+                        // Search again: the carrier may never drop if the line is noisy.
+                        self.start_signal();
                     }
                 }
             }
