@@ -6,7 +6,7 @@
 mod engine_pair;
 use engine_pair::*;
 use t30::completion::Completion;
-use t30::engine::{Accept, DisRepeat, FrameFault, FrameRule, Resolution};
+use t30::engine::{Accept, Direction, DisRepeat, FrameFault, FrameRule, Operator, Resolution};
 use t30::frame::dis::modem_name::Modem;
 use t30::frame::{Fcf, PageWidth};
 
@@ -921,4 +921,84 @@ fn password_accepted_when_right() {
     s.a.send = vec![(Fcf::PWD, "4321".into())];
     let r = expect(s, OK, OK);
     assert_eq!(r.result.a.pages_received, 1);
+}
+
+/// `a` asks for a procedure interrupt after page 1 of 2 (PRI-MPS); `b`'s operator is there
+/// and accepts, so `b` answers PIP and waits for the voice contact.
+fn interrupt_accepted_by_b() -> Setup {
+    let mut s = non_ecm(2);
+    s.a.operator.interrupt_after_page = Some(1);
+    s.b.operator = Operator {
+        interrupt_after_page: None,
+        answers_after_ms: Some(0),
+        accept: true,
+    };
+    s
+}
+
+#[test]
+fn code_04_t3_expired() {
+    // Nobody comes to `a`'s terminal within T3: `a` gives up with DCN.
+    let s = interrupt_accepted_by_b();
+    let r = expect(
+        s,
+        (
+            Completion::T3Expired,
+            "Timed out waiting for procedural interrupt",
+        ),
+        (Completion::OperIntFail, "Operator intervention failed"),
+    );
+    let a = &r.result.a;
+    assert_eq!(
+        frame_names(a, Direction::Tx)
+            .iter()
+            .filter(|n| n.starts_with("PRI-"))
+            .collect::<Vec<_>>(),
+        ["PRI-MPS"]
+    );
+    let pip = a
+        .frames
+        .iter()
+        .find(|f| f.dir == Direction::Rx && f.name == "PIP")
+        .expect("PIP received")
+        .time;
+    let dcn = a
+        .frames
+        .iter()
+        .find(|f| f.dir == Direction::Tx && f.name == "DCN")
+        .expect("DCN sent")
+        .time;
+    // T3 ran in full (10 s, within T.30's 10-15 s) between PIP and the DCN.
+    let t3 = (dcn - pip).as_ms();
+    assert!((10_000..=15_000).contains(&t3), "T3 {t3} ms");
+    // The page answered with PIP counts on both sides; the second was never sent.
+    assert_eq!(a.pages_sent, 1);
+    assert_eq!(r.result.b.pages_received, 1);
+}
+
+#[test]
+fn code_07_oper_int_fail() {
+    // `b`'s operator asks for the interrupt (PIP in answer to MPS); `a`'s operator comes
+    // after 4 s but declines the voice contact: `a` sends DCN.
+    let mut s = non_ecm(2);
+    s.b.operator.interrupt_after_page = Some(1);
+    s.a.operator = Operator {
+        interrupt_after_page: None,
+        answers_after_ms: Some(4000),
+        accept: false,
+    };
+    let r = expect(
+        s,
+        (Completion::OperIntFail, "Operator intervention failed"),
+        (Completion::OperIntFail, "Operator intervention failed"),
+    );
+    let a = &r.result.a;
+    assert!(frame_names(a, Direction::Tx).contains(&"MPS".to_string()));
+    assert!(
+        !frame_names(a, Direction::Tx)
+            .iter()
+            .any(|n| n.starts_with("PRI-"))
+    );
+    assert!(frame_names(a, Direction::Rx).contains(&"PIP".to_string()));
+    assert_eq!(a.pages_sent, 1);
 }

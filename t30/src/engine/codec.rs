@@ -176,6 +176,7 @@ impl PageSink for DecodingSink {
                     bad_rows: page.bad_rows,
                     longest_bad_run: page.longest_bad_run,
                     complete: page.end_of_page_seen,
+                    longest_line_bits: page.longest_line_bits,
                 };
                 self.decoded = Some(page);
                 q

@@ -66,6 +66,9 @@ pub struct Timers {
     pub t2: u64,
     /// T4: waiting for a response before repeating a command (3 s).
     pub t4: u64,
+    /// T3: how long a station alerts its operator after a procedure interrupt (T.30:
+    /// 10 ± 5 s).
+    pub t3: u64,
     /// T5: ECM receiver-not-ready limit (60 s).
     pub t5: u64,
     /// How long the receiver waits for TCF after DCS before answering FTT.
@@ -82,6 +85,7 @@ impl Default for Timers {
             t0: 60_000,
             t1: 35_000,
             t2: 6_000,
+            t3: 10_000,
             t4: 3_000,
             t5: 60_000,
             tcf_wait: 2_000,
@@ -89,6 +93,40 @@ impl Default for Timers {
             gap: 75,
         }
     }
+}
+
+/// The local operator, as far as procedure interrupts (PRI-Q, PIP/PIN) go.
+///
+/// A transmitter whose operator asks for an interrupt after page N sends PRI-EOM/PRI-MPS/
+/// PRI-EOP in place of EOM/MPS/EOP for that page; a receiver whose operator asks answers that
+/// page's command with PIP (page good) or PIN (page bad) instead of MCF/RTP or RTN. A receiver
+/// given PRI-Q answers PIP/PIN at once when its operator is there (`answers_after_ms` set) and
+/// `accept`s, otherwise it answers as to a plain command and the call goes on.
+///
+/// Once PIP/PIN has been sent, the receiver waits for the voice contact. The transmitter that
+/// received PIP/PIN alerts its operator for T3: if the operator comes in time and accepts,
+/// the fax session ends and the line goes to the operator (both sides: OK); if the operator
+/// comes and declines, the transmitter sends DCN (OPER_INT_FAIL on both sides); if nobody
+/// comes within T3, it sends DCN with T3_EXPIRED (the receiver: OPER_INT_FAIL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Operator {
+    /// Ask for a procedure interrupt after this page (1-based, counted over the call).
+    pub interrupt_after_page: Option<u32>,
+    /// The operator comes to the terminal this many ms after being alerted; `None`: never.
+    pub answers_after_ms: Option<u64>,
+    /// Whether the operator agrees to talk (takes the far end's interrupt or the voice
+    /// contact after PIP/PIN).
+    pub accept: bool,
+}
+
+/// What a caller that sent documents and then polls does after the MCF to its last EOM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Turnaround {
+    /// Wait for the far end's DIS (it comes after T2), then send DTC (TSB-85 ORGP09).
+    #[default]
+    AwaitDis,
+    /// Send DTC straight after the MCF (TSB-85 ORGP10).
+    Immediate,
 }
 
 /// What happens to a frame a fault rule matches.
@@ -171,8 +209,11 @@ pub struct Config {
     pub role: Role,
     /// Willing to receive documents (DIS bit 10).
     pub receive: bool,
-    /// Caller: ask the far end to send (polling with DTC).
+    /// Caller: ask the far end to send (polling with DTC). A caller that also has documents
+    /// sends them first, ends the last one with EOM instead of EOP and then polls.
     pub poll: bool,
+    /// How a caller that sent documents turns the call around to poll.
+    pub turnaround: Turnaround,
     /// May be polled when holding documents (DIS bit 9).
     pub allow_polled: bool,
     /// Fast modems supported.
@@ -214,6 +255,12 @@ pub struct Config {
     pub page_retries: u32,
     /// ECM: PPRs for one block before CTC or EOR (4).
     pub ppr_limit: u32,
+    /// The operator, for procedure interrupts (none asked for by default).
+    pub operator: Operator,
+    /// Report UNEXPECTED at the end of an otherwise successful call when a non-final frame
+    /// of unknown type (good FCS) arrived, as TSB-85 MRGX10/MTGX18 expect. Off by default:
+    /// such a frame is ignored and the pages were delivered.
+    pub report_unknown_frames: bool,
     /// Answerer behaviour when DIS gets no answer.
     pub dis_repeat: DisRepeat,
     /// Caller sends CNG.
@@ -232,6 +279,7 @@ impl Config {
             role,
             receive: true,
             poll: false,
+            turnaround: Turnaround::AwaitDis,
             allow_polled: true,
             modems: vec![Modem::V27ter, Modem::V29, Modem::V17],
             max_rate: 14400,
@@ -256,6 +304,8 @@ impl Config {
             retries: 3,
             page_retries: 3,
             ppr_limit: 4,
+            operator: Operator::default(),
+            report_unknown_frames: false,
             dis_repeat: DisRepeat::UntilT1,
             send_cng: true,
             ced_ms: 3000,

@@ -40,6 +40,7 @@ impl PageSink for Discard {
             bad_rows: 0,
             longest_bad_run: 0,
             complete: true,
+            longest_line_bits: 0,
         }
     }
     fn commit_page(&mut self, _: bool) {}

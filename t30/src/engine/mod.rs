@@ -28,7 +28,8 @@ use crate::frame::{
 use crate::time::SampleTime;
 
 pub use config::{
-    Accept, Config, DisRepeat, EcmFrameSize, Faults, FrameFault, FrameRule, Role, TcfFault, Timers,
+    Accept, Config, DisRepeat, EcmFrameSize, Faults, FrameFault, FrameRule, Operator, Role,
+    TcfFault, Timers, Turnaround,
 };
 pub use page::{
     Coding, DocumentSource, EncodedPage, PageInfo, PageParams, PageQuality, PageSink, Resolution,
@@ -60,6 +61,8 @@ const FLAGS_ONLY: u32 = 43;
 const MCF_LIMIT: f64 = 0.05;
 /// Bad rows below this fraction: RTP; at or above: RTN.
 const RTP_LIMIT: f64 = 0.15;
+/// The longest a non-ECM coded scan line may last (T.4: 5 s), in ms.
+const MAX_LINE_MS: u64 = 5000;
 
 /// A configuration the engine cannot run.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -131,6 +134,11 @@ enum St {
     WaitDcn,
     /// Transmitter waiting for a response.
     Resp(Resp),
+    /// Transmitter after PIP/PIN: alerting its operator (T3).
+    OperatorAlert,
+    /// Receiver after sending PIP/PIN: waiting for the voice contact (the line handed over)
+    /// or a DCN.
+    Interrupted,
     /// Ended.
     Done,
 }
@@ -231,6 +239,12 @@ pub struct Engine {
     ecm_incomplete: bool,
     last_page_incomplete: bool,
     rx_page_started: bool,
+    /// Post-page commands judged so far (the page number an interrupt request refers to).
+    rx_page_count: u32,
+    /// The last non-ECM page had a scan line over [`MAX_LINE_MS`].
+    line_too_long: bool,
+    /// A non-final frame of unknown type arrived.
+    unknown_seen: bool,
     pending_pps: Vec<u8>,
     ecm_burst: Vec<(usize, Vec<u8>)>,
     ecm_cur: Option<(u8, u8)>,
@@ -295,6 +309,16 @@ fn decode_field(f: Fcf, fif: &[u8]) -> String {
         decode_ident(fif)
     } else {
         String::from_utf8_lossy(fif.get(1..).unwrap_or_default()).into_owned()
+    }
+}
+
+/// The plain post-page command a PRI-Q stands for.
+fn base_cmd(f: Fcf) -> Fcf {
+    match f {
+        Fcf::PRI_MPS => Fcf::MPS,
+        Fcf::PRI_EOM => Fcf::EOM,
+        Fcf::PRI_EOP => Fcf::EOP,
+        c => c,
     }
 }
 
@@ -409,6 +433,9 @@ impl Engine {
             ecm_incomplete: false,
             last_page_incomplete: false,
             rx_page_started: false,
+            rx_page_count: 0,
+            line_too_long: false,
+            unknown_seen: false,
             pending_pps: Vec::new(),
             ecm_burst: Vec::new(),
             ecm_cur: None,
@@ -487,6 +514,8 @@ impl Engine {
         }
         let code = match self.st {
             St::WaitDcn if !self.last_page_incomplete => Completion::Ok,
+            // The far end's operator took the line after our PIP/PIN: voice contact.
+            St::Interrupted => Completion::Ok,
             _ => Completion::Calldropped,
         };
         self.set_completion(code);
@@ -652,6 +681,8 @@ impl Engine {
             _ if !frame.last => {
                 if kind.is_some() {
                     self.rx_pending.push(frame);
+                } else {
+                    self.unknown_seen = true;
                 }
             }
             _ => {
@@ -770,6 +801,11 @@ impl Engine {
     }
 
     fn set_completion(&mut self, c: Completion) {
+        let c = if c == Completion::Ok && self.unknown_seen && self.cfg.report_unknown_frames {
+            Completion::Unexpected
+        } else {
+            c
+        };
         if self.completion.is_none() {
             self.completion = Some(c);
         }
@@ -1015,6 +1051,23 @@ impl Engine {
             }
             Timer::T4 => self.t4_expired(now),
             Timer::T2 => self.t2_expired(now),
+            Timer::T3 => match self.st {
+                St::OperatorAlert => self.fail(now, Completion::T3Expired, true),
+                St::Interrupted => self.fail(now, Completion::OperIntFail, true),
+                _ => {}
+            },
+            Timer::Operator => {
+                if self.st == St::OperatorAlert {
+                    if self.cfg.operator.accept {
+                        // Voice contact: the fax session ends and the line goes to the
+                        // operator.
+                        self.set_completion(Completion::Ok);
+                        self.end(now, false);
+                    } else {
+                        self.fail(now, Completion::OperIntFail, true);
+                    }
+                }
+            }
         }
     }
 
@@ -1217,6 +1270,12 @@ impl Engine {
                 _ => {}
             },
             St::WaitPage { after_mps } => self.rx_in_page(after_mps, frame, kind, now),
+            St::OperatorAlert | St::Interrupted => match kind {
+                Some(Fcf::DCN) => self.fail(now, Completion::OperIntFail, false),
+                // Our PIP/PIN was lost: the command comes again.
+                Some(k) if self.st == St::Interrupted => self.repeat_response(k, now),
+                _ => {}
+            },
             St::RxPage | St::RxEcm => self.rx_in_page(false, frame, kind, now),
             St::WaitDcn => match kind {
                 Some(Fcf::DCN) => {
@@ -1622,7 +1681,7 @@ impl Engine {
     }
 
     fn dcn_after_page_code(&self) -> Completion {
-        if self.post_cmd == Fcf::EOP {
+        if base_cmd(self.post_cmd) == Fcf::EOP {
             Completion::TxBadpg
         } else {
             Completion::RxDcnphd
@@ -1632,10 +1691,21 @@ impl Engine {
     /// The post-page command for the current page.
     fn post_cmd_for_current(&self) -> Fcf {
         let (doc, _) = self.pages[self.next_page];
-        match self.pages.get(self.next_page + 1) {
+        let cmd = match self.pages.get(self.next_page + 1) {
+            // A caller that polls after sending goes back to phase B with EOM.
+            None if self.cfg.poll && self.cfg.role == Role::Caller => Fcf::EOM,
             None => Fcf::EOP,
             Some(&(d, _)) if d == doc => Fcf::MPS,
             Some(_) => Fcf::EOM,
+        };
+        if self.cfg.operator.interrupt_after_page == Some(self.next_page as u32 + 1) {
+            match cmd {
+                Fcf::MPS => Fcf::PRI_MPS,
+                Fcf::EOM => Fcf::PRI_EOM,
+                _ => Fcf::PRI_EOP,
+            }
+        } else {
+            cmd
         }
     }
 
@@ -1736,10 +1806,15 @@ impl Engine {
 
     fn tx_post_page_response(&mut self, kind: Option<Fcf>, now: SampleTime) {
         match kind {
-            Some(Fcf::MCF) | Some(Fcf::PIP) => self.page_done(now, false),
+            Some(Fcf::MCF) => self.page_done(now, false),
             Some(Fcf::RTP) => self.page_done(now, true),
-            Some(Fcf::RTN) | Some(Fcf::PIN) => {
-                if self.post_cmd == Fcf::EOP {
+            Some(Fcf::PIP) => {
+                self.confirm_page();
+                self.operator_alert(now);
+            }
+            Some(Fcf::PIN) => self.operator_alert(now),
+            Some(Fcf::RTN) => {
+                if base_cmd(self.post_cmd) == Fcf::EOP {
                     // TSB-85 MTGN28: RTN after EOP ends the call; the page is not counted.
                     self.set_completion(Completion::Ok);
                     self.end(now, true);
@@ -1758,14 +1833,31 @@ impl Engine {
         }
     }
 
-    /// The current page was confirmed; `retrain` after RTP.
-    fn page_done(&mut self, now: SampleTime, retrain: bool) {
+    /// Counts the current page as delivered and moves to the next.
+    fn confirm_page(&mut self) {
         self.pages_sent += 1;
         self.next_page += 1;
         self.page_attempts = 0;
         self.encoded = None;
         self.tx_page_no = self.tx_page_no.wrapping_add(1);
-        if self.post_cmd == Fcf::EOP {
+    }
+
+    /// PIP/PIN received: alert the local operator for T3 (see [`Operator`]).
+    fn operator_alert(&mut self, now: SampleTime) {
+        self.clear_timer(Timer::T4);
+        self.clear_timer(Timer::T5);
+        self.tries = 0;
+        self.st = St::OperatorAlert;
+        self.arm(Timer::T3, now, self.cfg.timers.t3);
+        if let Some(ms) = self.cfg.operator.answers_after_ms {
+            self.arm(Timer::Operator, now, ms);
+        }
+    }
+
+    /// The current page was confirmed; `retrain` after RTP.
+    fn page_done(&mut self, now: SampleTime, retrain: bool) {
+        self.confirm_page();
+        if base_cmd(self.post_cmd) == Fcf::EOP {
             self.set_completion(Completion::Ok);
             self.end(now, true);
             return;
@@ -1779,7 +1871,15 @@ impl Engine {
     /// Goes on after MPS/EOM: straight to the next page, or back to phase B.
     fn after_page_cmd(&mut self, now: SampleTime, direct: bool) {
         self.tries = 0;
-        if self.post_cmd == Fcf::EOM {
+        if base_cmd(self.post_cmd) == Fcf::EOM {
+            if self.next_page >= self.pages.len()
+                && self.cfg.poll
+                && self.cfg.turnaround == Turnaround::Immediate
+            {
+                // TSB-85 ORGP10: DTC straight after the MCF to EOM.
+                self.send_dtc(now);
+                return;
+            }
             self.st = St::WaitDis;
             self.arm(Timer::T1, now, self.cfg.timers.t1);
             return;
@@ -1962,6 +2062,12 @@ impl Engine {
                 } else {
                     self.send_ecm_block(now);
                 }
+            }
+            Some(Fcf::PIP | Fcf::PIN) if self.block_range().end == self.ecm_tx.frames.len() => {
+                if kind == Some(Fcf::PIP) {
+                    self.confirm_page();
+                }
+                self.operator_alert(now);
             }
             Some(Fcf::RNR) => {
                 if self.timers.get(Timer::T5).is_none() {
@@ -2173,6 +2279,10 @@ impl Engine {
             St::RxTcf => self.tcf_verdict(now),
             St::RxPage => {
                 let q = self.sink.as_mut().map(|s| s.end_page()).unwrap_or_default();
+                // T.4's 5 s limit on one coded scan line, at the negotiated rate.
+                self.line_too_long = self
+                    .neg
+                    .is_some_and(|n| q.longest_line_bits > n.rate as u64 * MAX_LINE_MS / 1000);
                 self.page_quality = Some(q);
                 self.st = St::Cmd(Ctx::PostPage);
                 self.arm(Timer::T2, now, self.cfg.timers.t2);
@@ -2233,7 +2343,7 @@ impl Engine {
                 };
                 self.fail(now, code, false);
             }
-            Some(Fcf::MPS | Fcf::EOM | Fcf::EOP) => {
+            Some(Fcf::MPS | Fcf::EOM | Fcf::EOP | Fcf::PRI_MPS | Fcf::PRI_EOM | Fcf::PRI_EOP) => {
                 let k = kind.unwrap_or(Fcf::EOP);
                 let n = self.neg.expect("negotiated");
                 if after_mps && self.last_response.as_ref().is_some_and(|(c, _)| *c == k) {
@@ -2264,6 +2374,19 @@ impl Engine {
     fn on_post_page(&mut self, cmd: Fcf, now: SampleTime) {
         self.clear_timer(Timer::T2);
         let q = self.page_quality.take().unwrap_or_default();
+        self.rx_page_count += 1;
+        if std::mem::take(&mut self.line_too_long) {
+            // A scan line over 5 s: the page is rejected and the receiver disconnects
+            // (TSB-85 MRGN03 expects RETRYDCN).
+            if self.rx_page_started {
+                if let Some(s) = self.sink.as_mut() {
+                    s.commit_page(false);
+                }
+                self.rx_page_started = false;
+            }
+            self.fail(now, Completion::Retrydcn, true);
+            return;
+        }
         let ratio = q.bad_ratio();
         let resp = if self.take_force(Fcf::RTN) {
             Fcf::RTN
@@ -2277,6 +2400,12 @@ impl Engine {
             Fcf::RTN
         };
         let keep = resp != Fcf::RTN;
+        let interrupt = self.interrupt_wanted(cmd);
+        let resp = match (interrupt, keep) {
+            (false, _) => resp,
+            (true, true) => Fcf::PIP,
+            (true, false) => Fcf::PIN,
+        };
         if self.rx_page_started {
             if let Some(s) = self.sink.as_mut() {
                 s.commit_page(keep);
@@ -2288,25 +2417,33 @@ impl Engine {
             self.bad_rows += q.bad_rows;
         }
         self.last_rtn = resp == Fcf::RTN;
-        let base = match cmd {
-            Fcf::PRI_MPS => Fcf::MPS,
-            Fcf::PRI_EOM => Fcf::EOM,
-            Fcf::PRI_EOP => Fcf::EOP,
-            c => c,
+        let base = base_cmd(cmd);
+        let after = if interrupt {
+            self.interrupt_wait()
+        } else {
+            After::Arm(Timer::T2, self.cfg.timers.t2)
         };
         self.st = match (base, resp) {
+            _ if interrupt => St::Interrupted,
             (Fcf::EOM, _) => St::Cmd(Ctx::AfterEom),
             (_, Fcf::RTN) | (Fcf::MPS, Fcf::RTP) => St::Cmd(Ctx::Retrain),
             (Fcf::MPS, _) => St::WaitPage { after_mps: true },
             _ => St::WaitDcn,
         };
-        self.respond(
-            now,
-            cmd,
-            resp,
-            vec![],
-            After::Arm(Timer::T2, self.cfg.timers.t2),
-        );
+        self.respond(now, cmd, resp, vec![], after);
+    }
+
+    /// Whether to answer this page's command with PIP/PIN: our operator asked for it after
+    /// this page, or the far end's PRI-Q finds our operator there and willing.
+    fn interrupt_wanted(&self, cmd: Fcf) -> bool {
+        let op = self.cfg.operator;
+        op.interrupt_after_page == Some(self.rx_page_count)
+            || (cmd != base_cmd(cmd) && op.accept && op.answers_after_ms.is_some())
+    }
+
+    /// After PIP/PIN: wait for the far end's operator (its T3) and a little more.
+    fn interrupt_wait(&self) -> After {
+        After::Arm(Timer::T3, self.cfg.timers.t3 + self.cfg.timers.t2)
     }
 
     /// After EOM: the receiving station opens phase B again.
@@ -2444,10 +2581,14 @@ impl Engine {
         self.ecm_cur = None;
         self.ecm_block_no = p[2].wrapping_add(1);
         self.ecm_page_no = p[1];
-        let cmd = Fcf::from_octet(p[0]).map(|k| k.0);
-        let resp = if via_eor { Fcf::ERR } else { Fcf::MCF };
+        let pri_cmd = Fcf::from_octet(p[0]).map(|k| k.0);
+        let cmd = pri_cmd.map(base_cmd);
         let cmd_for_repeat = if via_eor { Fcf::EOR } else { Fcf::PPS };
         let page_end = matches!(cmd, Some(Fcf::MPS | Fcf::EOM | Fcf::EOP));
+        if page_end {
+            self.rx_page_count += 1;
+        }
+        let interrupt = page_end && !via_eor && self.interrupt_wanted(pri_cmd.unwrap_or(Fcf::EOP));
         if page_end {
             let n = self.neg.expect("negotiated");
             let params = PageParams {
@@ -2474,7 +2615,19 @@ impl Engine {
             self.ecm_page_no = p[1].wrapping_add(1);
             self.ecm_block_no = 0;
         }
+        let resp = match (via_eor, interrupt) {
+            (true, _) => Fcf::ERR,
+            (false, true) if self.ecm_incomplete => Fcf::PIN,
+            (false, true) => Fcf::PIP,
+            (false, false) => Fcf::MCF,
+        };
+        let after = if interrupt {
+            self.interrupt_wait()
+        } else {
+            After::Arm(Timer::T2, self.cfg.timers.t2)
+        };
         self.st = match cmd {
+            _ if interrupt => St::Interrupted,
             Some(Fcf::MPS) => St::WaitPage { after_mps: true },
             Some(Fcf::EOM) => St::Cmd(Ctx::AfterEom),
             Some(Fcf::EOP) => St::WaitDcn,
@@ -2484,13 +2637,7 @@ impl Engine {
             self.last_page_incomplete = self.ecm_incomplete;
             self.ecm_incomplete = false;
         }
-        self.respond(
-            now,
-            cmd_for_repeat,
-            resp,
-            vec![],
-            After::Arm(Timer::T2, self.cfg.timers.t2),
-        );
+        self.respond(now, cmd_for_repeat, resp, vec![], after);
     }
 
     fn on_eor(&mut self, frame: &Frame, now: SampleTime) {

@@ -124,6 +124,9 @@ pub struct PageQuality {
     pub longest_bad_run: u32,
     /// Whether the end-of-page sequence (RTC/EOFB) was seen.
     pub complete: bool,
+    /// Longest coded scan line in bits (data, fill and EOL; 0 when unknown or T.6): a
+    /// non-ECM receiver rejects a page whose line lasts over 5 s at the negotiated rate.
+    pub longest_line_bits: u64,
 }
 
 impl PageQuality {

@@ -11,6 +11,11 @@ pub(crate) enum Timer {
     T1,
     /// T2: receiver waits for a command or a page.
     T2,
+    /// T3: alerting the local operator after a procedure interrupt (or, at the station
+    /// that sent PIP/PIN, waiting for the voice contact).
+    T3,
+    /// The local operator comes to the terminal.
+    Operator,
     /// T4: transmitter waits for a response.
     T4,
     /// T5: ECM receiver not ready.
@@ -27,10 +32,12 @@ pub(crate) enum Timer {
     Cng,
 }
 
-const ALL: [Timer; 10] = [
+const ALL: [Timer; 12] = [
     Timer::T0,
     Timer::T1,
     Timer::T2,
+    Timer::T3,
+    Timer::Operator,
     Timer::T4,
     Timer::T5,
     Timer::Gap,
