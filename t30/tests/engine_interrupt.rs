@@ -165,3 +165,22 @@ fn receiver_gives_up_when_the_far_end_goes_quiet_after_pip() {
     assert_eq!(sent(&r.result.b).last().map(String::as_str), Some("DCN"));
     assert_eq!(r.result.a.completion, Completion::Calldropped);
 }
+
+#[test]
+fn receiver_interrupt_in_ecm_answers_the_last_pps_with_pip() {
+    // `b` asks after page 2 of 3; the page-2 PPS-MPS gets PIP instead of MCF.
+    let mut s = setup(3, true);
+    s.b.operator.interrupt_after_page = Some(2);
+    s.a.operator = PRESENT;
+    let doc = s.docs_a[0].clone();
+    let r = s.run();
+    both(&r, Completion::Ok, "OK");
+    assert!(r.result.a.ecm);
+    let b = sent(&r.result.b);
+    assert_eq!(b.iter().filter(|n| *n == "PIP").count(), 1);
+    assert_eq!(b.last().map(String::as_str), Some("PIP"));
+    assert_eq!(r.result.a.pages_sent, 2);
+    assert_eq!(r.result.b.pages_received, 2);
+    let got = r.rx_b.lock().unwrap();
+    assert_eq!(got[1].rows, doc[1].rows);
+}

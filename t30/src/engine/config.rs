@@ -110,7 +110,8 @@ impl Default for Timers {
 /// comes within T3, it sends DCN with T3_EXPIRED (the receiver: OPER_INT_FAIL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Operator {
-    /// Ask for a procedure interrupt after this page (1-based, counted over the call).
+    /// Ask for a procedure interrupt after this page (1-based, over the whole call; a page
+    /// sent again after RTN keeps its number).
     pub interrupt_after_page: Option<u32>,
     /// The operator comes to the terminal this many ms after being alerted; `None`: never.
     pub answers_after_ms: Option<u64>,

@@ -239,8 +239,6 @@ pub struct Engine {
     ecm_incomplete: bool,
     last_page_incomplete: bool,
     rx_page_started: bool,
-    /// Post-page commands judged so far (the page number an interrupt request refers to).
-    rx_page_count: u32,
     /// The last non-ECM page had a scan line over [`MAX_LINE_MS`].
     line_too_long: bool,
     /// A non-final frame of unknown type arrived.
@@ -433,7 +431,6 @@ impl Engine {
             ecm_incomplete: false,
             last_page_incomplete: false,
             rx_page_started: false,
-            rx_page_count: 0,
             line_too_long: false,
             unknown_seen: false,
             pending_pps: Vec::new(),
@@ -2374,7 +2371,6 @@ impl Engine {
     fn on_post_page(&mut self, cmd: Fcf, now: SampleTime) {
         self.clear_timer(Timer::T2);
         let q = self.page_quality.take().unwrap_or_default();
-        self.rx_page_count += 1;
         if std::mem::take(&mut self.line_too_long) {
             // A scan line over 5 s: the page is rejected and the receiver disconnects
             // (TSB-85 MRGN03 expects RETRYDCN).
@@ -2434,10 +2430,11 @@ impl Engine {
     }
 
     /// Whether to answer this page's command with PIP/PIN: our operator asked for it after
-    /// this page, or the far end's PRI-Q finds our operator there and willing.
+    /// this page (numbered by the pages kept so far, so a page sent again after RTN keeps its
+    /// number), or the far end's PRI-Q finds our operator there and willing.
     fn interrupt_wanted(&self, cmd: Fcf) -> bool {
         let op = self.cfg.operator;
-        op.interrupt_after_page == Some(self.rx_page_count)
+        op.interrupt_after_page == Some(self.pages_received + 1)
             || (cmd != base_cmd(cmd) && op.accept && op.answers_after_ms.is_some())
     }
 
@@ -2585,9 +2582,6 @@ impl Engine {
         let cmd = pri_cmd.map(base_cmd);
         let cmd_for_repeat = if via_eor { Fcf::EOR } else { Fcf::PPS };
         let page_end = matches!(cmd, Some(Fcf::MPS | Fcf::EOM | Fcf::EOP));
-        if page_end {
-            self.rx_page_count += 1;
-        }
         let interrupt = page_end && !via_eor && self.interrupt_wanted(pri_cmd.unwrap_or(Fcf::EOP));
         if page_end {
             let n = self.neg.expect("negotiated");
