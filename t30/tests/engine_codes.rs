@@ -1,7 +1,9 @@
 //! Must-show 2: one test per completion code the engine can reach, asserting the code and
 //! its exact string on the side that must report it, and what the other side reports.
 //! `a` is the caller, `b` the answerer; unless a test says otherwise `a` sends one or two
-//! standard pages to `b`.
+//! standard pages to `b`. Provoked here: 1–40, 42 (a document-layer code passed through) and
+//! 48–61; 0 is every successful call elsewhere; 41 and 43–47 come only from the document
+//! layer.
 
 mod engine_pair;
 use engine_pair::*;

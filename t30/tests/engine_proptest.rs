@@ -6,7 +6,7 @@ mod engine_pair;
 use engine_pair::*;
 use proptest::prelude::*;
 use t30::completion::Completion;
-use t30::engine::{Faults, FrameFault, FrameRule, Status, TcfFault};
+use t30::engine::{Faults, FrameFault, FrameRule, Operator, Status, TcfFault};
 use t30::frame::Fcf;
 use t30::time::SampleTime;
 
@@ -119,6 +119,22 @@ fn faults() -> impl Strategy<Value = Faults> {
         )
 }
 
+/// An operator that may ask for a procedure interrupt, come late or never, accept or not.
+fn operator() -> impl Strategy<Value = Operator> {
+    (
+        prop::option::of(1u32..4),
+        prop::option::of(0u64..20_000),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(interrupt_after_page, answers_after_ms, accept)| Operator {
+                interrupt_after_page,
+                answers_after_ms,
+                accept,
+            },
+        )
+}
+
 /// Each side gets faults with this probability (so clean calls are also explored).
 fn maybe_faults() -> impl Strategy<Value = Faults> {
     prop_oneof![1 => Just(Faults::default()), 3 => faults()]
@@ -135,6 +151,8 @@ proptest! {
         pages in 1usize..4,
         docs in 1usize..3,
         polling in any::<bool>(),
+        op_a in operator(),
+        op_b in operator(),
     ) {
         let mut s = simple(0, 0);
         let documents: Vec<Vec<TestPage>> = (0..docs)
@@ -157,6 +175,8 @@ proptest! {
         s.a.ecm_frame_size = t30::engine::EcmFrameSize::Octets64;
         s.a.faults = fa;
         s.b.faults = fb;
+        s.a.operator = op_a;
+        s.b.operator = op_b;
         let limit = SampleTime::from_ms(30 * 60 * 1000);
         let r = s.run_for(limit);
         for o in [&r.result.a, &r.result.b] {

@@ -277,3 +277,28 @@ fn mrgx10_unknown_non_final_frame_is_ignored_by_default() {
     let r = garbage_then_unknown_before_dcs(false);
     assert_eq!(r.result.b.completion, Completion::Ok);
 }
+
+#[test]
+fn mtgx18_unknown_non_final_frame_before_dis_is_reported_when_asked() {
+    // The transmitter's side of the same check: garbage and FF C0 00 before DIS.
+    let mut s = simple(1, 12);
+    s.a.report_unknown_frames = true;
+    s.b.faults.frames = vec![
+        FrameRule {
+            fcf: Fcf::DIS,
+            occurrence: 1,
+            fault: FrameFault::InsertBefore(vec![0x5A, 0xA5, 0x3C]),
+        },
+        FrameRule {
+            fcf: Fcf::DIS,
+            occurrence: 1,
+            fault: FrameFault::InsertBefore(vec![0xFF, 0x03, 0x00]),
+        },
+    ];
+    let r = s.run();
+    assert_eq!(r.result.a.completion, Completion::Unexpected);
+    assert_eq!(r.result.a.completion.text(), "Unexpected message received");
+    assert_eq!(r.result.b.completion, Completion::Ok);
+    assert_eq!(r.result.a.pages_sent, 1);
+    assert_eq!(r.result.b.pages_received, 1);
+}
