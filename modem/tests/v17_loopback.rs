@@ -70,8 +70,8 @@ fn clock_offset_minus_100_ppm() {
     }
 }
 
-/// A guard on sensitivity: 3 dB above the lowest error-free SNR measured with the
-/// `v17_sensitivity` example (14400: 22 dB, 7200: 12 dB), 10^6 bits must still be clean.
+/// A guard on sensitivity: 3 dB above the lowest error-free SNR measured with
+/// `faxsim modem ber --threshold` (14400: 22 dB, 7200: 12 dB), 10^6 bits must still be clean.
 #[test]
 fn low_snr_margin() {
     for (rate, snr) in [(14400, 25.0), (7200, 15.0)] {

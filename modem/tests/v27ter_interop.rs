@@ -2,7 +2,9 @@
 //!
 //! spandsp → ours runs at 35 dB SNR. ours → spandsp runs at 40 dB: spandsp 0.0.6's V.27ter
 //! receiver does not train at 36 dB or below even on spandsp's own transmitter's signal (same
-//! noise model; see the `v27ter_sweep` example), so 35 dB would test spandsp, not us.
+//! noise model, noise before the signal; see
+//! `faxsim modem ber --modem v27ter --peer spandsp --lead-in-ms 50`), so 35 dB would test
+//! spandsp, not us.
 
 mod common;
 use common::*;
