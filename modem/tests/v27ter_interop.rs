@@ -1,9 +1,9 @@
 //! V.27ter against spandsp's modem, both ways. Skips without libspandsp.
 //!
 //! spandsp → ours runs at 35 dB SNR. ours → spandsp runs at 40 dB: spandsp 0.0.6's V.27ter
-//! receiver does not train at 36 dB or below even on spandsp's own transmitter's signal (same
-//! noise model, noise before the signal; see
-//! `faxsim modem ber --modem v27ter --peer spandsp --lead-in-ms 50`), so 35 dB would test
+//! receiver does not train reliably at 36 dB or below when noise precedes the signal, even on
+//! spandsp's own transmitter's signal (`faxsim modem ber --modem v27ter --peer spandsp
+//! --lead-in-ms 50 --snr 34..38 --bits 100000`: no training at 36 dB), so 35 dB would test
 //! spandsp, not us.
 
 mod common;
