@@ -33,20 +33,10 @@ fn signals() -> &'static [Vec<i16>; 2] {
 
 fn run(channel: V21Channel, samples: &[i16], sizes: &[usize]) -> (Collect, Quality) {
     let mut rx = V21Rx::new(channel, &RxConfig::default()).unwrap();
-    let mut log = Collect::default();
-    let mut pos = 0;
-    let mut i = 0;
-    while pos < samples.len() {
-        let n = if sizes.is_empty() {
-            samples.len()
-        } else {
-            sizes[i % sizes.len()]
-        };
-        let end = (pos + n).min(samples.len());
-        rx.process(&samples[pos..end], &mut log);
-        pos = end;
-        i += 1;
-    }
+    // No sizes: the whole signal in one block.
+    let whole = [samples.len().max(1)];
+    let cuts = if sizes.is_empty() { &whole[..] } else { sizes };
+    let log = receive_cuts(&mut rx, samples, cuts);
     (log, rx.quality())
 }
 
