@@ -1,12 +1,12 @@
 //! ECM carries HDLC frames over the fast modems: random frames, heavy in flags and stuffing,
 //! must come through V.17, V.29 and V.27ter at every rate with good FCS and intact content.
 
-mod hdlc_common;
+mod common;
 
 use channel_models::AudioStage;
 use channel_models::line::Awgn;
 use channel_models::rng::Rng;
-use hdlc_common::{Frames, stressful_frame};
+use common::hdlc::{Frames, stressful_frame};
 use modem::hdlc::{Deframing, HdlcDeframer, HdlcFramer, HdlcRxConfig, HdlcTxConfig};
 use modem::{ModemKind, RxConfig, RxEvent, TxConfig, new_receiver, new_transmitter};
 

@@ -1,105 +1,42 @@
 //! V.17 receiver behaviour beyond the bits: events, quality reports, short-train restarts,
 //! block-size invariance.
 
-use channel_models::AudioStage;
-use channel_models::line::{Awgn, FrequencyShift};
+mod common;
 use channel_models::rng::Rng;
-use modem::v17::{V17Rx, V17Tx};
-use modem::{Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
+use common::*;
+use modem::ModemKind::V17;
+use modem::{RxConfig, RxEvent, TxConfig};
 use proptest::prelude::*;
 
-const LEVEL: f32 = -10.0;
-
-fn prbs(n: usize, seed: u32) -> Vec<bool> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x & 1 != 0
-        })
-        .collect()
-}
-
+/// Our V.17 signal for `data`, with 400 samples of silence before and 800 after.
 fn transmit(rate: u32, short: bool, data: &[bool]) -> Vec<i16> {
-    let mut tx = V17Tx::new(&TxConfig {
-        rate,
-        short_train: short,
-        level_dbm0: LEVEL,
-    })
-    .unwrap();
-    let mut bits = data.iter().copied();
-    let mut out = vec![0i16; 400];
-    let mut block = [0i16; 97];
-    while !tx.is_finished() {
-        let n = tx.fill(&mut block, &mut || bits.next());
-        out.extend_from_slice(&block[..n]);
-    }
-    out.extend_from_slice(&[0; 800]);
-    out
-}
-
-fn noisy(sig: &[i16], snr: f64, seed: u64) -> Vec<i16> {
-    let mut out = Vec::new();
-    Awgn::with_snr(snr, LEVEL as f64, seed).process(sig, &mut out);
-    out
-}
-
-#[derive(Default, Debug, PartialEq)]
-struct Sink {
-    bits: Vec<bool>,
-    events: Vec<RxEvent>,
-}
-impl RxSink for Sink {
-    fn bit(&mut self, b: bool) {
-        self.bits.push(b)
-    }
-    fn event(&mut self, e: RxEvent) {
-        self.events.push(e)
-    }
-}
-
-fn rx(rate: u32, short: bool) -> V17Rx {
-    V17Rx::new(&RxConfig {
-        rate,
-        short_train: short,
-    })
-    .unwrap()
+    our_tx(V17, rate, short, data, 400, 800)
 }
 
 #[test]
 fn transmitter_output_does_not_depend_on_block_size() {
     let data = prbs(3000, 9);
     let whole = transmit(14400, false, &data);
-    let mut tx = V17Tx::new(&TxConfig {
-        rate: 14400,
-        short_train: false,
-        level_dbm0: LEVEL,
-    })
-    .unwrap();
-    let mut bits = data.iter().copied();
-    let mut out = vec![0i16; 400];
-    let mut block = [0i16; 1];
-    while !tx.is_finished() {
-        let n = tx.fill(&mut block, &mut || bits.next());
-        out.extend_from_slice(&block[..n]);
-    }
-    out.extend_from_slice(&[0; 800]);
+    let out = pad(
+        400,
+        &drain(&mut our_transmitter(V17, 14400, false), &data, |_| 1),
+        800,
+    );
     assert_eq!(out, whole);
 }
 
 #[test]
 fn events_and_quality_of_a_normal_reception() {
     let data = prbs(30_000, 3);
-    let mut sig = transmit(12000, false, &data);
-    let mut shifted = Vec::new();
-    FrequencyShift::new(7.0).process(&sig, &mut shifted);
     // 40 dB below the signal the noise (-50 dBm0) is under the carrier-off threshold.
-    sig = noisy(&shifted, 40.0, 5);
-    let mut r = rx(12000, false);
+    let noise = Stage::Noise {
+        snr_db: 40.0,
+        seed: 5,
+    };
+    let sig = line(&transmit(12000, false, &data), &[Stage::Shift(7.0), noise]);
+    let mut r = our_receiver(V17, 12000, false);
     assert!(!r.quality().trained);
-    let mut sink = Sink::default();
+    let mut sink = Collect::default();
     // Stop just before the end of the signal to look at the quality while trained.
     let cut = sig.len() - 2000;
     r.process(&sig[..cut], &mut sink);
@@ -135,8 +72,8 @@ fn noise_alone_raises_no_carrier_and_weak_noise_no_training() {
     let quiet: Vec<i16> = (0..40_000)
         .map(|_| (rng.gaussian() * 16.0) as i16)
         .collect();
-    let mut r = rx(14400, false);
-    let mut sink = Sink::default();
+    let mut r = our_receiver(V17, 14400, false);
+    let mut sink = Collect::default();
     r.process(&quiet, &mut sink);
     assert!(sink.events.is_empty(), "{:?}", sink.events);
     // Loud noise: a carrier, but no training, reported once, then carrier down.
@@ -162,8 +99,8 @@ fn short_train_keeps_the_long_trains_equalizer() {
     for rate in [7200, 9600, 12000, 14400] {
         let long_data = prbs(20_000, rate);
         let short_data = prbs(20_000, rate + 7);
-        let mut r = rx(rate, false);
-        let mut sink = Sink::default();
+        let mut r = our_receiver(V17, rate, false);
+        let mut sink = Collect::default();
         r.process(
             &noisy(&transmit(rate, false, &long_data), 32.0, 1),
             &mut sink,
@@ -174,7 +111,7 @@ fn short_train_keeps_the_long_trains_equalizer() {
             short_train: true,
         })
         .unwrap();
-        let mut sink = Sink::default();
+        let mut sink = Collect::default();
         r.process(
             &noisy(&transmit(rate, true, &short_data), 32.0, 2),
             &mut sink,
@@ -199,34 +136,33 @@ fn short_train_without_a_long_one_fails() {
     // 38 known symbols are too few, and a long-train receiver does not accept a short train.
     let data = prbs(5000, 1);
     let sig = noisy(&transmit(14400, true, &data), 40.0, 3);
-    let mut r = rx(14400, false);
-    let mut sink = Sink::default();
+    let mut r = our_receiver(V17, 14400, false);
+    let mut sink = Collect::default();
     r.process(&sig, &mut sink);
-    assert!(
-        !sink
-            .events
-            .iter()
-            .any(|e| matches!(e, RxEvent::TrainingSucceeded { .. })),
-        "{:?}",
-        sink.events
-    );
+    assert!(!sink.trained(), "{:?}", sink.events);
     assert!(sink.events.contains(&RxEvent::TrainingFailed));
 }
 
 #[test]
 fn bad_rates_are_refused() {
     assert!(
-        V17Rx::new(&RxConfig {
-            rate: 4800,
-            short_train: false
-        })
+        modem::new_receiver(
+            V17,
+            &RxConfig {
+                rate: 4800,
+                short_train: false
+            }
+        )
         .is_err()
     );
     assert!(
-        V17Tx::new(&TxConfig {
-            rate: 2400,
-            ..Default::default()
-        })
+        modem::new_transmitter(
+            V17,
+            &TxConfig {
+                rate: 2400,
+                ..Default::default()
+            }
+        )
         .is_err()
     );
 }
@@ -239,11 +175,11 @@ fn signal() -> &'static (Vec<i16>, Vec<bool>) {
     })
 }
 
-fn reference() -> &'static Sink {
-    static REF: std::sync::OnceLock<Sink> = std::sync::OnceLock::new();
+fn reference() -> &'static Collect {
+    static REF: std::sync::OnceLock<Collect> = std::sync::OnceLock::new();
     REF.get_or_init(|| {
-        let mut sink = Sink::default();
-        rx(14400, false).process(&signal().0, &mut sink);
+        let mut sink = Collect::default();
+        our_receiver(V17, 14400, false).process(&signal().0, &mut sink);
         sink
     })
 }
@@ -253,16 +189,7 @@ proptest! {
     #[test]
     fn receiver_output_does_not_depend_on_block_sizes(cuts in proptest::collection::vec(1usize..3000, 1..40)) {
         let (sig, data) = signal();
-        let mut r = rx(14400, false);
-        let mut sink = Sink::default();
-        let mut pos = 0;
-        let mut i = 0;
-        while pos < sig.len() {
-            let n = cuts[i % cuts.len()].min(sig.len() - pos);
-            r.process(&sig[pos..pos + n], &mut sink);
-            pos += n;
-            i += 1;
-        }
+        let sink = receive_cuts(&mut *our_receiver(V17, 14400, false), sig, &cuts);
         let want = reference();
         prop_assert_eq!(&sink.bits[..data.len()], &data[..]);
         prop_assert_eq!(&sink, want);

@@ -7,8 +7,8 @@ use modem::hdlc::{Deframing, HdlcDeframer, HdlcFramer, HdlcRxConfig, HdlcTxConfi
 use modem::v21::{V21Channel, V21Rx, V21Tx};
 use modem::{Receiver, RxConfig, Transmitter, TxConfig};
 
-mod hdlc_common;
-use hdlc_common::{Frames, stressful_frame};
+mod common;
+use common::hdlc::{Frames, stressful_frame};
 
 struct Line {
     rx: V21Rx,

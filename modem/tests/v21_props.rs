@@ -1,29 +1,13 @@
 //! Block-size invariance of the V.21 receiver: any partition of the input gives the same bits,
 //! events and quality report.
 
-use channel_models::AudioStage;
-use channel_models::line::Awgn;
+mod common;
+use common::*;
 use modem::hdlc::{HdlcFramer, HdlcTxConfig};
-use modem::v21::{V21Channel, V21Rx, V21Tx};
-use modem::{Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
+use modem::v21::{V21Channel, V21Rx};
+use modem::{ModemKind, Quality, Receiver, RxConfig};
 use proptest::prelude::*;
 use std::sync::OnceLock;
-
-#[derive(Default, PartialEq, Debug)]
-struct Log {
-    bits: Vec<bool>,
-    events: Vec<RxEvent>,
-}
-
-impl RxSink for Log {
-    fn bit(&mut self, bit: bool) {
-        self.bits.push(bit);
-    }
-    fn event(&mut self, event: RxEvent) {
-        self.events.push(event);
-    }
-}
-
 /// Silence, a V.21 burst of frames, silence, with noise: about 2.5 s.
 fn signal(channel: V21Channel) -> Vec<i16> {
     let mut framer = HdlcFramer::new(HdlcTxConfig {
@@ -33,17 +17,13 @@ fn signal(channel: V21Channel) -> Vec<i16> {
     framer.push(&[0xFF, 0x13, 0x80, 0x00, 0xCE, 0xF4, 0x80, 0x80]);
     framer.push(&[0x7E; 12]);
     framer.push(&[0x3F; 40]);
-    let mut tx = V21Tx::new(channel, &TxConfig::default()).unwrap();
-    let mut clean = vec![0i16; 2000];
-    let mut block = [0i16; 160];
-    while !tx.is_finished() {
-        let n = tx.fill(&mut block, &mut framer);
-        clean.extend_from_slice(&block[..n]);
-    }
-    clean.extend(std::iter::repeat_n(0, 2000));
-    let mut noisy = Vec::new();
-    Awgn::with_snr(30.0, -10.0, 11).process(&clean, &mut noisy);
-    noisy
+    let kind = match channel {
+        V21Channel::Ch1 => ModemKind::V21Ch1,
+        V21Channel::Ch2 => ModemKind::V21Ch2,
+    };
+    let mut tx = our_transmitter(kind, 300, false);
+    let clean = pad(2000, &drain_source(&mut tx, &mut framer, |_| 160), 2000);
+    noisy(&clean, 30.0, 11)
 }
 
 fn signals() -> &'static [Vec<i16>; 2] {
@@ -51,22 +31,12 @@ fn signals() -> &'static [Vec<i16>; 2] {
     S.get_or_init(|| [signal(V21Channel::Ch1), signal(V21Channel::Ch2)])
 }
 
-fn run(channel: V21Channel, samples: &[i16], sizes: &[usize]) -> (Log, Quality) {
+fn run(channel: V21Channel, samples: &[i16], sizes: &[usize]) -> (Collect, Quality) {
     let mut rx = V21Rx::new(channel, &RxConfig::default()).unwrap();
-    let mut log = Log::default();
-    let mut pos = 0;
-    let mut i = 0;
-    while pos < samples.len() {
-        let n = if sizes.is_empty() {
-            samples.len()
-        } else {
-            sizes[i % sizes.len()]
-        };
-        let end = (pos + n).min(samples.len());
-        rx.process(&samples[pos..end], &mut log);
-        pos = end;
-        i += 1;
-    }
+    // No sizes: the whole signal in one block.
+    let whole = [samples.len().max(1)];
+    let cuts = if sizes.is_empty() { &whole[..] } else { sizes };
+    let log = receive_cuts(&mut rx, samples, cuts);
     (log, rx.quality())
 }
 

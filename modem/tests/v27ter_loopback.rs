@@ -1,11 +1,33 @@
 //! V.27ter loopback through our own transmitter and receiver: 10⁶ bits per case at 40 dB
 //! SNR, plain and with carrier and clock offsets.
 
-mod v27ter_common;
-use modem::RxEvent;
-use v27ter_common::*;
+mod common;
+use common::*;
+use modem::ModemKind::V27ter;
+use modem::{Quality, RxEvent};
 
 const MILLION: usize = 1_000_000;
+
+/// One loopback of our modem pair: (bit errors, events, quality at the end of data).
+fn loopback(
+    rate: u32,
+    nbits: usize,
+    hz: f64,
+    ppm: f64,
+    snr: Option<f64>,
+    seed: u64,
+) -> (usize, Collect, Quality) {
+    let sent = random_bits(nbits, seed);
+    let tx = our_tx(V27ter, rate, false, &sent, 400, 800);
+    let line = impair(&tx, hz, ppm, snr, seed ^ 0x5eed);
+    let mut rx = our_receiver(V27ter, rate, false);
+    // Quality is read just before the signal ends.
+    let cut = line.len() - 1600;
+    let mut c = receive(&mut *rx, &line[..cut], 160);
+    let q = rx.quality();
+    rx.process(&line[cut..], &mut c);
+    (errors(&sent, &c.bits), c, q)
+}
 
 fn check(rate: u32, hz: f64, ppm: f64, seed: u64) {
     let (errs, c, q) = loopback(rate, MILLION, hz, ppm, Some(40.0), seed);

@@ -1,17 +1,14 @@
 //! V.27ter receiver behaviour: block-size invariance, events, short training, failure.
 
-mod v27ter_common;
-use modem::v27ter::{V27terRx, V27terTx};
-use modem::{Receiver, RxConfig, RxEvent, Transmitter, TxConfig};
+mod common;
+use common::*;
+use modem::ModemKind::V27ter;
+use modem::{RxConfig, RxEvent};
 use proptest::prelude::*;
-use v27ter_common::*;
 
-fn rx(rate: u32, short: bool) -> V27terRx {
-    V27terRx::new(&RxConfig {
-        rate,
-        short_train: short,
-    })
-    .unwrap()
+/// Our V.27ter signal for `bits` after `lead` samples of silence, with 800 after.
+fn transmit(rate: u32, short: bool, bits: &[bool], lead: usize) -> Vec<i16> {
+    our_tx(V27ter, rate, short, bits, lead, 800)
 }
 
 proptest! {
@@ -20,19 +17,10 @@ proptest! {
     fn block_size_invariance(sizes in proptest::collection::vec(1usize..500, 1..40),
                              high in any::<bool>()) {
         let rate = if high { 4800 } else { 2400 };
-        let sent = data(3000, 21);
+        let sent = random_bits(3000, 21);
         let line = impair(&transmit(rate, false, &sent, 300), 3.0, 50.0, Some(25.0), 22);
-        let whole = receive(&mut rx(rate, false), &line, line.len());
-        let mut r = rx(rate, false);
-        let mut parts = Collect::default();
-        let mut pos = 0;
-        let mut i = 0;
-        while pos < line.len() {
-            let n = sizes[i % sizes.len()].min(line.len() - pos);
-            r.process(&line[pos..pos + n], &mut parts);
-            pos += n;
-            i += 1;
-        }
+        let whole = receive(&mut *our_receiver(V27ter, rate, false), &line, line.len());
+        let parts = receive_cuts(&mut *our_receiver(V27ter, rate, false), &line, &sizes);
         prop_assert!(whole.trained());
         prop_assert_eq!(errors(&sent, &whole.bits), 0);
         prop_assert_eq!(whole, parts);
@@ -41,7 +29,7 @@ proptest! {
 
 #[test]
 fn events_in_order_and_quality() {
-    let sent = data(5000, 31);
+    let sent = random_bits(5000, 31);
     let line = impair(
         &transmit(4800, false, &sent, 400),
         7.0,
@@ -49,8 +37,8 @@ fn events_in_order_and_quality() {
         Some(40.0),
         32,
     );
-    let mut r = rx(4800, false);
-    let c = receive(&mut r, &line, 160);
+    let mut r = our_receiver(V27ter, 4800, false);
+    let c = receive(&mut *r, &line, 160);
     assert_eq!(c.events.len(), 3, "{:?}", c.events);
     assert!(matches!(c.events[0], RxEvent::CarrierUp { level_dbm0 } if level_dbm0 < -30.0));
     match c.events[1] {
@@ -73,11 +61,11 @@ fn events_in_order_and_quality() {
 #[test]
 fn short_training_reuses_the_equalizer() {
     for rate in [4800, 2400] {
-        let first = data(4000, 41);
-        let second = data(4000, 42);
+        let first = random_bits(4000, 41);
+        let second = random_bits(4000, 42);
         let mut line = transmit(rate, false, &first, 200);
-        let mut r = rx(rate, false);
-        let c1 = receive(&mut r, &impair(&line, 5.0, 0.0, Some(30.0), 43), 160);
+        let mut r = our_receiver(V27ter, rate, false);
+        let c1 = receive(&mut *r, &impair(&line, 5.0, 0.0, Some(30.0), 43), 160);
         assert_eq!(errors(&first, &c1.bits), 0, "{rate} long");
         line = transmit(rate, true, &second, 200);
         r.restart(&RxConfig {
@@ -85,7 +73,7 @@ fn short_training_reuses_the_equalizer() {
             short_train: true,
         })
         .unwrap();
-        let c2 = receive(&mut r, &impair(&line, 5.0, 0.0, Some(30.0), 44), 160);
+        let c2 = receive(&mut *r, &impair(&line, 5.0, 0.0, Some(30.0), 44), 160);
         eprintln!("{rate} short: {:?}", c2.events);
         assert!(c2.trained(), "{rate} short");
         assert_eq!(errors(&second, &c2.bits), 0, "{rate} short");
@@ -96,9 +84,9 @@ fn short_training_reuses_the_equalizer() {
 fn short_training_alone_is_too_short_to_train_from_scratch_at_low_snr() {
     // Without a previous long training the receiver must not claim success on garbage: it
     // either trains (and is then error-free) or reports failure.
-    let sent = data(2000, 51);
+    let sent = random_bits(2000, 51);
     let line = impair(&transmit(4800, true, &sent, 200), 0.0, 0.0, Some(12.0), 52);
-    let c = receive(&mut rx(4800, true), &line, 160);
+    let c = receive(&mut *our_receiver(V27ter, 4800, true), &line, 160);
     if c.trained() {
         assert!(errors(&sent, &c.bits) < 50);
     } else {
@@ -117,7 +105,7 @@ fn unmodulated_carrier_fails_training() {
         })
         .collect();
     line.extend(std::iter::repeat_n(0, 800));
-    let c = receive(&mut rx(4800, false), &line, 160);
+    let c = receive(&mut *our_receiver(V27ter, 4800, false), &line, 160);
     assert!(matches!(c.events[0], RxEvent::CarrierUp { .. }));
     assert!(
         c.events.contains(&RxEvent::TrainingFailed),
@@ -137,22 +125,9 @@ fn transmitter_level_and_training_length() {
         (4800, true, 80),
         (2400, true, 80),
     ] {
-        let mut tx = V27terTx::new(&TxConfig {
-            rate,
-            short_train: short,
-            ..Default::default()
-        })
-        .unwrap();
         let nbits = 30_000;
-        let sent = data(nbits, 61);
-        let mut it = sent.iter().copied();
-        let mut src = move || it.next();
-        let mut out = vec![];
-        let mut block = [0i16; 77];
-        while !tx.is_finished() {
-            let n = tx.fill(&mut block, &mut src);
-            out.extend_from_slice(&block[..n]);
-        }
+        let sent = random_bits(nbits, 61);
+        let out = drain(&mut our_transmitter(V27ter, rate, short), &sent, |_| 77);
         let baud = if rate == 4800 { 1600 } else { 1200 };
         let sps = 8000.0 / baud as f64;
         let silence = if short { 0.0 } else { 160.0 };
@@ -178,13 +153,13 @@ fn transmitter_level_and_training_length() {
 fn signal_end_in_continuing_noise_and_a_second_burst() {
     // At 25 dB SNR the line noise (−35 dBm0) keeps the energy detector on between bursts.
     for rate in [4800, 2400] {
-        let first = data(3000, 81);
-        let second = data(3000, 82);
+        let first = random_bits(3000, 81);
+        let second = random_bits(3000, 82);
         let mut clean = transmit(rate, false, &first, 400);
         clean.extend(std::iter::repeat_n(0, 4000));
         clean.extend(transmit(rate, false, &second, 0));
         let line = impair(&clean, 4.0, 30.0, Some(25.0), 83);
-        let c = receive(&mut rx(rate, false), &line, 160);
+        let c = receive(&mut *our_receiver(V27ter, rate, false), &line, 160);
         let kinds: Vec<&str> = c
             .events
             .iter()

@@ -1,18 +1,19 @@
 //! V.29 loopback: our transmitter into our receiver through line impairments.
 
-mod v29_util;
+mod common;
 
+use common::*;
+use modem::ModemKind::V29;
 use modem::RxEvent;
-use v29_util::*;
 
 /// Sends `n` random bits through the impairments and checks that every one arrives, with
 /// the events and quality figures to match.
 fn run(rate: u32, n: usize, hz: f64, ppm: f64, snr: Option<f64>) {
     let bits = random_bits(n, rate as u64 + 5);
-    let sig = channel(&our_tx(rate, &bits, 400), hz, ppm, snr, 99);
-    let (c, rx) = our_rx(rate, &sig, 160);
-    let (errors, off) = bit_errors(&bits, &c.bits);
-    let q = modem::Receiver::quality(&rx);
+    let sig = impair(&our_tx(V29, rate, false, &bits, 400, 800), hz, ppm, snr, 99);
+    let (c, rx) = our_rx(V29, rate, &sig, 160);
+    let (errors, off) = best_aligned_errors(&bits, &c.bits);
+    let q = rx.quality();
     eprintln!(
         "{rate} {hz:+} Hz {ppm:+} ppm {snr:?} dB: {errors} errors in {n} bits (offset {off}), {:?}, {q:?}",
         c.events
@@ -135,19 +136,19 @@ fn group_delay_of_the_distortion() {
 fn equalizer_copes_with_line_distortion() {
     for rate in [9600, 7200] {
         let bits = random_bits(200_000, 31);
-        let sig = channel(
-            &distort(&our_tx(rate, &bits, 400)),
+        let sig = impair(
+            &distort(&our_tx(V29, rate, false, &bits, 400, 800)),
             5.0,
             50.0,
             Some(30.0),
             32,
         );
-        let (c, rx) = our_rx(rate, &sig, 160);
-        let (errors, _) = bit_errors(&bits, &c.bits);
+        let (c, rx) = our_rx(V29, rate, &sig, 160);
+        let (errors, _) = best_aligned_errors(&bits, &c.bits);
         eprintln!(
             "distorted line {rate}: {errors} errors, {:?}, {:?}",
             c.events,
-            modem::Receiver::quality(&rx)
+            rx.quality()
         );
         assert_eq!(errors, 0);
     }
@@ -158,11 +159,11 @@ fn end_of_signal_found_in_noise_at_low_snr() {
     // At 12 dB the noise after the signal holds the carrier detector on; the receiver must
     // still notice that the signal has gone and stop delivering bits.
     let bits = random_bits(50_000, 41);
-    let mut clean = our_tx(4800, &bits, 400);
+    let mut clean = our_tx(V29, 4800, false, &bits, 400, 800);
     clean.extend(std::iter::repeat_n(0, 16_000));
-    let sig = channel(&clean, 0.0, 0.0, Some(12.0), 42);
-    let (c, _) = our_rx(4800, &sig, 160);
-    let (errors, _) = bit_errors(&bits, &c.bits);
+    let sig = impair(&clean, 0.0, 0.0, Some(12.0), 42);
+    let (c, _) = our_rx(V29, 4800, &sig, 160);
+    let (errors, _) = best_aligned_errors(&bits, &c.bits);
     assert_eq!(errors, 0);
     assert!(c.bits.len() <= bits.len() + 72 * 2, "{} bits", c.bits.len());
     assert!(!c.events.contains(&RxEvent::CarrierDown), "{:?}", c.events);
@@ -170,27 +171,22 @@ fn end_of_signal_found_in_noise_at_low_snr() {
 
 #[test]
 fn any_level_from_minus_40_to_0_dbm0() {
-    use modem::{Transmitter, TxConfig};
+    use modem::TxConfig;
     for level in [-40.0, -25.0, 0.0] {
         let bits = random_bits(20_000, 51);
-        let mut tx = modem::v29::V29Tx::new(&TxConfig {
-            rate: 9600,
-            short_train: false,
-            level_dbm0: level,
-        })
+        let mut tx = modem::new_transmitter(
+            V29,
+            &TxConfig {
+                rate: 9600,
+                short_train: false,
+                level_dbm0: level,
+            },
+        )
         .unwrap();
-        let mut it = bits.iter().copied();
-        let mut src = || it.next();
-        let mut sig = vec![0i16; 400];
-        let mut block = [0i16; 160];
-        while !tx.is_finished() {
-            let n = tx.fill(&mut block, &mut src);
-            sig.extend_from_slice(&block[..n]);
-        }
-        sig.extend(std::iter::repeat_n(0, 800));
-        let (c, rx) = our_rx(9600, &sig, 160);
-        let q = modem::Receiver::quality(&rx);
-        assert_eq!(bit_errors(&bits, &c.bits).0, 0, "{level} dBm0");
+        let sig = pad(400, &drain(&mut tx, &bits, |_| 160), 800);
+        let (c, rx) = our_rx(V29, 9600, &sig, 160);
+        let q = rx.quality();
+        assert_eq!(best_aligned_errors(&bits, &c.bits).0, 0, "{level} dBm0");
         assert!((q.level_dbm0 - level).abs() < 1.0, "{level}: {q:?}");
     }
 }

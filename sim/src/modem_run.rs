@@ -1,7 +1,8 @@
-//! Driving one modulator or demodulator over a whole signal, and BER sweeps through AWGN.
+//! Driving one modulator or demodulator over a whole signal, and BER sweeps through AWGN
+//! (optionally with a carrier frequency offset and a sampling clock offset).
 
 use channel_models::AudioStage;
-use channel_models::line::Awgn;
+use channel_models::line::{Awgn, ClockDrift, FrequencyShift};
 use modem::prbs::{PrbsChecker, PrbsSource, PrbsStats};
 use modem::{BitSource, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, TxConfig};
 use serde::Serialize;
@@ -233,6 +234,10 @@ pub struct SweepConfig {
     /// Noise-only samples before the signal starts (silence a transmitter emits before its
     /// first symbol is dropped first).
     pub lead_in: usize,
+    /// Carrier frequency offset applied to every signal before the noise, Hz.
+    pub freq_offset_hz: f64,
+    /// Sampling clock offset applied to every signal before the noise, ppm.
+    pub clock_ppm: f64,
     /// (transmitter, receiver) pairs to measure.
     pub paths: Vec<(Implementation, Implementation)>,
 }
@@ -258,6 +263,32 @@ pub struct PathPoint {
     pub sync_losses: u64,
     /// All configured bits were compared and none was wrong.
     pub error_free: bool,
+    /// The receiver's carrier frequency offset estimate while the signal was there, Hz
+    /// (`None` when it has none).
+    pub est_carrier_offset_hz: Option<f32>,
+    /// The receiver's sampling clock offset estimate while the signal was there, ppm.
+    pub est_clock_ppm: Option<f32>,
+}
+
+fn finite(x: f32) -> Option<f32> {
+    x.is_finite().then_some(x)
+}
+
+/// `samples` shifted by `hz` and then resampled `ppm` off the nominal clock; a zero offset
+/// leaves the samples as they are.
+pub fn offset_line(samples: Vec<i16>, hz: f64, ppm: f64) -> Vec<i16> {
+    let mut cur = samples;
+    if hz != 0.0 {
+        let mut out = Vec::with_capacity(cur.len());
+        FrequencyShift::new(hz).process(&cur, &mut out);
+        cur = out;
+    }
+    if ppm != 0.0 {
+        let mut out = Vec::with_capacity(cur.len() + cur.len() / 1000 + 16);
+        ClockDrift::new(ppm).process(&cur, &mut out);
+        cur = out;
+    }
+    cur
 }
 
 /// A sweep's results: one row per SNR, one entry per path.
@@ -306,7 +337,7 @@ pub fn sweep(cfg: &SweepConfig) -> Result<Vec<SweepPoint>, BuildError> {
             let start = body.iter().position(|&x| x != 0).unwrap_or(body.len());
             samples.extend_from_slice(&body[start..]);
             samples.extend(std::iter::repeat_n(0, FLUSH));
-            Ok(samples)
+            Ok(offset_line(samples, cfg.freq_offset_hz, cfg.clock_ppm))
         });
         signals.push((tx_imp, signal));
     }
@@ -357,6 +388,8 @@ pub fn sweep(cfg: &SweepConfig) -> Result<Vec<SweepPoint>, BuildError> {
                 ber: None,
                 sync_losses: 0,
                 error_free: false,
+                est_carrier_offset_hz: None,
+                est_clock_ppm: None,
             };
             if let Err(e) = usable(tx_imp, rx_imp) {
                 point.unavailable = Some(e.to_string());
@@ -398,6 +431,8 @@ pub fn sweep(cfg: &SweepConfig) -> Result<Vec<SweepPoint>, BuildError> {
             point.ber = stats.ber();
             point.sync_losses = stats.sync_losses;
             point.error_free = stats.bits == cfg.bits && stats.errors == 0;
+            point.est_carrier_offset_hz = finite(r.quality.carrier_offset_hz);
+            point.est_clock_ppm = finite(r.quality.timing_offset_ppm);
             paths.push(point);
         }
         points.push(SweepPoint { snr_db: snr, paths });
@@ -444,6 +479,8 @@ mod tests {
                     ber: Some(if ok { 0.0 } else { 1e-3 }),
                     sync_losses: 0,
                     error_free: ok,
+                    est_carrier_offset_hz: None,
+                    est_clock_ppm: None,
                 })
                 .collect(),
         }
@@ -459,6 +496,8 @@ mod tests {
             seed: 1,
             snrs_db: vec![],
             lead_in: 0,
+            freq_offset_hz: 0.0,
+            clock_ppm: 0.0,
             paths: vec![(Implementation::Ours, Implementation::Ours); 3],
         };
         // Path 0: clean from 12 dB; path 1: a lucky clean point at 10 dB below an errored

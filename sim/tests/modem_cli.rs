@@ -394,6 +394,22 @@ fn bad_usage_exits_2() {
 }
 
 #[test]
+fn line_offsets_out_of_range_exit_2() {
+    for (option, value) in [
+        ("--freq-offset-hz", "500"),
+        ("--clock-ppm", "-2000"),
+        ("--clock-ppm", "NaN"),
+    ] {
+        let out = faxsim(&[
+            "modem", "ber", "--modem", "v29", "--snr", "20", option, value,
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{option} {value}: {err}");
+        assert!(err.contains(option), "{err}");
+    }
+}
+
+#[test]
 fn our_modems_run_or_report_unavailable_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let out_wav = dir.path().join("o.wav");
@@ -420,12 +436,10 @@ fn our_modems_run_or_report_unavailable_with_exit_1() {
     assert_eq!(err.lines().count(), 1);
 }
 
-#[test]
-fn ber_sweep_json_and_threshold() {
-    if spandsp_peer::require().is_none() {
-        return;
-    }
-    let out = ok(&faxsim(&[
+/// `faxsim modem ber` on V.29 9600 at 10, 20 and 30 dB, 20000 bits, seed 7, every path
+/// with spandsp, thresholds, and `extra`.
+fn v29_sweep(extra: &[&str]) -> String {
+    let mut args = vec![
         "modem",
         "ber",
         "--modem",
@@ -441,8 +455,17 @@ fn ber_sweep_json_and_threshold() {
         "--peer",
         "spandsp",
         "--threshold",
-        "--json",
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    ok(&faxsim(&args))
+}
+
+#[test]
+fn ber_sweep_json_and_threshold() {
+    if spandsp_peer::require().is_none() {
+        return;
+    }
+    let out = v29_sweep(&["--json"]);
     let v: Value = serde_json::from_str(&out).expect("ber --json prints JSON");
     let points = v["points"].as_array().unwrap();
     assert_eq!(points.len(), 3);
@@ -467,23 +490,7 @@ fn ber_sweep_json_and_threshold() {
     assert!(snr == 20.0 || snr == 30.0, "{t}");
 
     // The same sweep as a table, and the same seed gives the same figures.
-    let table = ok(&faxsim(&[
-        "modem",
-        "ber",
-        "--modem",
-        "v29",
-        "--rate",
-        "9600",
-        "--snr",
-        "10..30:10",
-        "--bits",
-        "20000",
-        "--seed",
-        "7",
-        "--peer",
-        "spandsp",
-        "--threshold",
-    ]));
+    let table = v29_sweep(&[]);
     assert!(table.contains("spandsp→spandsp"), "{table}");
     assert!(
         table
@@ -491,7 +498,16 @@ fn ber_sweep_json_and_threshold() {
             .any(|l| l.trim_start().starts_with("30.0") && l.trim_end().ends_with(" 0")),
         "{table}"
     );
-    let again = ok(&faxsim(&[
+    let again = v29_sweep(&["--json"]);
+    assert_eq!(again, out);
+}
+
+/// Both offsets reach every path's signal: the receivers' estimates follow them, and V.29
+/// stays error-free at 30 dB (spandsp's V.27ter receiver does not, with 100 ppm).
+#[test]
+fn ber_with_carrier_and_clock_offsets() {
+    let peer = spandsp_peer::require().is_some();
+    let mut args = vec![
         "modem",
         "ber",
         "--modem",
@@ -499,15 +515,50 @@ fn ber_sweep_json_and_threshold() {
         "--rate",
         "9600",
         "--snr",
-        "10..30:10",
+        "30",
         "--bits",
         "20000",
-        "--seed",
-        "7",
-        "--peer",
-        "spandsp",
-        "--threshold",
+        "--freq-offset-hz",
+        "-7",
+        "--clock-ppm",
+        "100",
+    ];
+    if peer {
+        args.extend_from_slice(&["--peer", "spandsp"]);
+    }
+    let table = ok(&faxsim(&args));
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(", carrier offset -7 Hz, clock offset +100 ppm"),
+        "{table}"
+    );
+    args.push("--json");
+    let v: Value = serde_json::from_str(&ok(&faxsim(&args))).expect("JSON");
+    assert_eq!(v["freq_offset_hz"], -7.0);
+    assert_eq!(v["clock_ppm"], 100.0);
+    let paths = v["points"][0]["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), if peer { 4 } else { 1 });
+    for path in paths {
+        assert_eq!(path["error_free"], true, "{path}");
+        let hz = path["est_carrier_offset_hz"].as_f64().unwrap();
+        assert!((hz + 7.0).abs() < 1.0, "{path}");
+        // Our receiver reports its clock estimate; spandsp's wrapper may not.
+        if path["rx"] == "ours" {
+            let ppm = path["est_clock_ppm"].as_f64().unwrap();
+            assert!((ppm - 100.0).abs() < 30.0, "{path}");
+        }
+    }
+    // Without the offsets our receiver sees none.
+    let plain = ok(&faxsim(&[
+        "modem", "ber", "--modem", "v29", "--rate", "9600", "--snr", "30", "--bits", "20000",
         "--json",
     ]));
-    assert_eq!(again, out);
+    let v: Value = serde_json::from_str(&plain).expect("JSON");
+    let hz = v["points"][0]["paths"][0]["est_carrier_offset_hz"]
+        .as_f64()
+        .unwrap();
+    assert!(hz.abs() < 1.0, "{plain}");
 }

@@ -22,6 +22,11 @@ fn dpi(r: Resolution) -> Option<(f64, f64)> {
     Some((r.x_dpi() as f64, r.y_dpi() as f64))
 }
 
+/// `p`, drawn at `from`, converted to `to` for an A4 receiver with `width` handling.
+fn to_a4(p: &Bitmap, from: Resolution, to: Resolution, width: WidthPolicy) -> Bitmap {
+    convert_page(p, dpi(from), to, PageWidth::A4, width).unwrap()
+}
+
 #[test]
 fn finer_to_coarser_merges_row_pairs() {
     for (from, to) in [
@@ -29,7 +34,7 @@ fn finer_to_coarser_merges_row_pairs() {
         (Resolution::Superfine, Resolution::Fine),
     ] {
         let p = noise(1728, 200, from, 3);
-        let c = convert_page(&p, dpi(from), to, PageWidth::A4, WidthPolicy::Scale).unwrap();
+        let c = to_a4(&p, from, to, WidthPolicy::Scale);
         assert_eq!((c.width(), c.height(), c.resolution), (1728, 100, to));
         for y in 0..100 {
             for x in 0..1728 {
@@ -46,14 +51,12 @@ fn finer_to_coarser_merges_row_pairs() {
 #[test]
 fn r16_to_superfine_merges_column_pairs() {
     let p = noise(3456, 20, Resolution::R16, 5);
-    let c = convert_page(
+    let c = to_a4(
         &p,
-        dpi(Resolution::R16),
+        Resolution::R16,
         Resolution::Superfine,
-        PageWidth::A4,
         WidthPolicy::Scale,
-    )
-    .unwrap();
+    );
     assert_eq!((c.width(), c.height()), (1728, 20));
     for y in 0..20 {
         for x in 0..1728 {
@@ -65,23 +68,19 @@ fn r16_to_superfine_merges_column_pairs() {
 #[test]
 fn same_scale_is_identity() {
     let p = noise(1728, 50, Resolution::Standard, 7);
-    let same = convert_page(
+    let same = to_a4(
         &p,
-        dpi(Resolution::Standard),
         Resolution::Standard,
-        PageWidth::A4,
+        Resolution::Standard,
         WidthPolicy::Scale,
-    )
-    .unwrap();
+    );
     assert!(same == p);
-    let twin = convert_page(
+    let twin = to_a4(
         &p,
-        dpi(Resolution::Standard),
+        Resolution::Standard,
         Resolution::Dpi200x100,
-        PageWidth::A4,
         WidthPolicy::Scale,
-    )
-    .unwrap();
+    );
     assert_eq!(twin.data(), p.data());
     assert_eq!(twin.resolution, Resolution::Dpi200x100);
 }
@@ -90,27 +89,23 @@ fn same_scale_is_identity() {
 fn wider_to_narrower_scales_or_crops() {
     let mut p = Bitmap::new(2048, 400, Resolution::Standard).unwrap();
     p.fill_rect(2000, 0, 2048, 400, true); // a bar at the right edge
-    let scaled = convert_page(
+    let scaled = to_a4(
         &p,
-        dpi(Resolution::Standard),
         Resolution::Standard,
-        PageWidth::A4,
+        Resolution::Standard,
         WidthPolicy::Scale,
-    )
-    .unwrap();
+    );
     assert_eq!(
         (scaled.width(), scaled.height()),
         (1728, (400.0f64 * 1728.0 / 2048.0).round() as u32)
     );
     assert!(scaled.get(1727, 10) && scaled.get(1700, 10) && !scaled.get(1600, 10));
-    let cropped = convert_page(
+    let cropped = to_a4(
         &p,
-        dpi(Resolution::Standard),
         Resolution::Standard,
-        PageWidth::A4,
+        Resolution::Standard,
         WidthPolicy::Crop,
-    )
-    .unwrap();
+    );
     assert_eq!((cropped.width(), cropped.height()), (1728, 400));
     assert_eq!(cropped.black_count(), 0);
 }

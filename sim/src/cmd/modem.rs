@@ -1,4 +1,5 @@
-//! `faxsim modem tx|rx|ber`: raw modem I/O through WAV files, and BER sweeps through AWGN.
+//! `faxsim modem tx|rx|ber`: raw modem I/O through WAV files, and BER sweeps through AWGN
+//! with optional carrier and clock offsets.
 
 use std::path::{Path, PathBuf};
 
@@ -158,6 +159,24 @@ pub struct BerArgs {
     /// receiver copes with training on noise rather than its bit error ratio.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub lead_in_ms: u32,
+    /// Carrier frequency offset of the line, Hz (−100 to 100), applied to every path's signal
+    /// before the noise.
+    #[arg(
+        long,
+        value_name = "HZ",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub freq_offset_hz: f64,
+    /// Sampling clock offset of the line, ppm (−1000 to 1000), applied to every path's signal
+    /// before the noise.
+    #[arg(
+        long,
+        value_name = "PPM",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub clock_ppm: f64,
     /// Also measure against this implementation: its TX into our RX, our TX into its RX, and
     /// its TX into its RX.
     #[arg(long, value_enum)]
@@ -414,6 +433,10 @@ pub struct BerReport {
     pub level_dbm0: f32,
     /// Noise-only lead-in, ms.
     pub lead_in_ms: u32,
+    /// Carrier frequency offset of the line, Hz.
+    pub freq_offset_hz: f64,
+    /// Sampling clock offset of the line, ppm.
+    pub clock_ppm: f64,
     /// One entry per SNR.
     pub points: Vec<SweepPoint>,
     /// With `--threshold`: per path, the lowest error-free SNR.
@@ -442,6 +465,18 @@ fn ber(a: BerArgs) -> Result<(), CliError> {
             a.bits
         )));
     }
+    if !(a.freq_offset_hz.is_finite() && a.freq_offset_hz.abs() <= 100.0) {
+        return Err(CliError::usage(format!(
+            "--freq-offset-hz {}: give between -100 and 100",
+            a.freq_offset_hz
+        )));
+    }
+    if !(a.clock_ppm.is_finite() && a.clock_ppm.abs() <= 1000.0) {
+        return Err(CliError::usage(format!(
+            "--clock-ppm {}: give between -1000 and 1000",
+            a.clock_ppm
+        )));
+    }
     let paths = match a.peer {
         None => vec![(Implementation::Ours, Implementation::Ours)],
         Some(PeerName::Spandsp) => {
@@ -457,6 +492,8 @@ fn ber(a: BerArgs) -> Result<(), CliError> {
         seed: a.seed,
         snrs_db: snrs,
         lead_in: (a.lead_in_ms.min(10_000) * 8) as usize,
+        freq_offset_hz: a.freq_offset_hz,
+        clock_ppm: a.clock_ppm,
         paths,
     };
     let points = modem_run::sweep(&cfg).map_err(build_error)?;
@@ -479,6 +516,8 @@ fn ber(a: BerArgs) -> Result<(), CliError> {
             seed: a.seed,
             level_dbm0: a.level,
             lead_in_ms: a.lead_in_ms,
+            freq_offset_hz: a.freq_offset_hz,
+            clock_ppm: a.clock_ppm,
             points,
             thresholds,
         };
@@ -524,7 +563,7 @@ pub fn ber_table(
 ) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(
+    let _ = write!(
         s,
         "{} {} bit/s: BER over {} PRBS bits per point, TX {:.1} dBm0, AWGN seed {}",
         cfg.kind.name(),
@@ -533,6 +572,13 @@ pub fn ber_table(
         cfg.level_dbm0,
         cfg.seed
     );
+    if cfg.freq_offset_hz != 0.0 {
+        let _ = write!(s, ", carrier offset {:+} Hz", cfg.freq_offset_hz);
+    }
+    if cfg.clock_ppm != 0.0 {
+        let _ = write!(s, ", clock offset {:+} ppm", cfg.clock_ppm);
+    }
+    s.push('\n');
     let _ = write!(s, "{:>8}", "SNR dB");
     for (t, r) in &cfg.paths {
         let _ = write!(s, "  {:>16}", format!("{}→{}", t.name(), r.name()));
