@@ -7,8 +7,13 @@ import sys
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
 rows = {}
-for est in root.glob("*/*/*/*/new/estimates.json"):
-    group, imp, modem, rate = est.parts[-6:-2]
+# criterion flattens "ours/v17/14400" into the folder name "ours_v17_14400".
+for est in root.glob("*/*/new/estimates.json"):
+    group, name = est.parts[-4:-2]
+    parts = name.split("_")
+    if len(parts) != 3 or not parts[2].isdigit():
+        continue
+    imp, modem, rate = parts
     bench = json.loads((est.parent / "benchmark.json").read_text())
     elements = bench["throughput"]["Elements"]
     ns = json.loads(est.read_text())["mean"]["point_estimate"]
