@@ -57,7 +57,11 @@ pub fn alaw_decode(code: u8) -> i16 {
 /// Encodes a 16-bit linear sample to a µ-law code (all bits inverted, as sent).
 pub fn ulaw_encode(x: i16) -> u8 {
     // 14-bit magnitude plus the bias of 33, limited to 13 bits.
-    let abs = if x < 0 { (!x >> 2) as i32 } else { (x >> 2) as i32 } + 33;
+    let abs = if x < 0 {
+        (!x >> 2) as i32
+    } else {
+        (x >> 2) as i32
+    } + 33;
     let abs = abs.min(0x1FFF);
     let mut i = abs >> 6;
     let mut seg = 1;
@@ -167,8 +171,14 @@ mod tests {
             let ea = (a.tandem(x) as i32 - x as i32).abs();
             let eu = (u.tandem(x) as i32 - x as i32).abs();
             // Largest step: 1024 (A-law segment 7), 1024 (µ-law segment 8).
-            assert!(ea <= 512 && ea <= (x as i32).abs() / 32 + 16, "A-law {x}: {ea}");
-            assert!(eu <= 512 && eu <= (x as i32).abs() / 16 + 8, "µ-law {x}: {eu}");
+            assert!(
+                ea <= 512 && ea <= (x as i32).abs() / 32 + 16,
+                "A-law {x}: {ea}"
+            );
+            assert!(
+                eu <= 512 && eu <= (x as i32).abs() / 16 + 8,
+                "µ-law {x}: {eu}"
+            );
         }
     }
 
