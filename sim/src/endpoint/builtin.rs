@@ -26,6 +26,8 @@ use super::{Endpoint, EndpointOutcome};
 
 /// Transmit level of every signal we send, dBm0.
 const TX_DBM0: f32 = modem::level::DEFAULT_TX_DBM0;
+/// Zero fill after TCF or page data, ms.
+const TAIL_MS: u32 = 30;
 /// Flags before the first ECM frame on the fast modem (about 100 ms at 14 400 bit/s; at least
 /// a few at the low rates).
 fn fast_preamble_flags(rate: u32) -> u32 {
@@ -58,6 +60,8 @@ struct BurstSource {
     raw: VecDeque<u8>,
     cur: u8,
     cur_bits: u8,
+    /// Zero bits sent after the last octet of TCF or image data, before the carrier ends.
+    tail_bits: u32,
 }
 
 impl BurstSource {
@@ -75,6 +79,7 @@ impl BurstSource {
             raw: VecDeque::new(),
             cur: 0,
             cur_bits: 0,
+            tail_bits: 0,
         }
     }
 
@@ -107,6 +112,10 @@ impl BitSource for BurstSource {
                 }
                 Some(Item::Flags(n)) => self.raw.extend(std::iter::repeat_n(0x7E, n as usize)),
                 Some(Item::Raw(bytes)) => self.raw.extend(bytes),
+                None if self.stopped && !self.hdlc && self.tail_bits > 0 => {
+                    self.tail_bits -= 1;
+                    return Some(false);
+                }
                 None if self.stopped => return None,
                 None if self.hdlc => self.load(0x7E),
                 None => return Some(false),
@@ -345,6 +354,9 @@ impl Builtin {
                     let tx =
                         modem::new_transmitter(kind, &cfg).expect("engine asks for valid modems");
                     let mut src = BurstSource::new(fast.is_none());
+                    // Fill after the data so that the far receiver's filters and decoder
+                    // have delivered the last data bits before the carrier drops.
+                    src.tail_bits = fast.map_or(0, |rate| rate * TAIL_MS / 1000);
                     if fast.is_none() {
                         src.items
                             .push_back(Item::Flags(modem::hdlc::T30_PREAMBLE_FLAGS as u32));
@@ -360,7 +372,8 @@ impl Builtin {
                             src.hdlc = true;
                             src.items.push_back(Item::Flags(fast_preamble_flags(rate)));
                         }
-                        src.items.push_back(Item::Frame(bytes, fcs_ok));
+                        src.items
+                            .push_back(Item::Frame(ecm_line_order(bytes), fcs_ok));
                     }
                 }
                 Action::SendFlags { count } => {
@@ -497,7 +510,9 @@ impl Builtin {
                     }
                     RxEvent::CarrierUp { .. } => {}
                 },
-                Heard::FastFrame(bytes, ok) => self.engine.handle_frame(&bytes, ok, now),
+                Heard::FastFrame(bytes, ok) => {
+                    self.engine.handle_frame(&ecm_line_order(bytes), ok, now)
+                }
                 Heard::Data(bytes) => self.engine.handle_data(&bytes, now),
             }
         }
@@ -591,6 +606,20 @@ impl Endpoint for Builtin {
     fn outcome(&self) -> Option<EndpointOutcome> {
         self.engine.outcome().map(EndpointOutcome::Builtin)
     }
+}
+
+/// FCD frames carry coded image octets, which the engine holds in the codec's order (most
+/// significant bit first); on the line the coded bits go in their own order, first bit
+/// first, so inside an LSB-first HDLC frame each data octet is bit-reversed. The reversal is
+/// its own inverse, so the same function serves both directions.
+fn ecm_line_order(mut frame: Vec<u8>) -> Vec<u8> {
+    const FCD: u8 = 0x06;
+    if frame.len() > 4 && frame[2] == FCD {
+        for b in &mut frame[4..] {
+            *b = b.reverse_bits();
+        }
+    }
+    frame
 }
 
 fn tone_of(t: modem::tones::Tone) -> Tone {

@@ -64,6 +64,8 @@ pub struct Record {
     pub ecm: String,
     /// Pixels per metre, horizontal x vertical, as FAXOPT(resolution) ("8040x7700").
     pub resolution: String,
+    /// Negotiated image coding ("MH", "MR", "MMR"), empty when none.
+    pub coding: String,
     /// Our identity.
     pub localstationid: String,
     /// The far end's identity.
@@ -121,6 +123,7 @@ impl Record {
             modem: o.modem.map(|m| m.name().to_string()).unwrap_or_default(),
             ecm: if o.ecm { "yes" } else { "no" }.into(),
             resolution: o.resolution.map(resolution_text).unwrap_or_default(),
+            coding: o.coding.map(|c| c.name().to_string()).unwrap_or_default(),
             localstationid: o.local_ident.clone(),
             remotestationid: o.remote_ident.clone(),
             headerinfo: o.header_info.clone(),
@@ -164,7 +167,7 @@ impl Record {
     /// One line for stdout: role, endpoint, status, error, pages, rate, duration.
     pub fn summary_line(&self) -> String {
         format!(
-            "{:<8} {:<7} {} \"{}\" pages={} rate={} modem={} ecm={} duration={:.1}s{}",
+            "{:<8} {:<7} {} \"{}\" pages={} rate={} modem={} ecm={} coding={} duration={:.1}s{}",
             self.role,
             self.endpoint,
             self.status,
@@ -177,6 +180,11 @@ impl Record {
                 &self.modem
             },
             self.ecm,
+            if self.coding.is_empty() {
+                "-"
+            } else {
+                &self.coding
+            },
             self.duration_s,
             if self.limit_reached {
                 " (call time limit reached)"

@@ -109,6 +109,7 @@ impl SpandspEndpoint {
     fn record(&self, code: i32) -> Record {
         let st = self.fax.stats();
         let mut modem = String::new();
+        let mut coding = String::new();
         let mut trainings = Vec::new();
         let mut frames = Vec::new();
         for f in self.fax.frames() {
@@ -122,6 +123,15 @@ impl SpandspEndpoint {
                 && let Some((Fcf::DCS, _)) = p.kind()
                 && let Some((m, rate)) = DisBits::from_fif(&p.fif).dcs_rate()
             {
+                let bits = DisBits::from_fif(&p.fif);
+                coding = if bits.bit(31) {
+                    "MMR"
+                } else if bits.bit(16) {
+                    "MR"
+                } else {
+                    "MH"
+                }
+                .into();
                 modem = m.name().to_string();
                 trainings.push(TrainingRecord {
                     time_s,
@@ -162,6 +172,7 @@ impl SpandspEndpoint {
             } else {
                 String::new()
             },
+            coding,
             localstationid: self.fax.local_ident(),
             remotestationid: self.fax.remote_ident(),
             headerinfo: String::new(),
