@@ -153,3 +153,20 @@ fn the_time_limit_ends_the_call_and_says_so() {
         assert_eq!(r.error, "The call dropped prematurely");
     }
 }
+
+#[test]
+fn spandsp_and_our_completion_strings_agree() {
+    let Some(sp) = spandsp_peer::require() else {
+        return;
+    };
+    // The records of both endpoints carry the same strings for the same codes.
+    let fax = spandsp_peer::fax::Fax::new(&sp, &spandsp_peer::fax::FaxConfig::new(true)).unwrap();
+    for c in t30::completion::Completion::all() {
+        assert_eq!(
+            fax.completion_text(c.code() as i32),
+            c.text(),
+            "code {}",
+            c.code()
+        );
+    }
+}
