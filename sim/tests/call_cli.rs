@@ -200,3 +200,42 @@ fn bad_usage_exits_2_and_failed_calls_exit_1() {
     );
     assert!(stdout.contains("FAILED \"The call dropped prematurely\""));
 }
+
+#[test]
+fn the_receiver_hook_sees_the_outcome_and_its_failure_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = write_doc(dir.path(), 1);
+    let out = dir.path().join("o");
+    let hook = "env | grep -E '^FAX(OPT|SIM)_' | sort > hook.env; test -s \"$FAXSIM_TIFF\" || exit 9; exit 3";
+    let o = faxsim(&[
+        "call",
+        "--send",
+        &doc,
+        "--out",
+        out.to_str().unwrap(),
+        "--on-complete",
+        hook,
+    ]);
+    // A failing hook is reported, never fatal.
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("answerer hook exited with status 3"));
+    let env = std::fs::read_to_string(out.join("hook.env")).unwrap();
+    for line in [
+        "FAXOPT_STATUS=SUCCESS",
+        "FAXOPT_ERROR=OK",
+        "FAXOPT_PAGES=1",
+        "FAXOPT_RATE=14400",
+        "FAXOPT_ECM=yes",
+        "FAXOPT_RESOLUTION=8040x7700",
+        "FAXOPT_REMOTESTATIONID=+1 555 0100",
+        "FAXOPT_LOCALSTATIONID=+1 555 0199",
+        "FAXOPT_HEADERINFO=",
+    ] {
+        assert!(env.lines().any(|l| l == line), "{line} missing in {env}");
+    }
+    assert!(env.contains("FAXSIM_RECORD=/") && env.contains("answerer.json"));
+    assert!(env.contains("FAXSIM_PDF=/") && env.contains("received.pdf"));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("answerer.json")).unwrap()).unwrap();
+    assert_eq!(v["hook"]["exit_code"], 3);
+}

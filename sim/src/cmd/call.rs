@@ -15,6 +15,7 @@ use t30::image::tiff::{PageDamage, TiffWriteOptions, write_tiff};
 use super::CliError;
 use crate::call::{Chain, ChannelPreset, run_call};
 use crate::endpoint::builtin::Builtin;
+use crate::endpoint::record::HookRecord;
 use crate::endpoint::spandsp::SpandspEndpoint;
 use crate::endpoint::{Endpoint, EndpointOutcome, Record};
 use crate::wav::StereoWavWriter;
@@ -70,6 +71,54 @@ pub struct CallArgs {
     /// Call time limit in seconds; a call still running then is cleared and reported so.
     #[arg(long, default_value_t = 600)]
     pub limit_s: u64,
+    /// Run this shell command after the call for the receiving side, with the outcome in
+    /// FAXOPT_* environment variables (as Asterisk's dialplan sees them) and FAXSIM_TIFF,
+    /// FAXSIM_PDF, FAXSIM_RECORD; its exit status goes into the record.
+    #[arg(long, value_name = "CMD")]
+    pub on_complete: Option<String>,
+}
+
+/// Runs the receiver hook for `r`, whose record file is `record_path`, in `out`.
+pub fn run_hook(cmd: &str, r: &Record, out: &Path, record_path: &Path) -> HookRecord {
+    // The hook runs in the output folder: every path it is given is absolute.
+    let out = &out.canonicalize().unwrap_or_else(|_| out.to_path_buf());
+    let record_path = &record_path
+        .canonicalize()
+        .unwrap_or_else(|_| record_path.to_path_buf());
+    let path_of = |f: &Option<String>| {
+        f.as_ref()
+            .map(|n| out.join(n).display().to_string())
+            .unwrap_or_default()
+    };
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(out)
+        .env("FAXOPT_STATUS", &r.status)
+        .env("FAXOPT_ERROR", &r.error)
+        .env("FAXOPT_PAGES", r.pages.to_string())
+        .env("FAXOPT_RATE", r.rate.to_string())
+        .env("FAXOPT_ECM", &r.ecm)
+        .env("FAXOPT_RESOLUTION", &r.resolution)
+        .env("FAXOPT_REMOTESTATIONID", &r.remotestationid)
+        .env("FAXOPT_LOCALSTATIONID", &r.localstationid)
+        .env("FAXOPT_HEADERINFO", &r.headerinfo)
+        .env("FAXSIM_TIFF", path_of(&r.files.tiff))
+        .env("FAXSIM_PDF", path_of(&r.files.pdf))
+        .env("FAXSIM_RECORD", record_path.display().to_string())
+        .status();
+    match status {
+        Ok(s) => HookRecord {
+            command: cmd.into(),
+            exit_code: s.code(),
+            error: None,
+        },
+        Err(e) => HookRecord {
+            command: cmd.into(),
+            exit_code: None,
+            error: Some(e.to_string()),
+        },
+    }
 }
 
 /// Everything a call needs, checked.
@@ -340,13 +389,28 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
         .map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))?;
     let mut o = simulate(&setup, &pages, &args.out)?;
     write_received(&args.out, &o.received, &mut o.answerer)?;
-    for (name, r) in [("caller.json", &o.caller), ("answerer.json", &o.answerer)] {
+    let write = |name: &str, r: &Record| -> Result<PathBuf, CliError> {
         let p = args.out.join(name);
         let text = serde_json::to_string_pretty(r).expect("records serialise");
         std::fs::write(&p, text + "\n")
             .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
-    }
+        Ok(p)
+    };
+    write("caller.json", &o.caller)?;
+    let answerer_path = write("answerer.json", &o.answerer)?;
     println!("{}", o.caller.summary_line());
     println!("{}", o.answerer.summary_line());
+    // The answerer is the receiving side of every call this command makes.
+    if let Some(cmd) = &args.on_complete {
+        let h = run_hook(cmd, &o.answerer, &args.out, &answerer_path);
+        match (&h.exit_code, &h.error) {
+            (Some(0), _) => {}
+            (Some(c), _) => println!("answerer hook exited with status {c}: {cmd}"),
+            (None, Some(e)) => println!("answerer hook could not run ({e}): {cmd}"),
+            (None, None) => println!("answerer hook was killed by a signal: {cmd}"),
+        }
+        o.answerer.hook = Some(h);
+        write("answerer.json", &o.answerer)?;
+    }
     Ok(o.caller.status == "SUCCESS" && o.answerer.status == "SUCCESS")
 }

@@ -94,6 +94,21 @@ pub struct Record {
     pub frames: Vec<FrameRecord>,
     /// Files written.
     pub files: Files,
+    /// The receiver hook (`--on-complete`), when one ran for this side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook: Option<HookRecord>,
+}
+
+/// What the receiver hook did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HookRecord {
+    /// The command as given.
+    pub command: String,
+    /// Its exit status (`None` when it could not be started or was killed by a signal).
+    pub exit_code: Option<i32>,
+    /// Why it could not run, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// FAXOPT(resolution) for a T.30 resolution: pixels per metre across x along.
@@ -161,6 +176,7 @@ impl Record {
                 })
                 .collect(),
             files: Files::default(),
+            hook: None,
         }
     }
 

@@ -187,6 +187,7 @@ impl SpandspEndpoint {
             trainings,
             frames,
             files: Files::default(),
+            hook: None,
         }
     }
 }
