@@ -171,7 +171,8 @@ pub const CALLER_IDENT: &str = "+1 555 0100";
 /// The answerer's identity.
 pub const ANSWERER_IDENT: &str = "+1 555 0199";
 
-fn engine_config(setup: &CallSetup, role: Role) -> Config {
+/// Our engine's configuration for `role` in this call.
+pub fn engine_config(setup: &CallSetup, role: Role) -> Config {
     let mut c = Config::new(role);
     c.ident = match role {
         Role::Caller => CALLER_IDENT,
@@ -354,20 +355,45 @@ fn write_received(out: &Path, pages: &[Bitmap], answerer: &mut Record) -> Result
 
 /// Checks the arguments into a [`CallSetup`].
 pub fn setup_from(args: &CallArgs) -> Result<CallSetup, CliError> {
+    let channel = ChannelPreset::from_name(&args.channel).ok_or_else(|| {
+        CliError::usage(format!(
+            "unknown channel '{}' (clean, g711-alaw, g711-ulaw)",
+            args.channel
+        ))
+    })?;
+    setup_from_parts(
+        args.caller,
+        args.answerer,
+        channel,
+        &args.ecm,
+        &args.modems,
+        &args.codings,
+        args.seed,
+        args.limit_s,
+    )
+}
+
+/// A [`CallSetup`] from command-line values (`ecm` "on"/"off", comma-separated lists).
+#[allow(clippy::too_many_arguments)]
+pub fn setup_from_parts(
+    caller: EndpointKind,
+    answerer: EndpointKind,
+    channel: ChannelPreset,
+    ecm: &str,
+    modems: &str,
+    codings: &str,
+    seed: u64,
+    limit_s: u64,
+) -> Result<CallSetup, CliError> {
     Ok(CallSetup {
-        caller: args.caller,
-        answerer: args.answerer,
-        channel: ChannelPreset::from_name(&args.channel).ok_or_else(|| {
-            CliError::usage(format!(
-                "unknown channel '{}' (clean, g711-alaw, g711-ulaw)",
-                args.channel
-            ))
-        })?,
-        ecm: args.ecm == "on",
-        modems: parse_modems(&args.modems).map_err(CliError::usage)?,
-        codings: parse_codings(&args.codings).map_err(CliError::usage)?,
-        seed: args.seed,
-        limit: SampleTime::from_ms(args.limit_s.saturating_mul(1000)),
+        caller,
+        answerer,
+        channel,
+        ecm: ecm == "on",
+        modems: parse_modems(modems).map_err(CliError::usage)?,
+        codings: parse_codings(codings).map_err(CliError::usage)?,
+        seed,
+        limit: SampleTime::from_ms(limit_s.saturating_mul(1000)),
     })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod call;
 pub mod doc;
+pub mod endpoint;
 pub mod errors;
 pub mod modem;
 
