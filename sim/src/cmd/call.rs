@@ -198,6 +198,8 @@ pub struct CallOutput {
     pub answerer: Record,
     /// Pages the receiving side kept, decoded.
     pub received: Vec<Bitmap>,
+    /// Damage of each received page, as far as the receiving endpoint reports it.
+    pub damage: Vec<PageDamage>,
 }
 
 enum Side {
@@ -295,18 +297,33 @@ pub fn simulate(setup: &CallSetup, pages: &[Bitmap], out: &Path) -> Result<CallO
         r.limit_reached = end.limit_reached;
         r.files.wav = Some("call.wav".into());
     }
-    let received = match (kept, &mut b) {
+    let (received, damage): (Vec<Bitmap>, Vec<PageDamage>) = match (kept, &mut b) {
         (Some(k), _) => k
             .lock()
-            .map(|v| v.iter().map(|p| p.bitmap.clone()).collect())
+            .map(|v| {
+                v.iter()
+                    .map(|p| {
+                        let d = PageDamage {
+                            bad_rows: p.bad_rows,
+                            longest_bad_run: p.longest_bad_run,
+                        };
+                        (p.bitmap.clone(), d)
+                    })
+                    .unzip()
+            })
             .unwrap_or_default(),
-        (None, Side::Spandsp(s)) => s.received_pages(),
-        (None, _) => Vec::new(),
+        (None, Side::Spandsp(s)) => {
+            let pages = s.received_pages();
+            let d = vec![PageDamage::default(); pages.len()];
+            (pages, d)
+        }
+        (None, _) => (Vec::new(), Vec::new()),
     };
     Ok(CallOutput {
         caller,
         answerer,
         received,
+        damage,
     })
 }
 
@@ -319,15 +336,19 @@ fn file_safe(s: &str) -> String {
         .to_string()
 }
 
-fn write_received(out: &Path, pages: &[Bitmap], answerer: &mut Record) -> Result<(), CliError> {
+fn write_received(
+    out: &Path,
+    pages: &[Bitmap],
+    damage: &[PageDamage],
+    answerer: &mut Record,
+) -> Result<(), CliError> {
     if pages.is_empty() {
         return Ok(());
     }
     let fail = |p: &Path, e: String| CliError::failure(format!("{}: {e}", p.display()));
     let mut opts = TiffWriteOptions::new(t30::image::codec::Coding::Mmr);
     opts.description = Some(answerer.remotestationid.clone());
-    let damage: Vec<PageDamage> = pages.iter().map(|_| PageDamage::default()).collect();
-    let tiff = write_tiff(pages, Some(&damage), &opts).map_err(|e| fail(out, e.to_string()))?;
+    let tiff = write_tiff(pages, Some(damage), &opts).map_err(|e| fail(out, e.to_string()))?;
     let tiff_path = out.join("received.tif");
     std::fs::write(&tiff_path, tiff).map_err(|e| fail(&tiff_path, e.to_string()))?;
     answerer.files.tiff = Some("received.tif".into());
@@ -414,7 +435,7 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))?;
     let mut o = simulate(&setup, &pages, &args.out)?;
-    write_received(&args.out, &o.received, &mut o.answerer)?;
+    write_received(&args.out, &o.received, &o.damage, &mut o.answerer)?;
     let write = |name: &str, r: &Record| -> Result<PathBuf, CliError> {
         let p = args.out.join(name);
         let text = serde_json::to_string_pretty(r).expect("records serialise");
