@@ -20,6 +20,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod g711;
 pub mod line;
 pub mod rng;
 

@@ -1,7 +1,9 @@
 //! The simulator: endpoints, the call runner, captures, and the `faxsim` command line.
 #![warn(missing_docs)]
 
+pub mod call;
 pub mod cmd;
+pub mod endpoint;
 pub mod modem_run;
 pub mod modems;
 pub mod resample;

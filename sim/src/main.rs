@@ -17,6 +17,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// One simulated call between two endpoints; records, received pages and audio in --out.
+    Call(cmd::call::CallArgs),
+    /// Our engine as a sample-stream endpoint: s16le 8 kHz mono on stdin/stdout, in lockstep.
+    Endpoint(cmd::endpoint::EndpointArgs),
     /// Raw modem I/O for BER and interop checks: modulate to WAV, demodulate WAV, BER sweeps.
     Modem(cmd::modem::ModemArgs),
     /// Documents: convert to TIFF-F, write PDF, inspect, generate test pages.
@@ -29,6 +33,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<(), CliError> = match cli.command {
+        Command::Call(args) => match cmd::call::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
+        Command::Endpoint(args) => cmd::endpoint::run(args),
         Command::Modem(args) => cmd::modem::run(args),
         Command::Doc(args) => match cmd::doc::run(args) {
             Ok(0) => Ok(()),

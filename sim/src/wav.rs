@@ -306,6 +306,45 @@ pub fn write_8k_mono(path: &Path, samples: &[i16]) -> Result<(), WavError> {
     w.finalize().map_err(fail)
 }
 
+/// Streams a stereo 8000 Hz 16-bit WAV to disk, block by block (the call tap).
+pub struct StereoWavWriter {
+    w: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
+}
+
+impl StereoWavWriter {
+    /// Creates the file.
+    pub fn create(path: &Path) -> Result<StereoWavWriter, WavError> {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let w = hound::WavWriter::create(path, spec)
+            .map_err(|e| WavError(format!("cannot write: {e}")))?;
+        Ok(StereoWavWriter { w })
+    }
+
+    /// Appends one block: `left[i]` and `right[i]` form frame `i`.
+    pub fn write(&mut self, left: &[i16], right: &[i16]) -> Result<(), WavError> {
+        for (&l, &r) in left.iter().zip(right) {
+            for s in [l, r] {
+                self.w
+                    .write_sample(s)
+                    .map_err(|e| WavError(format!("cannot write: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the header.
+    pub fn finish(self) -> Result<(), WavError> {
+        self.w
+            .finalize()
+            .map_err(|e| WavError(format!("cannot write: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,40 @@ pub(crate) type QamReportFn = unsafe extern "C" fn(
     symbol: c_int,
 );
 
+/// `t30_phase_e_handler_t`.
+pub(crate) type PhaseEFn =
+    unsafe extern "C" fn(t30: State, user_data: *mut c_void, completion: c_int);
+/// `t30_real_time_frame_handler_t`.
+pub(crate) type FrameFn = unsafe extern "C" fn(
+    t30: State,
+    user_data: *mut c_void,
+    incoming: c_int,
+    msg: *const u8,
+    len: c_int,
+);
+
+/// `t30_stats_t` (t30.h): fifteen `int`s; padded in case a build adds fields.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct T30Stats {
+    pub bit_rate: c_int,
+    pub error_correcting_mode: c_int,
+    pub pages_tx: c_int,
+    pub pages_rx: c_int,
+    pub pages_in_file: c_int,
+    pub x_resolution: c_int,
+    pub y_resolution: c_int,
+    pub width: c_int,
+    pub length: c_int,
+    pub image_size: c_int,
+    pub encoding: c_int,
+    pub bad_rows: c_int,
+    pub longest_bad_row_run: c_int,
+    pub error_correcting_mode_retries: c_int,
+    pub current_status: c_int,
+    pub _spare: [c_int; 17],
+}
+
 /// `complexf_t`.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -146,4 +180,24 @@ api! {
     fsk_rx_free: fn(State) -> c_int;
     fsk_rx_signal_power: fn(State) -> f32;
     fsk_rx_signal_cutoff: fn(State, f32);
+
+    fax_init: fn(State, c_int) -> State;
+    fax_free: fn(State) -> c_int;
+    fax_rx: fn(State, *mut i16, c_int) -> c_int;
+    fax_tx: fn(State, *mut i16, c_int) -> c_int;
+    fax_set_transmit_on_idle: fn(State, c_int);
+    fax_get_t30_state: fn(State) -> State;
+    t30_set_tx_ident: fn(State, *const c_char) -> c_int;
+    t30_get_tx_ident: fn(State) -> *const c_char;
+    t30_get_rx_ident: fn(State) -> *const c_char;
+    t30_set_supported_modems: fn(State, c_int) -> c_int;
+    t30_set_ecm_capability: fn(State, c_int) -> c_int;
+    t30_set_supported_compressions: fn(State, c_int) -> c_int;
+    t30_set_tx_file: fn(State, *const c_char, c_int, c_int);
+    t30_set_rx_file: fn(State, *const c_char, c_int);
+    t30_set_phase_e_handler: fn(State, Option<PhaseEFn>, *mut c_void);
+    t30_set_real_time_frame_handler: fn(State, Option<FrameFn>, *mut c_void);
+    t30_get_transfer_statistics: fn(State, *mut T30Stats);
+    t30_completion_code_to_str: fn(c_int) -> *const c_char;
+    t30_terminate: fn(State);
 }

@@ -5,11 +5,12 @@
 //! at run time, so nothing in the workspace links against it: when the library is absent,
 //! [`Spandsp::load`] fails with a one-line error and tests can skip with [`require`].
 //!
-//! Only the modems are wrapped: [`ModemTx`] (modulator) and [`ModemRx`] (demodulator) for
+//! The modems are wrapped: [`ModemTx`] (modulator) and [`ModemRx`] (demodulator) for
 //! V.17, V.29, V.27ter and both V.21 channels ([`PeerModem`]). Both drive spandsp through
 //! `extern "C"` trampolines into a boxed context, so bits and events reach ordinary Rust
 //! closures, panics in those closures are carried across the C frames, and `Drop` frees the
-//! spandsp state.
+//! spandsp state. [`fax::Fax`] wraps spandsp's whole fax terminal (`fax_*`/`t30_*`) as an
+//! audio endpoint.
 //!
 //! ```no_run
 //! use spandsp_peer::{ModemRx, ModemTx, PeerModem, PeerRxEvent};
@@ -29,6 +30,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod fax;
 mod ffi;
 mod rx;
 mod tx;

@@ -1,6 +1,8 @@
 //! The `faxsim` subcommands. Each module holds one command's clap arguments and its `run`.
 
+pub mod call;
 pub mod doc;
+pub mod endpoint;
 pub mod errors;
 pub mod modem;
 

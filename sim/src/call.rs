@@ -1,0 +1,166 @@
+//! The call runner: two endpoints, one channel chain per direction, a virtual sample clock.
+//!
+//! ```
+//! use sim::call::{Chain, ChannelPreset, run_call};
+//! # fn demo(a: &mut dyn sim::endpoint::Endpoint, b: &mut dyn sim::endpoint::Endpoint) {
+//! let mut ab = Chain::preset(ChannelPreset::G711ALaw);
+//! let mut ba = Chain::preset(ChannelPreset::G711ALaw);
+//! let end = run_call(a, b, &mut ab, &mut ba, t30::SampleTime::from_ms(300_000), &mut |_, _| {});
+//! # let _ = end;
+//! # }
+//! ```
+//!
+//! Each 20 ms block: both endpoints transmit, the tap sees both signals (left = caller,
+//! right = answerer, as a line tap records them), each direction's chain processes its
+//! signal, both endpoints receive. The call ends when both endpoints have finished or at
+//! the time limit, where every endpoint still running has its line cleared (and says so).
+//! When one endpoint hangs up, the network clears the other's line half a second later.
+
+use std::collections::VecDeque;
+
+use channel_models::AudioStage;
+use channel_models::g711::{G711, Law};
+use t30::SampleTime;
+
+use crate::endpoint::Endpoint;
+
+/// Samples per block (20 ms).
+pub const BLOCK: usize = 160;
+
+/// How long after one side hangs up the network clears the other's line.
+const CLEAR_DELAY: SampleTime = SampleTime(4000);
+
+/// Named channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelPreset {
+    /// Nothing between the endpoints.
+    Clean,
+    /// One G.711 A-law hop.
+    G711ALaw,
+    /// One G.711 µ-law hop.
+    G711ULaw,
+}
+
+impl ChannelPreset {
+    /// The preset for a command-line name.
+    pub fn from_name(name: &str) -> Option<ChannelPreset> {
+        match name {
+            "clean" => Some(ChannelPreset::Clean),
+            "g711-alaw" => Some(ChannelPreset::G711ALaw),
+            "g711-ulaw" => Some(ChannelPreset::G711ULaw),
+            _ => None,
+        }
+    }
+}
+
+/// One direction's stages, with a FIFO so that stages which add or drop a sample now and
+/// then still hand the receiver whole blocks.
+pub struct Chain {
+    stages: Vec<Box<dyn AudioStage>>,
+    fifo: VecDeque<i16>,
+    a: Vec<i16>,
+    b: Vec<i16>,
+}
+
+impl Chain {
+    /// A chain of these stages, in order.
+    pub fn new(stages: Vec<Box<dyn AudioStage>>) -> Chain {
+        Chain {
+            stages,
+            fifo: VecDeque::new(),
+            a: Vec::with_capacity(2 * BLOCK),
+            b: Vec::with_capacity(2 * BLOCK),
+        }
+    }
+
+    /// The stages of a preset.
+    pub fn preset(p: ChannelPreset) -> Chain {
+        match p {
+            ChannelPreset::Clean => Chain::new(Vec::new()),
+            ChannelPreset::G711ALaw => Chain::new(vec![Box::new(G711::new(Law::ALaw))]),
+            ChannelPreset::G711ULaw => Chain::new(vec![Box::new(G711::new(Law::MuLaw))]),
+        }
+    }
+
+    /// Passes `input` through and fills `out` (same length) with what comes out, padding
+    /// with silence while a stage holds samples back.
+    pub fn process(&mut self, input: &[i16], out: &mut [i16]) {
+        self.a.clear();
+        self.a.extend_from_slice(input);
+        for s in self.stages.iter_mut() {
+            self.b.clear();
+            s.process(&self.a, &mut self.b);
+            std::mem::swap(&mut self.a, &mut self.b);
+        }
+        self.fifo.extend(self.a.iter().copied());
+        for o in out.iter_mut() {
+            *o = self.fifo.pop_front().unwrap_or(0);
+        }
+    }
+}
+
+/// How the runner ended a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallEnd {
+    /// Call time when the runner stopped.
+    pub end: SampleTime,
+    /// Whether the time limit stopped it.
+    pub limit_reached: bool,
+}
+
+/// Runs a call between caller `a` and answerer `b` until both finish or `limit`; `tap` sees
+/// each block as sent (caller, answerer).
+pub fn run_call(
+    a: &mut dyn Endpoint,
+    b: &mut dyn Endpoint,
+    ab: &mut Chain,
+    ba: &mut Chain,
+    limit: SampleTime,
+    tap: &mut dyn FnMut(&[i16], &[i16]),
+) -> CallEnd {
+    let mut now = SampleTime::ZERO;
+    a.start(now);
+    b.start(now);
+    let (mut ta, mut tb) = ([0i16; BLOCK], [0i16; BLOCK]);
+    let (mut ra, mut rb) = ([0i16; BLOCK], [0i16; BLOCK]);
+    let mut clear_a: Option<SampleTime> = None;
+    let mut clear_b: Option<SampleTime> = None;
+    while !(a.finished() && b.finished()) {
+        if now >= limit {
+            if !a.finished() {
+                a.line_cleared(now);
+            }
+            if !b.finished() {
+                b.line_cleared(now);
+            }
+            return CallEnd {
+                end: now,
+                limit_reached: true,
+            };
+        }
+        a.transmit(now, &mut ta);
+        b.transmit(now, &mut tb);
+        tap(&ta, &tb);
+        ab.process(&ta, &mut rb);
+        ba.process(&tb, &mut ra);
+        a.receive(now, &ra);
+        b.receive(now, &rb);
+        now += SampleTime(BLOCK as u64);
+        if a.hung_up() && clear_b.is_none() {
+            clear_b = Some(now + CLEAR_DELAY);
+        }
+        if b.hung_up() && clear_a.is_none() {
+            clear_a = Some(now + CLEAR_DELAY);
+        }
+        if clear_a.is_some_and(|t| now >= t) && !a.finished() {
+            a.line_cleared(now);
+        }
+        if clear_b.is_some_and(|t| now >= t) && !b.finished() {
+            b.line_cleared(now);
+        }
+    }
+    CallEnd {
+        end: now,
+        limit_reached: false,
+    }
+}

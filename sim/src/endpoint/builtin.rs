@@ -1,0 +1,688 @@
+//! Our endpoint: the T.30 engine driving our modems over audio.
+//!
+//! Transmit side: the engine's bursts become one transmitter each (a tone generator, V.21
+//! channel 2 with HDLC, or the fast modem carrying TCF, image data or ECM frames); when a
+//! transmitter has sent its closing sequence the engine hears `handle_tx_complete`. Receive
+//! side: V.21 channel 2 always listens (a T.30 receiver must notice a control preamble at any
+//! time); the fast modem the engine asks for listens beside it. A V.21 carrier counts as up
+//! once HDLC flags are seen, a fast carrier once its training succeeded, so that neither
+//! modem's energy detector mistakes the other's signal for its own.
+
+use std::collections::VecDeque;
+
+use modem::hdlc::{
+    Deframing, HdlcDeframer, HdlcEvent, HdlcFramer, HdlcRxConfig, HdlcSink, HdlcTxConfig, TxFault,
+};
+use modem::tones::{ToneDetector, ToneEvent, ToneSegment, ToneTx};
+use modem::{BitSource, ModemKind, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
+use t30::SampleTime;
+use t30::engine::codec::ReceivedPages;
+use t30::engine::{Action, Channel, Config, DocumentSource, Engine, RxMode, Tone, TxMode};
+use t30::frame::dis::DisBits;
+use t30::frame::dis::modem_name::Modem;
+use t30::frame::{Fcf, Frame};
+
+use super::{Endpoint, EndpointOutcome};
+
+/// Transmit level of every signal we send, dBm0.
+const TX_DBM0: f32 = modem::level::DEFAULT_TX_DBM0;
+/// Zero fill after TCF or page data, ms.
+const TAIL_MS: u32 = 30;
+/// Flags before the first ECM frame on the fast modem (about 100 ms at 14 400 bit/s; at least
+/// a few at the low rates).
+fn fast_preamble_flags(rate: u32) -> u32 {
+    (rate / 80).max(8)
+}
+
+/// The modem kind for a T.30 modem name.
+pub fn modem_kind(m: Modem) -> ModemKind {
+    match m {
+        Modem::V27ter => ModemKind::V27ter,
+        Modem::V29 => ModemKind::V29,
+        Modem::V17 => ModemKind::V17,
+    }
+}
+
+enum Item {
+    Frame(Vec<u8>, bool),
+    Flags(u32),
+    /// Octets already in line order (least significant bit first).
+    Raw(Vec<u8>),
+}
+
+/// The bits of one burst: queued frames, flags and raw octets, in the engine's order. After
+/// the queue runs dry it idles (flags in HDLC, zeros otherwise) until the burst is stopped.
+struct BurstSource {
+    items: VecDeque<Item>,
+    framer: HdlcFramer,
+    hdlc: bool,
+    stopped: bool,
+    raw: VecDeque<u8>,
+    cur: u8,
+    cur_bits: u8,
+    /// Zero bits sent after the last octet of TCF or image data, before the carrier ends.
+    tail_bits: u32,
+}
+
+impl BurstSource {
+    fn new(hdlc: bool) -> Self {
+        BurstSource {
+            items: VecDeque::new(),
+            framer: HdlcFramer::new(HdlcTxConfig {
+                preamble_flags: 1,
+                shared_flags: true,
+                closing_flags: 1,
+                idle_flags: true,
+            }),
+            hdlc,
+            stopped: false,
+            raw: VecDeque::new(),
+            cur: 0,
+            cur_bits: 0,
+            tail_bits: 0,
+        }
+    }
+
+    fn load(&mut self, octet: u8) {
+        self.cur = octet;
+        self.cur_bits = 8;
+    }
+}
+
+impl BitSource for BurstSource {
+    fn next_bit(&mut self) -> Option<bool> {
+        loop {
+            if self.cur_bits > 0 {
+                let b = self.cur & 1 != 0;
+                self.cur >>= 1;
+                self.cur_bits -= 1;
+                return Some(b);
+            }
+            if let Some(o) = self.raw.pop_front() {
+                self.load(o);
+                continue;
+            }
+            if !self.framer.is_empty() {
+                return self.framer.next_bit();
+            }
+            match self.items.pop_front() {
+                Some(Item::Frame(bytes, ok)) => {
+                    let fault = if ok { TxFault::None } else { TxFault::BadFcs };
+                    self.framer.push_with_fault(&bytes, fault);
+                }
+                Some(Item::Flags(n)) => self.raw.extend(std::iter::repeat_n(0x7E, n as usize)),
+                Some(Item::Raw(bytes)) => self.raw.extend(bytes),
+                None if self.stopped && !self.hdlc && self.tail_bits > 0 => {
+                    self.tail_bits -= 1;
+                    return Some(false);
+                }
+                None if self.stopped => return None,
+                None if self.hdlc => self.load(0x7E),
+                None => return Some(false),
+            }
+        }
+    }
+}
+
+enum Tx {
+    Idle,
+    Tone(ToneTx),
+    Modem {
+        tx: Box<dyn Transmitter + Send>,
+        src: BurstSource,
+        fast: Option<u32>,
+    },
+}
+
+/// What the receivers reported in one block, in order.
+#[derive(Debug)]
+enum Heard {
+    Preamble,
+    Frame(Vec<u8>, bool),
+    ControlDown,
+    Fast(RxEvent),
+    FastFrame(Vec<u8>, bool),
+    Data(Vec<u8>),
+}
+
+#[derive(Default)]
+struct V21Sink {
+    heard: Vec<Heard>,
+}
+
+impl HdlcSink for V21Sink {
+    fn hdlc_event(&mut self, event: HdlcEvent<'_>) {
+        match event {
+            HdlcEvent::Preamble => self.heard.push(Heard::Preamble),
+            HdlcEvent::Frame { data, crc_ok } => {
+                self.heard.push(Heard::Frame(data.to_vec(), crc_ok))
+            }
+            _ => {}
+        }
+    }
+    fn rx_event(&mut self, event: RxEvent) {
+        if event == RxEvent::CarrierDown {
+            self.heard.push(Heard::ControlDown);
+        }
+    }
+}
+
+/// Fast-modem bits: HDLC frames (ECM) or octets, most significant bit first (TCF, image).
+struct FastSink<'a> {
+    heard: &'a mut Vec<Heard>,
+    st: &'a mut FastState,
+    hdlc: bool,
+    bytes: Vec<u8>,
+}
+
+/// Receive state of the fast modem that outlives a block.
+struct FastState {
+    deframer: HdlcDeframer,
+    trained: bool,
+    octet: u8,
+    nbits: u8,
+}
+
+impl FastSink<'_> {
+    fn flush(&mut self) {
+        if !self.bytes.is_empty() {
+            self.heard
+                .push(Heard::Data(std::mem::take(&mut self.bytes)));
+        }
+    }
+}
+
+struct FastFrames<'a>(&'a mut Vec<Heard>);
+
+impl HdlcSink for FastFrames<'_> {
+    fn hdlc_event(&mut self, event: HdlcEvent<'_>) {
+        if let HdlcEvent::Frame { data, crc_ok } = event {
+            self.0.push(Heard::FastFrame(data.to_vec(), crc_ok));
+        }
+    }
+}
+
+impl RxSink for FastSink<'_> {
+    fn bit(&mut self, bit: bool) {
+        let st = &mut *self.st;
+        if !st.trained {
+            return;
+        }
+        if self.hdlc {
+            self.flush();
+            let mut frames = FastFrames(self.heard);
+            self.st.deframer.push_bit(bit, &mut frames);
+        } else {
+            st.octet = st.octet << 1 | bit as u8;
+            st.nbits += 1;
+            if st.nbits == 8 {
+                self.bytes.push(st.octet);
+                st.nbits = 0;
+            }
+        }
+    }
+
+    fn event(&mut self, event: RxEvent) {
+        self.flush();
+        match event {
+            RxEvent::TrainingSucceeded { .. } => {
+                self.st.trained = true;
+                self.st.nbits = 0;
+                self.st.deframer.reset();
+            }
+            RxEvent::CarrierDown => self.st.trained = false,
+            _ => {}
+        }
+        self.heard.push(Heard::Fast(event));
+    }
+}
+
+struct FastRx {
+    modem: Modem,
+    rate: u32,
+    rx: Box<dyn Receiver + Send>,
+    st: FastState,
+}
+
+/// The T.30 engine with our modems, as an audio endpoint.
+pub struct Builtin {
+    engine: Engine,
+    tx: Tx,
+    v21: Box<dyn Receiver + Send>,
+    v21_deframer: HdlcDeframer,
+    tones: ToneDetector,
+    fast: Option<FastRx>,
+    listen_fast: bool,
+    control_up: bool,
+    fast_up: bool,
+    /// The next V.17 training is a long one (a DCS announced a new TCF).
+    expect_long: bool,
+    /// The last DCS asked for ECM: fast-modem data is HDLC frames.
+    ecm: bool,
+    /// The next fast burst is TCF (plain octets even in ECM).
+    tcf_next: bool,
+    hung_up: bool,
+    received: Option<ReceivedPages>,
+    heard: Vec<Heard>,
+}
+
+impl Builtin {
+    /// An endpoint running `cfg` with these documents to send; `received` is the handle of
+    /// the engine's page sink, if it has one, so the pages can be collected after the call.
+    pub fn new(
+        cfg: Config,
+        docs: Vec<Box<dyn DocumentSource>>,
+        sink: Option<Box<dyn t30::engine::PageSink>>,
+        received: Option<ReceivedPages>,
+    ) -> Result<Builtin, String> {
+        let engine = Engine::new(cfg, docs, sink).map_err(|e| e.to_string())?;
+        let v21 = modem::new_receiver(
+            ModemKind::V21Ch2,
+            &RxConfig {
+                rate: 300,
+                short_train: false,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Builtin {
+            engine,
+            tx: Tx::Idle,
+            v21,
+            v21_deframer: HdlcDeframer::new(HdlcRxConfig::default()),
+            tones: ToneDetector::new(),
+            fast: None,
+            listen_fast: false,
+            control_up: false,
+            fast_up: false,
+            expect_long: true,
+            ecm: false,
+            tcf_next: false,
+            hung_up: false,
+            received,
+            heard: Vec::new(),
+        })
+    }
+
+    /// The engine (for its trace and outcome).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The received pages handle.
+    pub fn received(&self) -> Option<&ReceivedPages> {
+        self.received.as_ref()
+    }
+
+    fn note_frame(&mut self, bytes: &[u8]) {
+        if let Ok(f) = Frame::parse(bytes)
+            && let Some((Fcf::DCS, _)) = f.kind()
+        {
+            self.ecm = DisBits::from_fif(&f.fif).bit(27);
+            self.expect_long = true;
+            self.tcf_next = true;
+        }
+    }
+
+    fn drain(&mut self, now: SampleTime) {
+        while let Some(a) = self.engine.poll_action() {
+            match a {
+                Action::StartTx(mode) => {
+                    let (kind, cfg, fast) = match mode {
+                        TxMode::V21 => (
+                            ModemKind::V21Ch2,
+                            TxConfig {
+                                rate: 300,
+                                short_train: false,
+                                level_dbm0: TX_DBM0,
+                            },
+                            None,
+                        ),
+                        TxMode::Fast {
+                            modem,
+                            rate,
+                            short_train,
+                        } => (
+                            modem_kind(modem),
+                            TxConfig {
+                                rate,
+                                short_train,
+                                level_dbm0: TX_DBM0,
+                            },
+                            Some(rate),
+                        ),
+                    };
+                    let tx =
+                        modem::new_transmitter(kind, &cfg).expect("engine asks for valid modems");
+                    let mut src = BurstSource::new(fast.is_none());
+                    // Fill after the data so that the far receiver's filters and decoder
+                    // have delivered the last data bits before the carrier drops.
+                    src.tail_bits = fast.map_or(0, |rate| rate * TAIL_MS / 1000);
+                    if fast.is_none() {
+                        src.items
+                            .push_back(Item::Flags(modem::hdlc::T30_PREAMBLE_FLAGS as u32));
+                    }
+                    self.tx = Tx::Modem { tx, src, fast };
+                }
+                Action::SendFrame { bytes, fcs_ok } => {
+                    self.note_frame(&bytes);
+                    if let Tx::Modem { src, fast, .. } = &mut self.tx {
+                        if let Some(rate) = *fast
+                            && !src.hdlc
+                        {
+                            src.hdlc = true;
+                            src.items.push_back(Item::Flags(fast_preamble_flags(rate)));
+                        }
+                        src.items
+                            .push_back(Item::Frame(ecm_line_order(bytes), fcs_ok));
+                    }
+                }
+                Action::SendFlags { count } => {
+                    if let Tx::Modem { src, .. } = &mut self.tx {
+                        src.items.push_back(Item::Flags(count));
+                    }
+                }
+                Action::SendTcf { bytes } => {
+                    if let Tx::Modem { src, .. } = &mut self.tx {
+                        src.items.push_back(Item::Raw(bytes));
+                    }
+                }
+                Action::SendImage { bytes } => {
+                    if let Tx::Modem { src, .. } = &mut self.tx {
+                        // The codec's octets go most significant bit first.
+                        src.items
+                            .push_back(Item::Raw(bytes.iter().map(|b| b.reverse_bits()).collect()));
+                    }
+                }
+                Action::StopTx => {
+                    if let Tx::Modem { src, .. } = &mut self.tx {
+                        src.stopped = true;
+                    }
+                }
+                Action::SendTone { tone, ms } => {
+                    let ms = ms.min(u32::MAX as u64) as u32;
+                    self.tx = Tx::Tone(match tone {
+                        Tone::Ced => ToneTx::ced(ms, false, TX_DBM0),
+                        Tone::Cng => ToneTx::new(
+                            &[ToneSegment {
+                                freq_hz: 1100.0,
+                                duration_ms: ms,
+                            }],
+                            false,
+                            TX_DBM0,
+                        ),
+                    });
+                }
+                Action::Listen(mode) => self.listen(mode),
+                Action::HangUp => self.hung_up = true,
+            }
+        }
+        let _ = now;
+    }
+
+    fn listen(&mut self, mode: RxMode) {
+        match mode {
+            RxMode::V21 => self.listen_fast = false,
+            RxMode::Fast { modem, rate } => {
+                self.listen_fast = true;
+                let short_train = modem == Modem::V17 && !self.expect_long;
+                let cfg = RxConfig { rate, short_train };
+                match &mut self.fast {
+                    Some(f) if f.modem == modem && f.rate == rate => {
+                        f.rx.restart(&cfg).expect("valid rate");
+                    }
+                    _ => {
+                        let rx = modem::new_receiver(
+                            modem_kind(modem),
+                            &RxConfig {
+                                rate,
+                                short_train: false,
+                            },
+                        )
+                        .expect("engine asks for valid modems");
+                        self.fast = Some(FastRx {
+                            modem,
+                            rate,
+                            rx,
+                            st: FastState {
+                                deframer: HdlcDeframer::new(HdlcRxConfig::default()),
+                                trained: false,
+                                octet: 0,
+                                nbits: 0,
+                            },
+                        });
+                    }
+                }
+                if let Some(f) = self.fast.as_mut() {
+                    f.st.trained = false;
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, now: SampleTime) {
+        let heard = std::mem::take(&mut self.heard);
+        for h in heard {
+            match h {
+                Heard::Preamble => {
+                    if !self.control_up {
+                        self.control_up = true;
+                        self.engine.handle_carrier(Channel::Control, true, now);
+                    }
+                }
+                Heard::Frame(bytes, ok) => {
+                    // A bad frame may be the V.21 demodulator's reading of a fast signal.
+                    if ok && !self.control_up {
+                        self.control_up = true;
+                        self.engine.handle_carrier(Channel::Control, true, now);
+                    }
+                    if ok {
+                        self.note_frame(&bytes);
+                    }
+                    self.engine.handle_frame(&bytes, ok, now);
+                }
+                Heard::ControlDown => {
+                    if self.control_up {
+                        self.control_up = false;
+                        self.engine.handle_carrier(Channel::Control, false, now);
+                    }
+                }
+                Heard::Fast(ev) => match ev {
+                    RxEvent::TrainingSucceeded { .. } => {
+                        self.expect_long = false;
+                        self.fast_up = true;
+                        self.engine.handle_training(true, now);
+                        self.engine.handle_carrier(Channel::Fast, true, now);
+                    }
+                    RxEvent::TrainingFailed => self.engine.handle_training(false, now),
+                    RxEvent::CarrierDown => {
+                        if std::mem::replace(&mut self.fast_up, false) {
+                            self.tcf_next = false;
+                            self.engine.handle_carrier(Channel::Fast, false, now);
+                            // The next burst of this modem (ECM block, next page) is short-trained.
+                            if let Some(f) = self.fast.as_mut() {
+                                let short_train = f.modem == Modem::V17 && !self.expect_long;
+                                let _ = f.rx.restart(&RxConfig {
+                                    rate: f.rate,
+                                    short_train,
+                                });
+                            }
+                        }
+                    }
+                    RxEvent::CarrierUp { .. } => {}
+                },
+                Heard::FastFrame(bytes, ok) => {
+                    self.engine.handle_frame(&ecm_line_order(bytes), ok, now)
+                }
+                Heard::Data(bytes) => self.engine.handle_data(&bytes, now),
+            }
+        }
+    }
+}
+
+impl Endpoint for Builtin {
+    fn start(&mut self, now: SampleTime) {
+        self.engine.handle_start(now);
+        self.drain(now);
+    }
+
+    fn transmit(&mut self, now: SampleTime, out: &mut [i16]) {
+        out.fill(0);
+        let mut pos = 0;
+        loop {
+            self.drain(now + SampleTime(pos as u64));
+            let done = match &mut self.tx {
+                Tx::Idle => break,
+                Tx::Tone(t) => {
+                    let n = t.fill(&mut out[pos..], &mut || None);
+                    pos += n;
+                    t.is_finished()
+                }
+                Tx::Modem { tx, src, .. } => {
+                    let n = tx.fill(&mut out[pos..], src);
+                    pos += n;
+                    tx.is_finished()
+                }
+            };
+            if !done {
+                break;
+            }
+            self.tx = Tx::Idle;
+            self.engine.handle_tx_complete(now + SampleTime(pos as u64));
+            if pos >= out.len() {
+                self.drain(now + SampleTime(pos as u64));
+                break;
+            }
+        }
+    }
+
+    fn receive(&mut self, now: SampleTime, samples: &[i16]) {
+        let end = now + SampleTime(samples.len() as u64);
+        let mut sink = V21Sink {
+            heard: std::mem::take(&mut self.heard),
+        };
+        self.v21.process(
+            samples,
+            &mut Deframing {
+                deframer: &mut self.v21_deframer,
+                sink: &mut sink,
+            },
+        );
+        self.heard = sink.heard;
+        if self.listen_fast
+            && let Some(f) = self.fast.as_mut()
+        {
+            let mut sink = FastSink {
+                heard: &mut self.heard,
+                st: &mut f.st,
+                hdlc: self.ecm && !self.tcf_next,
+                bytes: Vec::new(),
+            };
+            f.rx.process(samples, &mut sink);
+            sink.flush();
+        }
+        let engine = &mut self.engine;
+        self.tones.process(samples, &mut |ev| match ev {
+            ToneEvent::On { tone, .. } => engine.handle_tone(tone_of(tone), true, end),
+            ToneEvent::Off { tone, .. } => engine.handle_tone(tone_of(tone), false, end),
+        });
+        self.deliver(end);
+        self.engine.handle_timeout(end);
+        self.drain(end);
+    }
+
+    fn line_cleared(&mut self, now: SampleTime) {
+        self.engine.handle_hangup(now);
+        self.tx = Tx::Idle;
+    }
+
+    fn hung_up(&self) -> bool {
+        self.hung_up
+    }
+
+    fn finished(&self) -> bool {
+        self.engine.is_finished() && matches!(self.tx, Tx::Idle)
+    }
+
+    fn outcome(&self) -> Option<EndpointOutcome> {
+        self.engine.outcome().map(EndpointOutcome::Builtin)
+    }
+}
+
+/// FCD frames carry coded image octets, which the engine holds in the codec's order (most
+/// significant bit first); on the line the coded bits go in their own order, first bit
+/// first, so inside an LSB-first HDLC frame each data octet is bit-reversed. The reversal is
+/// its own inverse, so the same function serves both directions.
+fn ecm_line_order(mut frame: Vec<u8>) -> Vec<u8> {
+    const FCD: u8 = 0x06;
+    if frame.len() > 4 && frame[2] == FCD {
+        for b in &mut frame[4..] {
+            *b = b.reverse_bits();
+        }
+    }
+    frame
+}
+
+fn tone_of(t: modem::tones::Tone) -> Tone {
+    match t {
+        modem::tones::Tone::Ced => Tone::Ced,
+        modem::tones::Tone::Cng => Tone::Cng,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames_of(src: &mut BurstSource, max_bits: usize) -> Vec<(Vec<u8>, bool)> {
+        let mut d = HdlcDeframer::new(HdlcRxConfig::default());
+        let mut got = Vec::new();
+        let mut sink = |e: HdlcEvent<'_>| {
+            if let HdlcEvent::Frame { data, crc_ok } = e {
+                got.push((data.to_vec(), crc_ok));
+            }
+        };
+        let mut n = 0;
+        while let Some(b) = src.next_bit() {
+            d.push_bit(b, &mut sink);
+            n += 1;
+            if n > max_bits {
+                break;
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn burst_source_frames_in_order_then_ends() {
+        let mut s = BurstSource::new(true);
+        s.items.push_back(Item::Flags(10));
+        s.items
+            .push_back(Item::Frame(vec![0xFF, 0x03, 0x06, 0x01, 0x7E, 0xFF], true));
+        s.items
+            .push_back(Item::Frame(vec![0xFF, 0x13, 0x80], false));
+        s.items.push_back(Item::Frame(vec![0xFF, 0x13, 0x86], true));
+        s.stopped = true;
+        let got = frames_of(&mut s, 100_000);
+        assert_eq!(
+            got,
+            vec![
+                (vec![0xFF, 0x03, 0x06, 0x01, 0x7E, 0xFF], true),
+                (vec![0xFF, 0x13, 0x80], false),
+                (vec![0xFF, 0x13, 0x86], true)
+            ]
+        );
+        assert_eq!(s.next_bit(), None);
+    }
+
+    #[test]
+    fn raw_octets_go_least_significant_bit_first() {
+        let mut s = BurstSource::new(false);
+        s.items.push_back(Item::Raw(vec![0x01, 0x80]));
+        s.stopped = true;
+        let bits: Vec<bool> = std::iter::from_fn(|| s.next_bit()).collect();
+        let mut want = vec![false; 16];
+        want[0] = true;
+        want[15] = true;
+        assert_eq!(bits, want);
+    }
+}

@@ -1,0 +1,245 @@
+//! spandsp's fax terminal as an audio endpoint, with its outcome in our record format.
+//!
+//! The sender's document is written as a TIFF-F file for spandsp to read; the receiver's
+//! file is read back after the call. Both live in the output folder under hidden names and
+//! are removed when the endpoint is dropped.
+
+use std::path::{Path, PathBuf};
+
+use spandsp_peer::fax::{Fax, FaxConfig, compressions, modems};
+use t30::SampleTime;
+use t30::engine::{Coding, Role};
+use t30::frame::Fcf;
+use t30::frame::Frame;
+use t30::frame::dis::DisBits;
+use t30::image::Bitmap;
+use t30::image::tiff::{TiffWriteOptions, read_tiff, write_tiff};
+
+use super::record::{Files, FrameRecord, Record, TrainingRecord};
+use super::{Endpoint, EndpointOutcome};
+use crate::cmd::call::{ANSWERER_IDENT, CALLER_IDENT, CallSetup};
+
+/// spandsp's fax terminal behind the endpoint interface.
+pub struct SpandspEndpoint {
+    fax: Fax,
+    tx_file: Option<PathBuf>,
+    rx_file: Option<PathBuf>,
+    end: Option<SampleTime>,
+    now: SampleTime,
+}
+
+impl SpandspEndpoint {
+    /// An endpoint for `role`: the caller sends `pages`, the answerer receives. Work files
+    /// go into `work`.
+    pub fn new(
+        setup: &CallSetup,
+        role: Role,
+        pages: &[Bitmap],
+        work: &Path,
+    ) -> Result<SpandspEndpoint, String> {
+        let sp = spandsp_peer::Spandsp::load().map_err(|e| e.to_string())?;
+        let mut cfg = FaxConfig::new(role == Role::Caller);
+        cfg.ident = match role {
+            Role::Caller => CALLER_IDENT,
+            Role::Answerer => ANSWERER_IDENT,
+        }
+        .into();
+        cfg.ecm = setup.ecm;
+        cfg.modems = setup
+            .modems
+            .iter()
+            .map(|m| match m {
+                t30::frame::dis::modem_name::Modem::V27ter => modems::V27TER,
+                t30::frame::dis::modem_name::Modem::V29 => modems::V29,
+                t30::frame::dis::modem_name::Modem::V17 => modems::V17,
+            })
+            .fold(0, |a, b| a | b);
+        cfg.compressions = setup
+            .codings
+            .iter()
+            .map(|c| match c {
+                Coding::Mh => compressions::T4_1D,
+                Coding::Mr => compressions::T4_2D,
+                Coding::Mmr => compressions::T6,
+            })
+            .fold(compressions::T4_1D, |a, b| a | b);
+        let tag = match role {
+            Role::Caller => "caller",
+            Role::Answerer => "answerer",
+        };
+        let (mut tx_file, mut rx_file) = (None, None);
+        if role == Role::Caller {
+            let p = work.join(format!(".spandsp-{tag}-send.tif"));
+            let tiff = write_tiff(
+                pages,
+                None,
+                &TiffWriteOptions::new(t30::image::codec::Coding::Mh),
+            )
+            .map_err(|e| e.to_string())?;
+            std::fs::write(&p, tiff).map_err(|e| format!("{}: {e}", p.display()))?;
+            cfg.tx_file = Some(p.clone());
+            tx_file = Some(p);
+        } else {
+            let p = work.join(format!(".spandsp-{tag}-received.tif"));
+            cfg.rx_file = Some(p.clone());
+            rx_file = Some(p);
+        }
+        let fax = Fax::new(&sp, &cfg).map_err(|e| e.to_string())?;
+        Ok(SpandspEndpoint {
+            fax,
+            tx_file,
+            rx_file,
+            end: None,
+            now: SampleTime::ZERO,
+        })
+    }
+
+    /// The pages spandsp wrote to its receive file.
+    pub fn received_pages(&self) -> Vec<Bitmap> {
+        let Some(p) = &self.rx_file else {
+            return Vec::new();
+        };
+        std::fs::read(p)
+            .ok()
+            .and_then(|b| read_tiff(&b).ok())
+            .map(|pages| pages.into_iter().map(|p| p.bitmap).collect())
+            .unwrap_or_default()
+    }
+
+    fn record(&self, code: i32) -> Record {
+        let st = self.fax.stats();
+        let mut modem = String::new();
+        let mut coding = String::new();
+        let mut trainings = Vec::new();
+        let mut frames = Vec::new();
+        for f in self.fax.frames() {
+            let time_s = f.sample as f64 / 8000.0;
+            let parsed = Frame::parse(&f.bytes).ok();
+            let name = parsed
+                .as_ref()
+                .map(|p| p.name())
+                .unwrap_or_else(|| "garbage".into());
+            if let Some(p) = &parsed
+                && let Some((Fcf::DCS, _)) = p.kind()
+                && let Some((m, rate)) = DisBits::from_fif(&p.fif).dcs_rate()
+            {
+                let bits = DisBits::from_fif(&p.fif);
+                coding = if bits.bit(31) {
+                    "MMR"
+                } else if bits.bit(16) {
+                    "MR"
+                } else {
+                    "MH"
+                }
+                .into();
+                modem = m.name().to_string();
+                trainings.push(TrainingRecord {
+                    time_s,
+                    modem: modem.clone(),
+                    rate,
+                    ok: true,
+                });
+            }
+            if let Some(p) = &parsed
+                && let Some((Fcf::FTT, _)) = p.kind()
+                && let Some(t) = trainings.last_mut()
+            {
+                t.ok = false;
+            }
+            frames.push(FrameRecord {
+                time_s,
+                dir: if f.incoming { "rx" } else { "tx" }.into(),
+                name,
+                hex: f
+                    .bytes
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                fcs_ok: true,
+            });
+        }
+        Record {
+            status: if code == 0 { "SUCCESS" } else { "FAILED" }.into(),
+            error: self.fax.completion_text(code),
+            code: code.max(0) as u32,
+            pages: st.pages_tx + st.pages_rx,
+            rate: st.bit_rate,
+            modem,
+            ecm: if st.ecm { "yes" } else { "no" }.into(),
+            resolution: if st.x_resolution > 0 {
+                format!("{}x{}", st.x_resolution, st.y_resolution)
+            } else {
+                String::new()
+            },
+            coding,
+            localstationid: self.fax.local_ident(),
+            remotestationid: self.fax.remote_ident(),
+            headerinfo: String::new(),
+            scenario: String::new(),
+            seed: 0,
+            role: String::new(),
+            endpoint: "spandsp".into(),
+            duration_s: self.end.unwrap_or(self.now).as_secs_f64(),
+            limit_reached: false,
+            bad_rows: st.bad_rows,
+            ecm_retries: st.ecm_retries,
+            trainings,
+            frames,
+            files: Files::default(),
+            hook: None,
+        }
+    }
+}
+
+impl Drop for SpandspEndpoint {
+    fn drop(&mut self) {
+        for p in [&self.tx_file, &self.rx_file].into_iter().flatten() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+impl Endpoint for SpandspEndpoint {
+    fn start(&mut self, _now: SampleTime) {}
+
+    fn transmit(&mut self, now: SampleTime, out: &mut [i16]) {
+        self.fax.tx(out);
+        self.now = now + SampleTime(out.len() as u64);
+    }
+
+    fn receive(&mut self, now: SampleTime, samples: &[i16]) {
+        if self.end.is_none() {
+            self.fax.rx(samples);
+        }
+        self.now = now + SampleTime(samples.len() as u64);
+        if self.end.is_none() && self.fax.completion().is_some() {
+            self.end = Some(self.now);
+        }
+    }
+
+    fn line_cleared(&mut self, now: SampleTime) {
+        if self.fax.completion().is_none() {
+            self.fax.terminate();
+        }
+        self.end.get_or_insert(now);
+    }
+
+    fn hung_up(&self) -> bool {
+        self.end.is_some()
+    }
+
+    fn finished(&self) -> bool {
+        self.end.is_some()
+    }
+
+    fn outcome(&self) -> Option<EndpointOutcome> {
+        let code = match (self.fax.completion(), self.end) {
+            (Some(c), _) => c,
+            // Terminated without phase E: the call dropped.
+            (None, Some(_)) => t30::completion::Completion::Calldropped.code() as i32,
+            (None, None) => return None,
+        };
+        Some(EndpointOutcome::Record(Box::new(self.record(code))))
+    }
+}
