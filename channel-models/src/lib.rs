@@ -20,6 +20,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod g726;
 pub mod line;
 pub mod rng;
 

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 mod ffi;
+pub mod g726;
 mod rx;
 mod tx;
 
