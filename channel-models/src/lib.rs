@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod g726;
+pub mod g729;
 pub mod line;
 pub mod rng;
 

@@ -2,6 +2,9 @@
 //! bit-exactness against spandsp's G.726.
 
 use channel_models::AudioStage;
+mod common;
+use common::{sine, snr_db, v29_signal};
+
 use channel_models::g726::{G726, G726Decoder, G726Encoder, G726Rate};
 
 const RATES: [G726Rate; 4] = [
@@ -10,56 +13,6 @@ const RATES: [G726Rate; 4] = [
     G726Rate::Kbps32,
     G726Rate::Kbps40,
 ];
-
-fn sine(n: usize, hz: f64, peak: f64) -> Vec<i16> {
-    (0..n)
-        .map(|i| (peak * (std::f64::consts::TAU * hz * i as f64 / 8000.0).sin()).round() as i16)
-        .collect()
-}
-
-/// A V.29 9600 bit/s transmit signal (training and data) at -10 dBm0.
-fn v29_signal(n: usize) -> Vec<i16> {
-    let cfg = modem::TxConfig {
-        rate: 9600,
-        short_train: false,
-        level_dbm0: -10.0,
-    };
-    let mut tx = modem::new_transmitter(modem::ModemKind::V29, &cfg).expect("V.29 transmitter");
-    let mut state = 0x1234_5678u32;
-    let mut bits = move || {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        Some(state & 1 == 1)
-    };
-    let mut src = modem_bits(&mut bits);
-    let mut out = vec![0i16; n];
-    let mut filled = 0;
-    while filled < n && !tx.is_finished() {
-        filled += tx.fill(&mut out[filled..], &mut src);
-    }
-    out
-}
-
-struct FnSource<'a>(&'a mut dyn FnMut() -> Option<bool>);
-impl modem::BitSource for FnSource<'_> {
-    fn next_bit(&mut self) -> Option<bool> {
-        (self.0)()
-    }
-}
-fn modem_bits(f: &mut dyn FnMut() -> Option<bool>) -> FnSource<'_> {
-    FnSource(f)
-}
-
-/// SNR of `out` against `reference`, skipping the first `skip` samples (adaptation).
-fn snr_db(reference: &[i16], out: &[i16], skip: usize) -> f64 {
-    let (mut s, mut e) = (0.0f64, 0.0f64);
-    for (&r, &o) in reference.iter().zip(out).skip(skip) {
-        s += (r as f64).powi(2);
-        e += (r as f64 - o as f64).powi(2);
-    }
-    10.0 * (s / e.max(1e-9)).log10()
-}
 
 fn round_trip(rate: G726Rate, input: &[i16]) -> Vec<i16> {
     let mut stage = G726::new(rate);
