@@ -20,8 +20,10 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod filter;
 pub mod g726;
 pub mod g729;
+pub mod impair;
 pub mod line;
 pub mod rng;
 
