@@ -193,7 +193,7 @@ impl AudioStage for ClockSlip {
     fn process(&mut self, input: &[i16], out: &mut Vec<i16>) {
         for &x in input {
             self.n += 1;
-            if self.n % self.every == 0 {
+            if self.n.is_multiple_of(self.every) {
                 match self.kind {
                     SlipKind::Drop => continue,
                     SlipKind::Insert => out.push(x),
