@@ -4,7 +4,6 @@
 mod common;
 use common::{assert_block_invariant, run, sine, v29_signal};
 
-use channel_models::AudioStage;
 use channel_models::filter::{LINE_FILTER_DELAY, LineFilter, LinePreset};
 use channel_models::impair::{ClockSlip, DcOffset, Gain, Hum, PhaseJitter, SlipKind};
 use std::f64::consts::TAU;
