@@ -20,6 +20,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod echo;
 pub mod filter;
 pub mod g726;
 pub mod g729;
