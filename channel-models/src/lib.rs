@@ -27,6 +27,7 @@ pub mod g729;
 pub mod impair;
 pub mod line;
 pub mod rng;
+pub mod vad;
 
 /// An audio stage: samples in, samples out.
 pub trait AudioStage: Send {
