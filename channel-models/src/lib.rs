@@ -26,6 +26,7 @@ pub mod g726;
 pub mod g729;
 pub mod impair;
 pub mod line;
+pub mod packet;
 pub mod rng;
 pub mod vad;
 
