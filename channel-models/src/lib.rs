@@ -28,6 +28,7 @@ pub mod impair;
 pub mod line;
 pub mod packet;
 pub mod rng;
+pub mod t38;
 pub mod vad;
 
 /// An audio stage: samples in, samples out.
