@@ -376,6 +376,17 @@ impl Ifp {
             let (e, i) = get_enum(&mut r, 4)?;
             MsgType::Data(DataType::from_code(e, i)?)
         };
+        let ext_msg = match msg {
+            MsgType::Indicator(i) => i.code().0,
+            MsgType::Data(d) => d.code().0,
+        };
+        if ext_msg && version < 2 {
+            return Err(T38Error::Version {
+                what: "extension value",
+                needs: 2,
+                version,
+            });
+        }
         let mut fields = Vec::new();
         if has_fields {
             let n = r.length()?;
@@ -386,6 +397,13 @@ impl Ifp {
                 } else {
                     get_enum(&mut r, 3)?
                 };
+                if e && version < 2 {
+                    return Err(T38Error::Version {
+                        what: "extension value",
+                        needs: 2,
+                        version,
+                    });
+                }
                 let field_type = FieldType::from_code(e, i)?;
                 let data = if has_data {
                     r.align();
