@@ -20,6 +20,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod chain;
 pub mod echo;
 pub mod filter;
 pub mod g726;

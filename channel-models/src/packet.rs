@@ -37,7 +37,7 @@ impl Payload {
 
 // Minimal private G.711 companding for the RTP payload (textbook segment coding); the
 // crate's G.711 codec stage is the reference implementation.
-fn ulaw_encode(x: i16) -> u8 {
+pub(crate) fn ulaw_encode(x: i16) -> u8 {
     let (sign, mag) = if x < 0 {
         (0x80u8, (-(x as i32)).min(32635))
     } else {
@@ -49,7 +49,7 @@ fn ulaw_encode(x: i16) -> u8 {
     !(sign | ((seg as u8) << 4) | mant as u8)
 }
 
-fn ulaw_decode(c: u8) -> i16 {
+pub(crate) fn ulaw_decode(c: u8) -> i16 {
     let t = !c;
     let seg = ((t >> 4) & 7) as i32;
     let mant = (t & 0xF) as i32;
@@ -61,7 +61,7 @@ fn ulaw_decode(c: u8) -> i16 {
     }
 }
 
-fn alaw_encode(x: i16) -> u8 {
+pub(crate) fn alaw_encode(x: i16) -> u8 {
     let (sign, mag) = if x < 0 {
         (0u8, ((-(x as i32) - 1) >> 3).min(4095))
     } else {
@@ -76,7 +76,7 @@ fn alaw_encode(x: i16) -> u8 {
     (sign | ((seg as u8) << 4) | mant as u8) ^ 0x55
 }
 
-fn alaw_decode(c: u8) -> i16 {
+pub(crate) fn alaw_decode(c: u8) -> i16 {
     let t = c ^ 0x55;
     let seg = ((t >> 4) & 7) as i32;
     let mant = (t & 0xF) as i32;
