@@ -242,6 +242,7 @@ pub struct Network {
     cfg: NetworkConfig,
     rng: Rng,
     bad: bool,
+    last_arrival: f64,
 }
 
 impl Network {
@@ -251,6 +252,7 @@ impl Network {
             cfg,
             rng: Rng::new(seed),
             bad: false,
+            last_arrival: f64::MIN,
         }
     }
 
@@ -286,11 +288,20 @@ impl Network {
     }
 
     /// The fate of a packet sent at `sent_ms`: arrival times of up to two copies.
+    ///
+    /// Jitter is queueing delay, and queues are first in, first out: a packet never
+    /// arrives before one sent earlier, except when the reordering draw holds it back
+    /// (a packet taking another route), which lets later packets overtake it.
     pub fn send(&mut self, sent_ms: f64) -> [Option<f64>; 2] {
         let lost = self.lose();
         let mut t = sent_ms + self.cfg.delay_ms + self.jitter_ms();
         if self.rng.chance(self.cfg.reorder) {
             t += self.cfg.reorder_ms;
+        } else {
+            t = t.max(self.last_arrival);
+            if !lost {
+                self.last_arrival = t;
+            }
         }
         let dup = self.rng.chance(self.cfg.duplicate);
         if lost {

@@ -492,3 +492,57 @@ fn tshark_decodes_what_we_write() {
         ["16||||", "|10|6|42|", "|9|8|1020|"]
     );
 }
+
+/// UDPTL packets every 20 ms across a network model, delivered in arrival order.
+fn over_network(mode: ErrorRecovery, level: char, n: usize, seed: u64) -> (u64, u64, u64) {
+    use channel_models::packet::{Network, NetworkConfig};
+    let ifps = ifp_stream(n);
+    let mut tx = UdptlSender::new(mode);
+    let mut net = Network::new(NetworkConfig::g1050(level).unwrap(), seed);
+    let mut arrivals = Vec::new();
+    for (i, ifp) in ifps.iter().enumerate() {
+        let bytes = tx.send(ifp).to_bytes().unwrap();
+        for t in net.send(i as f64 * 20.0).into_iter().flatten() {
+            arrivals.push((t, bytes.clone()));
+        }
+    }
+    arrivals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut rx = UdptlReceiver::new(0);
+    for (_, b) in &arrivals {
+        for d in rx.receive(b) {
+            if let Delivered::Primary(s, p) | Delivered::Recovered(s, p) = d {
+                assert_eq!(p, ifps[s as usize]);
+            }
+        }
+    }
+    (rx.stats.recovered, rx.stats.unrecoverable, rx.stats.stale)
+}
+
+#[test]
+fn redundancy_over_g1050_networks() {
+    // Bursts are geometric with continuation q = 1 - 1/burst; redundancy 3 loses the part
+    // of each burst beyond 3 packets, on average a fraction q^3 of the lost primaries.
+    for (level, burst) in [('D', 2.0f64), ('F', 3.0), ('H', 4.0)] {
+        let q3 = (1.0 - 1.0 / burst).powi(3);
+        let (_, lost0, stale0) = over_network(ErrorRecovery::Redundancy(0), level, 20_000, 4);
+        let (rec3, lost3, _) = over_network(ErrorRecovery::Redundancy(3), level, 20_000, 4);
+        let (recf, lostf, _) = over_network(
+            ErrorRecovery::Fec {
+                entries: 3,
+                span: 3,
+            },
+            level,
+            20_000,
+            4,
+        );
+        println!(
+            "G.1050-{level}, 20000 IFPs: no redundancy {lost0} lost ({stale0} stale); redundancy 3: {rec3} recovered, {lost3} lost; FEC 3x3: {recf} recovered, {lostf} lost"
+        );
+        assert!(lost0 > 0);
+        assert!(
+            (lost3 as f64) < lost0 as f64 * (q3 + 0.1),
+            "{level}: {lost3} vs {lost0} (q^3 = {q3:.3})"
+        );
+        assert!(lostf < lost0, "{level}: {lostf} vs {lost0}");
+    }
+}
