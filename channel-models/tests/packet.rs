@@ -360,3 +360,54 @@ fn rtp_header_bytes() {
         ]
     );
 }
+
+#[test]
+fn reordering_and_duplication_rates() {
+    let cfg = NetworkConfig {
+        reorder: 0.05,
+        reorder_ms: 45.0,
+        duplicate: 0.02,
+        jitter: JitterModel::Exponential { mean_ms: 5.0 },
+        ..NetworkConfig::clean(40.0)
+    };
+    let mut net = Network::new(cfg, 21);
+    let n = 100_000;
+    let mut arrivals = Vec::new();
+    let mut dups = 0;
+    for i in 0..n {
+        let [a, b] = net.send(i as f64 * 20.0);
+        arrivals.push((a.unwrap(), i));
+        if b.is_some() {
+            dups += 1;
+        }
+    }
+    // A packet is out of order when a later-sent one arrives before it: with FIFO queueing
+    // only the held-back ones (45 ms > two packet times) are overtaken.
+    let overtaken = (0..n - 1)
+        .filter(|&i| arrivals[i].0 > arrivals[i + 1].0)
+        .count();
+    println!(
+        "reorder 5%: {:.2}% overtaken; duplicate 2%: {:.2}%",
+        overtaken as f64 / n as f64 * 100.0,
+        dups as f64 / n as f64 * 100.0
+    );
+    assert!((overtaken as f64 / n as f64 - 0.05).abs() < 0.005);
+    assert!((dups as f64 / n as f64 - 0.02).abs() < 0.003);
+
+    // The jitter buffer throws the extra copies away and counts them.
+    let mut path = VoipPath::new(
+        VoipConfig {
+            payload: Payload::Pcmu,
+            ptime_ms: 10,
+            network: cfg,
+            jitter_buffer: JitterMode::Fixed { delay_ms: 80.0 },
+            plc: Plc::Repeat,
+        },
+        22,
+    );
+    run(&mut path, &v29_signal(80_000));
+    let s = path.stats();
+    println!("VoIP path with duplicates: {s:?}");
+    assert_eq!(s.discarded_duplicates, s.duplicated);
+    assert_eq!(s.late, 0, "80 ms of buffer covers the 45 ms hold-back");
+}
