@@ -5,9 +5,15 @@
 //! Stages are deterministic: each takes its own seed, and its output never depends on how
 //! the input was cut into blocks. Stages compose into one chain per direction of a call.
 //!
-//! This crate will grow to hold the codecs (G.711, G.726, G.729 through bcg729), the line
-//! (filters, echo, hum, VAD), the packet path (RTP, jitter, loss, jitter buffers and PLC) and
-//! T.38 UDPTL. For now it has the impairments the modem tests and BER sweeps need.
+//! - Codecs: [`g726`] (ADPCM 16–40 kbit/s, bit-exact with the recommendation's arithmetic),
+//!   [`g729`] (G.729A through the system's bcg729, loaded at run time).
+//! - Line: [`line`](mod@line) (noise, FDM frequency shift, clock drift), [`filter`] (telephone-band
+//!   and line filters with amplitude and envelope-delay distortion), [`impair`] (level, DC,
+//!   hum, phase jitter, clock slips), [`echo`] (hybrid echo, NLMS canceller with the 2100 Hz
+//!   phase-reversal disabler), [`vad`] (silence suppression with comfort noise).
+//! - Packets: [`packet`] (RTP, network loss/jitter/reordering with G.1050-style presets,
+//!   jitter buffers, PLC), [`t38`] (IFP and UDPTL with redundancy and FEC).
+//! - [`chain`]: stages per direction from a builder or TOML, and the named presets.
 //!
 //! # Drive loop
 //! ```
@@ -20,9 +26,18 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod chain;
+pub mod echo;
+pub mod filter;
 pub mod g711;
+pub mod g726;
+pub mod g729;
+pub mod impair;
 pub mod line;
+pub mod packet;
 pub mod rng;
+pub mod t38;
+pub mod vad;
 
 /// An audio stage: samples in, samples out.
 pub trait AudioStage: Send {
