@@ -3,8 +3,8 @@
 //! ```
 //! use sim::call::{Chain, ChannelPreset, run_call};
 //! # fn demo(a: &mut dyn sim::endpoint::Endpoint, b: &mut dyn sim::endpoint::Endpoint) {
-//! let mut ab = Chain::preset(ChannelPreset::G711ALaw);
-//! let mut ba = Chain::preset(ChannelPreset::G711ALaw);
+//! let mut ab = Chain::build(&ChannelPreset::g711_alaw(), 1, "caller-to-answerer").unwrap();
+//! let mut ba = Chain::build(&ChannelPreset::g711_alaw(), 1, "answerer-to-caller").unwrap();
 //! let end = run_call(a, b, &mut ab, &mut ba, t30::SampleTime::from_ms(300_000), &mut |_, _| {});
 //! # let _ = end;
 //! # }
@@ -19,7 +19,8 @@
 use std::collections::VecDeque;
 
 use channel_models::AudioStage;
-use channel_models::g711::{G711, Law};
+use channel_models::chain::{ChainError, ChainSpec};
+use channel_models::rng::derive_seed;
 use t30::SampleTime;
 
 use crate::endpoint::Endpoint;
@@ -30,26 +31,30 @@ pub const BLOCK: usize = 160;
 /// How long after one side hangs up the network clears the other's line.
 const CLEAR_DELAY: SampleTime = SampleTime(4000);
 
-/// Named channels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChannelPreset {
-    /// Nothing between the endpoints.
-    Clean,
-    /// One G.711 A-law hop.
-    G711ALaw,
-    /// One G.711 µ-law hop.
-    G711ULaw,
+/// What stands between the two endpoints: the same chain of stages in both directions, each
+/// direction seeded on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelPreset {
+    /// The stages (see `channel_models::chain`).
+    pub spec: ChainSpec,
 }
 
 impl ChannelPreset {
-    /// The preset for a command-line name.
+    /// A named preset of `channel_models::chain::PRESETS`.
     pub fn from_name(name: &str) -> Option<ChannelPreset> {
-        match name {
-            "clean" => Some(ChannelPreset::Clean),
-            "g711-alaw" => Some(ChannelPreset::G711ALaw),
-            "g711-ulaw" => Some(ChannelPreset::G711ULaw),
-            _ => None,
+        ChainSpec::preset(name).map(|spec| ChannelPreset { spec })
+    }
+
+    /// Nothing between the endpoints.
+    pub fn clean() -> ChannelPreset {
+        ChannelPreset {
+            spec: ChainSpec::default(),
         }
+    }
+
+    /// One G.711 A-law hop.
+    pub fn g711_alaw() -> ChannelPreset {
+        Self::from_name("g711-alaw").expect("preset exists")
     }
 }
 
@@ -73,13 +78,18 @@ impl Chain {
         }
     }
 
-    /// The stages of a preset.
-    pub fn preset(p: ChannelPreset) -> Chain {
-        match p {
-            ChannelPreset::Clean => Chain::new(Vec::new()),
-            ChannelPreset::G711ALaw => Chain::new(vec![Box::new(G711::new(Law::ALaw))]),
-            ChannelPreset::G711ULaw => Chain::new(vec![Box::new(G711::new(Law::MuLaw))]),
+    /// One direction of `channel`; `direction` names it so that each direction draws its
+    /// own random stream from the call's master seed.
+    pub fn build(channel: &ChannelPreset, seed: u64, direction: &str) -> Result<Chain, ChainError> {
+        if channel.spec.t38.is_some() {
+            return Err(ChainError::Invalid(format!(
+                "'{}' is a T.38 path; faxsim call runs audio channels only so far",
+                channel.spec.name
+            )));
         }
+        let stages =
+            channel_models::chain::Chain::build(&channel.spec, derive_seed(seed, direction))?;
+        Ok(Chain::new(vec![Box::new(stages)]))
     }
 
     /// Passes `input` through and fills `out` (same length) with what comes out, padding

@@ -26,6 +26,8 @@ enum Command {
     /// Documents: convert to TIFF-F, write PDF, inspect, generate test pages.
     #[command(subcommand)]
     Doc(cmd::doc::DocCommand),
+    /// Run a WAV file through one direction of a channel preset or chain file; list presets.
+    Channel(cmd::channel::ChannelArgs),
     /// Every completion code and pipeline outcome: number, name, exact string, when it happens.
     Errors(cmd::errors::ErrorsArgs),
 }
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
             Err(e) => Err(CliError::failure(format!("{e:#}"))),
         },
         Command::Errors(args) => cmd::errors::run(args),
+        Command::Channel(args) => cmd::channel::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

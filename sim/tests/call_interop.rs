@@ -36,7 +36,7 @@ fn setup(caller: EndpointKind, answerer: EndpointKind, modem: Modem, ecm: bool) 
     CallSetup {
         caller,
         answerer,
-        channel: ChannelPreset::G711ALaw,
+        channel: ChannelPreset::g711_alaw(),
         ecm,
         modems: vec![modem],
         codings: vec![Coding::Mh, Coding::Mr, Coding::Mmr],

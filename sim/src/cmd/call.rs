@@ -19,6 +19,7 @@ use crate::endpoint::record::HookRecord;
 use crate::endpoint::spandsp::SpandspEndpoint;
 use crate::endpoint::{Endpoint, EndpointOutcome, Record};
 use crate::wav::StereoWavWriter;
+use channel_models::chain::{ChainSpec, PRESETS};
 
 /// Which implementation sits at one end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,9 +51,12 @@ pub struct CallArgs {
     /// The answering endpoint (it receives).
     #[arg(long, value_enum, default_value = "builtin")]
     pub answerer: EndpointKind,
-    /// Channel preset: clean, g711-alaw, g711-ulaw.
+    /// Channel preset, the same in both directions (`faxsim channel --list` shows them).
     #[arg(long, default_value = "g711-alaw")]
     pub channel: String,
+    /// A channel chain in TOML instead of a preset (see `faxsim channel --list` for examples).
+    #[arg(long, value_name = "FILE.toml")]
+    pub channel_file: Option<PathBuf>,
     /// Error correction mode offered by both ends.
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
     pub ecm: String,
@@ -272,8 +276,12 @@ pub fn simulate(setup: &CallSetup, pages: &[Bitmap], out: &Path) -> Result<CallO
     let mut wav = StereoWavWriter::create(&wav_path)
         .map_err(|e| CliError::failure(format!("{}: {e}", wav_path.display())))?;
     let mut wav_err = None;
-    let mut ab = Chain::preset(setup.channel);
-    let mut ba = Chain::preset(setup.channel);
+    let chain = |direction| {
+        Chain::build(&setup.channel, setup.seed, direction)
+            .map_err(|e| CliError::usage(format!("channel: {e}")))
+    };
+    let mut ab = chain("caller-to-answerer")?;
+    let mut ba = chain("answerer-to-caller")?;
     let end = run_call(
         a.ep(),
         b.ep(),
@@ -376,12 +384,22 @@ fn write_received(
 
 /// Checks the arguments into a [`CallSetup`].
 pub fn setup_from(args: &CallArgs) -> Result<CallSetup, CliError> {
-    let channel = ChannelPreset::from_name(&args.channel).ok_or_else(|| {
-        CliError::usage(format!(
-            "unknown channel '{}' (clean, g711-alaw, g711-ulaw)",
-            args.channel
-        ))
-    })?;
+    let channel = match &args.channel_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+            let spec = ChainSpec::from_toml(&text)
+                .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
+            ChannelPreset { spec }
+        }
+        None => ChannelPreset::from_name(&args.channel).ok_or_else(|| {
+            CliError::usage(format!(
+                "unknown channel '{}' (one of: {})",
+                args.channel,
+                PRESETS.join(", ")
+            ))
+        })?,
+    };
     setup_from_parts(
         args.caller,
         args.answerer,

@@ -67,7 +67,7 @@ pub fn run(args: EndpointArgs) -> Result<(), CliError> {
     let setup: CallSetup = setup_from_parts(
         EndpointKind::Builtin,
         EndpointKind::Builtin,
-        ChannelPreset::Clean,
+        ChannelPreset::clean(),
         &args.ecm,
         &args.modems,
         &args.codings,

@@ -1,6 +1,7 @@
 //! The `faxsim` subcommands. Each module holds one command's clap arguments and its `run`.
 
 pub mod call;
+pub mod channel;
 pub mod doc;
 pub mod endpoint;
 pub mod errors;
