@@ -236,6 +236,9 @@ pub enum StageSpec {
         /// Law.
         law: Law,
     },
+    /// µ-law with robbed-bit signalling: a T1 trunk steals the least significant bit of
+    /// every sixth sample for A/B signalling.
+    UlawRobbedBit,
     /// G.726 ADPCM.
     G726 {
         /// 16, 24, 32 or 40.
@@ -280,6 +283,7 @@ impl StageSpec {
             StageSpec::PhaseJitter { .. } => "phase-jitter",
             StageSpec::Echo { .. } => "echo",
             StageSpec::G711 { .. } => "g711",
+            StageSpec::UlawRobbedBit => "ulaw-robbed-bit",
             StageSpec::G726 { .. } => "g726",
             StageSpec::G729 => "g729",
             StageSpec::Vad { .. } => "vad",
@@ -317,6 +321,7 @@ impl StageSpec {
             }
             StageSpec::Echo { delay_ms, erl_db } => Box::new(HybridEcho::new(*delay_ms, *erl_db)),
             StageSpec::G711 { law } => Box::new(crate::g711::G711::new((*law).into())),
+            StageSpec::UlawRobbedBit => Box::new(crate::g711::UlawRobbedBit::new()),
             StageSpec::G726 { kbps } => {
                 Box::new(G726::new(G726Rate::from_bit_rate(kbps * 1000).ok_or_else(
                     || ChainError::Invalid(format!("G.726 has no {kbps} kbit/s rate")),

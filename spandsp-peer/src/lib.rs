@@ -32,6 +32,7 @@
 
 pub mod fax;
 mod ffi;
+pub mod g711;
 pub mod g726;
 mod rx;
 mod tx;
