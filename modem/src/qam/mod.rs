@@ -327,7 +327,8 @@ impl QamDemod {
 
     #[inline]
     fn matched_filter(&mut self, frac: f32) -> Complex32 {
-        let p = ((frac * PHASES as f32).round() as usize).min(PHASES);
+        // `frac` is not negative: adding a half and truncating rounds, without a library call.
+        let p = ((frac * PHASES as f32 + 0.5) as usize).min(PHASES);
         let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
         let v = Complex32::new(dot(&self.mf_re[taps.clone()], h), dot(&self.mf_im[taps], h));
