@@ -31,6 +31,9 @@ fn gcd(a: u32, b: u32) -> u32 {
 const MAX_PATTERN: usize = 400;
 /// Lanes of the tap loops: tables and symbol history are padded to a multiple of this.
 const LANES: usize = 4;
+/// Tap slots of the tabulated path, a fixed size so its loops unroll completely: pulses up
+/// to this many symbols long (all the fax modems') take it.
+const FAST_WIDTH: usize = 12;
 
 /// Symbols in, passband samples out.
 ///
@@ -100,6 +103,11 @@ impl PulseShaper {
             }
         }
         let width = span.div_ceil(LANES) * LANES;
+        let width = if width < FAST_WIDTH {
+            FAST_WIDTH
+        } else {
+            width
+        };
         PulseShaper {
             baud,
             span,
@@ -130,7 +138,7 @@ impl PulseShaper {
         let carrier_period = sr / gcd(fc, sr);
         let phases = sr / self.phase_unit;
         let pattern = (carrier_period / gcd(carrier_period, phases) * phases) as usize;
-        if pattern > MAX_PATTERN {
+        if pattern > MAX_PATTERN || self.width != FAST_WIDTH {
             return;
         }
         let mut re = vec![0f32; pattern * self.width];
@@ -188,12 +196,19 @@ impl PulseShaper {
         let re = &self.hist_re[self.head..self.head + self.width];
         let im = &self.hist_im[self.head..self.head + self.width];
         if self.pattern != 0 {
-            let row = self.pattern_pos * self.width..(self.pattern_pos + 1) * self.width;
+            let row = self.pattern_pos * FAST_WIDTH..(self.pattern_pos + 1) * FAST_WIDTH;
             self.pattern_pos += 1;
             if self.pattern_pos == self.pattern {
                 self.pattern_pos = 0;
             }
-            return dot2(&self.pass_re[row.clone()], re, &self.pass_im[row], im) * self.gain;
+            let fixed = |v: &[f32]| -> [f32; FAST_WIDTH] { v.try_into().expect("fast width") };
+            let y = dot2(
+                &fixed(&self.pass_re[row.clone()]),
+                &fixed(re),
+                &fixed(&self.pass_im[row]),
+                &fixed(im),
+            );
+            return y * self.gain;
         }
         let phase = (frac / self.phase_unit) as usize;
         let taps = &self.table[phase * self.span..(phase + 1) * self.span];
@@ -216,10 +231,14 @@ impl PulseShaper {
     }
 }
 
-/// Σ a·x + b·y over slices whose length is a multiple of [`LANES`], with one partial sum per
-/// lane so the products vectorize.
+/// Σ a·x + b·y with one partial sum per lane so the products vectorize.
 #[inline]
-fn dot2(a: &[f32], x: &[f32], b: &[f32], y: &[f32]) -> f32 {
+fn dot2(
+    a: &[f32; FAST_WIDTH],
+    x: &[f32; FAST_WIDTH],
+    b: &[f32; FAST_WIDTH],
+    y: &[f32; FAST_WIDTH],
+) -> f32 {
     let mut acc = [0f32; LANES];
     let chunks = a
         .chunks_exact(LANES)
