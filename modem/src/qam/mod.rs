@@ -422,7 +422,9 @@ impl QamDemod {
             let e = err * self.derot.conj() * self.eq_step;
             let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
             for (t, x) in self.taps.iter_mut().zip(win) {
-                *t += e * x.conj();
+                // t += e·conj(x), spelled out per component.
+                t.re += e.re * x.re + e.im * x.im;
+                t.im += e.im * x.re - e.re * x.im;
             }
         }
         // A plain mean at first, then an exponential one over 256 symbols.
@@ -653,27 +655,53 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// Σ a·b over complex slices, with four partial sums.
+/// Σ a·b over complex slices, with four partial sums of each of the four real products
+/// (laid out so that the products vectorize).
 #[inline]
 fn dot_complex(a: &[Complex32], b: &[Complex32]) -> Complex32 {
-    let mut acc = [Complex32::new(0.0, 0.0); 4];
+    let mut rr = [0f32; 4];
+    let mut ii = [0f32; 4];
+    let mut ri = [0f32; 4];
+    let mut ir = [0f32; 4];
     let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
     let (ar, br) = (ac.remainder(), bc.remainder());
     for (a4, b4) in ac.zip(bc) {
         for k in 0..4 {
-            acc[k] += a4[k] * b4[k];
+            rr[k] += a4[k].re * b4[k].re;
+            ii[k] += a4[k].im * b4[k].im;
+            ri[k] += a4[k].re * b4[k].im;
+            ir[k] += a4[k].im * b4[k].re;
         }
     }
     for (x, y) in ar.iter().zip(br) {
-        acc[0] += x * y;
+        rr[0] += x.re * y.re;
+        ii[0] += x.im * y.im;
+        ri[0] += x.re * y.im;
+        ir[0] += x.im * y.re;
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
+    let sum = |v: [f32; 4]| (v[0] + v[1]) + (v[2] + v[3]);
+    Complex32::new(sum(rr) - sum(ii), sum(ri) + sum(ir))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dsp::PulseShaper;
+
+    /// The spelled-out complex dot product gives the plain sum of complex products.
+    #[test]
+    fn complex_dot_matches_plain() {
+        for n in [4, 24, 27, 32] {
+            let a: Vec<Complex32> = (0..n)
+                .map(|k| Complex32::new((k as f32 * 0.7).sin(), (k as f32 * 1.3).cos()))
+                .collect();
+            let b: Vec<Complex32> = (0..n)
+                .map(|k| Complex32::new((k as f32 * 2.1).cos(), (k as f32 * 0.4).sin()))
+                .collect();
+            let plain: Complex32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot_complex(&a, &b) - plain).norm() < 1e-4, "{n}");
+        }
+    }
 
     /// The fused matched-filter product gives the two plain dot products.
     #[test]
