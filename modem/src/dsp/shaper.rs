@@ -201,12 +201,14 @@ impl PulseShaper {
             if self.pattern_pos == self.pattern {
                 self.pattern_pos = 0;
             }
-            let fixed = |v: &[f32]| -> [f32; FAST_WIDTH] { v.try_into().expect("fast width") };
+            fn fixed(v: &[f32]) -> &[f32; FAST_WIDTH] {
+                v.try_into().expect("fast width")
+            }
             let y = dot2(
-                &fixed(&self.pass_re[row.clone()]),
-                &fixed(re),
-                &fixed(&self.pass_im[row]),
-                &fixed(im),
+                fixed(&self.pass_re[row.clone()]),
+                fixed(re),
+                fixed(&self.pass_im[row]),
+                fixed(im),
             );
             return y * self.gain;
         }
