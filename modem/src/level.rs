@@ -25,7 +25,8 @@ pub fn power_to_dbm0(power: f32) -> f32 {
 /// Rounds and saturates a sample to 16 bits.
 #[inline]
 pub fn to_i16(x: f32) -> i16 {
-    x.round().clamp(-32768.0, 32767.0) as i16
+    // Half away from zero, as `round`, without its library call; `as` saturates.
+    (x + 0.5f32.copysign(x)) as i16
 }
 
 #[cfg(test)]

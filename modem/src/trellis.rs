@@ -242,7 +242,11 @@ impl Viterbi {
         }
         self.best = best as u8;
         let ring = self.hist.len();
-        self.head = (self.head + 1) % ring;
+        self.head = if self.head + 1 == ring {
+            0
+        } else {
+            self.head + 1
+        };
         self.hist[self.head] = step;
         if self.filled < ring {
             self.filled += 1;
@@ -272,15 +276,21 @@ impl Viterbi {
     /// candidate grid when `r` is on it (nearly always), else every point.
     #[inline]
     fn subset_nearest(&mut self, r: Complex32) -> ([f32; 8], [u8; 8]) {
-        let gx = (r.re - self.grid_lo).floor();
-        let gy = (r.im - self.grid_lo).floor();
+        // Offsets into the grid; on it they are not negative, so truncation is the floor.
+        let fx = r.re - self.grid_lo;
+        let fy = r.im - self.grid_lo;
         let n = self.grid_n as f32;
-        if !(gx >= 0.0 && gy >= 0.0 && gx < n && gy < n) {
+        if !(fx >= 0.0 && fy >= 0.0 && fx < n && fy < n) {
+            return self.subset_nearest_all(r);
+        }
+        let (gx, gy) = (fx as usize, fy as usize);
+        if gx >= self.grid_n || gy >= self.grid_n {
+            // A value a hair below `n` can round up to it.
             return self.subset_nearest_all(r);
         }
         let mut dist = [f32::MAX; 8];
         let mut lab = [0u8; 8];
-        let cell = (gy as usize * self.grid_n + gx as usize) * 8;
+        let cell = (gy * self.grid_n + gx) * 8;
         for sub in 0..8 {
             let (start, len) = self.cells[cell + sub];
             let start = start as usize;

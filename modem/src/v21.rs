@@ -21,7 +21,7 @@
 //! at −48 dBm0, each held for 5 ms). Bits are delivered only while the carrier is
 //! present.
 
-use crate::dsp::{Complex32, Nco, PowerMeter, phase_step};
+use crate::dsp::{Complex32, Nco, phase_step};
 use crate::level::{dbm0_to_rms, power_to_dbm0};
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, SAMPLE_RATE,
@@ -177,7 +177,9 @@ pub const CARRIER_OFF_DBM0: f32 = -48.0;
 /// threshold does not make the carrier chatter.
 #[derive(Debug, Clone)]
 struct SignalDetect {
-    meter: PowerMeter,
+    /// One-pole mean of the power fed in (the power itself, so no square root per sample).
+    alpha: f32,
+    power: f32,
     on_power: f32,
     off_power: f32,
     hold: u32,
@@ -192,7 +194,8 @@ impl SignalDetect {
             r * r
         };
         SignalDetect {
-            meter: PowerMeter::new(time_constant),
+            alpha: 1.0 / time_constant.max(1.0),
+            power: 0.0,
             on_power: power(CARRIER_ON_DBM0),
             off_power: power(CARRIER_OFF_DBM0),
             hold,
@@ -204,7 +207,8 @@ impl SignalDetect {
     /// Feeds one power sample; returns the new state when it changes.
     #[inline]
     fn update(&mut self, power: f32) -> Option<bool> {
-        let p = self.meter.update(power.sqrt());
+        self.power += (power - self.power) * self.alpha;
+        let p = self.power;
         let past = if self.present {
             p < self.off_power
         } else {
@@ -224,7 +228,7 @@ impl SignalDetect {
     }
 
     fn dbm0(&self) -> f32 {
-        power_to_dbm0(self.meter.power())
+        power_to_dbm0(self.power)
     }
 }
 
@@ -232,6 +236,11 @@ impl SignalDetect {
 const CHANNEL_TAPS: usize = 47;
 /// The filter length padded with zero taps to a multiple of [`LANES`].
 const PADDED_TAPS: usize = 48;
+/// Taps of the folded filter: the filters are symmetric, so the history is folded about its
+/// middle (`x[i] + x[46 − i]`) once for both paths and each dot product is half as long.
+const FOLDED_TAPS: usize = CHANNEL_TAPS.div_ceil(2);
+/// [`FOLDED_TAPS`] padded to a multiple of [`LANES`].
+const PADDED_FOLDED: usize = FOLDED_TAPS.div_ceil(LANES) * LANES;
 /// Independent accumulators in the filter dot products (lets the compiler vectorise).
 const LANES: usize = 8;
 /// Cut-off of the data path's channel filter around the centre frequency, Hz: narrow, for
@@ -245,7 +254,7 @@ const MAX_WINDOW: usize = 32;
 
 /// A dot product in [`LANES`] independent partial sums.
 #[inline]
-fn dot(taps: &[f32; PADDED_TAPS], x: &[f32]) -> f32 {
+fn dot<const N: usize>(taps: &[f32; N], x: &[f32; N]) -> f32 {
     let mut acc = [0f32; LANES];
     for (t, v) in taps.chunks_exact(LANES).zip(x.chunks_exact(LANES)) {
         for j in 0..LANES {
@@ -255,10 +264,28 @@ fn dot(taps: &[f32; PADDED_TAPS], x: &[f32]) -> f32 {
     acc.iter().sum()
 }
 
+/// The history window (oldest first, the filter's taps in order) folded about the middle of
+/// the [`CHANNEL_TAPS`]-long filter: `x[i] + x[CHANNEL_TAPS − 1 − i]`, the middle sample
+/// alone, zeros after.
+#[inline]
+fn fold(x: &[f32]) -> [f32; PADDED_FOLDED] {
+    const HALF: usize = CHANNEL_TAPS / 2;
+    let mut f = [0f32; PADDED_FOLDED];
+    let older = &x[..HALF];
+    let newer = &x[HALF + 1..CHANNEL_TAPS];
+    for ((f, a), b) in f[..HALF].iter_mut().zip(older).zip(newer.iter().rev()) {
+        *f = a + b;
+    }
+    f[HALF] = x[HALF];
+    f
+}
+
 /// One filter-discriminator-moving-sum chain.
 #[derive(Debug, Clone)]
 struct Path {
     taps: [f32; PADDED_TAPS],
+    /// The first half of `taps` (with the middle one), zero-padded: the folded filter.
+    folded: [f32; PADDED_FOLDED],
     prev: Complex32,
     power: f32,
     window: [f32; MAX_WINDOW],
@@ -282,10 +309,17 @@ impl Path {
             let w = 0.54 - 0.46 * (TAU * i as f32 / (CHANNEL_TAPS - 1) as f32).cos();
             *t = sinc * w;
         }
+        // Exactly symmetric, as the folded filter assumes.
+        for i in 0..CHANNEL_TAPS / 2 {
+            taps[CHANNEL_TAPS - 1 - i] = taps[i];
+        }
         let gain: f32 = taps.iter().sum();
         taps.iter_mut().for_each(|t| *t /= gain);
+        let mut folded = [0f32; PADDED_FOLDED];
+        folded[..FOLDED_TAPS].copy_from_slice(&taps[..FOLDED_TAPS]);
         Path {
             taps,
+            folded,
             prev: Complex32::new(0.0, 0.0),
             power: 0.0,
             window: [0.0; MAX_WINDOW],
@@ -298,8 +332,15 @@ impl Path {
         self.taps.iter().map(|t| t * t).sum()
     }
 
+    /// The filter output from the folded history (see [`fold`]).
     #[inline]
-    fn filter(&self, re: &[f32], im: &[f32]) -> Complex32 {
+    fn filter(&self, re: &[f32; PADDED_FOLDED], im: &[f32; PADDED_FOLDED]) -> Complex32 {
+        Complex32::new(dot(&self.folded, re), dot(&self.folded, im))
+    }
+
+    /// The filter output straight from the history, the reference for the folded form.
+    #[cfg(test)]
+    fn filter_direct(&self, re: &[f32; PADDED_TAPS], im: &[f32; PADDED_TAPS]) -> Complex32 {
         Complex32::new(dot(&self.taps, re), dot(&self.taps, im))
     }
 
@@ -478,10 +519,10 @@ impl FskRx {
         if self.hist_pos == PADDED_TAPS {
             self.hist_pos = 0;
         }
-        let recent_re = &self.hist_re[self.hist_pos..self.hist_pos + PADDED_TAPS];
-        let recent_im = &self.hist_im[self.hist_pos..self.hist_pos + PADDED_TAPS];
-        let yw = self.wide.filter(recent_re, recent_im);
-        let yn = self.narrow.filter(recent_re, recent_im);
+        let recent_re = fold(&self.hist_re[self.hist_pos..self.hist_pos + PADDED_TAPS]);
+        let recent_im = fold(&self.hist_im[self.hist_pos..self.hist_pos + PADDED_TAPS]);
+        let yw = self.wide.filter(&recent_re, &recent_im);
+        let yn = self.narrow.filter(&recent_re, &recent_im);
         let mag2 = yw.norm_sqr();
         // A real sine of power P gives |y|² = P/2 after mixing to baseband.
         match self.carrier.update(2.0 * mag2) {
@@ -554,10 +595,12 @@ impl FskRx {
     }
 
     fn track_envelope(&mut self, env: f32) {
-        if self.env_count < 1024 {
+        let a = if self.env_count < 1024 {
             self.env_count += 1;
-        }
-        let a = 1.0 / self.env_count as f32;
+            1.0 / self.env_count as f32
+        } else {
+            1.0 / 1024.0
+        };
         self.env_mean += (env - self.env_mean) * a;
         self.env_sq += (env * env - self.env_sq) * a;
     }
@@ -665,5 +708,31 @@ impl Receiver for V21Rx {
         check_v21_rate(self.channel, cfg.rate)?;
         self.fsk.reset();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The folded filters give the direct filters' output on any history.
+    #[test]
+    fn folded_filter_matches_direct() {
+        let mut k = 1u32;
+        let mut next = || {
+            k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            ((k >> 8) % 20_001) as f32 - 10_000.0
+        };
+        for path in [Path::new(NARROW_CUTOFF_HZ), Path::new(WIDE_CUTOFF_HZ)] {
+            for _ in 0..100 {
+                let mut re = [0f32; PADDED_TAPS];
+                let mut im = [0f32; PADDED_TAPS];
+                re.iter_mut().for_each(|v| *v = next());
+                im.iter_mut().for_each(|v| *v = next());
+                let direct = path.filter_direct(&re, &im);
+                let folded = path.filter(&fold(&re), &fold(&im));
+                assert!((direct - folded).norm() < 0.05, "{direct} vs {folded}");
+            }
+        }
     }
 }

@@ -152,7 +152,9 @@ impl QamDemod {
         assert!(cfg.filter_span >= 2, "matched filter too short");
         let sps = crate::SAMPLE_RATE as f64 / cfg.baud as f64;
         let half_len = cfg.filter_span as f64 * sps / 2.0;
-        let bb_len = (2.0 * half_len).ceil() as usize + 2;
+        // Rounded up to whole chunks of the dot product: the extra taps are zero (beyond the
+        // pulse's edge) and the products need no scalar tail.
+        let bb_len = ((2.0 * half_len).ceil() as usize + 2).div_ceil(LANES) * LANES;
         let mf_delay = half_len + 1.0;
         let omega = std::f64::consts::TAU * cfg.carrier_hz as f64 / crate::SAMPLE_RATE as f64;
         let mut mf_re = vec![0f32; (PHASES + 1) * bb_len];
@@ -327,10 +329,11 @@ impl QamDemod {
 
     #[inline]
     fn matched_filter(&mut self, frac: f32) -> Complex32 {
-        let p = ((frac * PHASES as f32).round() as usize).min(PHASES);
+        // `frac` is not negative: adding a half and truncating rounds, without a library call.
+        let p = ((frac * PHASES as f32 + 0.5) as usize).min(PHASES);
         let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
-        let v = Complex32::new(dot(&self.mf_re[taps.clone()], h), dot(&self.mf_im[taps], h));
+        let v = dot2(&self.mf_re[taps.clone()], &self.mf_im[taps], h);
         // Down-convert at the output instant, `frac + mf_delay` samples before the newest.
         let back = ((frac as f64 + self.mf_delay) * self.carrier_inc as f64) as u64 as u32;
         self.rot.set_phase(self.carrier_phase.wrapping_sub(back));
@@ -419,7 +422,9 @@ impl QamDemod {
             let e = err * self.derot.conj() * self.eq_step;
             let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
             for (t, x) in self.taps.iter_mut().zip(win) {
-                *t += e * x.conj();
+                // t += e·conj(x), spelled out per component.
+                t.re += e.re * x.re + e.im * x.im;
+                t.im += e.im * x.re - e.re * x.im;
             }
         }
         // A plain mean at first, then an exponential one over 256 symbols.
@@ -609,9 +614,32 @@ impl QamDemod {
     }
 }
 
+/// Lanes of the matched filter's dot products.
+const LANES: usize = 8;
+
+/// (Σ re·x, Σ im·x) in one pass over `x`, [`LANES`] partial sums each, for lengths that are
+/// a multiple of [`LANES`].
+#[inline]
+fn dot2(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
+    let mut acc_re = [0f32; LANES];
+    let mut acc_im = [0f32; LANES];
+    let chunks = re
+        .chunks_exact(LANES)
+        .zip(im.chunks_exact(LANES))
+        .zip(x.chunks_exact(LANES));
+    for ((r8, i8), x8) in chunks {
+        for k in 0..LANES {
+            acc_re[k] += r8[k] * x8[k];
+            acc_im[k] += i8[k] * x8[k];
+        }
+    }
+    let sum = |a: [f32; LANES]| ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+    Complex32::new(sum(acc_re), sum(acc_im))
+}
+
 /// Σ a·b with eight partial sums, so the additions do not wait on each other and the
 /// products vectorize.
-#[inline]
+#[cfg(test)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -627,27 +655,65 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// Σ a·b over complex slices, with four partial sums.
+/// Σ a·b over complex slices, with four partial sums of each of the four real products
+/// (laid out so that the products vectorize).
 #[inline]
 fn dot_complex(a: &[Complex32], b: &[Complex32]) -> Complex32 {
-    let mut acc = [Complex32::new(0.0, 0.0); 4];
+    let mut rr = [0f32; 4];
+    let mut ii = [0f32; 4];
+    let mut ri = [0f32; 4];
+    let mut ir = [0f32; 4];
     let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
     let (ar, br) = (ac.remainder(), bc.remainder());
     for (a4, b4) in ac.zip(bc) {
         for k in 0..4 {
-            acc[k] += a4[k] * b4[k];
+            rr[k] += a4[k].re * b4[k].re;
+            ii[k] += a4[k].im * b4[k].im;
+            ri[k] += a4[k].re * b4[k].im;
+            ir[k] += a4[k].im * b4[k].re;
         }
     }
     for (x, y) in ar.iter().zip(br) {
-        acc[0] += x * y;
+        rr[0] += x.re * y.re;
+        ii[0] += x.im * y.im;
+        ri[0] += x.re * y.im;
+        ir[0] += x.im * y.re;
     }
-    (acc[0] + acc[1]) + (acc[2] + acc[3])
+    let sum = |v: [f32; 4]| (v[0] + v[1]) + (v[2] + v[3]);
+    Complex32::new(sum(rr) - sum(ii), sum(ri) + sum(ir))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dsp::PulseShaper;
+
+    /// The spelled-out complex dot product gives the plain sum of complex products.
+    #[test]
+    fn complex_dot_matches_plain() {
+        for n in [4, 24, 27, 32] {
+            let a: Vec<Complex32> = (0..n)
+                .map(|k| Complex32::new((k as f32 * 0.7).sin(), (k as f32 * 1.3).cos()))
+                .collect();
+            let b: Vec<Complex32> = (0..n)
+                .map(|k| Complex32::new((k as f32 * 2.1).cos(), (k as f32 * 0.4).sin()))
+                .collect();
+            let plain: Complex32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot_complex(&a, &b) - plain).norm() < 1e-4, "{n}");
+        }
+    }
+
+    /// The fused matched-filter product gives the two plain dot products.
+    #[test]
+    fn fused_dot_matches_plain() {
+        let v = |k: usize, m: f32| (k as f32 * m).sin();
+        let re: Vec<f32> = (0..48).map(|k| v(k, 0.37)).collect();
+        let im: Vec<f32> = (0..48).map(|k| v(k, 1.91)).collect();
+        let x: Vec<f32> = (0..48).map(|k| v(k, 2.3) * 100.0).collect();
+        let got = dot2(&re, &im, &x);
+        assert!((got.re - dot(&re, &x)).abs() < 1e-3);
+        assert!((got.im - dot(&im, &x)).abs() < 1e-3);
+    }
 
     /// A clean signal through a centre-tap-only receiver comes out at the right amplitude.
     #[test]
