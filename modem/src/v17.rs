@@ -675,6 +675,9 @@ pub struct V17Rx {
     /// Best correlation with segment 2's start so far: (normalised magnitude, `searched` at
     /// the window's end, value).
     best: (f32, usize, Complex32),
+    /// The reversal into segment 2 of a long training, seen at `searched` on this symbol,
+    /// while the correlation has the chance to confirm segment 2.
+    reversal: Option<(usize, Complex32)>,
     /// Training started on a correlation with our own segment 2, so the pattern needs no
     /// checking against decisions (an unconverged equalizer would fail that check).
     known_start: bool,
@@ -712,6 +715,7 @@ impl V17Rx {
             alternations: 0,
             seen_alt: false,
             known_start: false,
+            reversal: None,
             ring: [Complex32::new(0.0, 0.0); CORR_WINDOW],
             searched: 0,
             best: (0.0, 0, Complex32::new(0.0, 0.0)),
@@ -749,6 +753,7 @@ impl V17Rx {
         self.seg1 = false;
         self.alternations = 0;
         self.seen_alt = false;
+        self.reversal = None;
         self.searched = 0;
         self.best = (0.0, 0, Complex32::new(0.0, 0.0));
         self.count = 0;
@@ -797,6 +802,8 @@ impl V17Rx {
         // The pull-in is over: measure the clock offset from here on.
         self.core.restart_clock_estimate();
         self.state = RxState::Train;
+        self.reversal = None;
+        self.known_start = false;
         self.err_acc = 0.0;
         self.sig_acc = 0.0;
         self.mismatch = 0.0;
@@ -828,6 +835,30 @@ impl V17Rx {
                         self.best = (rho, self.searched, r);
                     }
                 }
+                if self.best.0 > CORR_THRESHOLD && self.searched >= self.best.1 + 8 {
+                    // Segment 2's known start stands out in the correlation even when line
+                    // distortion smears the reversal beyond recognition, and the peak gives
+                    // the line's gain and phase. The equalizer starts from those and trains
+                    // on the rest of segment 2, which is then known to be ours.
+                    let gain = self.best.2;
+                    self.start_training();
+                    self.core.align(gain, Complex32::new(1.0, 0.0));
+                    // The peak's window ended on segment 2's symbol CORR_WINDOW − 1.
+                    self.count = CORR_WINDOW + self.searched - self.best.1;
+                    self.known_start = true;
+                    return;
+                }
+                if let Some((at, first)) = self.reversal
+                    && self.searched >= at + CORR_WINDOW + 8
+                {
+                    // A reversal but no correlation: the far end's segment 2 differs from
+                    // ours. Train from the reversal's symbol (taken as C, the start every
+                    // pattern shares) and let the mismatch count switch to decisions.
+                    self.start_training();
+                    self.core.align(first, self.train[0]);
+                    self.count = self.searched - at + 1;
+                    return;
+                }
                 let par = self.count & 1;
                 let r = self.avg[par];
                 let o = self.avg[par ^ 1];
@@ -849,26 +880,19 @@ impl V17Rx {
                     && quarter
                 {
                     // The phase reversal: this is segment 2's first symbol.
-                    let target = self.train[0];
-                    self.start_training();
-                    self.core.align(y, target);
-                    self.core.adapt(target);
-                    self.count = 1;
-                    self.known_start = false;
-                    return;
-                } else if self.best.0 > CORR_THRESHOLD && self.searched >= self.best.1 + 8 {
-                    // Line distortion smears the reversal beyond recognition, but segment 2's
-                    // known start still stands out in a correlation, whose peak also gives
-                    // the line's gain and phase. The equalizer starts from those and
-                    // trains on the rest of segment 2, which is then known to be ours.
-                    let gain = self.best.2;
-                    self.start_training();
-                    self.core.align(gain, Complex32::new(1.0, 0.0));
-                    self.core.advance();
-                    // The peak's window ended on segment 2's symbol CORR_WINDOW − 1.
-                    self.count = CORR_WINDOW + self.searched - self.best.1;
-                    self.known_start = true;
-                    return;
+                    if self.short {
+                        let target = self.train[0];
+                        self.start_training();
+                        self.core.align(y, target);
+                        self.count = 1;
+                        return;
+                    }
+                    // A long training waits for the correlation above, which line distortion
+                    // does not fool; this reversal is only the fallback for a far end whose
+                    // segment 2 is not the expected pattern.
+                    if self.reversal.is_none() {
+                        self.reversal = Some((self.searched, y));
+                    }
                 } else {
                     // Noise may spoil a symbol of segment 1 now and then: forgive it.
                     self.alternations /= 2;
@@ -881,7 +905,7 @@ impl V17Rx {
                 } else {
                     TIMING_BW_PULL_IN
                 });
-                if self.count > SEARCH_LIMIT {
+                if self.count > SEARCH_LIMIT && self.reversal.is_none() {
                     if self.seg1 {
                         // Segment 1 came but segment 2 did not follow: this training is lost.
                         // Keep looking, since line noise can hold the carrier detector on

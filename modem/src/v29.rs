@@ -665,7 +665,10 @@ impl V29Rx {
                         self.core.freeze_agc(true);
                         self.core.set_eq_step(0.03);
                         self.core.set_carrier_bandwidth(0.004);
-                        self.core.set_timing_bandwidth(0.001);
+                        // Narrow: through band-edge loss the Gardner detector, which feeds on
+                        // the band edges, is weak and noisy, and a wider loop lets its
+                        // integrator wander off (seen drifting 140 ppm through `long-haul`).
+                        self.core.set_timing_bandwidth(0.0005);
                         self.core.use_timing_integrator(true);
                         self.core.restart_clock_estimate();
                         self.core.save();
