@@ -26,7 +26,7 @@ fn through_line(kind: ModemKind, rate: u32, preset: LinePreset, seed: u64) -> (u
     Awgn::with_snr(SNR_DB, LEVEL as f64, seed).process(&filtered, &mut noisy);
     let mut rx = our_receiver(kind, rate, false);
     let c = receive(rx.as_mut(), &noisy, 160);
-    let (errors, off) = best_aligned_errors(&bits, &c.bits);
+    let (errors, _) = best_aligned_errors(&bits, &c.bits);
     eprintln!(
         "{kind:?} {rate} {}: {errors} errors in {BITS} bits, {:?}",
         preset.name(),
@@ -55,7 +55,7 @@ fn v17_long_haul_every_rate_error_free() {
 }
 
 #[test]
-fn v17_m1020_limit_every_rate_error_free() {
+fn v17_m1020_limit_every_rate() {
     for rate in [14400, 12000, 9600, 7200] {
         check(
             V17,
@@ -75,9 +75,9 @@ fn v29_long_haul_every_rate_error_free() {
 
 #[test]
 fn v29_m1020_limit() {
-    // At 9600 the band edges' residual distortion leaves a few errors (about 3.5e-4
-    // measured over 192k bits, a seventh of spandsp's rate on the same line).
-    check(V29, 9600, LinePreset::M1020Limit, 60);
+    // At 9600 the equalizer leaves a little distortion at the band edges: 13 and 22 errors
+    // measured here (spandsp's receiver: about 2.5e-3 on the same line, i.e. 75 in 30k).
+    check(V29, 9600, LinePreset::M1020Limit, 40);
     for rate in [7200, 4800] {
         check(V29, rate, LinePreset::M1020Limit, 0);
     }
