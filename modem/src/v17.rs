@@ -639,8 +639,9 @@ const MISMATCH_LIMIT: f32 = 2.5;
 /// Symbols of segment 2's known start correlated to find it when line distortion hides the
 /// reversal.
 const CORR_WINDOW: usize = 128;
-/// Normalised correlation above which segment 2's start is taken as found (noise alone
-/// reaches it with odds of about e^-12 per symbol).
+/// Normalised correlation above which segment 2's start is taken as found. Measured through
+/// `long-haul` and `m1020-limit` at 30 dB SNR: segment 1 and noise stay below 0.36, segment
+/// 2's start peaks above 0.7.
 const CORR_THRESHOLD: f32 = 0.5;
 /// Training is accepted when the SNR on the known symbols reaches this, dB.
 const TRAIN_SNR_DB: f32 = 10.0;
@@ -788,7 +789,8 @@ impl V17Rx {
         (r.norm() / (energy * ref_energy).sqrt(), r / ref_energy)
     }
 
-    /// Enters training at segment 2's symbol `index` (the next symbol is `index + 1`).
+    /// Enters training (the caller sets `count` to the next symbol's index in segment 2 and
+    /// starts the equalizer with `align`).
     fn start_training(&mut self) {
         if self.short && self.have_long {
             // The clock offset learnt by the long train is a better estimate than anything
@@ -824,12 +826,10 @@ impl V17Rx {
             RxState::Search => {
                 self.core.advance();
                 self.count += 1;
-                // Segment 1 alternates between two points a quarter turn apart. Keep a
-                // running average of the even and of the odd symbols: each symbol should
-                // match the average of its parity. Averages make the test hold at low SNR.
                 self.ring[self.searched % CORR_WINDOW] = y;
                 self.searched += 1;
-                if self.seen_alt && self.searched >= CORR_WINDOW {
+                // A short segment 2 is shorter than the window: only a long one is correlated.
+                if !self.short && self.seen_alt && self.searched >= CORR_WINDOW {
                     let (rho, r) = self.correlate();
                     if rho > self.best.0 {
                         self.best = (rho, self.searched, r);
@@ -859,6 +859,9 @@ impl V17Rx {
                     self.count = self.searched - at + 1;
                     return;
                 }
+                // Segment 1 alternates between two points a quarter turn apart. Keep a
+                // running average of the even and of the odd symbols: each symbol should
+                // match the average of its parity. Averages make the test hold at low SNR.
                 let par = self.count & 1;
                 let r = self.avg[par];
                 let o = self.avg[par ^ 1];
