@@ -69,6 +69,17 @@ const RING: usize = 64;
 const TAIL: u32 = 48;
 /// Transmit pulse: root-raised-cosine roll-off and span.
 const ROLLOFF: f32 = 0.25;
+/// Equalizer length in T/2 taps (16 symbols): a line at the M.1020 limits delays the band
+/// edges 3–4 ms (7–10 symbols) behind the band centre, more than the default 12-symbol
+/// span can undo.
+const EQ_TAPS: usize = 32;
+/// Equalizer step for segment 3's first 64 symbols. Each mode of the LMS converges at a rate
+/// proportional to the line's power at its frequency, so band edges 6–10 dB down need the
+/// largest step that stays stable and quiet (normalised LMS, limit 2) to converge within
+/// segment 3's 384 symbols.
+const EQ_STEP_TRAIN_FAST: f32 = 1.0;
+/// Equalizer step for the rest of segment 3.
+const EQ_STEP_TRAIN: f32 = 0.8;
 const SPAN: usize = 12;
 
 /// Phase change in units of 45° for Q2 Q3 Q4 (index = Q2·4 + Q3·2 + Q4), V.29 table 1.
@@ -440,6 +451,7 @@ impl V29Rx {
         check_rate(cfg.rate)?;
         let mut dc = DemodConfig::new(BAUD, CARRIER_HZ, mean_power(cfg.rate));
         dc.rolloff = ROLLOFF;
+        dc.eq_taps = EQ_TAPS;
         let (_, d, d_phase) = training_points(cfg.rate);
         Ok(V29Rx {
             rate: cfg.rate,
@@ -627,7 +639,7 @@ impl V29Rx {
                         pn.iter().map(|&d| if d { -1.0 } else { 1.0 }).sum::<f32>() / WINDOW as f32;
                     let observed = self.best.2 / (WINDOW as f32 * (1.0 - mean * mean));
                     self.core.align(observed, half_gap);
-                    self.core.set_eq_step(0.3);
+                    self.core.set_eq_step(EQ_STEP_TRAIN_FAST);
                     self.stage = RxStage::Conditioning;
                     self.aligned_at = index;
                     // The next symbol is element index + 1; `symbol` counts it in first.
@@ -653,7 +665,10 @@ impl V29Rx {
                         self.core.freeze_agc(true);
                         self.core.set_eq_step(0.03);
                         self.core.set_carrier_bandwidth(0.004);
-                        self.core.set_timing_bandwidth(0.001);
+                        // Narrow: through band-edge loss the Gardner detector, which feeds on
+                        // the band edges, is weak and noisy, and a wider loop lets its
+                        // integrator wander off (seen drifting 140 ppm through `long-haul`).
+                        self.core.set_timing_bandwidth(0.0005);
                         self.core.use_timing_integrator(true);
                         self.core.restart_clock_estimate();
                         self.core.save();
@@ -727,7 +742,7 @@ impl V29Rx {
         let is_d = self.cond[index as usize];
         self.core.adapt(if is_d { self.point_d } else { POINT_C });
         if index == self.aligned_at + 64 {
-            self.core.set_eq_step(0.15);
+            self.core.set_eq_step(EQ_STEP_TRAIN);
             self.core.set_carrier_bandwidth(0.01);
         }
         if self.count == SEG3 {
