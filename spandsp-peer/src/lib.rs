@@ -30,6 +30,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod codec;
 pub mod fax;
 mod ffi;
 pub mod g711;
