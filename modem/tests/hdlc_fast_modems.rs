@@ -7,11 +7,11 @@ use channel_models::AudioStage;
 use channel_models::line::Awgn;
 use channel_models::rng::Rng;
 use common::hdlc::{Frames, stressful_frame};
+use common::{LEVEL, our_receiver, our_transmitter};
 use modem::hdlc::{Deframing, HdlcDeframer, HdlcFramer, HdlcRxConfig, HdlcTxConfig};
-use modem::{ModemKind, RxConfig, RxEvent, TxConfig, new_receiver, new_transmitter};
+use modem::{ModemKind, RxEvent};
 
 fn frames_over(kind: ModemKind, rate: u32, snr_db: f64, count: usize, seed: u64) {
-    let level = -10.0;
     let mut rng = Rng::new(seed);
     // ECM image data: a short run of flags after training, then back-to-back frames.
     let mut framer = HdlcFramer::new(HdlcTxConfig {
@@ -22,24 +22,9 @@ fn frames_over(kind: ModemKind, rate: u32, snr_db: f64, count: usize, seed: u64)
     for f in &sent {
         framer.push(f);
     }
-    let mut tx = new_transmitter(
-        kind,
-        &TxConfig {
-            rate,
-            level_dbm0: level,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut rx = new_receiver(
-        kind,
-        &RxConfig {
-            rate,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut noise = Awgn::with_snr(snr_db, level as f64, seed ^ 0x5A5A);
+    let mut tx = our_transmitter(kind, rate, false);
+    let mut rx = our_receiver(kind, rate, false);
+    let mut noise = Awgn::with_snr(snr_db, f64::from(LEVEL), seed ^ 0x5A5A);
     let mut deframer = HdlcDeframer::new(HdlcRxConfig::default());
     let mut frames = Frames::default();
     let mut trained = false;
@@ -111,22 +96,8 @@ fn v27ter_every_rate() {
 #[test]
 fn training_events_precede_frames() {
     // The receiver must announce training before any frame can be delivered.
-    let mut rx = new_receiver(
-        ModemKind::V17,
-        &RxConfig {
-            rate: 14400,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut tx = new_transmitter(
-        ModemKind::V17,
-        &TxConfig {
-            rate: 14400,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let mut rx = our_receiver(ModemKind::V17, 14400, false);
+    let mut tx = our_transmitter(ModemKind::V17, 14400, false);
     let mut framer = HdlcFramer::new(HdlcTxConfig::default());
     framer.push(&[0xFF, 0x03, 0x06, 0x00, 0x7E, 0x7E]);
     struct Order(Vec<&'static str>);

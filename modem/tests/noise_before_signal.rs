@@ -5,7 +5,10 @@
 use channel_models::AudioStage;
 use channel_models::line::Awgn;
 use modem::prbs::{PrbsChecker, PrbsSource};
-use modem::{ModemKind, RxConfig, RxEvent, RxSink, TxConfig, new_receiver, new_transmitter};
+use modem::{ModemKind, RxEvent, RxSink};
+
+mod common;
+use common::{LEVEL, our_receiver, our_transmitter};
 
 struct Sink {
     checker: PrbsChecker,
@@ -28,25 +31,9 @@ impl RxSink for Sink {
 
 /// `lead_ms` of noise alone, then the transmission, all with noise `snr_db` below the signal.
 fn run(kind: ModemKind, rate: u32, snr_db: f64, lead_ms: usize, bits: u64) {
-    let level = -10.0;
-    let mut tx = new_transmitter(
-        kind,
-        &TxConfig {
-            rate,
-            level_dbm0: level,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut rx = new_receiver(
-        kind,
-        &RxConfig {
-            rate,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let mut noise = Awgn::with_snr(snr_db, level as f64, 77);
+    let mut tx = our_transmitter(kind, rate, false);
+    let mut rx = our_receiver(kind, rate, false);
+    let mut noise = Awgn::with_snr(snr_db, f64::from(LEVEL), 77);
     let mut src = PrbsSource::bounded(bits);
     let mut sink = Sink {
         checker: PrbsChecker::new(),
