@@ -333,6 +333,22 @@ fn write_pcap(payloads: &[Vec<u8>], port: u16) -> Vec<u8> {
     f
 }
 
+/// tshark's `-T fields` output (`|`-separated) for a pcap of UDPTL on port 6004.
+fn tshark_fields(
+    path: &std::path::Path,
+    options: &[&str],
+    fields: &[&str],
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new("tshark");
+    cmd.args(["-r", path.to_str().unwrap(), "-d", "udp.port==6004,t38"])
+        .args(options)
+        .args(["-T", "fields", "-E", "separator=|"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    cmd.output().expect("run tshark")
+}
+
 #[test]
 fn tshark_decodes_what_we_write() {
     let have = std::process::Command::new("tshark")
@@ -376,37 +392,20 @@ fn tshark_decodes_what_we_write() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("t38.pcap");
     std::fs::write(&path, write_pcap(&payloads, 6004)).unwrap();
-    let out = std::process::Command::new("tshark")
-        .args([
-            "-r",
-            path.to_str().unwrap(),
-            "-d",
-            "udp.port==6004,t38",
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-        ])
-        .args([
-            "-e",
+    let out = tshark_fields(
+        &path,
+        &[],
+        &[
             "t38.seq_number",
-            "-e",
             "t38.secondary_ifp_packets",
-            "-e",
             "t38.fec_npackets",
-            "-e",
             "t38.t30_indicator",
-            "-e",
             "t38.t30_data",
-            "-e",
             "t38.field_type",
-            "-e",
             "t38.field_data",
-            "-e",
             "_ws.malformed",
-        ])
-        .output()
-        .expect("run tshark");
+        ],
+    );
     std::fs::remove_dir_all(&dir).ok();
     let text = String::from_utf8_lossy(&out.stdout);
     println!("{text}");
@@ -455,33 +454,17 @@ fn tshark_decodes_what_we_write() {
         .collect();
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(&path, write_pcap(&payloads, 6004)).unwrap();
-    let out = std::process::Command::new("tshark")
-        .args([
-            "-r",
-            path.to_str().unwrap(),
-            "-d",
-            "udp.port==6004,t38",
-            "-o",
-            "t38.use_pre_corrigendum_asn1_specification:FALSE",
-        ])
-        .args([
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-            "-e",
+    let out = tshark_fields(
+        &path,
+        &["-o", "t38.use_pre_corrigendum_asn1_specification:FALSE"],
+        &[
             "t38.t30_indicator",
-            "-e",
             "t38.t30_data",
-            "-e",
             "t38.field_type",
-            "-e",
             "t38.field_data",
-            "-e",
             "_ws.malformed",
-        ])
-        .output()
-        .expect("run tshark");
+        ],
+    );
     std::fs::remove_dir_all(&dir).ok();
     let text = String::from_utf8_lossy(&out.stdout);
     println!("{text}");

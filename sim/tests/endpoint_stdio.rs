@@ -58,18 +58,24 @@ fn drive(fax: &mut Fax, args: &[&str], result: &std::path::Path) -> serde_json::
     serde_json::from_slice(&std::fs::read(result).unwrap()).unwrap()
 }
 
+/// The test page as an MH TIFF in `dir`.
+fn source_document(dir: &std::path::Path) -> std::path::PathBuf {
+    let src = dir.join("src.tif");
+    std::fs::write(
+        &src,
+        write_tiff(&[page()], None, &TiffWriteOptions::new(Coding::Mh)).unwrap(),
+    )
+    .unwrap();
+    src
+}
+
 #[test]
 fn stdio_endpoint_receives_from_spandsp() {
     let Some(sp) = spandsp_peer::require() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src.tif");
-    std::fs::write(
-        &src,
-        write_tiff(&[page()], None, &TiffWriteOptions::new(Coding::Mh)).unwrap(),
-    )
-    .unwrap();
+    let src = source_document(dir.path());
     let mut cfg = FaxConfig::new(true);
     cfg.tx_file = Some(src);
     let mut fax = Fax::new(&sp, &cfg).unwrap();
@@ -92,12 +98,7 @@ fn stdio_endpoint_sends_to_spandsp() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src.tif");
-    std::fs::write(
-        &src,
-        write_tiff(&[page()], None, &TiffWriteOptions::new(Coding::Mh)).unwrap(),
-    )
-    .unwrap();
+    let src = source_document(dir.path());
     let rx = dir.path().join("rx.tif");
     let mut cfg = FaxConfig::new(false);
     cfg.rx_file = Some(rx.clone());
