@@ -7,4 +7,5 @@ pub mod endpoint;
 pub mod modem_run;
 pub mod modems;
 pub mod resample;
+pub mod session;
 pub mod wav;

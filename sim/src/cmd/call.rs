@@ -4,21 +4,19 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use t30::SampleTime;
-use t30::engine::codec::{BitmapDocument, DecodingSink};
-use t30::engine::{Coding, Config, DocumentSource, Role};
+use t30::engine::{Coding, Config, Role};
 use t30::frame::dis::modem_name::Modem;
 use t30::image::Bitmap;
 use t30::image::load::load_document;
-use t30::image::pdf::{PdfPage, write_pdf};
-use t30::image::tiff::{PageDamage, TiffWriteOptions, write_tiff};
+use t30::image::tiff::PageDamage;
 
 use super::CliError;
-use crate::call::{Chain, ChannelPreset, run_call};
-use crate::endpoint::builtin::Builtin;
+use crate::call::ChannelPreset;
+use crate::endpoint::Record;
 use crate::endpoint::record::HookRecord;
-use crate::endpoint::spandsp::SpandspEndpoint;
-use crate::endpoint::{Endpoint, EndpointOutcome, Record};
-use crate::wav::StereoWavWriter;
+use crate::session::{
+    Received, SessionError, SessionSetup, SideKind, SideSetup, run_session, write_received,
+};
 use channel_models::chain::{ChainSpec, PRESETS};
 
 /// Which implementation sits at one end.
@@ -28,15 +26,6 @@ pub enum EndpointKind {
     Builtin,
     /// spandsp's fax engine, loaded at run time.
     Spandsp,
-}
-
-impl EndpointKind {
-    fn name(self) -> &'static str {
-        match self {
-            EndpointKind::Builtin => "builtin",
-            EndpointKind::Spandsp => "spandsp",
-        }
-    }
 }
 
 /// Arguments of `faxsim call`.
@@ -206,180 +195,45 @@ pub struct CallOutput {
     pub damage: Vec<PageDamage>,
 }
 
-enum Side {
-    Builtin(Box<Builtin>),
-    Spandsp(Box<SpandspEndpoint>),
-}
-
-impl Side {
-    fn ep(&mut self) -> &mut dyn Endpoint {
+impl EndpointKind {
+    fn side_kind(self) -> SideKind {
         match self {
-            Side::Builtin(b) => b.as_mut(),
-            Side::Spandsp(s) => s.as_mut(),
+            EndpointKind::Builtin => SideKind::Builtin,
+            EndpointKind::Spandsp => SideKind::Spandsp,
         }
     }
 }
 
-fn build_side(
-    kind: EndpointKind,
-    setup: &CallSetup,
-    role: Role,
-    pages: &[Bitmap],
-    work: &Path,
-) -> Result<(Side, Option<t30::engine::codec::ReceivedPages>), CliError> {
-    match kind {
-        EndpointKind::Builtin => {
-            let cfg = engine_config(setup, role);
-            let docs: Vec<Box<dyn DocumentSource>> = if role == Role::Caller {
-                vec![Box::new(BitmapDocument::new(pages.to_vec()))]
-            } else {
-                Vec::new()
-            };
-            let (sink, kept) = DecodingSink::new();
-            let b = Builtin::new(cfg, docs, Some(Box::new(sink)), Some(kept.clone()))
-                .map_err(CliError::usage)?;
-            Ok((Side::Builtin(Box::new(b)), Some(kept)))
-        }
-        EndpointKind::Spandsp => {
-            let s = SpandspEndpoint::new(setup, role, pages, work).map_err(CliError::failure)?;
-            Ok((Side::Spandsp(Box::new(s)), None))
-        }
-    }
-}
-
-fn record_of(side: &mut Side, role: Role, setup: &CallSetup) -> Record {
-    let kind = match side {
-        Side::Builtin(_) => EndpointKind::Builtin,
-        Side::Spandsp(_) => EndpointKind::Spandsp,
+/// The session `setup` describes: the caller sends `pages` to the answerer.
+pub fn session_setup(setup: &CallSetup, pages: &[Bitmap]) -> SessionSetup {
+    let side = |kind: EndpointKind, role: Role, pages: Vec<Bitmap>| SideSetup {
+        kind: kind.side_kind(),
+        config: engine_config(setup, role),
+        pages,
     };
-    let mut r = match side.ep().outcome() {
-        Some(EndpointOutcome::Builtin(o)) => Record::from_outcome(&o),
-        Some(EndpointOutcome::Record(r)) => *r,
-        None => unreachable!("the runner clears every endpoint before returning"),
-    };
-    r.scenario = "call".into();
-    r.seed = setup.seed;
-    r.role = match role {
-        Role::Caller => "caller",
-        Role::Answerer => "answerer",
-    }
-    .into();
-    r.endpoint = kind.name().into();
-    r
+    let mut s = SessionSetup::new(
+        side(setup.caller, Role::Caller, pages.to_vec()),
+        side(setup.answerer, Role::Answerer, Vec::new()),
+    );
+    s.caller_to_answerer = setup.channel.spec.clone();
+    s.answerer_to_caller = setup.channel.spec.clone();
+    s.seed = setup.seed;
+    s.limit = setup.limit;
+    s
 }
 
 /// Runs one call, writing `call.wav` into `out`; returns the records and received pages.
 pub fn simulate(setup: &CallSetup, pages: &[Bitmap], out: &Path) -> Result<CallOutput, CliError> {
-    let (mut a, _) = build_side(setup.caller, setup, Role::Caller, pages, out)?;
-    let (mut b, kept) = build_side(setup.answerer, setup, Role::Answerer, pages, out)?;
-    let wav_path = out.join("call.wav");
-    let mut wav = StereoWavWriter::create(&wav_path)
-        .map_err(|e| CliError::failure(format!("{}: {e}", wav_path.display())))?;
-    let mut wav_err = None;
-    let chain = |direction| {
-        Chain::build(&setup.channel, setup.seed, direction)
-            .map_err(|e| CliError::usage(format!("channel: {e}")))
-    };
-    let mut ab = chain("caller-to-answerer")?;
-    let mut ba = chain("answerer-to-caller")?;
-    let end = run_call(
-        a.ep(),
-        b.ep(),
-        &mut ab,
-        &mut ba,
-        setup.limit,
-        &mut |l, r| {
-            if let Err(e) = wav.write(l, r) {
-                wav_err.get_or_insert(e);
-            }
-        },
-    );
-    if let Some(e) = wav_err {
-        return Err(CliError::failure(format!("{}: {e}", wav_path.display())));
-    }
-    wav.finish()
-        .map_err(|e| CliError::failure(format!("{}: {e}", wav_path.display())))?;
-    let mut caller = record_of(&mut a, Role::Caller, setup);
-    let mut answerer = record_of(&mut b, Role::Answerer, setup);
-    for r in [&mut caller, &mut answerer] {
-        r.limit_reached = end.limit_reached;
-        r.files.wav = Some("call.wav".into());
-    }
-    let (received, damage): (Vec<Bitmap>, Vec<PageDamage>) = match (kept, &mut b) {
-        (Some(k), _) => k
-            .lock()
-            .map(|v| {
-                v.iter()
-                    .map(|p| {
-                        let d = PageDamage {
-                            bad_rows: p.bad_rows,
-                            longest_bad_run: p.longest_bad_run,
-                        };
-                        (p.bitmap.clone(), d)
-                    })
-                    .unzip()
-            })
-            .unwrap_or_default(),
-        (None, Side::Spandsp(s)) => {
-            let pages = s.received_pages();
-            let d = vec![PageDamage::default(); pages.len()];
-            (pages, d)
-        }
-        (None, _) => (Vec::new(), Vec::new()),
-    };
+    let o = run_session(&session_setup(setup, pages), out, true).map_err(|e| match e {
+        SessionError::Setup(m) => CliError::usage(m),
+        SessionError::System(m) => CliError::failure(m),
+    })?;
     Ok(CallOutput {
-        caller,
-        answerer,
-        received,
-        damage,
+        caller: o.caller,
+        answerer: o.answerer,
+        received: o.answerer_received.pages,
+        damage: o.answerer_received.damage,
     })
-}
-
-/// File-name-safe form of an error string.
-fn file_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect::<String>()
-        .trim_matches('_')
-        .to_string()
-}
-
-fn write_received(
-    out: &Path,
-    pages: &[Bitmap],
-    damage: &[PageDamage],
-    answerer: &mut Record,
-) -> Result<(), CliError> {
-    if pages.is_empty() {
-        return Ok(());
-    }
-    let fail = |p: &Path, e: String| CliError::failure(format!("{}: {e}", p.display()));
-    let mut opts = TiffWriteOptions::new(t30::image::codec::Coding::Mmr);
-    opts.description = Some(answerer.remotestationid.clone());
-    let tiff = write_tiff(pages, Some(damage), &opts).map_err(|e| fail(out, e.to_string()))?;
-    let tiff_path = out.join("received.tif");
-    std::fs::write(&tiff_path, tiff).map_err(|e| fail(&tiff_path, e.to_string()))?;
-    answerer.files.tiff = Some("received.tif".into());
-    let pdf_pages: Vec<PdfPage> = pages.iter().map(PdfPage::from_bitmap).collect();
-    let name = if answerer.status == "SUCCESS" {
-        "received.pdf".to_string()
-    } else {
-        format!(
-            "received-{}Pages-ERROR-{}.pdf",
-            pages.len(),
-            file_safe(&answerer.error)
-        )
-    };
-    let pdf_path = out.join(&name);
-    match write_pdf(&pdf_pages) {
-        Ok(pdf) => {
-            std::fs::write(&pdf_path, pdf).map_err(|e| fail(&pdf_path, e.to_string()))?;
-            answerer.files.pdf = Some(name);
-        }
-        // The TIFF is delivered alone, as a receive pipeline does.
-        Err(_) => answerer.error = "PDF Conversion".into(),
-    }
-    Ok(())
 }
 
 /// Checks the arguments into a [`CallSetup`].
@@ -453,7 +307,12 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))?;
     let mut o = simulate(&setup, &pages, &args.out)?;
-    write_received(&args.out, &o.received, &o.damage, &mut o.answerer)?;
+    let received = Received {
+        pages: std::mem::take(&mut o.received),
+        damage: std::mem::take(&mut o.damage),
+    };
+    write_received(&args.out, "received", &received, &mut o.answerer)
+        .map_err(|e| CliError::failure(e.to_string()))?;
     let write = |name: &str, r: &Record| -> Result<PathBuf, CliError> {
         let p = args.out.join(name);
         let text = serde_json::to_string_pretty(r).expect("records serialise");

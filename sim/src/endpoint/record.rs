@@ -1,10 +1,10 @@
 //! The outcome record of one endpoint of one call, with Asterisk's FAXOPT field names.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use t30::engine::{Direction, Outcome, Resolution, Status};
 
 /// One training attempt.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingRecord {
     /// Seconds from the start of the call.
     pub time_s: f64,
@@ -17,7 +17,7 @@ pub struct TrainingRecord {
 }
 
 /// One T.30 frame of the trace.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrameRecord {
     /// Seconds from the start of the call.
     pub time_s: f64,
@@ -32,7 +32,7 @@ pub struct FrameRecord {
 }
 
 /// Files the call produced for this endpoint.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Files {
     /// Received TIFF-F, if pages arrived.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,7 +46,7 @@ pub struct Files {
 }
 
 /// The outcome record (DESIGN.md): FAXOPT fields, then faxsim's own.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// SUCCESS or FAILED.
     pub status: String,
@@ -100,7 +100,7 @@ pub struct Record {
 }
 
 /// What the receiver hook did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookRecord {
     /// The command as given.
     pub command: String,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use spandsp_peer::fax::{Fax, FaxConfig, compressions, modems};
 use t30::SampleTime;
-use t30::engine::{Coding, Role};
+use t30::engine::{Coding, Config, Role};
 use t30::frame::Fcf;
 use t30::frame::Frame;
 use t30::frame::dis::DisBits;
@@ -17,7 +17,6 @@ use t30::image::tiff::{TiffWriteOptions, read_tiff, write_tiff};
 
 use super::record::{Files, FrameRecord, Record, TrainingRecord};
 use super::{Endpoint, EndpointOutcome};
-use crate::cmd::call::{ANSWERER_IDENT, CALLER_IDENT, CallSetup};
 
 /// spandsp's fax terminal behind the endpoint interface.
 pub struct SpandspEndpoint {
@@ -29,23 +28,15 @@ pub struct SpandspEndpoint {
 }
 
 impl SpandspEndpoint {
-    /// An endpoint for `role`: the caller sends `pages`, the answerer receives. Work files
-    /// go into `work`.
-    pub fn new(
-        setup: &CallSetup,
-        role: Role,
-        pages: &[Bitmap],
-        work: &Path,
-    ) -> Result<SpandspEndpoint, String> {
+    /// An endpoint in `config`'s role (its ident, ECM, modems and codings) that sends
+    /// `pages` when there are any and receives otherwise. Work files go into `work`.
+    pub fn new(config: &Config, pages: &[Bitmap], work: &Path) -> Result<SpandspEndpoint, String> {
+        let role = config.role;
         let sp = spandsp_peer::Spandsp::load().map_err(|e| e.to_string())?;
         let mut cfg = FaxConfig::new(role == Role::Caller);
-        cfg.ident = match role {
-            Role::Caller => CALLER_IDENT,
-            Role::Answerer => ANSWERER_IDENT,
-        }
-        .into();
-        cfg.ecm = setup.ecm;
-        cfg.modems = setup
+        cfg.ident = config.ident.clone();
+        cfg.ecm = config.ecm;
+        cfg.modems = config
             .modems
             .iter()
             .map(|m| match m {
@@ -54,7 +45,7 @@ impl SpandspEndpoint {
                 t30::frame::dis::modem_name::Modem::V17 => modems::V17,
             })
             .fold(0, |a, b| a | b);
-        cfg.compressions = setup
+        cfg.compressions = config
             .codings
             .iter()
             .map(|c| match c {
@@ -68,7 +59,7 @@ impl SpandspEndpoint {
             Role::Answerer => "answerer",
         };
         let (mut tx_file, mut rx_file) = (None, None);
-        if role == Role::Caller {
+        if !pages.is_empty() {
             let p = work.join(format!(".spandsp-{tag}-send.tif"));
             let tiff = write_tiff(
                 pages,
