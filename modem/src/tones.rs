@@ -251,6 +251,11 @@ impl Default for ToneDetectorConfig {
     }
 }
 
+/// How far under the on threshold the broadband input must be for the band filters to be
+/// skipped, dB.
+const QUIET_MARGIN_DB: f32 = 9.0;
+/// Time constant of the broadband power mean behind the quiet gate, samples.
+const QUIET_TC: f32 = 16.0;
 /// Analysis frame, samples (10 ms).
 const FRAME: u32 = 80;
 /// Pole frequency of each of the two one-pole narrowband low-pass stages, Hz.
@@ -327,6 +332,9 @@ pub struct ToneDetector {
     total_acc: f32,
     frame_pos: u32,
     samples: u64,
+    /// Broadband mean power of the input, and the power below which it counts as quiet.
+    input_power: f32,
+    quiet_power: f32,
     min_frames: u32,
     on_power: f32,
     off_power: f32,
@@ -355,6 +363,8 @@ impl ToneDetector {
             total_acc: 0.0,
             frame_pos: 0,
             samples: 0,
+            input_power: 0.0,
+            quiet_power: dbm0_to_power(cfg.on_dbm0 - QUIET_MARGIN_DB),
             min_frames: (cfg.min_on_ms / 10).max(1),
             on_power: dbm0_to_power(cfg.on_dbm0),
             off_power: dbm0_to_power(cfg.off_dbm0),
@@ -377,7 +387,11 @@ impl ToneDetector {
         for &s in samples {
             let x = s as f32;
             self.total_acc += x * x;
-            for band in self.bands.iter_mut() {
+            self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
+            // While no tone is on and the input is far below the on threshold, the band
+            // filters have nothing to find: skip them (most of a call is silence here).
+            let quiet = self.input_power < self.quiet_power && !self.bands.iter().any(|b| b.on);
+            for band in self.bands.iter_mut().filter(|_| !quiet) {
                 let (c, sn) = band.nco.next_cos_sin();
                 let mixed = Complex32::new(x * c, -x * sn);
                 band.s1 += (mixed - band.s1) * g;

@@ -251,6 +251,13 @@ const NARROW_CUTOFF_HZ: f32 = 170.0;
 const WIDE_CUTOFF_HZ: f32 = 360.0;
 /// Longest moving-sum window (samples per bit, rounded, for rates down to 250 bit/s).
 const MAX_WINDOW: usize = 32;
+/// Broadband level below which the input cannot hold a carrier (9 dB under the on
+/// threshold): while no carrier is present and the input stays this quiet, the filters and
+/// discriminator are skipped. Half-duplex T.30 leaves each receiver listening to silence
+/// most of a call, so this is where a call's V.21 time goes.
+const QUIET_DBM0: f32 = -52.0;
+/// Time constant of the broadband power mean behind the quiet gate, samples.
+const QUIET_TC: f32 = 16.0;
 
 /// A dot product in [`LANES`] independent partial sums.
 #[inline]
@@ -415,6 +422,9 @@ pub struct FskRx {
     env_mean: f32,
     env_sq: f32,
     env_count: u32,
+    /// Broadband mean power of the input, and the power below which it counts as quiet.
+    input_power: f32,
+    quiet_power: f32,
 }
 
 impl FskRx {
@@ -455,6 +465,11 @@ impl FskRx {
             env_mean: 0.0,
             env_sq: 0.0,
             env_count: 0,
+            input_power: 0.0,
+            quiet_power: {
+                let r = dbm0_to_rms(QUIET_DBM0);
+                r * r
+            },
         };
         rx.reset_demod();
         rx
@@ -518,6 +533,12 @@ impl FskRx {
         self.hist_pos += 1;
         if self.hist_pos == PADDED_TAPS {
             self.hist_pos = 0;
+        }
+        self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
+        if !self.carrier.present && self.input_power < self.quiet_power {
+            // Nothing here can raise a carrier: keep only the mixer history (so the filters
+            // are exact again at the first loud sample) and skip the rest.
+            return;
         }
         let recent_re = fold(&self.hist_re[self.hist_pos..self.hist_pos + PADDED_TAPS]);
         let recent_im = fold(&self.hist_im[self.hist_pos..self.hist_pos + PADDED_TAPS]);
