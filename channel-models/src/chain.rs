@@ -22,7 +22,7 @@ use crate::echo::HybridEcho;
 use crate::filter::{LineFilter, LinePreset};
 use crate::g726::{G726, G726Rate};
 use crate::g729::{G729, G729Error};
-use crate::impair::{ClockSlip, DcOffset, Gain, Hum, PhaseJitter, SlipKind};
+use crate::impair::{ClockSlip, DcOffset, Delay, Gain, Hum, PhaseJitter, SlipKind};
 use crate::line::{Awgn, ClockDrift, FrequencyShift};
 use crate::packet::{
     JitterMode, JitterModel, LossModel, NetworkConfig, Payload, Plc, VoipConfig, VoipPath,
@@ -224,6 +224,11 @@ pub enum StageSpec {
         /// Jitter frequency (Hz).
         hz: f64,
     },
+    /// A pure transmission delay.
+    Delay {
+        /// Delay (ms).
+        ms: f64,
+    },
     /// Listener echo from a hybrid.
     Echo {
         /// Echo delay (ms).
@@ -281,6 +286,7 @@ impl StageSpec {
             StageSpec::Hum { .. } => "hum",
             StageSpec::Dc { .. } => "dc",
             StageSpec::PhaseJitter { .. } => "phase-jitter",
+            StageSpec::Delay { .. } => "delay",
             StageSpec::Echo { .. } => "echo",
             StageSpec::G711 { .. } => "g711",
             StageSpec::UlawRobbedBit => "ulaw-robbed-bit",
@@ -318,6 +324,12 @@ impl StageSpec {
             StageSpec::Dc { offset } => Box::new(DcOffset::new(*offset)),
             StageSpec::PhaseJitter { degrees_pp, hz } => {
                 Box::new(PhaseJitter::new(*degrees_pp, *hz))
+            }
+            StageSpec::Delay { ms } => {
+                if !(0.0..=2000.0).contains(ms) {
+                    return Err(ChainError::Invalid(format!("delay {ms} ms (0 to 2000)")));
+                }
+                Box::new(Delay::new(*ms))
             }
             StageSpec::Echo { delay_ms, erl_db } => Box::new(HybridEcho::new(*delay_ms, *erl_db)),
             StageSpec::G711 { law } => Box::new(crate::g711::G711::new((*law).into())),
@@ -425,6 +437,46 @@ pub struct ChainSpec {
     /// For a T.38 path: the UDPTL leg (the simulator runs the T.38 terminals over it).
     #[serde(default)]
     pub t38: Option<T38Spec>,
+    /// The hybrid at this direction's receiving end: it reflects what arrives there back into
+    /// the opposite direction, so this direction's sender hears its own signal (talker
+    /// echo) after both directions' delays. Built by the call runner, which sees both
+    /// directions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub far_end_echo: Option<FarEndEcho>,
+}
+
+/// A hybrid's echo and the echo control in front of it (see [`ChainSpec::far_end_echo`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FarEndEcho {
+    /// Echo path delay at the hybrid (ms; the long part of the echo delay is the route's
+    /// own `delay` stages).
+    #[serde(default)]
+    pub delay_ms: f64,
+    /// Echo return loss (dB).
+    pub erl_db: f64,
+    /// The echo canceller at that end.
+    #[serde(default)]
+    pub canceller: CancellerMode,
+    /// The canceller's tail (ms).
+    #[serde(default = "default_tail_ms")]
+    pub tail_ms: f64,
+}
+
+fn default_tail_ms() -> f64 {
+    32.0
+}
+
+/// Echo control at a hybrid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CancellerMode {
+    /// No canceller: the echo goes back to the talker.
+    #[default]
+    None,
+    /// A G.168 canceller that a 2100 Hz tone with phase reversals disables.
+    On,
+    /// A canceller that stays enabled whatever it hears (a misconfigured gateway).
+    AlwaysOn,
 }
 
 /// Errors building a chain.
@@ -452,6 +504,9 @@ pub const PRESETS: &[&str] = &[
     "voip-g711-lossy",
     "voip-g729",
     "t38-redundancy-3",
+    "pstn-echo-satellite",
+    "pstn-echo-cancelled",
+    "pstn-echo-canceller-always-on",
     "g1050-A",
     "g1050-B",
     "g1050-C",
@@ -573,6 +628,33 @@ impl ChainSpec {
                     network: NetworkSpec::Preset { g1050: 'D' },
                 }),
             ),
+            "pstn-echo-satellite" | "pstn-echo-cancelled" | "pstn-echo-canceller-always-on" => {
+                let (canceller, what) = match name {
+                    "pstn-echo-satellite" => (CancellerMode::None, "no echo canceller"),
+                    "pstn-echo-cancelled" => (
+                        CancellerMode::On,
+                        "a G.168 canceller at each hybrid (disabled only by 2100 Hz with phase reversals)",
+                    ),
+                    _ => (
+                        CancellerMode::AlwaysOn,
+                        "a canceller at each hybrid that nothing disables",
+                    ),
+                };
+                return Some(ChainSpec {
+                    name: name.into(),
+                    description: format!(
+                        "a satellite hop (270 ms each way) with talker echo from the far hybrid (ERL 12 dB), {what}"
+                    ),
+                    stages: vec![Delay { ms: 270.0 }, G711 { law: Law::Alaw }],
+                    t38: None,
+                    far_end_echo: Some(FarEndEcho {
+                        delay_ms: 4.0,
+                        erl_db: 12.0,
+                        canceller,
+                        tail_ms: 32.0,
+                    }),
+                });
+            }
             _ => {
                 let level = name.strip_prefix("g1050-")?;
                 let mut chars = level.chars();
@@ -593,6 +675,7 @@ impl ChainSpec {
                         },
                     )],
                     t38: None,
+                    far_end_echo: None,
                 });
             }
         };
@@ -601,6 +684,7 @@ impl ChainSpec {
             description: description.into(),
             stages,
             t38,
+            far_end_echo: None,
         })
     }
 }

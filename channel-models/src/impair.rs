@@ -35,6 +35,40 @@ impl AudioStage for Gain {
     }
 }
 
+/// A pure transmission delay (propagation over a long or satellite route).
+#[derive(Debug, Clone)]
+pub struct Delay {
+    ring: Vec<i16>,
+    pos: usize,
+}
+
+impl Delay {
+    /// A delay of `ms` milliseconds (rounded to whole samples).
+    pub fn new(ms: f64) -> Self {
+        let n = (ms.max(0.0) * 8.0).round() as usize;
+        Delay {
+            ring: vec![0; n],
+            pos: 0,
+        }
+    }
+}
+
+impl AudioStage for Delay {
+    fn process(&mut self, input: &[i16], out: &mut Vec<i16>) {
+        if self.ring.is_empty() {
+            out.extend_from_slice(input);
+            return;
+        }
+        for &x in input {
+            out.push(std::mem::replace(&mut self.ring[self.pos], x));
+            self.pos += 1;
+            if self.pos == self.ring.len() {
+                self.pos = 0;
+            }
+        }
+    }
+}
+
 /// A constant DC offset in 16-bit sample units (what a faulty A/D or line card adds).
 #[derive(Debug, Clone)]
 pub struct DcOffset {

@@ -129,3 +129,37 @@ fn block_size_invariance() {
         );
     }
 }
+
+#[test]
+fn delay_stage_delays_by_whole_samples() {
+    use channel_models::AudioStage;
+    use channel_models::impair::Delay;
+    let input: Vec<i16> = (1..=400).map(|i| i as i16).collect();
+    for block in [1, 7, 160] {
+        let mut d = Delay::new(25.0);
+        let mut out = Vec::new();
+        for c in input.chunks(block) {
+            d.process(c, &mut out);
+        }
+        assert_eq!(out.len(), input.len());
+        assert!(out[..200].iter().all(|&x| x == 0), "block {block}");
+        assert_eq!(&out[200..], &input[..200], "block {block}");
+    }
+}
+
+#[test]
+fn far_end_echo_reads_from_toml() {
+    use channel_models::chain::{CancellerMode, ChainSpec};
+    let spec = ChainSpec::from_toml(
+        "name = \"sat\"\nstages = [{ type = \"delay\", ms = 270.0 }]\n\
+         far_end_echo = { erl_db = 12.0, canceller = \"always-on\" }\n",
+    )
+    .unwrap();
+    let echo = spec.far_end_echo.unwrap();
+    assert_eq!(echo.erl_db, 12.0);
+    assert_eq!(echo.canceller, CancellerMode::AlwaysOn);
+    assert_eq!(echo.tail_ms, 32.0);
+    assert_eq!(echo.delay_ms, 0.0);
+    let preset = ChainSpec::preset("pstn-echo-cancelled").unwrap();
+    assert_eq!(preset.far_end_echo.unwrap().canceller, CancellerMode::On);
+}

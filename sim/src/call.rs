@@ -15,11 +15,15 @@
 //! signal, both endpoints receive. The call ends when both endpoints have finished or at
 //! the time limit, where every endpoint still running has its line cleared (and says so).
 //! When one endpoint hangs up, the network clears the other's line half a second later.
+//! A direction whose chain has a far-end hybrid (`far_end_echo`) returns part of what
+//! reached its receiving end into the opposite direction one block later, through that
+//! end's echo canceller if it has one: the talker echo of long routes.
 
 use std::collections::VecDeque;
 
 use channel_models::AudioStage;
-use channel_models::chain::{ChainError, ChainSpec};
+use channel_models::chain::{CancellerMode, ChainError, ChainSpec, FarEndEcho};
+use channel_models::echo::{EchoCanceller, HybridEcho};
 use channel_models::rng::derive_seed;
 use t30::SampleTime;
 
@@ -65,6 +69,15 @@ pub struct Chain {
     fifo: VecDeque<i16>,
     a: Vec<i16>,
     b: Vec<i16>,
+    far_end: Option<FarEnd>,
+}
+
+/// The hybrid at a direction's receiving end and the echo canceller in front of it.
+struct FarEnd {
+    hybrid: HybridEcho,
+    canceller: Option<EchoCanceller>,
+    mixed: Vec<i16>,
+    cleaned: Vec<i16>,
 }
 
 impl Chain {
@@ -75,7 +88,45 @@ impl Chain {
             fifo: VecDeque::new(),
             a: Vec::with_capacity(2 * BLOCK),
             b: Vec::with_capacity(2 * BLOCK),
+            far_end: None,
         }
+    }
+
+    /// Puts a hybrid (and echo control) at this direction's receiving end.
+    pub fn with_far_end_echo(mut self, echo: &FarEndEcho) -> Chain {
+        let canceller = match echo.canceller {
+            CancellerMode::None => None,
+            CancellerMode::On => Some(EchoCanceller::new(echo.tail_ms, true)),
+            CancellerMode::AlwaysOn => Some(EchoCanceller::new(echo.tail_ms, false)),
+        };
+        self.far_end = Some(FarEnd {
+            hybrid: HybridEcho::new(echo.delay_ms, echo.erl_db),
+            canceller,
+            mixed: Vec::with_capacity(BLOCK),
+            cleaned: Vec::with_capacity(BLOCK),
+        });
+        self
+    }
+
+    /// What the receiving end's line sends back: `outgoing` (what that end transmits) plus
+    /// the hybrid's echo of `arrived` (what reached that end), less what an echo canceller
+    /// removes. Without a hybrid, `outgoing` unchanged.
+    pub fn reflect(&mut self, arrived: &[i16], outgoing: &[i16], out: &mut [i16]) {
+        let Some(f) = self.far_end.as_mut() else {
+            out.copy_from_slice(outgoing);
+            return;
+        };
+        f.mixed.clear();
+        f.hybrid.process_pair(arrived, outgoing, &mut f.mixed);
+        let line = match f.canceller.as_mut() {
+            Some(ec) => {
+                f.cleaned.clear();
+                ec.process(arrived, &f.mixed, &mut f.cleaned);
+                &f.cleaned
+            }
+            None => &f.mixed,
+        };
+        out.copy_from_slice(line);
     }
 
     /// One direction of `channel`; `direction` names it so that each direction draws its
@@ -89,7 +140,11 @@ impl Chain {
         }
         let stages =
             channel_models::chain::Chain::build(&channel.spec, derive_seed(seed, direction))?;
-        Ok(Chain::new(vec![Box::new(stages)]))
+        let chain = Chain::new(vec![Box::new(stages)]);
+        Ok(match &channel.spec.far_end_echo {
+            Some(echo) => chain.with_far_end_echo(echo),
+            None => chain,
+        })
     }
 
     /// Passes `input` through and fills `out` (same length) with what comes out, padding
@@ -133,6 +188,7 @@ pub fn run_call(
     b.start(now);
     let (mut ta, mut tb) = ([0i16; BLOCK], [0i16; BLOCK]);
     let (mut ra, mut rb) = ([0i16; BLOCK], [0i16; BLOCK]);
+    let (mut la, mut lb) = ([0i16; BLOCK], [0i16; BLOCK]);
     let mut clear_a: Option<SampleTime> = None;
     let mut clear_b: Option<SampleTime> = None;
     while !(a.finished() && b.finished()) {
@@ -151,8 +207,11 @@ pub fn run_call(
         a.transmit(now, &mut ta);
         b.transmit(now, &mut tb);
         tap(&ta, &tb);
-        ab.process(&ta, &mut rb);
-        ba.process(&tb, &mut ra);
+        // Talker echo: each end's hybrid returns what reached it in the previous block.
+        ab.reflect(&rb, &tb, &mut lb);
+        ba.reflect(&ra, &ta, &mut la);
+        ab.process(&la, &mut rb);
+        ba.process(&lb, &mut ra);
         a.receive(now, &ra);
         b.receive(now, &rb);
         now += SampleTime(BLOCK as u64);

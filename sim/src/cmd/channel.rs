@@ -89,6 +89,12 @@ pub fn run(args: ChannelArgs) -> Result<(), CliError> {
         .to_8k(index)
         .map_err(|e| CliError::usage(format!("{}: {e}", input.display())))?;
     let mut chain = Chain::build(&spec, args.seed).map_err(|e| CliError::usage(e.to_string()))?;
+    if spec.far_end_echo.is_some() {
+        // Talker echo couples both directions; one WAV has only one.
+        eprintln!(
+            "note: far_end_echo (talker echo) applies in calls only; not in this one-direction run"
+        );
+    }
     let mut out = Vec::with_capacity(samples.len());
     for block in samples.chunks(160) {
         chain.process(block, &mut out);
