@@ -30,6 +30,8 @@ enum Command {
     Channel(cmd::channel::ChannelArgs),
     /// Every completion code and pipeline outcome: number, name, exact string, when it happens.
     Errors(cmd::errors::ErrorsArgs),
+    /// CPU time of whole calls: our engine pair against spandsp's, in one run.
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         },
         Command::Errors(args) => cmd::errors::run(args),
         Command::Channel(args) => cmd::channel::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

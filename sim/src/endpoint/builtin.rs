@@ -262,6 +262,8 @@ pub struct Builtin {
     /// The next fast burst is TCF (plain octets even in ECM).
     tcf_next: bool,
     hung_up: bool,
+    /// The V.21 receiver and tone detector are resting while fast data flows in.
+    resting: bool,
     received: Option<ReceivedPages>,
     heard: Vec<Heard>,
 }
@@ -298,6 +300,7 @@ impl Builtin {
             ecm: false,
             tcf_next: false,
             hung_up: false,
+            resting: false,
             received,
             heard: Vec::new(),
         })
@@ -557,17 +560,33 @@ impl Endpoint for Builtin {
 
     fn receive(&mut self, now: SampleTime, samples: &[i16]) {
         let end = now + SampleTime(samples.len() as u64);
-        let mut sink = V21Sink {
-            heard: std::mem::take(&mut self.heard),
-        };
-        self.v21.process(
-            samples,
-            &mut Deframing {
-                deframer: &mut self.v21_deframer,
-                sink: &mut sink,
-            },
-        );
-        self.heard = sink.heard;
+        // Half duplex: while the far end's fast-modem data flows nothing else can arrive,
+        // so the V.21 receiver and the tone detector rest, as fax terminals do, and start
+        // afresh when the fast carrier drops. Most of a call's receive time is page data.
+        let resting = self.fast_up;
+        if resting && !self.resting {
+            let _ = self.v21.restart(&RxConfig {
+                rate: 300,
+                short_train: false,
+            });
+            self.v21_deframer = HdlcDeframer::new(HdlcRxConfig::default());
+            self.tones = ToneDetector::new();
+            self.heard.push(Heard::ControlDown);
+        }
+        self.resting = resting;
+        if !resting {
+            let mut sink = V21Sink {
+                heard: std::mem::take(&mut self.heard),
+            };
+            self.v21.process(
+                samples,
+                &mut Deframing {
+                    deframer: &mut self.v21_deframer,
+                    sink: &mut sink,
+                },
+            );
+            self.heard = sink.heard;
+        }
         if self.listen_fast
             && let Some(f) = self.fast.as_mut()
         {
@@ -581,10 +600,12 @@ impl Endpoint for Builtin {
             sink.flush();
         }
         let engine = &mut self.engine;
-        self.tones.process(samples, &mut |ev| match ev {
-            ToneEvent::On { tone, .. } => engine.handle_tone(tone_of(tone), true, end),
-            ToneEvent::Off { tone, .. } => engine.handle_tone(tone_of(tone), false, end),
-        });
+        if !resting {
+            self.tones.process(samples, &mut |ev| match ev {
+                ToneEvent::On { tone, .. } => engine.handle_tone(tone_of(tone), true, end),
+                ToneEvent::Off { tone, .. } => engine.handle_tone(tone_of(tone), false, end),
+            });
+        }
         self.deliver(end);
         self.engine.handle_timeout(end);
         self.drain(end);
