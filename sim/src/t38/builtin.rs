@@ -33,6 +33,9 @@ use super::{SentIfp, T38Endpoint};
 use crate::call::BLOCK;
 use crate::endpoint::EndpointOutcome;
 
+/// No-signal indicators sent after each burst.
+const END_INDICATORS: usize = 3;
+
 /// Training time of a fast modem, ms (the time from the training indicator to the first
 /// data bit on a real line).
 pub fn training_ms(modem: Modem, rate: u32, short: bool) -> u64 {
@@ -608,7 +611,14 @@ impl T38Endpoint for T38Builtin {
             if !self.advance(end, out) {
                 break;
             }
-            // The burst ended at the cursor: the engine hears so and may start the next.
+            // The burst ended at the cursor. The last IFP of a burst has no later packet to
+            // carry it as redundancy until the next burst, seconds away; so, as gateways do,
+            // the end of the signal is announced with repeated no-signal indicators, whose
+            // UDPTL packets protect it.
+            for _ in 0..END_INDICATORS {
+                self.emit(out, self.cursor, Ifp::indicator(Indicator::NoSignal));
+            }
+            // The engine hears the burst ended and may start the next.
             self.engine.handle_tx_complete(self.cursor);
             self.engine.handle_timeout(self.cursor);
         }
