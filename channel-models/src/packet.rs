@@ -63,6 +63,15 @@ impl RtpPacket {
     }
 }
 
+/// A packet as it left its sender, for a capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetPacket {
+    /// Sample time (the stage's own clock, which starts with the stream) at which it left.
+    pub sent_at: u64,
+    /// The UDP payload (an RTP header and its payload).
+    pub bytes: Vec<u8>,
+}
+
 /// Packet loss models.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LossModel {
@@ -493,6 +502,9 @@ pub struct VoipPath {
     sent: u64,
     lost: u64,
     duplicated: u64,
+    ssrc: u32,
+    capture: bool,
+    captured: Vec<NetPacket>,
 }
 
 impl VoipPath {
@@ -520,6 +532,10 @@ impl VoipPath {
             sent: 0,
             lost: 0,
             duplicated: 0,
+            // A stream's SSRC is random (RFC 3550); here it comes from the seed.
+            ssrc: (seed ^ (seed >> 32)) as u32,
+            capture: false,
+            captured: Vec::new(),
         }
     }
 
@@ -548,6 +564,14 @@ impl VoipPath {
         }
         self.seq = self.seq.wrapping_add(1);
         self.sent += 1;
+        if self.capture {
+            let mut bytes = Vec::with_capacity(12 + self.frame);
+            pkt.to_bytes(self.cfg.payload, self.ssrc, &mut bytes);
+            self.captured.push(NetPacket {
+                sent_at: self.now + 1,
+                bytes,
+            });
+        }
         let sent_ms = self.now as f64 / 8.0;
         let fate = self.network.send(sent_ms);
         if fate[0].is_none() {
@@ -689,6 +713,17 @@ impl AudioStage for VoipPath {
             }
             self.now += 1;
         }
+    }
+
+    fn capture_packets(&mut self, on: bool) {
+        self.capture = on;
+        if !on {
+            self.captured.clear();
+        }
+    }
+
+    fn take_packets(&mut self, out: &mut Vec<NetPacket>) {
+        out.append(&mut self.captured);
     }
 }
 

@@ -17,7 +17,9 @@
 
 use std::path::Path;
 
+use channel_models::AudioStage;
 use channel_models::chain::ChainSpec;
+use channel_models::packet::NetPacket;
 use channel_models::rng::derive_seed;
 use channel_models::t38::{LinkStats, UdptlLink};
 use t30::SampleTime;
@@ -356,13 +358,58 @@ pub fn run_session_with(
     let wav = captures.wav;
     let mut a = build_side(&setup.caller, setup.seed, out)?;
     let mut b = build_side(&setup.answerer, setup.seed, out)?;
-    let chain = |spec: &ChainSpec, direction| {
+    // An RTP stage in either direction puts packets on a network: they go to call.pcap.
+    let rtp = [&setup.caller_to_answerer, &setup.answerer_to_caller]
+        .iter()
+        .any(|spec| spec.stages.iter().any(|st| st.kind() == "voip"));
+    let sent: PacketLog = Default::default();
+    let chain = |spec: &ChainSpec, direction: &'static str| {
         let preset = ChannelPreset { spec: spec.clone() };
-        Chain::build(&preset, setup.seed, direction)
-            .map_err(|e| SessionError::Setup(format!("channel: {e}")))
+        let built = if captures.pcap && rtp && spec.t38.is_none() {
+            channel_models::chain::Chain::build(spec, derive_seed(setup.seed, direction)).map(
+                |mut inner| {
+                    inner.capture_packets(true);
+                    Chain::new(vec![Box::new(Capturing {
+                        inner,
+                        direction,
+                        log: sent.clone(),
+                    })])
+                },
+            )
+        } else {
+            Chain::build(&preset, setup.seed, direction)
+        };
+        built.map_err(|e| SessionError::Setup(format!("channel: {e}")))
     };
     let mut ab = chain(&setup.caller_to_answerer, "caller-to-answerer")?;
     let mut ba = chain(&setup.answerer_to_caller, "answerer-to-caller")?;
+    let pcap_path = out.join("call.pcap");
+    let pcap_fail = |e: crate::capture::CaptureError| {
+        SessionError::System(format!("{}: {e}", pcap_path.display()))
+    };
+    let mut pcap = if captures.pcap && rtp {
+        Some(PcapWriter::create(&pcap_path).map_err(pcap_fail)?)
+    } else {
+        None
+    };
+    let mut pcap_err = None;
+    let ends = captures.endpoints;
+    let write_sent = |pcap: &mut Option<PcapWriter>, err: &mut Option<_>| {
+        let Some(w) = pcap.as_mut() else { return };
+        let mut batch = std::mem::take(&mut *sent.lock().unwrap_or_else(|p| p.into_inner()));
+        // Both directions in send order (the caller's first on a tie).
+        batch.sort_by_key(|(dir, p)| (p.sent_at, *dir != "caller-to-answerer"));
+        for (dir, p) in batch {
+            let (src, dst) = if dir == "caller-to-answerer" {
+                (ends.caller, ends.answerer)
+            } else {
+                (ends.answerer, ends.caller)
+            };
+            if let Err(e) = w.write_udp(SampleTime(p.sent_at), src, dst, &p.bytes) {
+                err.get_or_insert(e);
+            }
+        }
+    };
     let wav_path = out.join("call.wav");
     let wav_fail =
         |e: crate::wav::WavError| SessionError::System(format!("{}: {e}", wav_path.display()));
@@ -384,6 +431,8 @@ pub fn run_session_with(
             {
                 wav_err.get_or_insert(e);
             }
+            // Packets the chains sent during the previous block.
+            write_sent(&mut pcap, &mut pcap_err);
         },
     );
     if let Some(e) = wav_err {
@@ -392,12 +441,23 @@ pub fn run_session_with(
     if let Some(w) = writer {
         w.finish().map_err(wav_fail)?;
     }
+    write_sent(&mut pcap, &mut pcap_err);
+    if let Some(e) = pcap_err {
+        return Err(pcap_fail(e));
+    }
+    let wrote_pcap = pcap.is_some();
+    if let Some(w) = pcap {
+        w.finish().map_err(pcap_fail)?;
+    }
     let mut caller = record_of(&mut a, setup, &setup.caller);
     let mut answerer = record_of(&mut b, setup, &setup.answerer);
     for r in [&mut caller, &mut answerer] {
         r.limit_reached = end.limit_reached;
         if wav {
             r.files.wav = Some("call.wav".into());
+        }
+        if wrote_pcap {
+            r.files.pcap = Some("call.pcap".into());
         }
     }
     Ok(SessionOutput {
@@ -410,6 +470,28 @@ pub fn run_session_with(
         end,
         t38: None,
     })
+}
+
+/// Packets the chains of an audio call sent, with their direction, waiting for the pcap.
+type PacketLog = std::sync::Arc<std::sync::Mutex<Vec<(&'static str, NetPacket)>>>;
+
+/// A chain that hands the packets its stages send to the call's packet log.
+struct Capturing {
+    inner: channel_models::chain::Chain,
+    direction: &'static str,
+    log: PacketLog,
+}
+
+impl AudioStage for Capturing {
+    fn process(&mut self, input: &[i16], out: &mut Vec<i16>) {
+        self.inner.process(input, out);
+        let mut got = Vec::new();
+        self.inner.take_packets(&mut got);
+        if !got.is_empty() {
+            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+            log.extend(got.into_iter().map(|p| (self.direction, p)));
+        }
+    }
 }
 
 enum T38Side {
