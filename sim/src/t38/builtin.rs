@@ -660,3 +660,101 @@ impl T38Endpoint for T38Builtin {
         self.engine.outcome().map(EndpointOutcome::Builtin)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_training_indicator_names_its_modem_and_rate() {
+        for (m, rates) in [
+            (Modem::V27ter, &[2400, 4800][..]),
+            (Modem::V29, &[7200, 9600][..]),
+            (Modem::V17, &[7200, 9600, 12000, 14400][..]),
+        ] {
+            for &r in rates {
+                for short in [false, true] {
+                    let i = training_indicator(m, r, short);
+                    assert_eq!(indicator_modem(i), Some((m, r)), "{i:?}");
+                    assert_eq!(data_type_modem(data_type(m, r)), Some((m, r)));
+                }
+            }
+        }
+        assert_eq!(indicator_modem(Indicator::Ced), None);
+    }
+
+    #[test]
+    fn hdlc_octets_go_first_bit_most_significant_and_fcd_data_as_coded() {
+        // DIS as our frames hold it (ff 13 80 …) is ff c8 01 … on the wire.
+        let dis = vec![0xFF, 0x13, 0x80, 0x00, 0xEE];
+        let wire = hdlc_t38_order(dis.clone(), |b| b);
+        assert_eq!(wire, vec![0xFF, 0xC8, 0x01, 0x00, 0x77]);
+        assert_eq!(hdlc_t38_order(wire, u8::reverse_bits), dis);
+        // FCD: address, control, FCF and frame number reversed; coded data kept.
+        let fcd = vec![0xFF, 0x03, 0x06, 0x01, 0x12, 0x34];
+        let wire = hdlc_t38_order(fcd.clone(), |b| b);
+        assert_eq!(wire, vec![0xFF, 0xC0, 0x60, 0x80, 0x12, 0x34]);
+        assert_eq!(hdlc_t38_order(wire, u8::reverse_bits), fcd);
+    }
+
+    /// Runs a sender's IFPs straight into a receiver, block by block.
+    fn pump(a: &mut T38Builtin, b: &mut T38Builtin, blocks: u64) {
+        let mut seq = [0u16; 2];
+        for k in 0..blocks {
+            let now = SampleTime(k * BLOCK as u64);
+            let end = now + SampleTime(BLOCK as u64);
+            let (mut oa, mut ob) = (Vec::new(), Vec::new());
+            a.transmit(now, &mut oa);
+            b.transmit(now, &mut ob);
+            let mut wrap = |v: Vec<SentIfp>, s: &mut u16| -> Vec<Delivered> {
+                v.into_iter()
+                    .map(|p| {
+                        *s += 1;
+                        Delivered::Primary(*s, p.ifp)
+                    })
+                    .collect()
+            };
+            let (da, db) = (wrap(ob, &mut seq[1]), wrap(oa, &mut seq[0]));
+            a.receive(end, &da);
+            b.receive(end, &db);
+            if a.finished() && b.finished() {
+                return;
+            }
+        }
+        panic!("call did not end in {blocks} blocks");
+    }
+
+    #[test]
+    fn two_terminals_back_to_back_complete_a_call() {
+        use t30::engine::Role;
+        use t30::engine::codec::{BitmapDocument, DecodingSink};
+        let mut page = t30::image::Bitmap::new(1728, 64, t30::image::Resolution::Standard).unwrap();
+        page.fill_rect(100, 10, 900, 40, true);
+        let mut cfg = Config::new(Role::Caller);
+        cfg.receive = false;
+        let mut a = T38Builtin::new(
+            cfg,
+            vec![Box::new(BitmapDocument::new(vec![page.clone()]))],
+            None,
+            None,
+            0,
+        )
+        .unwrap();
+        let (sink, kept) = DecodingSink::new();
+        let mut b = T38Builtin::new(
+            Config::new(Role::Answerer),
+            vec![],
+            Some(Box::new(sink)),
+            None,
+            0,
+        )
+        .unwrap();
+        a.start(SampleTime::ZERO);
+        b.start(SampleTime::ZERO);
+        pump(&mut a, &mut b, 10_000);
+        let o = a.engine().outcome().unwrap();
+        assert_eq!(o.error_text(), "OK");
+        assert_eq!(b.engine().outcome().unwrap().pages_received, 1);
+        assert!(kept.lock().unwrap()[0].bitmap.data() == page.data());
+    }
+}
