@@ -706,7 +706,7 @@ mod tests {
             let (mut oa, mut ob) = (Vec::new(), Vec::new());
             a.transmit(now, &mut oa);
             b.transmit(now, &mut ob);
-            let mut wrap = |v: Vec<SentIfp>, s: &mut u16| -> Vec<Delivered> {
+            let wrap = |v: Vec<SentIfp>, s: &mut u16| -> Vec<Delivered> {
                 v.into_iter()
                     .map(|p| {
                         *s += 1;
