@@ -355,6 +355,18 @@ pub fn run_session_with(
     if setup.transport == Transport::T38 {
         return run_t38_session(setup, out, captures);
     }
+    for spec in [&setup.caller_to_answerer, &setup.answerer_to_caller] {
+        if spec.t38.is_some() && spec.stages.is_empty() {
+            let name = if spec.name.is_empty() {
+                "the channel"
+            } else {
+                spec.name.as_str()
+            };
+            return Err(SessionError::Setup(format!(
+                "'{name}' is a T.38 path: run it with transport t38 (--transport t38)"
+            )));
+        }
+    }
     let wav = captures.wav;
     let mut a = build_side(&setup.caller, setup.seed, out)?;
     let mut b = build_side(&setup.answerer, setup.seed, out)?;

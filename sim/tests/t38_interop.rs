@@ -46,13 +46,27 @@ fn side(kind: &SideKind, role: Role, ecm: bool, pages: Vec<Bitmap>) -> SideSetup
 }
 
 fn call(caller: SideKind, answerer: SideKind, ecm: bool, pages: &[Bitmap]) -> SessionOutput {
+    call_version(caller, answerer, ecm, pages, 0)
+}
+
+fn call_version(
+    caller: SideKind,
+    answerer: SideKind,
+    ecm: bool,
+    pages: &[Bitmap],
+    version: u8,
+) -> SessionOutput {
     let mut s = SessionSetup::new(
         side(&caller, Role::Caller, ecm, pages.to_vec()),
         side(&answerer, Role::Answerer, ecm, Vec::new()),
     );
     s.transport = Transport::T38;
-    s.caller_to_answerer = ChainSpec::preset("t38-redundancy-3").unwrap();
-    s.answerer_to_caller = ChainSpec::preset("t38-redundancy-3").unwrap();
+    let mut path = ChainSpec::preset("t38-redundancy-3").unwrap();
+    if let Some(t) = path.t38.as_mut() {
+        t.version = version;
+    }
+    s.caller_to_answerer = path.clone();
+    s.answerer_to_caller = path;
     let dir = tempfile::tempdir().unwrap();
     run_session(&s, dir.path(), false).unwrap()
 }
@@ -113,4 +127,51 @@ fn spandsp_to_builtin() {
         return;
     }
     matrix(SideKind::Spandsp, SideKind::Builtin);
+}
+
+#[test]
+fn every_t38_version_interworks_with_spandsp() {
+    if spandsp_peer::require().is_none() {
+        return;
+    }
+    let pages = vec![page(2, Resolution::Fine)];
+    for version in 1..=3 {
+        for (caller, answerer) in [
+            (SideKind::Builtin, SideKind::Spandsp),
+            (SideKind::Spandsp, SideKind::Builtin),
+        ] {
+            for ecm in [true, false] {
+                let what = format!(
+                    "T.38 version {version}: {} -> {} ecm={ecm}",
+                    caller.name(),
+                    answerer.name()
+                );
+                let o = call_version(caller.clone(), answerer.clone(), ecm, &pages, version);
+                check(&what, ecm, &pages, &o);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_t38_path_over_audio_and_a_script_over_t38_are_setup_errors() {
+    let t38 = ChainSpec::preset("t38-redundancy-3").unwrap();
+    let mut s = SessionSetup::new(
+        side(
+            &SideKind::Builtin,
+            Role::Caller,
+            true,
+            vec![page(0, Resolution::Standard)],
+        ),
+        side(&SideKind::Builtin, Role::Answerer, true, Vec::new()),
+    );
+    s.caller_to_answerer = t38.clone();
+    s.answerer_to_caller = t38;
+    let dir = tempfile::tempdir().unwrap();
+    let e = run_session(&s, dir.path(), false).unwrap_err().to_string();
+    assert!(e.contains("is a T.38 path"), "{e}");
+    s.transport = Transport::T38;
+    s.answerer.kind = SideKind::Script(Vec::new());
+    let e = run_session(&s, dir.path(), false).unwrap_err().to_string();
+    assert!(e.contains("cannot be a T.38 terminal"), "{e}");
 }
