@@ -306,7 +306,8 @@ impl T38Builtin {
             Burst::Fast { data, rate } => (rate, data),
         };
         loop {
-            if self.cursor > end {
+            if self.cursor >= end && !self.items.is_empty() {
+                // What is left starts in a later block.
                 return false;
             }
             let Some(item) = self.items.front_mut() else {
@@ -697,8 +698,9 @@ mod tests {
         assert_eq!(hdlc_t38_order(wire, u8::reverse_bits), fcd);
     }
 
-    /// Runs a sender's IFPs straight into a receiver, block by block.
-    fn pump(a: &mut T38Builtin, b: &mut T38Builtin, blocks: u64) {
+    /// Runs a sender's IFPs straight into a receiver, block by block; `keep` decides which
+    /// of the caller's IFPs reach the answerer.
+    fn pump(a: &mut T38Builtin, b: &mut T38Builtin, blocks: u64, keep: fn(&[u8]) -> bool) {
         let mut seq = [0u16; 2];
         for k in 0..blocks {
             let now = SampleTime(k * BLOCK as u64);
@@ -706,6 +708,7 @@ mod tests {
             let (mut oa, mut ob) = (Vec::new(), Vec::new());
             a.transmit(now, &mut oa);
             b.transmit(now, &mut ob);
+            oa.retain(|p| keep(&p.ifp));
             let wrap = |v: Vec<SentIfp>, s: &mut u16| -> Vec<Delivered> {
                 v.into_iter()
                     .map(|p| {
@@ -724,15 +727,15 @@ mod tests {
         panic!("call did not end in {blocks} blocks");
     }
 
-    #[test]
-    fn two_terminals_back_to_back_complete_a_call() {
+    fn pair(ecm: bool) -> (T38Builtin, T38Builtin, ReceivedPages, t30::image::Bitmap) {
         use t30::engine::Role;
         use t30::engine::codec::{BitmapDocument, DecodingSink};
         let mut page = t30::image::Bitmap::new(1728, 64, t30::image::Resolution::Standard).unwrap();
         page.fill_rect(100, 10, 900, 40, true);
         let mut cfg = Config::new(Role::Caller);
         cfg.receive = false;
-        let mut a = T38Builtin::new(
+        cfg.ecm = ecm;
+        let a = T38Builtin::new(
             cfg,
             vec![Box::new(BitmapDocument::new(vec![page.clone()]))],
             None,
@@ -741,20 +744,48 @@ mod tests {
         )
         .unwrap();
         let (sink, kept) = DecodingSink::new();
-        let mut b = T38Builtin::new(
-            Config::new(Role::Answerer),
-            vec![],
-            Some(Box::new(sink)),
-            None,
-            0,
-        )
-        .unwrap();
+        let mut cfg = Config::new(Role::Answerer);
+        cfg.ecm = ecm;
+        let b = T38Builtin::new(cfg, vec![], Some(Box::new(sink)), None, 0).unwrap();
+        (a, b, kept, page)
+    }
+
+    fn complete(ecm: bool, keep: fn(&[u8]) -> bool) {
+        let (mut a, mut b, kept, page) = pair(ecm);
         a.start(SampleTime::ZERO);
         b.start(SampleTime::ZERO);
-        pump(&mut a, &mut b, 10_000);
+        pump(&mut a, &mut b, 10_000, keep);
         let o = a.engine().outcome().unwrap();
         assert_eq!(o.error_text(), "OK");
-        assert_eq!(b.engine().outcome().unwrap().pages_received, 1);
+        let r = b.engine().outcome().unwrap();
+        assert_eq!(r.error_text(), "OK");
+        assert_eq!(r.pages_received, 1);
+        assert!(
+            r.trainings.len() == 1 && r.trainings[0].ok,
+            "{:?}",
+            r.trainings
+        );
         assert!(kept.lock().unwrap()[0].bitmap.data() == page.data());
+    }
+
+    #[test]
+    fn two_terminals_back_to_back_complete_a_call() {
+        complete(true, |_| true);
+        complete(false, |_| true);
+    }
+
+    #[test]
+    fn tcf_announced_without_data_counts_as_zeros() {
+        // With ECM every t4-non-ecm field is TCF: a peer that sends the training
+        // indicator and no TCF octets still gets CFR.
+        complete(true, |ifp| {
+            let (p, _) = Ifp::decode(ifp, 0).unwrap();
+            !p.fields.iter().any(|f| {
+                matches!(
+                    f.field_type,
+                    FieldType::T4NonEcmData | FieldType::T4NonEcmSigEnd
+                )
+            })
+        });
     }
 }
