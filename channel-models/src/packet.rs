@@ -732,6 +732,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_capturing_path_keeps_each_rtp_packet_as_sent() {
+        let cfg = VoipConfig {
+            payload: Payload::Pcma,
+            ptime_ms: 20,
+            network: NetworkConfig::clean(30.0),
+            jitter_buffer: JitterMode::Fixed { delay_ms: 40.0 },
+            plc: Plc::Silence,
+        };
+        let input: Vec<i16> = (0..1600).map(|i| ((i % 50) * 300 - 7500) as i16).collect();
+        let mut quiet = VoipPath::new(cfg, 9);
+        let mut out = Vec::new();
+        quiet.process(&input, &mut out);
+        let mut got = Vec::new();
+        quiet.take_packets(&mut got);
+        assert!(got.is_empty(), "nothing is kept unless asked");
+
+        let mut path = VoipPath::new(cfg, 9);
+        path.capture_packets(true);
+        let mut out2 = Vec::new();
+        path.process(&input, &mut out2);
+        assert_eq!(out, out2, "capturing does not change the audio");
+        path.take_packets(&mut got);
+        assert_eq!(got.len(), 10);
+        for (k, p) in got.iter().enumerate() {
+            assert_eq!(p.sent_at, 160 * (k as u64 + 1));
+            assert_eq!(p.bytes.len(), 12 + 160);
+            assert_eq!(p.bytes[..2], [0x80, 8]);
+            assert_eq!(u16::from_be_bytes([p.bytes[2], p.bytes[3]]), k as u16);
+            let ts = u32::from_be_bytes([p.bytes[4], p.bytes[5], p.bytes[6], p.bytes[7]]);
+            assert_eq!(ts, 160 * k as u32);
+            assert_eq!(p.bytes[12], alaw_encode(input[160 * k]));
+        }
+        assert_eq!(got[0].bytes[8..12], got[9].bytes[8..12], "one SSRC");
+        let mut again = Vec::new();
+        path.take_packets(&mut again);
+        assert!(again.is_empty(), "taken packets are gone");
+    }
+
+    #[test]
     fn g711_helpers_round_trip_within_a_step() {
         for x in (-32768i32..32768).step_by(7) {
             let x = x as i16;

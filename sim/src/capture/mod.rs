@@ -141,3 +141,68 @@ impl PcapWriter {
         inner.flush().map_err(|e| CaptureError::Io(e.to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packets_read_back_as_ipv4_udp_with_virtual_timestamps() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.pcap");
+        let ends = Endpoints::default();
+        let mut w = PcapWriter::create(&path).unwrap();
+        w.write_udp(SampleTime(0), ends.caller, ends.answerer, &[1, 2, 3])
+            .unwrap();
+        w.write_udp(
+            SampleTime(8000 * 3 + 4),
+            ends.answerer,
+            ends.caller,
+            &[9; 40],
+        )
+        .unwrap();
+        assert_eq!(w.packets(), 2);
+        w.finish().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        // Little-endian classic pcap, microseconds, Ethernet.
+        assert_eq!(bytes[..4], [0xD4, 0xC3, 0xB2, 0xA1]);
+        assert_eq!(bytes[20..24], [1, 0, 0, 0]);
+        let mut r = pcap_file::pcap::PcapReader::new(&bytes[..]).unwrap();
+        let mut seen = Vec::new();
+        while let Some(p) = r.next_packet() {
+            let p = p.unwrap();
+            let eth = etherparse::SlicedPacket::from_ethernet(&p.data).unwrap();
+            let Some(etherparse::NetSlice::Ipv4(ip)) = eth.net else {
+                panic!("not IPv4")
+            };
+            let h = ip.header();
+            let Some(etherparse::TransportSlice::Udp(udp)) = eth.transport else {
+                panic!("not UDP")
+            };
+            // The header checksum is right.
+            assert_eq!(h.to_header().calc_header_checksum(), h.header_checksum());
+            seen.push((
+                p.timestamp,
+                std::net::Ipv4Addr::from(h.source()),
+                udp.destination_port(),
+                udp.payload().to_vec(),
+            ));
+        }
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].0, Duration::from_secs(EPOCH_S));
+        assert_eq!(seen[0].1, *ends.caller.ip());
+        assert_eq!(seen[0].2, 5000);
+        assert_eq!(seen[0].3, vec![1, 2, 3]);
+        assert_eq!(
+            seen[1].0,
+            Duration::from_secs(EPOCH_S + 3) + Duration::from_micros(500)
+        );
+        assert_eq!(seen[1].2, 4000);
+    }
+
+    #[test]
+    fn an_unwritable_path_is_an_error_not_a_panic() {
+        let e = PcapWriter::create(Path::new("/nonexistent-dir/x.pcap"));
+        assert!(e.is_err());
+    }
+}
