@@ -2,10 +2,13 @@
 //!
 //! [`SessionSetup`] says who is at each end (kind, engine configuration, document), what
 //! stands between them (one chain per direction, over audio or T.38) and for how long;
-//! [`run_session`] builds the endpoints, runs the call with [`crate::call::run_call`],
-//! optionally records `call.wav`, and returns both sides' records and the pages each side
-//! received. [`write_received`] turns received pages into the files a fax server keeps.
-//! `faxsim call`, the scenario runner and sweeps all go through here.
+//! [`run_session`] builds the endpoints, runs the call with [`crate::call::run_call`] (audio)
+//! or [`crate::t38::run_t38_call`] (T.38 terminals over the chains' UDPTL legs), optionally
+//! records `call.wav` and `call.pcap` (what crossed a network: UDPTL, or the RTP of a VoIP
+//! stage), and returns both sides' records, the pages each side received and, for T.38,
+//! what each direction's packets went through. [`write_received`] turns received pages into
+//! the files a fax server keeps. `faxsim call`, the scenario runner and sweeps all go
+//! through here.
 //!
 //! ```no_run
 //! use sim::session::{SessionSetup, SideSetup, run_session};

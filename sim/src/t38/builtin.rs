@@ -10,7 +10,9 @@
 //! `t4-non-ecm-sig-end`. Over UDPTL, T.38 transfers TCF end to end (data rate management
 //! method 2), so the TCF octets go as data like image octets. Everything is paced by the
 //! virtual clock: a signal takes as long as it would on a line, so the engine's timers run
-//! as on a real call.
+//! as on a real call. Each burst ends with three no-signal indicators, whose UDPTL packets
+//! carry the burst's last IFP as redundancy. Octets go first transmitted bit in the most
+//! significant position, as T.38 (and Wireshark's T.30 dissector) read them.
 //!
 //! Receiving: indicators raise the matching tone or carrier (a training indicator for the
 //! modem and rate the engine listens for counts as a successful training); data fields
@@ -25,7 +27,6 @@ use channel_models::t38::{DataField, DataType, Delivered, FieldType, Ifp, Indica
 use t30::SampleTime;
 use t30::engine::codec::ReceivedPages;
 use t30::engine::{Action, Channel, Config, DocumentSource, Engine, RxMode, Tone, TxMode};
-use t30::frame::dis::DisBits;
 use t30::frame::dis::modem_name::Modem;
 use t30::frame::{Fcf, Frame};
 
@@ -430,7 +431,6 @@ impl T38Builtin {
         if let Ok(f) = Frame::parse(bytes)
             && let Some((Fcf::DCS, _)) = f.kind()
         {
-            let _ = DisBits::from_fif(&f.fif);
             self.tcf_next = true;
         }
     }
