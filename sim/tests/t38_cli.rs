@@ -297,3 +297,50 @@ fn an_audio_channel_with_transport_t38_is_a_usage_error() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("needs a channel with a T.38 leg"), "{err}");
 }
+
+#[test]
+fn capture_addresses_come_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = write_doc(dir.path(), 1);
+    let (o, out) = call(
+        dir.path(),
+        "addr",
+        &doc,
+        &[
+            "--caller-addr",
+            "10.1.1.1:6000",
+            "--answerer-addr",
+            "10.1.1.2:7000",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    if tool("tshark", "tshark") {
+        let o = Command::new("tshark")
+            .arg("-r")
+            .arg(out.join("call.pcap"))
+            .args(["-d", "udp.port==7000,t38", "-Y", "t38", "-T", "fields"])
+            .args(["-e", "ip.src", "-e", "udp.srcport"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.lines().any(|l| l == "10.1.1.1\t6000"), "{text}");
+        assert!(text.lines().any(|l| l == "10.1.1.2\t7000"), "{text}");
+        assert!(
+            text.lines()
+                .all(|l| l == "10.1.1.1\t6000" || l == "10.1.1.2\t7000"),
+            "{text}"
+        );
+    }
+    let (o, _) = call(
+        dir.path(),
+        "same",
+        &doc,
+        &[
+            "--caller-addr",
+            "10.1.1.1:6000",
+            "--answerer-addr",
+            "10.1.1.1:6000",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
