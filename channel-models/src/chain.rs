@@ -746,4 +746,16 @@ impl AudioStage for Chain {
         }
         last.process(&self.a, out);
     }
+
+    fn capture_packets(&mut self, on: bool) {
+        for (_, s) in self.stages.iter_mut() {
+            s.capture_packets(on);
+        }
+    }
+
+    fn take_packets(&mut self, out: &mut Vec<crate::packet::NetPacket>) {
+        for (_, s) in self.stages.iter_mut() {
+            s.take_packets(out);
+        }
+    }
 }

@@ -44,4 +44,15 @@ pub trait AudioStage: Send {
     /// Processes `input`, appending the output to `out`. Most stages append exactly
     /// `input.len()` samples; clock stages may append one more or one fewer now and then.
     fn process(&mut self, input: &[i16], out: &mut Vec<i16>);
+
+    /// Starts (or stops) keeping the packets this stage puts on a network, for a capture.
+    /// Stages that send no packets ignore it.
+    fn capture_packets(&mut self, on: bool) {
+        let _ = on;
+    }
+
+    /// Moves the packets kept since the last call into `out`, in send order.
+    fn take_packets(&mut self, out: &mut Vec<packet::NetPacket>) {
+        let _ = out;
+    }
 }

@@ -63,6 +63,15 @@ impl RtpPacket {
     }
 }
 
+/// A packet as it left its sender, for a capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetPacket {
+    /// Sample time (the stage's own clock, which starts with the stream) at which it left.
+    pub sent_at: u64,
+    /// The UDP payload (an RTP header and its payload).
+    pub bytes: Vec<u8>,
+}
+
 /// Packet loss models.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LossModel {
@@ -493,6 +502,9 @@ pub struct VoipPath {
     sent: u64,
     lost: u64,
     duplicated: u64,
+    ssrc: u32,
+    capture: bool,
+    captured: Vec<NetPacket>,
 }
 
 impl VoipPath {
@@ -520,6 +532,10 @@ impl VoipPath {
             sent: 0,
             lost: 0,
             duplicated: 0,
+            // A stream's SSRC is random (RFC 3550); here it comes from the seed.
+            ssrc: (seed ^ (seed >> 32)) as u32,
+            capture: false,
+            captured: Vec::new(),
         }
     }
 
@@ -548,6 +564,14 @@ impl VoipPath {
         }
         self.seq = self.seq.wrapping_add(1);
         self.sent += 1;
+        if self.capture {
+            let mut bytes = Vec::with_capacity(12 + self.frame);
+            pkt.to_bytes(self.cfg.payload, self.ssrc, &mut bytes);
+            self.captured.push(NetPacket {
+                sent_at: self.now + 1,
+                bytes,
+            });
+        }
         let sent_ms = self.now as f64 / 8.0;
         let fate = self.network.send(sent_ms);
         if fate[0].is_none() {
@@ -690,11 +714,61 @@ impl AudioStage for VoipPath {
             self.now += 1;
         }
     }
+
+    fn capture_packets(&mut self, on: bool) {
+        self.capture = on;
+        if !on {
+            self.captured.clear();
+        }
+    }
+
+    fn take_packets(&mut self, out: &mut Vec<NetPacket>) {
+        out.append(&mut self.captured);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capturing_path_keeps_each_rtp_packet_as_sent() {
+        let cfg = VoipConfig {
+            payload: Payload::Pcma,
+            ptime_ms: 20,
+            network: NetworkConfig::clean(30.0),
+            jitter_buffer: JitterMode::Fixed { delay_ms: 40.0 },
+            plc: Plc::Silence,
+        };
+        let input: Vec<i16> = (0..1600).map(|i| ((i % 50) * 300 - 7500) as i16).collect();
+        let mut quiet = VoipPath::new(cfg, 9);
+        let mut out = Vec::new();
+        quiet.process(&input, &mut out);
+        let mut got = Vec::new();
+        quiet.take_packets(&mut got);
+        assert!(got.is_empty(), "nothing is kept unless asked");
+
+        let mut path = VoipPath::new(cfg, 9);
+        path.capture_packets(true);
+        let mut out2 = Vec::new();
+        path.process(&input, &mut out2);
+        assert_eq!(out, out2, "capturing does not change the audio");
+        path.take_packets(&mut got);
+        assert_eq!(got.len(), 10);
+        for (k, p) in got.iter().enumerate() {
+            assert_eq!(p.sent_at, 160 * (k as u64 + 1));
+            assert_eq!(p.bytes.len(), 12 + 160);
+            assert_eq!(p.bytes[..2], [0x80, 8]);
+            assert_eq!(u16::from_be_bytes([p.bytes[2], p.bytes[3]]), k as u16);
+            let ts = u32::from_be_bytes([p.bytes[4], p.bytes[5], p.bytes[6], p.bytes[7]]);
+            assert_eq!(ts, 160 * k as u32);
+            assert_eq!(p.bytes[12], alaw_encode(input[160 * k]));
+        }
+        assert_eq!(got[0].bytes[8..12], got[9].bytes[8..12], "one SSRC");
+        let mut again = Vec::new();
+        path.take_packets(&mut again);
+        assert!(again.is_empty(), "taken packets are gone");
+    }
 
     #[test]
     fn g711_helpers_round_trip_within_a_step() {

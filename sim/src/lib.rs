@@ -2,10 +2,12 @@
 #![warn(missing_docs)]
 
 pub mod call;
+pub mod capture;
 pub mod cmd;
 pub mod endpoint;
 pub mod modem_run;
 pub mod modems;
 pub mod resample;
 pub mod session;
+pub mod t38;
 pub mod wav;

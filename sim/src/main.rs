@@ -17,7 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// One simulated call between two endpoints; records, received pages and audio in --out.
+    /// One simulated call between two endpoints over audio or T.38; records, received pages,
+    /// call.wav and call.pcap in --out.
     Call(cmd::call::CallArgs),
     /// Our engine as a sample-stream endpoint: s16le 8 kHz mono on stdin/stdout, in lockstep.
     Endpoint(cmd::endpoint::EndpointArgs),

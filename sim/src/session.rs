@@ -2,10 +2,13 @@
 //!
 //! [`SessionSetup`] says who is at each end (kind, engine configuration, document), what
 //! stands between them (one chain per direction, over audio or T.38) and for how long;
-//! [`run_session`] builds the endpoints, runs the call with [`crate::call::run_call`],
-//! optionally records `call.wav`, and returns both sides' records and the pages each side
-//! received. [`write_received`] turns received pages into the files a fax server keeps.
-//! `faxsim call`, the scenario runner and sweeps all go through here.
+//! [`run_session`] builds the endpoints, runs the call with [`crate::call::run_call`] (audio)
+//! or [`crate::t38::run_t38_call`] (T.38 terminals over the chains' UDPTL legs), optionally
+//! records `call.wav` and `call.pcap` (what crossed a network: UDPTL, or the RTP of a VoIP
+//! stage), and returns both sides' records, the pages each side received and, for T.38,
+//! what each direction's packets went through. [`write_received`] turns received pages into
+//! the files a fax server keeps. `faxsim call`, the scenario runner and sweeps all go
+//! through here.
 //!
 //! ```no_run
 //! use sim::session::{SessionSetup, SideSetup, run_session};
@@ -17,7 +20,11 @@
 
 use std::path::Path;
 
+use channel_models::AudioStage;
 use channel_models::chain::ChainSpec;
+use channel_models::packet::NetPacket;
+use channel_models::rng::derive_seed;
+use channel_models::t38::{LinkStats, UdptlLink};
 use t30::SampleTime;
 use t30::engine::codec::{BitmapDocument, DecodingSink, ReceivedPages};
 use t30::engine::{Config, DocumentSource, Role};
@@ -26,10 +33,14 @@ use t30::image::pdf::{PdfPage, write_pdf};
 use t30::image::tiff::{PageDamage, TiffWriteOptions, write_tiff};
 
 use crate::call::{CallEnd, Chain, ChannelPreset, run_call};
+use crate::capture::{Endpoints, PcapWriter};
 use crate::endpoint::builtin::Builtin;
 use crate::endpoint::script::{CheckResult, ScriptEndpoint, Step};
 use crate::endpoint::spandsp::SpandspEndpoint;
 use crate::endpoint::{Endpoint, EndpointOutcome, Record};
+use crate::t38::builtin::T38Builtin;
+use crate::t38::spandsp::SpandspT38;
+use crate::t38::{DEFAULT_HOLD, PacketDir, T38Endpoint, run_t38_call};
 use crate::wav::StereoWavWriter;
 
 /// How the two sides are connected.
@@ -166,6 +177,57 @@ pub struct SessionOutput {
     pub answerer_checks: Vec<CheckResult>,
     /// How the runner ended the call.
     pub end: CallEnd,
+    /// What each direction's T.38 path did (T.38 calls only).
+    pub t38: Option<T38PathStats>,
+}
+
+/// What the two directions of a T.38 path did: packets sent, lost, late, recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct T38PathStats {
+    /// The caller's packets, as the answerer's receiver saw them.
+    pub caller_to_answerer: LinkStats,
+    /// The answerer's packets, as the caller's receiver saw them.
+    pub answerer_to_caller: LinkStats,
+}
+
+impl T38PathStats {
+    /// One line per direction for the call summary.
+    pub fn summary_lines(&self) -> Vec<String> {
+        [
+            ("caller->answerer", &self.caller_to_answerer),
+            ("answerer->caller", &self.answerer_to_caller),
+        ]
+        .into_iter()
+        .map(|(name, s)| {
+            format!(
+                "t38 {name}: sent={} lost={} late={} recovered={} unrecoverable={}",
+                s.sent, s.lost_in_network, s.late, s.recovered, s.unrecoverable
+            )
+        })
+        .collect()
+    }
+}
+
+/// Which captures a call writes into its output folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Captures {
+    /// `call.wav` (audio calls).
+    pub wav: bool,
+    /// `call.pcap`, when packets crossed a network (T.38, or an RTP stage in an audio chain).
+    pub pcap: bool,
+    /// Addresses and ports in the pcap.
+    pub endpoints: Endpoints,
+}
+
+impl Captures {
+    /// Every capture, or none, with the default addresses.
+    pub fn all(on: bool) -> Captures {
+        Captures {
+            wav: on,
+            pcap: on,
+            endpoints: Endpoints::default(),
+        }
+    }
 }
 
 /// Why a call could not be run.
@@ -203,22 +265,7 @@ impl Side {
 
     fn received(&self) -> Received {
         match self {
-            Side::Builtin(_, kept) => kept
-                .lock()
-                .map(|v| {
-                    let (pages, damage) = v
-                        .iter()
-                        .map(|p| {
-                            let d = PageDamage {
-                                bad_rows: p.bad_rows,
-                                longest_bad_run: p.longest_bad_run,
-                            };
-                            (p.bitmap.clone(), d)
-                        })
-                        .unzip();
-                    Received { pages, damage }
-                })
-                .unwrap_or_default(),
+            Side::Builtin(_, kept) => received_of(kept),
             Side::Spandsp(s) => {
                 let pages = s.received_pages();
                 let damage = vec![PageDamage::default(); pages.len()];
@@ -227,6 +274,24 @@ impl Side {
             Side::Script(_) => Received::default(),
         }
     }
+}
+
+fn received_of(kept: &ReceivedPages) -> Received {
+    kept.lock()
+        .map(|v| {
+            let (pages, damage) = v
+                .iter()
+                .map(|p| {
+                    let d = PageDamage {
+                        bad_rows: p.bad_rows,
+                        longest_bad_run: p.longest_bad_run,
+                    };
+                    (p.bitmap.clone(), d)
+                })
+                .unzip();
+            Received { pages, damage }
+        })
+        .unwrap_or_default()
 }
 
 fn build_side(side: &SideSetup, seed: u64, work: &Path) -> Result<Side, SessionError> {
@@ -274,27 +339,92 @@ fn record_of(side: &mut Side, setup: &SessionSetup, s: &SideSetup) -> Record {
     r
 }
 
-/// Runs one call; work files (and `call.wav` when `wav` is set) go into `out`, which must
-/// exist.
+/// Runs one call; work files (and, when `wav` is set, the captures: `call.wav` for audio,
+/// `call.pcap` when packets crossed a network) go into `out`, which must exist.
 pub fn run_session(
     setup: &SessionSetup,
     out: &Path,
     wav: bool,
 ) -> Result<SessionOutput, SessionError> {
+    run_session_with(setup, out, &Captures::all(wav))
+}
+
+/// [`run_session`] with each capture chosen on its own.
+pub fn run_session_with(
+    setup: &SessionSetup,
+    out: &Path,
+    captures: &Captures,
+) -> Result<SessionOutput, SessionError> {
     if setup.transport == Transport::T38 {
-        return Err(SessionError::Setup(
-            "T.38 transport is not available in the call runner yet".into(),
-        ));
+        return run_t38_session(setup, out, captures);
     }
+    for spec in [&setup.caller_to_answerer, &setup.answerer_to_caller] {
+        if spec.t38.is_some() && spec.stages.is_empty() {
+            let name = if spec.name.is_empty() {
+                "the channel"
+            } else {
+                spec.name.as_str()
+            };
+            return Err(SessionError::Setup(format!(
+                "'{name}' is a T.38 path: run it with transport t38 (--transport t38)"
+            )));
+        }
+    }
+    let wav = captures.wav;
     let mut a = build_side(&setup.caller, setup.seed, out)?;
     let mut b = build_side(&setup.answerer, setup.seed, out)?;
-    let chain = |spec: &ChainSpec, direction| {
+    // An RTP stage in either direction puts packets on a network: they go to call.pcap.
+    let rtp = [&setup.caller_to_answerer, &setup.answerer_to_caller]
+        .iter()
+        .any(|spec| spec.stages.iter().any(|st| st.kind() == "voip"));
+    let sent: PacketLog = Default::default();
+    let chain = |spec: &ChainSpec, direction: &'static str| {
         let preset = ChannelPreset { spec: spec.clone() };
-        Chain::build(&preset, setup.seed, direction)
-            .map_err(|e| SessionError::Setup(format!("channel: {e}")))
+        let built = if captures.pcap && rtp && spec.t38.is_none() {
+            channel_models::chain::Chain::build(spec, derive_seed(setup.seed, direction)).map(
+                |mut inner| {
+                    inner.capture_packets(true);
+                    Chain::new(vec![Box::new(Capturing {
+                        inner,
+                        direction,
+                        log: sent.clone(),
+                    })])
+                },
+            )
+        } else {
+            Chain::build(&preset, setup.seed, direction)
+        };
+        built.map_err(|e| SessionError::Setup(format!("channel: {e}")))
     };
     let mut ab = chain(&setup.caller_to_answerer, "caller-to-answerer")?;
     let mut ba = chain(&setup.answerer_to_caller, "answerer-to-caller")?;
+    let pcap_path = out.join("call.pcap");
+    let pcap_fail = |e: crate::capture::CaptureError| {
+        SessionError::System(format!("{}: {e}", pcap_path.display()))
+    };
+    let mut pcap = if captures.pcap && rtp {
+        Some(PcapWriter::create(&pcap_path).map_err(pcap_fail)?)
+    } else {
+        None
+    };
+    let mut pcap_err = None;
+    let ends = captures.endpoints;
+    let write_sent = |pcap: &mut Option<PcapWriter>, err: &mut Option<_>| {
+        let Some(w) = pcap.as_mut() else { return };
+        let mut batch = std::mem::take(&mut *sent.lock().unwrap_or_else(|p| p.into_inner()));
+        // Both directions in send order (the caller's first on a tie).
+        batch.sort_by_key(|(dir, p)| (p.sent_at, *dir != "caller-to-answerer"));
+        for (dir, p) in batch {
+            let (src, dst) = if dir == "caller-to-answerer" {
+                (ends.caller, ends.answerer)
+            } else {
+                (ends.answerer, ends.caller)
+            };
+            if let Err(e) = w.write_udp(SampleTime(p.sent_at), src, dst, &p.bytes) {
+                err.get_or_insert(e);
+            }
+        }
+    };
     let wav_path = out.join("call.wav");
     let wav_fail =
         |e: crate::wav::WavError| SessionError::System(format!("{}: {e}", wav_path.display()));
@@ -316,6 +446,8 @@ pub fn run_session(
             {
                 wav_err.get_or_insert(e);
             }
+            // Packets the chains sent during the previous block.
+            write_sent(&mut pcap, &mut pcap_err);
         },
     );
     if let Some(e) = wav_err {
@@ -324,12 +456,23 @@ pub fn run_session(
     if let Some(w) = writer {
         w.finish().map_err(wav_fail)?;
     }
+    write_sent(&mut pcap, &mut pcap_err);
+    if let Some(e) = pcap_err {
+        return Err(pcap_fail(e));
+    }
+    let wrote_pcap = pcap.is_some();
+    if let Some(w) = pcap {
+        w.finish().map_err(pcap_fail)?;
+    }
     let mut caller = record_of(&mut a, setup, &setup.caller);
     let mut answerer = record_of(&mut b, setup, &setup.answerer);
     for r in [&mut caller, &mut answerer] {
         r.limit_reached = end.limit_reached;
         if wav {
             r.files.wav = Some("call.wav".into());
+        }
+        if wrote_pcap {
+            r.files.pcap = Some("call.pcap".into());
         }
     }
     Ok(SessionOutput {
@@ -340,6 +483,196 @@ pub fn run_session(
         caller_checks: a.checks(),
         answerer_checks: b.checks(),
         end,
+        t38: None,
+    })
+}
+
+/// Packets the chains of an audio call sent, with their direction, waiting for the pcap.
+type PacketLog = std::sync::Arc<std::sync::Mutex<Vec<(&'static str, NetPacket)>>>;
+
+/// A chain that hands the packets its stages send to the call's packet log.
+struct Capturing {
+    inner: channel_models::chain::Chain,
+    direction: &'static str,
+    log: PacketLog,
+}
+
+impl AudioStage for Capturing {
+    fn process(&mut self, input: &[i16], out: &mut Vec<i16>) {
+        self.inner.process(input, out);
+        let mut got = Vec::new();
+        self.inner.take_packets(&mut got);
+        if !got.is_empty() {
+            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+            log.extend(got.into_iter().map(|p| (self.direction, p)));
+        }
+    }
+}
+
+enum T38Side {
+    Builtin(Box<T38Builtin>, ReceivedPages),
+    Spandsp(Box<SpandspT38>),
+}
+
+impl T38Side {
+    fn ep(&mut self) -> &mut dyn T38Endpoint {
+        match self {
+            T38Side::Builtin(b, _) => b.as_mut(),
+            T38Side::Spandsp(s) => s.as_mut(),
+        }
+    }
+
+    fn record(&mut self, setup: &SessionSetup, s: &SideSetup) -> Record {
+        let mut r = match self.ep().outcome() {
+            Some(EndpointOutcome::Builtin(o)) => Record::from_outcome(&o),
+            Some(EndpointOutcome::Record(r)) => *r,
+            None => unreachable!("the runner clears every endpoint before returning"),
+        };
+        r.scenario = setup.scenario.clone();
+        r.seed = setup.seed;
+        r.role = s.role_name().into();
+        r.endpoint = s.kind.name().into();
+        r
+    }
+
+    fn received(&self) -> Received {
+        match self {
+            T38Side::Builtin(_, kept) => received_of(kept),
+            T38Side::Spandsp(s) => {
+                let pages = s.received_pages();
+                let damage = vec![PageDamage::default(); pages.len()];
+                Received { pages, damage }
+            }
+        }
+    }
+}
+
+fn build_t38_side(side: &SideSetup, version: u8, work: &Path) -> Result<T38Side, SessionError> {
+    match &side.kind {
+        SideKind::Builtin => {
+            let docs: Vec<Box<dyn DocumentSource>> = if side.pages.is_empty() {
+                Vec::new()
+            } else {
+                vec![Box::new(BitmapDocument::new(side.pages.clone()))]
+            };
+            let (sink, kept) = DecodingSink::new();
+            let b = T38Builtin::new(
+                side.config.clone(),
+                docs,
+                Some(Box::new(sink)),
+                Some(kept.clone()),
+                version,
+            )
+            .map_err(|e| SessionError::Setup(format!("{}: {e}", side.role_name())))?;
+            Ok(T38Side::Builtin(Box::new(b), kept))
+        }
+        SideKind::Spandsp => {
+            let s = SpandspT38::new(&side.config, &side.pages, work, version)
+                .map_err(SessionError::System)?;
+            Ok(T38Side::Spandsp(Box::new(s)))
+        }
+        SideKind::Script(_) => Err(SessionError::Setup(format!(
+            "{}: a script side speaks audio only; it cannot be a T.38 terminal",
+            side.role_name()
+        ))),
+    }
+}
+
+fn t38_link(spec: &ChainSpec, seed: u64, direction: &str) -> Result<(UdptlLink, u8), SessionError> {
+    let Some(t) = spec.t38 else {
+        let name = if spec.name.is_empty() {
+            "the channel"
+        } else {
+            spec.name.as_str()
+        };
+        return Err(SessionError::Setup(format!(
+            "transport t38 needs a channel with a T.38 leg, and '{name}' has none (try preset t38-redundancy-3)"
+        )));
+    };
+    if t.version > 3 {
+        return Err(SessionError::Setup(format!(
+            "T.38 version {} (0 to 3)",
+            t.version
+        )));
+    }
+    let net = t
+        .network
+        .config()
+        .map_err(|e| SessionError::Setup(format!("channel: {e}")))?;
+    let link = UdptlLink::new(
+        t.version,
+        t.error_recovery(),
+        net,
+        derive_seed(seed, direction),
+        DEFAULT_HOLD,
+    );
+    Ok((link, t.version))
+}
+
+fn run_t38_session(
+    setup: &SessionSetup,
+    out: &Path,
+    captures: &Captures,
+) -> Result<SessionOutput, SessionError> {
+    let (mut ab, version) = t38_link(&setup.caller_to_answerer, setup.seed, "caller-to-answerer")?;
+    let (mut ba, _) = t38_link(&setup.answerer_to_caller, setup.seed, "answerer-to-caller")?;
+    let mut a = build_t38_side(&setup.caller, version, out)?;
+    let mut b = build_t38_side(&setup.answerer, version, out)?;
+    let pcap_path = out.join("call.pcap");
+    let pcap_fail = |e: crate::capture::CaptureError| {
+        SessionError::System(format!("{}: {e}", pcap_path.display()))
+    };
+    let mut writer = if captures.pcap {
+        Some(PcapWriter::create(&pcap_path).map_err(pcap_fail)?)
+    } else {
+        None
+    };
+    let ends = captures.endpoints;
+    let mut pcap_err = None;
+    let end = run_t38_call(
+        a.ep(),
+        b.ep(),
+        &mut ab,
+        &mut ba,
+        setup.limit,
+        &mut |dir, at, wire| {
+            let (src, dst) = match dir {
+                PacketDir::CallerToAnswerer => (ends.caller, ends.answerer),
+                PacketDir::AnswererToCaller => (ends.answerer, ends.caller),
+            };
+            if let Some(w) = writer.as_mut()
+                && let Err(e) = w.write_udp(at, src, dst, wire)
+            {
+                pcap_err.get_or_insert(e);
+            }
+        },
+    );
+    if let Some(e) = pcap_err {
+        return Err(pcap_fail(e));
+    }
+    if let Some(w) = writer {
+        w.finish().map_err(pcap_fail)?;
+    }
+    let mut caller = a.record(setup, &setup.caller);
+    let mut answerer = b.record(setup, &setup.answerer);
+    for r in [&mut caller, &mut answerer] {
+        r.limit_reached = end.limit_reached;
+        if captures.pcap {
+            r.files.pcap = Some("call.pcap".into());
+        }
+    }
+    Ok(SessionOutput {
+        caller,
+        answerer,
+        caller_received: a.received(),
+        answerer_received: b.received(),
+        caller_checks: Vec::new(),
+        answerer_checks: Vec::new(),
+        end,
+        t38: Some(T38PathStats {
+            caller_to_answerer: ab.stats(),
+            answerer_to_caller: ba.stats(),
+        }),
     })
 }
 

@@ -30,6 +30,15 @@ pub(crate) type FrameFn = unsafe extern "C" fn(
     len: c_int,
 );
 
+/// `t38_tx_packet_handler_t` (t38_core.h).
+pub(crate) type T38TxFn = unsafe extern "C" fn(
+    s: State,
+    user_data: *mut c_void,
+    buf: *const u8,
+    len: c_int,
+    count: c_int,
+) -> c_int;
+
 /// `t30_stats_t` (t30.h): fifteen `int`s; padded in case a build adds fields.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -200,4 +209,12 @@ api! {
     t30_get_transfer_statistics: fn(State, *mut T30Stats);
     t30_completion_code_to_str: fn(c_int) -> *const c_char;
     t30_terminate: fn(State);
+
+    t38_terminal_init: fn(State, c_int, Option<T38TxFn>, *mut c_void) -> State;
+    t38_terminal_free: fn(State) -> c_int;
+    t38_terminal_get_t30_state: fn(State) -> State;
+    t38_terminal_get_t38_core_state: fn(State) -> State;
+    t38_terminal_send_timeout: fn(State, c_int) -> c_int;
+    t38_core_rx_ifp_packet: fn(State, *const u8, c_int, u16) -> c_int;
+    t38_set_t38_version: fn(State, c_int);
 }

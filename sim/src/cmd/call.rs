@@ -1,4 +1,4 @@
-//! `faxsim call`: one simulated call between two endpoints over an audio channel.
+//! `faxsim call`: one simulated call between two endpoints, over an audio channel or T.38.
 
 use std::path::{Path, PathBuf};
 
@@ -12,10 +12,12 @@ use t30::image::tiff::PageDamage;
 
 use super::CliError;
 use crate::call::ChannelPreset;
+use crate::capture::Endpoints;
 use crate::endpoint::Record;
 use crate::endpoint::record::HookRecord;
 use crate::session::{
-    Received, SessionError, SessionSetup, SideKind, SideSetup, run_session, write_received,
+    Captures, Received, SessionError, SessionSetup, SideKind, SideSetup, Transport,
+    run_session_with, write_received,
 };
 use channel_models::chain::{ChainSpec, PRESETS};
 
@@ -26,6 +28,25 @@ pub enum EndpointKind {
     Builtin,
     /// spandsp's fax engine, loaded at run time.
     Spandsp,
+}
+
+/// How the two ends are connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportArg {
+    /// Audio samples through the channel's stages.
+    Audio,
+    /// T.38 IFP packets over UDPTL through the channel's T.38 leg.
+    T38,
+}
+
+impl TransportArg {
+    /// The session's transport.
+    pub fn transport(self) -> Transport {
+        match self {
+            TransportArg::Audio => Transport::Audio,
+            TransportArg::T38 => Transport::T38,
+        }
+    }
 }
 
 /// Arguments of `faxsim call`.
@@ -40,9 +61,20 @@ pub struct CallArgs {
     /// The answering endpoint (it receives).
     #[arg(long, value_enum, default_value = "builtin")]
     pub answerer: EndpointKind,
-    /// Channel preset, the same in both directions (`faxsim channel --list` shows them).
-    #[arg(long, default_value = "g711-alaw")]
-    pub channel: String,
+    /// How the two ends are connected: audio through the channel, or T.38 (IFP over
+    /// UDPTL) through the channel's T.38 leg.
+    #[arg(long, value_enum, default_value = "audio")]
+    pub transport: TransportArg,
+    /// Channel preset, the same in both directions (`faxsim channel --list` shows them);
+    /// default g711-alaw for audio, t38-redundancy-3 for T.38.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// The caller's IPv4 address and UDP port in call.pcap.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "192.0.2.1:4000")]
+    pub caller_addr: std::net::SocketAddrV4,
+    /// The answerer's IPv4 address and UDP port in call.pcap.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "192.0.2.2:5000")]
+    pub answerer_addr: std::net::SocketAddrV4,
     /// A channel chain in TOML instead of a preset (see `faxsim channel --list` for examples).
     #[arg(long, value_name = "FILE.toml")]
     pub channel_file: Option<PathBuf>,
@@ -193,6 +225,8 @@ pub struct CallOutput {
     pub received: Vec<Bitmap>,
     /// Damage of each received page, as far as the receiving endpoint reports it.
     pub damage: Vec<PageDamage>,
+    /// Summary lines of what the network did (T.38 calls: per direction).
+    pub network: Vec<String>,
 }
 
 impl EndpointKind {
@@ -222,9 +256,28 @@ pub fn session_setup(setup: &CallSetup, pages: &[Bitmap]) -> SessionSetup {
     s
 }
 
-/// Runs one call, writing `call.wav` into `out`; returns the records and received pages.
+/// Runs one call over audio, writing `call.wav` (and `call.pcap` when the channel carries
+/// RTP) into `out`; returns the records and received pages.
 pub fn simulate(setup: &CallSetup, pages: &[Bitmap], out: &Path) -> Result<CallOutput, CliError> {
-    let o = run_session(&session_setup(setup, pages), out, true).map_err(|e| match e {
+    simulate_with(setup, Transport::Audio, Endpoints::default(), pages, out)
+}
+
+/// [`simulate`] over `transport`, with these addresses in the pcap.
+pub fn simulate_with(
+    setup: &CallSetup,
+    transport: Transport,
+    endpoints: Endpoints,
+    pages: &[Bitmap],
+    out: &Path,
+) -> Result<CallOutput, CliError> {
+    let mut session = session_setup(setup, pages);
+    session.transport = transport;
+    let captures = Captures {
+        wav: transport == Transport::Audio,
+        pcap: true,
+        endpoints,
+    };
+    let o = run_session_with(&session, out, &captures).map_err(|e| match e {
         SessionError::Setup(m) => CliError::usage(m),
         SessionError::System(m) => CliError::failure(m),
     })?;
@@ -233,6 +286,7 @@ pub fn simulate(setup: &CallSetup, pages: &[Bitmap], out: &Path) -> Result<CallO
         answerer: o.answerer,
         received: o.answerer_received.pages,
         damage: o.answerer_received.damage,
+        network: o.t38.map(|t| t.summary_lines()).unwrap_or_default(),
     })
 }
 
@@ -246,13 +300,18 @@ pub fn setup_from(args: &CallArgs) -> Result<CallSetup, CliError> {
                 .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))?;
             ChannelPreset { spec }
         }
-        None => ChannelPreset::from_name(&args.channel).ok_or_else(|| {
-            CliError::usage(format!(
-                "unknown channel '{}' (one of: {})",
-                args.channel,
-                PRESETS.join(", ")
-            ))
-        })?,
+        None => {
+            let name = args.channel.as_deref().unwrap_or(match args.transport {
+                TransportArg::Audio => "g711-alaw",
+                TransportArg::T38 => "t38-redundancy-3",
+            });
+            ChannelPreset::from_name(name).ok_or_else(|| {
+                CliError::usage(format!(
+                    "unknown channel '{name}' (one of: {})",
+                    PRESETS.join(", ")
+                ))
+            })?
+        }
     };
     setup_from_parts(
         args.caller,
@@ -306,7 +365,22 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
     }
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))?;
-    let mut o = simulate(&setup, &pages, &args.out)?;
+    let endpoints = Endpoints {
+        caller: args.caller_addr,
+        answerer: args.answerer_addr,
+    };
+    if endpoints.caller == endpoints.answerer {
+        return Err(CliError::usage(
+            "--caller-addr and --answerer-addr must differ".to_string(),
+        ));
+    }
+    let mut o = simulate_with(
+        &setup,
+        args.transport.transport(),
+        endpoints,
+        &pages,
+        &args.out,
+    )?;
     let received = Received {
         pages: std::mem::take(&mut o.received),
         damage: std::mem::take(&mut o.damage),
@@ -324,6 +398,9 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
     let answerer_path = write("answerer.json", &o.answerer)?;
     println!("{}", o.caller.summary_line());
     println!("{}", o.answerer.summary_line());
+    for line in &o.network {
+        println!("{line}");
+    }
     // The answerer is the receiving side of every call this command makes.
     if let Some(cmd) = &args.on_complete {
         let h = run_hook(cmd, &o.answerer, &args.out, &answerer_path);

@@ -43,6 +43,9 @@ pub struct Files {
     /// The call's audio capture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wav: Option<String>,
+    /// The call's network capture (UDPTL or RTP packets), when something crossed a network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcap: Option<String>,
 }
 
 /// The outcome record (DESIGN.md): FAXOPT fields, then faxsim's own.

@@ -1,0 +1,265 @@
+//! spandsp's `t38_terminal` behind the T.38 endpoint interface, with its outcome in our
+//! record format (as [`crate::endpoint::spandsp`] does for its audio terminal).
+
+use std::path::{Path, PathBuf};
+
+use channel_models::t38::Delivered;
+use spandsp_peer::fax::{FaxConfig, compressions, modems};
+use spandsp_peer::t38::T38Terminal;
+use t30::SampleTime;
+use t30::engine::{Coding, Config, Role};
+use t30::frame::dis::DisBits;
+use t30::frame::dis::modem_name::Modem;
+use t30::frame::{Fcf, Frame};
+use t30::image::Bitmap;
+use t30::image::tiff::{TiffWriteOptions, read_tiff, write_tiff};
+
+use super::{SentIfp, T38Endpoint};
+use crate::call::BLOCK;
+use crate::endpoint::EndpointOutcome;
+use crate::endpoint::record::{Files, FrameRecord, Record, TrainingRecord};
+
+/// spandsp's T.38 terminal.
+pub struct SpandspT38 {
+    term: T38Terminal,
+    tx_file: Option<PathBuf>,
+    rx_file: Option<PathBuf>,
+    end: Option<SampleTime>,
+    now: SampleTime,
+}
+
+impl SpandspT38 {
+    /// A terminal in `config`'s role (its ident, ECM, modems and codings) that sends
+    /// `pages` when there are any and receives otherwise, speaking T.38 `version`. Work
+    /// files go into `work`.
+    pub fn new(
+        config: &Config,
+        pages: &[Bitmap],
+        work: &Path,
+        version: u8,
+    ) -> Result<SpandspT38, String> {
+        let role = config.role;
+        let sp = spandsp_peer::Spandsp::load().map_err(|e| e.to_string())?;
+        let mut cfg = FaxConfig::new(role == Role::Caller);
+        cfg.ident = config.ident.clone();
+        cfg.ecm = config.ecm;
+        cfg.modems = config
+            .modems
+            .iter()
+            .map(|m| match m {
+                Modem::V27ter => modems::V27TER,
+                Modem::V29 => modems::V29,
+                Modem::V17 => modems::V17,
+            })
+            .fold(0, |a, b| a | b);
+        cfg.compressions = config
+            .codings
+            .iter()
+            .map(|c| match c {
+                Coding::Mh => compressions::T4_1D,
+                Coding::Mr => compressions::T4_2D,
+                Coding::Mmr => compressions::T6,
+            })
+            .fold(compressions::T4_1D, |a, b| a | b);
+        let tag = match role {
+            Role::Caller => "caller",
+            Role::Answerer => "answerer",
+        };
+        let (mut tx_file, mut rx_file) = (None, None);
+        if !pages.is_empty() {
+            let p = work.join(format!(".spandsp-t38-{tag}-send.tif"));
+            let tiff = write_tiff(
+                pages,
+                None,
+                &TiffWriteOptions::new(t30::image::codec::Coding::Mh),
+            )
+            .map_err(|e| e.to_string())?;
+            std::fs::write(&p, tiff).map_err(|e| format!("{}: {e}", p.display()))?;
+            cfg.tx_file = Some(p.clone());
+            tx_file = Some(p);
+        } else {
+            let p = work.join(format!(".spandsp-t38-{tag}-received.tif"));
+            cfg.rx_file = Some(p.clone());
+            rx_file = Some(p);
+        }
+        let term = T38Terminal::new(&sp, &cfg, version).map_err(|e| e.to_string())?;
+        Ok(SpandspT38 {
+            term,
+            tx_file,
+            rx_file,
+            end: None,
+            now: SampleTime::ZERO,
+        })
+    }
+
+    /// The pages spandsp wrote to its receive file.
+    pub fn received_pages(&self) -> Vec<Bitmap> {
+        let Some(p) = &self.rx_file else {
+            return Vec::new();
+        };
+        std::fs::read(p)
+            .ok()
+            .and_then(|b| read_tiff(&b).ok())
+            .map(|pages| pages.into_iter().map(|p| p.bitmap).collect())
+            .unwrap_or_default()
+    }
+
+    fn record(&self, code: i32) -> Record {
+        let st = self.term.stats();
+        let mut modem = String::new();
+        let mut coding = String::new();
+        let mut trainings = Vec::new();
+        let mut frames = Vec::new();
+        for f in self.term.frames() {
+            let time_s = f.sample as f64 / 8000.0;
+            let parsed = Frame::parse(&f.bytes).ok();
+            let name = parsed
+                .as_ref()
+                .map(|p| p.name())
+                .unwrap_or_else(|| "garbage".into());
+            if let Some(p) = &parsed {
+                match p.kind() {
+                    Some((Fcf::DCS, _)) => {
+                        let bits = DisBits::from_fif(&p.fif);
+                        if let Some((m, rate)) = bits.dcs_rate() {
+                            coding = if bits.bit(31) {
+                                "MMR"
+                            } else if bits.bit(16) {
+                                "MR"
+                            } else {
+                                "MH"
+                            }
+                            .into();
+                            modem = m.name().to_string();
+                            trainings.push(TrainingRecord {
+                                time_s,
+                                modem: modem.clone(),
+                                rate,
+                                ok: true,
+                            });
+                        }
+                    }
+                    Some((Fcf::FTT, _)) => {
+                        if let Some(t) = trainings.last_mut() {
+                            t.ok = false;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            frames.push(FrameRecord {
+                time_s,
+                dir: if f.incoming { "rx" } else { "tx" }.into(),
+                name,
+                hex: f
+                    .bytes
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                fcs_ok: true,
+            });
+        }
+        Record {
+            status: if code == 0 { "SUCCESS" } else { "FAILED" }.into(),
+            error: self.term.completion_text(code),
+            code: code.max(0) as u32,
+            pages: st.pages_tx + st.pages_rx,
+            rate: st.bit_rate,
+            modem,
+            ecm: if st.ecm { "yes" } else { "no" }.into(),
+            resolution: if st.x_resolution > 0 {
+                format!("{}x{}", st.x_resolution, st.y_resolution)
+            } else {
+                String::new()
+            },
+            coding,
+            localstationid: self.term.local_ident(),
+            remotestationid: self.term.remote_ident(),
+            headerinfo: String::new(),
+            scenario: String::new(),
+            seed: 0,
+            role: String::new(),
+            endpoint: "spandsp".into(),
+            duration_s: self.end.unwrap_or(self.now).as_secs_f64(),
+            limit_reached: false,
+            bad_rows: st.bad_rows,
+            ecm_retries: st.ecm_retries,
+            trainings,
+            frames,
+            files: Files::default(),
+            hook: None,
+        }
+    }
+}
+
+impl Drop for SpandspT38 {
+    fn drop(&mut self) {
+        for p in [&self.tx_file, &self.rx_file].into_iter().flatten() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+impl T38Endpoint for SpandspT38 {
+    fn start(&mut self, _now: SampleTime) {}
+
+    fn transmit(&mut self, now: SampleTime, out: &mut Vec<SentIfp>) {
+        if self.end.is_some() {
+            return;
+        }
+        self.term.advance(BLOCK as u32);
+        if self.term.completion().is_some() {
+            self.end = Some(now + SampleTime(BLOCK as u64));
+        }
+        out.extend(
+            self.term
+                .take_sent()
+                .into_iter()
+                .map(|ifp| SentIfp { time: now, ifp }),
+        );
+    }
+
+    fn receive(&mut self, now: SampleTime, delivered: &[Delivered]) {
+        self.now = now;
+        if self.end.is_some() {
+            return;
+        }
+        for d in delivered {
+            match d {
+                Delivered::Primary(seq, ifp) | Delivered::Recovered(seq, ifp) => {
+                    self.term.rx_ifp(ifp, *seq)
+                }
+                // spandsp notices the gap from the sequence numbers.
+                Delivered::Lost(_) => {}
+            }
+        }
+        if self.term.completion().is_some() {
+            self.end = Some(now);
+        }
+    }
+
+    fn line_cleared(&mut self, now: SampleTime) {
+        if self.term.completion().is_none() {
+            self.term.terminate();
+        }
+        self.end.get_or_insert(now);
+    }
+
+    fn hung_up(&self) -> bool {
+        self.end.is_some()
+    }
+
+    fn finished(&self) -> bool {
+        self.end.is_some()
+    }
+
+    fn outcome(&self) -> Option<EndpointOutcome> {
+        let code = match (self.term.completion(), self.end) {
+            (Some(c), _) => c,
+            (None, Some(_)) => t30::completion::Completion::Calldropped.code() as i32,
+            (None, None) => return None,
+        };
+        Some(EndpointOutcome::Record(Box::new(self.record(code))))
+    }
+}
