@@ -134,7 +134,7 @@ impl Chain {
     pub fn build(channel: &ChannelPreset, seed: u64, direction: &str) -> Result<Chain, ChainError> {
         if channel.spec.t38.is_some() {
             return Err(ChainError::Invalid(format!(
-                "'{}' is a T.38 path; faxsim call runs audio channels only so far",
+                "'{}' is a T.38 path; the audio runner cannot carry it: run it with --transport t38",
                 channel.spec.name
             )));
         }
