@@ -406,6 +406,10 @@ pub struct T38Spec {
     pub fec_span: usize,
     /// The network the UDPTL packets cross.
     pub network: NetworkSpec,
+    /// How long the receiving gateway waits for a missing packet before playing on (ms);
+    /// a packet arriving after that is late, counted and dropped. 0: never waits.
+    #[serde(default)]
+    pub playout_ms: u32,
 }
 
 impl T38Spec {
@@ -626,6 +630,7 @@ impl ChainSpec {
                     fec_entries: 0,
                     fec_span: 0,
                     network: NetworkSpec::Preset { g1050: 'D' },
+                    playout_ms: 0,
                 }),
             ),
             "pstn-echo-satellite" | "pstn-echo-cancelled" | "pstn-echo-canceller-always-on" => {

@@ -604,7 +604,7 @@ fn t38_link(spec: &ChainSpec, seed: u64, direction: &str) -> Result<(UdptlLink, 
         t.error_recovery(),
         net,
         derive_seed(seed, direction),
-        DEFAULT_HOLD,
+        DEFAULT_HOLD.max(u64::from(t.playout_ms) * 8),
     );
     Ok((link, t.version))
 }

@@ -175,3 +175,49 @@ fn a_t38_path_over_audio_and_a_script_over_t38_are_setup_errors() {
     let e = run_session(&s, dir.path(), false).unwrap_err().to_string();
     assert!(e.contains("cannot be a T.38 terminal"), "{e}");
 }
+
+/// A gateway that waits for stragglers (`playout_ms`) turns reordered packets from late
+/// into delivered; one that never waits counts them late and drops them.
+#[test]
+fn a_playout_wait_saves_reordered_packets() {
+    let run = |playout_ms: u32| {
+        let mut s = SessionSetup::new(
+            side(
+                &SideKind::Builtin,
+                Role::Caller,
+                true,
+                vec![page(1, Resolution::Standard)],
+            ),
+            side(&SideKind::Builtin, Role::Answerer, true, Vec::new()),
+        );
+        s.transport = Transport::T38;
+        let path = ChainSpec::from_toml(&format!(
+            "name = \"reordering\"\n[t38]\nversion = 0\nredundancy = 0\nplayout_ms = {playout_ms}\n\
+             network = {{ delay_ms = 40.0, jitter_ms = 15.0, reorder = 0.2 }}\n"
+        ))
+        .unwrap();
+        s.caller_to_answerer = path.clone();
+        s.answerer_to_caller = path;
+        let dir = tempfile::tempdir().unwrap();
+        run_session(&s, dir.path(), false).unwrap()
+    };
+    let eager = run(0);
+    let patient = run(120);
+    let late = |o: &SessionOutput| {
+        let t = o.t38.as_ref().expect("a T.38 call has path statistics");
+        t.caller_to_answerer.late + t.answerer_to_caller.late
+    };
+    assert!(
+        late(&eager) > 0,
+        "reordering without a wait should make packets late"
+    );
+    assert!(
+        late(&patient) < late(&eager),
+        "waiting 120 ms: {} late vs {} without waiting",
+        late(&patient),
+        late(&eager)
+    );
+    for r in [&patient.caller, &patient.answerer] {
+        assert_eq!(r.status, "SUCCESS", "{}", r.summary_line());
+    }
+}
