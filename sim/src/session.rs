@@ -40,7 +40,7 @@ use crate::endpoint::spandsp::SpandspEndpoint;
 use crate::endpoint::{Endpoint, EndpointOutcome, Record};
 use crate::t38::builtin::T38Builtin;
 use crate::t38::spandsp::SpandspT38;
-use crate::t38::{DEFAULT_HOLD, PacketDir, T38Endpoint, run_t38_call};
+use crate::t38::{PacketDir, T38Endpoint, run_t38_call};
 use crate::wav::StereoWavWriter;
 
 /// How the two sides are connected.
@@ -604,7 +604,7 @@ fn t38_link(spec: &ChainSpec, seed: u64, direction: &str) -> Result<(UdptlLink, 
         t.error_recovery(),
         net,
         derive_seed(seed, direction),
-        DEFAULT_HOLD.max(u64::from(t.playout_ms) * 8),
+        u64::from(t.playout_ms) * 8,
     );
     Ok((link, t.version))
 }

@@ -32,11 +32,6 @@ use crate::endpoint::EndpointOutcome;
 /// How long after one side hangs up the network clears the other's line.
 const CLEAR_DELAY: SampleTime = SampleTime(4000);
 
-/// How long a T.38 receiver waits for a missing packet before moving on (samples). Like
-/// gateways, it does not wait: each 20 ms it plays out what has arrived, in sequence order,
-/// filling a gap from the redundancy or FEC of the later packets at once; a packet that
-/// comes after its gap was played out is late.
-pub const DEFAULT_HOLD: u64 = 0;
 
 /// One IFP a terminal sends, with its send time.
 #[derive(Debug, Clone, PartialEq, Eq)]
