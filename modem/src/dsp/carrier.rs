@@ -46,13 +46,29 @@ impl PowerMeter {
 ///
 /// V.17, V.29 and V.27ter set the receiver's carrier-detect thresholds at −43 dBm0 (off to on)
 /// and −48 dBm0 (on to off); V.21 at −43/−48 dBm0 likewise. Those are the defaults here.
+///
+/// On a line whose noise is near those levels a fixed off threshold would never see a carrier
+/// go (noise at −45 dBm0 stays above −48 dBm0), so the off threshold also keeps clear of the
+/// line's own floor: learnt while no carrier is present, the floor raises it to 3 dB above
+/// itself when that is higher than the default. The on threshold stays where the
+/// recommendations put it: receivers start on the first energy, as their training expects.
 #[derive(Debug, Clone)]
 pub struct CarrierDetect {
     meter: PowerMeter,
     on_power: f32,
     off_power: f32,
     present: bool,
+    /// Mean power while no carrier is present (the line's noise and echo).
+    floor: f32,
+    /// Samples the floor has learnt from (it averages them all until FLOOR_SAMPLES, so a
+    /// receiver started just before a signal still knows the line).
+    floor_count: f32,
 }
+
+/// Time constant of the floor estimate, samples (a quarter of a second).
+const FLOOR_SAMPLES: f32 = 2000.0;
+/// The floor never raises the off threshold above this (dBm0): anything louder is signal.
+const FLOOR_CAP_DBM0: f32 = -33.0;
 
 /// Default off-to-on threshold, dBm0.
 pub const CARRIER_ON_DBM0: f32 = -43.0;
@@ -77,6 +93,8 @@ impl CarrierDetect {
             on_power: dbm0_to_power(on_dbm0),
             off_power: dbm0_to_power(off_dbm0),
             present: false,
+            floor: 0.0,
+            floor_count: 0.0,
         }
     }
 
@@ -85,10 +103,16 @@ impl CarrierDetect {
     #[inline]
     pub fn update(&mut self, x: f32) -> Option<bool> {
         let p = self.meter.update(x);
-        if !self.present && p > self.on_power {
+        let on = self.on_power;
+        if !self.present && p < on {
+            let cap = dbm0_to_power(FLOOR_CAP_DBM0) / 2.0;
+            self.floor_count = (self.floor_count + 1.0).min(FLOOR_SAMPLES);
+            self.floor = (self.floor + (p - self.floor) / self.floor_count).min(cap);
+        }
+        if !self.present && p > on {
             self.present = true;
             Some(true)
-        } else if self.present && p < self.off_power {
+        } else if self.present && p < self.off_power.max(2.0 * self.floor) {
             self.present = false;
             Some(false)
         } else {
@@ -106,7 +130,7 @@ impl CarrierDetect {
         self.meter.dbm0()
     }
 
-    /// Forgets the history.
+    /// Forgets the history (but not the line's floor).
     pub fn reset(&mut self) {
         self.meter.reset();
         self.present = false;
@@ -133,5 +157,40 @@ mod tests {
             }
         }
         assert_eq!(changes, vec![(-40.0, true), (-50.0, false)]);
+    }
+
+    /// Noise at −46 dBm0 sits above the −48 dBm0 off threshold (but below the −43 dBm0 on
+    /// threshold): the detector must still see a −20 dBm0 carrier come and go over it, and
+    /// never take the noise alone for a carrier.
+    #[test]
+    fn a_carrier_comes_and_goes_over_loud_noise() {
+        let mut cd = CarrierDetect::new(40.0);
+        let mut nco = Nco::new(1800.0);
+        let mut rng = 12345u32;
+        let mut gauss = || {
+            // Sum of uniforms: near enough Gaussian for a power test.
+            (0..12)
+                .map(|_| {
+                    rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (rng >> 8) as f32 / (1u32 << 24) as f32
+                })
+                .sum::<f32>()
+                - 6.0
+        };
+        let noise = dbm0_to_rms(-46.0);
+        let amp = dbm0_to_rms(-20.0) * std::f32::consts::SQRT_2;
+        let mut changes = vec![];
+        for (on, n) in [(false, 16000), (true, 8000), (false, 8000), (true, 8000)] {
+            for i in 0..n {
+                let s = if on { amp * nco.next_sin() } else { 0.0 };
+                if let Some(c) = cd.update(s + noise * gauss()) {
+                    changes.push((on, c, i));
+                }
+            }
+        }
+        let kinds: Vec<(bool, bool)> = changes.iter().map(|&(a, b, _)| (a, b)).collect();
+        assert_eq!(kinds, vec![(true, true), (false, false), (true, true)]);
+        // Each change within 40 ms of the signal's own (the meter decays from -20 dBm0).
+        assert!(changes.iter().all(|&(_, _, i)| i < 320), "{changes:?}");
     }
 }
