@@ -1234,6 +1234,7 @@ impl ScriptEndpoint {
         if !ok {
             return;
         }
+        self.ctx.far_frames.push(bytes.to_vec());
         if let Ok(f) = Frame::parse(bytes) {
             match f.kind() {
                 Some((Fcf::DIS, _)) => {

@@ -106,6 +106,13 @@ pub struct FrameSpec {
     /// PPR: the frame numbers asked for again.
     #[serde(default)]
     pub frames: Vec<u32>,
+    /// PPR: also ask for the last frame of the block the far end's last PPS announced.
+    #[serde(default)]
+    pub last_frame: bool,
+    /// Send again, as an echo, the last frame of this name the far end sent ("EOP",
+    /// "PPS", …). Excludes `name` and `hex`.
+    #[serde(default)]
+    pub echo: Option<String>,
     /// PPS: page counter (default: that of the last ECM page sent).
     #[serde(default)]
     pub page: Option<u8>,
@@ -126,6 +133,18 @@ pub struct FrameContext {
     pub x_bit: bool,
     /// The last ECM block sent: page counter, block counter, frames in the block.
     pub last_block: Option<(u8, u8, u32)>,
+    /// Good frames the far end sent, latest last.
+    pub far_frames: Vec<Vec<u8>>,
+}
+
+impl FrameContext {
+    /// The far end's last good frame of type `fcf`.
+    pub fn last_from_far(&self, fcf: Fcf) -> Option<&Vec<u8>> {
+        self.far_frames
+            .iter()
+            .rev()
+            .find(|b| name_matches(b, fcf, None))
+    }
 }
 
 /// Parses hex octets ("ff 13 80", "ff1380", "FF:13:80").
@@ -255,6 +274,16 @@ pub fn build_dcs(spec: &FrameSpec, far_dis: Option<&DisBits>) -> Result<DisBits,
 /// Builds the octets (without FCS) of one frame; `last` is the default control bit.
 pub fn build_frame(spec: &FrameSpec, ctx: &FrameContext, last: bool) -> Result<Vec<u8>, String> {
     let last = spec.last.unwrap_or(last);
+    if let Some(e) = &spec.echo {
+        if spec.name.is_some() || spec.hex.is_some() {
+            return Err("a frame has one of 'name', 'hex' and 'echo'".into());
+        }
+        let (fcf, _) = parse_name(e)?;
+        return Ok(ctx
+            .last_from_far(fcf)
+            .cloned()
+            .unwrap_or_else(|| Frame::new(fcf, ctx.x_bit, Vec::new(), last).to_bytes()));
+    }
     match (&spec.name, &spec.hex) {
         (Some(_), Some(_)) => Err("a frame has either 'name' or 'hex', not both".into()),
         (None, None) => Err("a frame needs 'name' or 'hex'".into()),
@@ -302,7 +331,12 @@ fn build_fif(
         }
         Fcf::PPR => {
             let mut map = vec![0u8; 32];
-            for &f in &spec.frames {
+            let last_of_block = ctx
+                .last_from_far(Fcf::PPS)
+                .and_then(|b| b.get(6).copied())
+                .filter(|_| spec.last_frame)
+                .map(u32::from);
+            for &f in spec.frames.iter().chain(last_of_block.as_ref()) {
                 if f > 255 {
                     return Err(format!("PPR frame number {f} is above 255"));
                 }
