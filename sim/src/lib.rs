@@ -7,5 +7,6 @@ pub mod endpoint;
 pub mod modem_run;
 pub mod modems;
 pub mod resample;
+pub mod scenario;
 pub mod session;
 pub mod wav;

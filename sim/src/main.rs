@@ -30,6 +30,10 @@ enum Command {
     Channel(cmd::channel::ChannelArgs),
     /// Every completion code and pipeline outcome: number, name, exact string, when it happens.
     Errors(cmd::errors::ErrorsArgs),
+    /// Run the scenario library (or some scenarios): one line each, a summary, JSON/JUnit/HTML.
+    Run(cmd::run::RunArgs),
+    /// Join the results files of shards or resumed runs into one set of reports.
+    Merge(cmd::merge::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,16 @@ fn main() -> ExitCode {
         },
         Command::Errors(args) => cmd::errors::run(args),
         Command::Channel(args) => cmd::channel::run(args),
+        Command::Run(args) => match cmd::run::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
+        Command::Merge(args) => match cmd::merge::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
