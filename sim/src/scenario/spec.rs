@@ -904,6 +904,9 @@ pub struct ExpectSpec {
     /// Whether the call hit its time limit.
     #[serde(default)]
     pub limit_reached: Option<bool>,
+    /// The pages this side received are pixel-identical to the pages the far end sent.
+    #[serde(default)]
+    pub pages_identical: Option<bool>,
 }
 
 /// SUCCESS | FAILED.
