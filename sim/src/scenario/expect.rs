@@ -47,6 +47,8 @@ pub struct Expectation {
     pub trainings: Option<(u32, u32)>,
     /// Time limit reached.
     pub limit_reached: Option<bool>,
+    /// Received pages equal the far end's pages, pixel for pixel.
+    pub pages_identical: Option<bool>,
 }
 
 impl Expectation {
@@ -74,6 +76,7 @@ impl Expectation {
             ecm_retries: s.ecm_retries.map(|w| (w[0], w[1])),
             trainings: s.trainings.map(|w| (w[0], w[1])),
             limit_reached: s.limit_reached,
+            pages_identical: s.pages_identical,
         }
     }
 
@@ -82,9 +85,19 @@ impl Expectation {
         *self == Expectation::default()
     }
 
-    /// Every way `r` differs from the expectation, as "key: expected X, got Y".
-    pub fn check(&self, r: &Record) -> Vec<String> {
+    /// Every way `r` differs from the expectation, as "key: expected X, got Y";
+    /// `identical` says whether the pages received equal the far end's (None: not known).
+    pub fn check(&self, r: &Record, identical: Option<bool>) -> Vec<String> {
         let mut out = Vec::new();
+        if let Some(want) = self.pages_identical {
+            let got = identical.unwrap_or(false);
+            if want != got {
+                out.push(format!(
+                    "pages_identical: expected {want}, got {got} (the pages received {} the pages sent)",
+                    if got { "equal" } else { "differ from" }
+                ));
+            }
+        }
         let mut eq = |key: &str, want: &Option<String>, got: &str| {
             if let Some(w) = want
                 && w != got

@@ -110,6 +110,8 @@ fn side_setup(side: &ScenarioSide) -> SideSetup {
 
 /// What one call gave each side: its record (None: never called) and script checks.
 struct CallSides {
+    /// Whether the pages each side received equal those the other sent (caller, answerer).
+    identical: (Option<bool>, Option<bool>),
     caller: Option<Record>,
     answerer: Option<Record>,
     caller_checks: Vec<CheckResult>,
@@ -164,6 +166,7 @@ fn run_call(s: &Scenario, seed: u64, dir: &Path, opts: &RunOptions) -> Result<Ca
             let r = pipeline_record(s, side, seed, text);
             return Ok(if side.config.role == Role::Caller {
                 CallSides {
+                    identical: (None, None),
                     caller: Some(r),
                     answerer: None,
                     caller_checks: Vec::new(),
@@ -173,6 +176,7 @@ fn run_call(s: &Scenario, seed: u64, dir: &Path, opts: &RunOptions) -> Result<Ca
                 // The answerer cannot prepare its document for polling: it does not take
                 // the call; the caller sees a call that is never answered.
                 CallSides {
+                    identical: (None, None),
                     caller: Some(pipeline_record(
                         s,
                         &s.caller,
@@ -189,6 +193,7 @@ fn run_call(s: &Scenario, seed: u64, dir: &Path, opts: &RunOptions) -> Result<Ca
     // Call layer: the line rings out.
     if !s.answerer.answers {
         return Ok(CallSides {
+            identical: (None, None),
             caller: Some(pipeline_record(
                 s,
                 &s.caller,
@@ -217,6 +222,7 @@ fn run_call(s: &Scenario, seed: u64, dir: &Path, opts: &RunOptions) -> Result<Ca
         // The run was interrupted mid-call: neither record ever completed.
         let lost = PipelineError::LogEntryLost.text();
         return Ok(CallSides {
+            identical: (None, None),
             caller: Some(pipeline_record(s, &s.caller, seed, lost)),
             answerer: Some(pipeline_record(s, &s.answerer, seed, lost)),
             caller_checks: Vec::new(),
@@ -244,7 +250,14 @@ fn run_call(s: &Scenario, seed: u64, dir: &Path, opts: &RunOptions) -> Result<Ca
         &mut answerer,
         &s.answerer,
     )?;
+    let same = |got: &Received, sent: &[t30::image::Bitmap]| {
+        Some(!sent.is_empty() && got.pages.as_slice() == sent)
+    };
     Ok(CallSides {
+        identical: (
+            same(&out.caller_received, &s.answerer.pages),
+            same(&out.answerer_received, &s.caller.pages),
+        ),
         caller: Some(caller),
         answerer: Some(answerer),
         caller_checks: out.caller_checks,
@@ -255,6 +268,7 @@ fn run_call(s: &Scenario, seed: u64, dir: &Path, opts: &RunOptions) -> Result<Ca
 fn side_result(
     side: &ScenarioSide,
     record: Option<Record>,
+    identical: Option<bool>,
     checks: Vec<CheckResult>,
     dir: &Path,
     on_complete: Option<&String>,
@@ -262,7 +276,7 @@ fn side_result(
     let role = role_name(side.config.role);
     let mut failures = Vec::new();
     match &record {
-        Some(r) => failures.extend(side.expect.check(r)),
+        Some(r) => failures.extend(side.expect.check(r, identical)),
         None if !side.expect.is_empty() => {
             failures.push("the side was never called, so there is no record to check".into())
         }
@@ -378,6 +392,7 @@ pub fn run_scenario(s: &Scenario, out: &Path, opts: &RunOptions) -> ScenarioResu
                 side_result(
                     &s.caller,
                     sides.caller,
+                    sides.identical.0,
                     sides.caller_checks,
                     &dir,
                     opts.on_complete.as_ref(),
@@ -385,6 +400,7 @@ pub fn run_scenario(s: &Scenario, out: &Path, opts: &RunOptions) -> ScenarioResu
                 side_result(
                     &s.answerer,
                     sides.answerer,
+                    sides.identical.1,
                     sides.answerer_checks,
                     &dir,
                     opts.on_complete.as_ref(),

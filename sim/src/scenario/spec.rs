@@ -408,7 +408,15 @@ pub struct TestName(pub t30::image::testpage::TestPageKind);
 impl TryFrom<String> for TestName {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        t30::image::testpage::TestPageKind::from_name(&s)
+        // The short spellings of the scenario contract, beside the test page names.
+        let name = match s.as_str() {
+            "duration49" => "duration-4.9",
+            "duration51" => "duration-5.1",
+            "badrows49" => "bad-rows-4.9",
+            "badrows151" => "bad-rows-15.1",
+            other => other,
+        };
+        t30::image::testpage::TestPageKind::from_name(name)
             .map(TestName)
             .ok_or_else(|| {
                 format!(
@@ -896,6 +904,9 @@ pub struct ExpectSpec {
     /// Whether the call hit its time limit.
     #[serde(default)]
     pub limit_reached: Option<bool>,
+    /// The pages this side received are pixel-identical to the pages the far end sent.
+    #[serde(default)]
+    pub pages_identical: Option<bool>,
 }
 
 /// SUCCESS | FAILED.
