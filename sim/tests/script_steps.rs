@@ -619,3 +619,57 @@ fn bad_steps_are_refused_before_the_call() {
         );
     }
 }
+
+#[test]
+fn the_tester_decodes_the_frames_of_an_ecm_block() {
+    // Our engine sends one ECM page; the tester asks again for frame 2 and checks that the
+    // retransmitted block carries exactly that frame.
+    let script = r#"
+[[steps]]
+op = "send-tone"
+tone = "ced"
+gap_ms = 200
+[[steps]]
+op = "send-frames"
+frames = [{ name = "CSI", ident = "TESTER" }, { name = "DIS", ecm = true }]
+[[steps]]
+op = "expect-frame"
+frame = "DCS"
+within_ms = 8000
+bits_set = [27]
+[[steps]]
+op = "expect-signal"
+[[steps]]
+op = "send-frames"
+frames = [{ name = "CFR" }]
+[[steps]]
+op = "expect-frame"
+frame = "PPS-EOP"
+within_ms = 60000
+[[steps]]
+op = "send-frames"
+frames = [{ name = "PPR", frames = [2] }]
+[[steps]]
+op = "expect-signal"
+fcd_frames = [2]
+[[steps]]
+op = "expect-frame"
+frame = "PPS-EOP"
+[[steps]]
+op = "send-frames"
+frames = [{ name = "MCF" }]
+[[steps]]
+op = "expect-frame"
+frame = "DCN"
+"#;
+    let out = answer(script);
+    out.all_pass();
+    assert_eq!(out.detail("ECM frames 2"), "got 2");
+    assert_eq!(
+        (out.dut.status.as_str(), out.dut.ecm.as_str()),
+        ("SUCCESS", "yes")
+    );
+    assert_eq!(out.dut.ecm_retries, 1);
+    answer(&script.replace("fcd_frames = [2]", "fcd_frames = [3]")).fails("ECM frames 3");
+    answer(&script.replace("fcd_frames = [2]", "fcd_as_ppr = true")).all_pass();
+}

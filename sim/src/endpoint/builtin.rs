@@ -170,23 +170,23 @@ impl HdlcSink for V21Sink {
 }
 
 /// Fast-modem bits: HDLC frames (ECM) or octets, most significant bit first (TCF, image).
-struct FastSink<'a> {
-    heard: &'a mut Vec<Heard>,
-    st: &'a mut FastState,
-    hdlc: bool,
-    bytes: Vec<u8>,
+pub(crate) struct FastSink<'a> {
+    pub(crate) heard: &'a mut Vec<Heard>,
+    pub(crate) st: &'a mut FastState,
+    pub(crate) hdlc: bool,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// Receive state of the fast modem that outlives a block.
-struct FastState {
-    deframer: HdlcDeframer,
-    trained: bool,
-    octet: u8,
-    nbits: u8,
+pub(crate) struct FastState {
+    pub(crate) deframer: HdlcDeframer,
+    pub(crate) trained: bool,
+    pub(crate) octet: u8,
+    pub(crate) nbits: u8,
 }
 
 impl FastSink<'_> {
-    fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         if !self.bytes.is_empty() {
             self.heard
                 .push(Heard::Data(std::mem::take(&mut self.bytes)));

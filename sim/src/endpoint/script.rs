@@ -31,8 +31,8 @@ use self::frames::{
     name_matches, parse_name,
 };
 use super::builtin::{
-    BurstSource, Heard, Item, TAIL_MS, TX_DBM0, V21Sink, ecm_line_order, fast_preamble_flags,
-    modem_kind,
+    BurstSource, FastSink, FastState, Heard, Item, TAIL_MS, TX_DBM0, V21Sink, ecm_line_order,
+    fast_preamble_flags, modem_kind,
 };
 use super::record::{Files, FrameRecord, Record};
 use super::{Endpoint, EndpointOutcome};
@@ -259,6 +259,13 @@ pub enum Step {
         /// Window for the burst's length.
         #[serde(default)]
         duration_ms: Option<Window>,
+        /// ECM: the burst must carry exactly these FCD frame numbers (good FCS), on the modem
+        /// the far end's last DCS (or CTC) set.
+        #[serde(default)]
+        fcd_frames: Option<Vec<u32>>,
+        /// ECM: the burst must carry exactly the frames the tester's last PPR asked for.
+        #[serde(default)]
+        fcd_as_ppr: bool,
     },
     /// Expect the far end to clear the line (its hang-up reaches us through the network)
     /// within a window from this step's start.
@@ -313,6 +320,12 @@ enum Event {
         time: SampleTime,
         burst: usize,
     },
+    /// An FCD frame number received on the fast modem in this burst.
+    Fcd {
+        frame: u32,
+        time: SampleTime,
+        burst: usize,
+    },
     ToneOn(ToneKind, SampleTime),
     ToneOff(ToneKind, SampleTime, f32),
 }
@@ -320,9 +333,10 @@ enum Event {
 impl Event {
     fn time(&self) -> SampleTime {
         match self {
-            Event::Frame { time, .. } | Event::ToneOn(_, time) | Event::ToneOff(_, time, _) => {
-                *time
-            }
+            Event::Frame { time, .. }
+            | Event::Fcd { time, .. }
+            | Event::ToneOn(_, time)
+            | Event::ToneOff(_, time, _) => *time,
         }
     }
 }
@@ -359,6 +373,19 @@ enum Run {
     },
 }
 
+/// The fast-modem receiver, set up for the far end's last DCS.
+struct FastListen {
+    modem: Modem,
+    rate: u32,
+    ecm: bool,
+    rx: Box<dyn Receiver + Send>,
+    st: FastState,
+    /// The next burst is TCF (plain octets, long training).
+    tcf_next: bool,
+    /// The next V.17 training is a long one.
+    long_next: bool,
+}
+
 /// A scripted side of a call.
 pub struct ScriptEndpoint {
     steps: Vec<Step>,
@@ -380,6 +407,9 @@ pub struct ScriptEndpoint {
     ctx: FrameContext,
     last_dcs: Option<DisBits>,
     last_ppr: Option<Vec<u8>>,
+    /// Frame numbers the tester's last PPR asked for.
+    sent_ppr: Option<Vec<u32>>,
+    fast: Option<FastListen>,
     long_train_next: bool,
     checks: Vec<CheckResult>,
     trace: Vec<FrameRecord>,
@@ -421,6 +451,8 @@ impl ScriptEndpoint {
             ctx: FrameContext::default(),
             last_dcs: None,
             last_ppr: None,
+            sent_ppr: None,
+            fast: None,
             long_train_next: true,
             checks: Vec::new(),
             trace: Vec::new(),
@@ -565,12 +597,16 @@ impl ScriptEndpoint {
             Step::ExpectSignal {
                 within_ms,
                 duration_ms,
+                fcd_frames,
+                fcd_as_ppr,
             } => {
-                if !self.poll_expect_signal(
-                    within_ms.unwrap_or(DEFAULT_WITHIN_MS),
-                    *duration_ms,
-                    elapsed,
-                ) {
+                let want = if *fcd_as_ppr {
+                    Some(self.sent_ppr.clone().unwrap_or_default())
+                } else {
+                    fcd_frames.clone()
+                };
+                let within = within_ms.unwrap_or(DEFAULT_WITHIN_MS);
+                if !self.poll_expect_signal(within, *duration_ms, want, elapsed) {
                     return false;
                 }
             }
@@ -844,7 +880,13 @@ impl ScriptEndpoint {
         }
     }
 
-    fn poll_expect_signal(&mut self, within: u64, duration: Option<Window>, elapsed: u64) -> bool {
+    fn poll_expect_signal(
+        &mut self,
+        within: u64,
+        duration: Option<Window>,
+        fcd: Option<Vec<u32>>,
+        elapsed: u64,
+    ) -> bool {
         let start = self.step_start;
         let idx = self.bursts.iter().position(|b| b.start >= start);
         let Some(idx) = idx else {
@@ -878,6 +920,22 @@ impl ScriptEndpoint {
                 format!("signal lasts {lo}..{hi} ms"),
                 (lo..=hi).contains(&ms),
                 format!("{ms} ms"),
+            );
+        }
+        if let Some(want) = fcd {
+            let mut got: Vec<u32> = self
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Fcd { frame, burst, .. } if *burst == idx => Some(*frame),
+                    _ => None,
+                })
+                .collect();
+            got.dedup();
+            self.check(
+                format!("ECM frames {}", list(&want)),
+                got == want,
+                format!("got {}", list(&got)),
             );
         }
         true
@@ -1207,6 +1265,16 @@ impl ScriptEndpoint {
 
     /// Notes a frame we send: the DCS sets the rate of what follows.
     fn note_sent(&mut self, bytes: &[u8], ok: bool) {
+        if ok
+            && let Ok(f) = Frame::parse(bytes)
+            && let Some((Fcf::PPR, _)) = f.kind()
+        {
+            self.sent_ppr = Some(
+                (0..f.fif.len() as u32 * 8)
+                    .filter(|&i| f.fif[i as usize / 8] >> (i % 8) & 1 != 0)
+                    .collect(),
+            );
+        }
         self.trace.push(FrameRecord {
             time_s: self.step_start.as_secs_f64(),
             dir: "tx".into(),
@@ -1243,6 +1311,97 @@ impl ScriptEndpoint {
                 }
                 Some((Fcf::DTC, _)) => self.ctx.far_dis = Some(DisBits::from_fif(&f.fif)),
                 Some((Fcf::PPR, _)) => self.last_ppr = Some(f.fif.clone()),
+                Some((Fcf::DCS, _)) => self.listen_fast(&DisBits::from_fif(&f.fif)),
+                Some((Fcf::CTC, _)) => {
+                    let mut fif = f.fif.clone();
+                    fif.resize(3, 0);
+                    if let (Some((m, r)), Some(ecm)) = (
+                        DisBits::from_fif(&fif).dcs_rate(),
+                        self.fast.as_ref().map(|l| l.ecm),
+                    ) {
+                        let mut d = DisBits::new();
+                        d.set_dcs_rate(m, r);
+                        d.set_bit(27, ecm);
+                        self.listen_fast(&d);
+                        if let Some(l) = self.fast.as_mut() {
+                            l.tcf_next = false;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Listens on the fast modem the far end's DCS chose; its next burst is TCF.
+    fn listen_fast(&mut self, d: &DisBits) {
+        let Some((modem, rate)) = d.dcs_rate() else {
+            return;
+        };
+        let Ok(rx) = modem::new_receiver(
+            modem_kind(modem),
+            &RxConfig {
+                rate,
+                short_train: false,
+            },
+        ) else {
+            return;
+        };
+        self.fast = Some(FastListen {
+            modem,
+            rate,
+            ecm: d.bit(27),
+            rx,
+            st: FastState {
+                deframer: HdlcDeframer::new(HdlcRxConfig::default()),
+                trained: false,
+                octet: 0,
+                nbits: 0,
+            },
+            tcf_next: true,
+            long_next: true,
+        });
+    }
+
+    /// Runs the fast receiver over a chunk; FCD frame numbers become events.
+    fn hear_fast(&mut self, end: SampleTime, samples: &[i16]) {
+        let Some(l) = self.fast.as_mut() else { return };
+        let mut heard = Vec::new();
+        let mut sink = FastSink {
+            heard: &mut heard,
+            st: &mut l.st,
+            hdlc: l.ecm && !l.tcf_next,
+            bytes: Vec::new(),
+        };
+        l.rx.process(samples, &mut sink);
+        sink.flush();
+        let burst = self.bursts.len().saturating_sub(1);
+        for h in heard {
+            match h {
+                Heard::FastFrame(bytes, true) => {
+                    let f = ecm_line_order(bytes);
+                    if let Ok(fr) = Frame::parse(&f)
+                        && fr.kind().map(|k| k.0) == Some(Fcf::FCD)
+                        && let Some(&n) = fr.fif.first()
+                    {
+                        self.events.push(Event::Fcd {
+                            frame: n as u32,
+                            time: end,
+                            burst,
+                        });
+                    }
+                }
+                Heard::Fast(modem::RxEvent::TrainingSucceeded { .. }) => l.long_next = false,
+                Heard::Fast(modem::RxEvent::CarrierDown) => {
+                    l.tcf_next = false;
+                    // The next burst of this modem (ECM block, page) is short-trained (V.17).
+                    let short_train = l.modem == Modem::V17 && !l.long_next;
+                    let _ = l.rx.restart(&RxConfig {
+                        rate: l.rate,
+                        short_train,
+                    });
+                    l.st.trained = false;
+                }
                 _ => {}
             }
         }
@@ -1308,6 +1467,7 @@ impl ScriptEndpoint {
             }
         }
         self.heard = sink.heard;
+        self.hear_fast(end, samples);
         // Tones.
         let events = &mut self.events;
         self.tones.process(samples, &mut |ev| match ev {
@@ -1366,6 +1526,16 @@ fn fast_job(m: Modem, rate: u32, short_train: bool, src: BurstSource) -> TxJob {
         },
         src,
     }
+}
+
+fn list(v: &[u32]) -> String {
+    if v.is_empty() {
+        return "none".into();
+    }
+    v.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn kind_of(t: modem::tones::Tone) -> ToneKind {
