@@ -8,7 +8,8 @@
 //! CNG/CED). Receiving runs V.21 channel 2 with HDLC, the CNG/CED detector and a signal
 //! detector that notes where every burst of the far end starts and ends (5 ms resolution),
 //! so that timing checks (CED length, preamble length, gaps, response delays) measure the
-//! signal itself. The far end's fast-modem signals (TCF, pages) are seen as bursts only.
+//! signal itself. Once the far end has sent a DCS, the fast modem it chose listens as well, so
+//! the frames of its ECM blocks can be checked; its TCF and non-ECM pages are seen as bursts.
 //!
 //! Steps that expect something look at what arrived since the last send step started (a
 //! response to something older is stale) and after what earlier expect steps consumed.
@@ -490,8 +491,8 @@ impl ScriptEndpoint {
         }
     }
 
-    /// Runs steps as far as they can go at `now`. `can_send` is set from `transmit`, where a
-    /// send step may start its first job.
+    /// Runs steps as far as they can go at `now` (a send step's transmissions start in
+    /// `transmit`, when their gap is over).
     fn advance(&mut self, now: SampleTime) {
         while self.end.is_none() {
             let Some(step) = self.steps.get(self.pc).cloned() else {
