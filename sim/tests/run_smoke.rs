@@ -160,3 +160,17 @@ fn list_shows_the_selection() {
     );
     assert!(s.lines().count() >= 5, "{s}");
 }
+
+#[test]
+fn a_filter_that_matches_nothing_is_a_usage_error() {
+    let out = faxsim()
+        .arg("run")
+        .arg(library())
+        .args(["--filter", "no-such-folder/*"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no scenario under"), "{err}");
+    assert!(err.contains("--filter no-such-folder/*"), "{err}");
+}

@@ -134,10 +134,32 @@ pub fn select(args: &RunArgs) -> Result<Vec<Scenario>, CliError> {
         .map(parse_shard)
         .transpose()
         .map_err(CliError::usage)?;
-    Ok(all
+    let chosen: Vec<Scenario> = all
         .into_iter()
         .filter(|s| args.filter.as_ref().is_none_or(|g| glob_match(g, &s.id)))
         .filter(|s| args.tag.is_empty() || args.tag.iter().any(|t| s.has_tag(t)))
+        .collect();
+    // A filter that matches nothing is a mistake (a typo would pass CI silently); an empty
+    // shard of a small selection is not.
+    if chosen.is_empty() {
+        return Err(CliError::usage(format!(
+            "no scenario under {} matches{}{}",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            args.filter
+                .as_ref()
+                .map_or(String::new(), |g| format!(" --filter {g}")),
+            args.tag
+                .iter()
+                .map(|t| format!(" --tag {t}"))
+                .collect::<String>()
+        )));
+    }
+    Ok(chosen
+        .into_iter()
         .filter(|s| shard.is_none_or(|(k, n)| shard_of(&s.id, n) == k - 1))
         .collect())
 }

@@ -764,12 +764,36 @@ fn resolve(ctx: &Ctx, spec: ScenarioSpec, id: String) -> Result<Scenario, Scenar
 /// one builtin side without faults, else the answerer when both qualify.
 fn auto_dut(caller: &ScenarioSide, answerer: &ScenarioSide) -> Option<Role> {
     let eligible = |s: &ScenarioSide| {
-        s.kind == SideKind::Builtin && !s.has_faults && s.document_problem.is_none() && s.answers
+        s.kind == SideKind::Builtin
+            && !s.has_faults
+            && s.document_problem.is_none()
+            && s.answers
+            && spandsp_can_play(s).is_ok()
     };
     match (eligible(caller), eligible(answerer)) {
         (true, true) => Some(Role::Answerer),
         (true, false) => Some(Role::Caller),
         (false, true) => Some(Role::Answerer),
         (false, false) => None,
+    }
+}
+
+/// Whether spandsp can stand in for this side: the spandsp endpoint takes the role, identity,
+/// ECM, modems, codings and document, so any other setting would be silently lost.
+pub fn spandsp_can_play(side: &ScenarioSide) -> Result<(), String> {
+    let c = &side.config;
+    let mut plain = Config::new(c.role);
+    plain.ident = c.ident.clone();
+    plain.ecm = c.ecm;
+    plain.modems = c.modems.clone();
+    plain.codings = c.codings.clone();
+    if *c == plain && side.pdf_command.is_none() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the {} is configured beyond what the spandsp endpoint takes (identity, ECM, \
+             modems, codings and document only)",
+            role_name(c.role)
+        ))
     }
 }

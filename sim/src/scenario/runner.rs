@@ -52,6 +52,10 @@ pub fn with_spandsp_dut(s: &Scenario) -> Result<Scenario, String> {
         return Err("no side of this scenario can be replaced by spandsp".into());
     };
     let mut s = s.clone();
+    super::load::spandsp_can_play(match dut {
+        Role::Caller => &s.caller,
+        Role::Answerer => &s.answerer,
+    })?;
     let side = match dut {
         Role::Caller => &mut s.caller,
         Role::Answerer => &mut s.answerer,

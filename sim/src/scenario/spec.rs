@@ -1054,7 +1054,10 @@ impl TryFrom<String> for PatternToken {
             Some('+') => (&s[..s.len() - 1], 1, u32::MAX),
             _ => (s.as_str(), 1, 1),
         };
-        if Fcf::from_name(name).is_none() && !name.starts_with("FCF 0x") {
+        // TCF, CED and CNG are signals rather than frames: the trace never lists them, so
+        // they only make sense as optional elements, but they are spelled as users expect.
+        let signal = ["TCF", "CED", "CNG"].contains(&name);
+        if Fcf::from_name(name).is_none() && !name.starts_with("FCF 0x") && !signal {
             return Err(format!(
                 "frame pattern element {s:?}: unknown frame name (a T.30 frame name, \
                  optionally followed by ?, * or +, or \"...\")"
