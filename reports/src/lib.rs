@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 pub const LOG_ENTRY_LOST: &str = "Log entry lost";
 
 /// How a scenario ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Every expectation held.

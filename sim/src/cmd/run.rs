@@ -207,6 +207,37 @@ pub fn summary(results: &[ScenarioResult]) -> String {
     for (why, n) in reasons {
         s.push_str(&format!("skipped {n}: {why}\n"));
     }
+    if by_variant.len() > 1 {
+        // Side by side: where the devices under test disagree.
+        let mut by_id: BTreeMap<&str, Vec<&ScenarioResult>> = BTreeMap::new();
+        for r in results {
+            by_id.entry(&r.id).or_default().push(r);
+        }
+        let mut differ = Vec::new();
+        for (id, list) in &by_id {
+            let pass: Vec<String> = list
+                .iter()
+                .filter(|r| r.status != Status::Skipped)
+                .map(|r| format!("{} {}", r.variant, r.status.word()))
+                .collect();
+            let statuses: std::collections::BTreeSet<Status> = list
+                .iter()
+                .filter(|r| r.status != Status::Skipped)
+                .map(|r| r.status)
+                .collect();
+            if statuses.len() > 1 {
+                differ.push(format!("  {id}: {}", pass.join(", ")));
+            }
+        }
+        s.push_str(&format!(
+            "devices under test disagree on {} scenarios:\n",
+            differ.len()
+        ));
+        for d in differ {
+            s.push_str(&d);
+            s.push('\n');
+        }
+    }
     let failed: Vec<&ScenarioResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failed.is_empty() {
         s.push_str("failed:\n");

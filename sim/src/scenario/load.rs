@@ -764,13 +764,11 @@ fn resolve(ctx: &Ctx, spec: ScenarioSpec, id: String) -> Result<Scenario, Scenar
 /// one builtin side without faults, else the answerer when both qualify.
 fn auto_dut(caller: &ScenarioSide, answerer: &ScenarioSide) -> Option<Role> {
     let eligible = |s: &ScenarioSide| {
-        s.kind == SideKind::Builtin
-            && !s.has_faults
-            && s.document_problem.is_none()
-            && s.answers
-            && spandsp_can_play(s).is_ok()
+        s.kind == SideKind::Builtin && !s.has_faults && s.document_problem.is_none() && s.answers
     };
-    match (eligible(caller), eligible(answerer)) {
+    let caller_ok = eligible(caller) && spandsp_can_play(caller, answerer).is_ok();
+    let answerer_ok = eligible(answerer) && spandsp_can_play(answerer, caller).is_ok();
+    match (caller_ok, answerer_ok) {
         (true, true) => Some(Role::Answerer),
         (true, false) => Some(Role::Caller),
         (false, true) => Some(Role::Answerer),
@@ -778,10 +776,17 @@ fn auto_dut(caller: &ScenarioSide, answerer: &ScenarioSide) -> Option<Role> {
     }
 }
 
-/// Whether spandsp can stand in for this side: the spandsp endpoint takes the role, identity,
-/// ECM, modems, codings and document, so any other setting would be silently lost.
-pub fn spandsp_can_play(side: &ScenarioSide) -> Result<(), String> {
+/// Whether spandsp can stand in for `side` (facing `other`): the spandsp endpoint takes the
+/// role, identity, ECM, modems, codings and document, so any other setting would be silently
+/// lost, and it either sends or receives.
+pub fn spandsp_can_play(side: &ScenarioSide, other: &ScenarioSide) -> Result<(), String> {
     let c = &side.config;
+    if !side.pages.is_empty() && !other.pages.is_empty() {
+        return Err(format!(
+            "the spandsp endpoint either sends or receives, and the {} would do both",
+            role_name(c.role)
+        ));
+    }
     let mut plain = Config::new(c.role);
     plain.ident = c.ident.clone();
     plain.ecm = c.ecm;

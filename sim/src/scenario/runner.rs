@@ -49,13 +49,31 @@ pub fn system_libs_required() -> bool {
 /// The scenario with spandsp in place of its device under test, or why that is not possible.
 pub fn with_spandsp_dut(s: &Scenario) -> Result<Scenario, String> {
     let Some(dut) = s.dut else {
-        return Err("no side of this scenario can be replaced by spandsp".into());
+        let why = |side: &ScenarioSide, other: &ScenarioSide| -> String {
+            let role = role_name(side.config.role);
+            if side.kind != SideKind::Builtin {
+                format!("the {role} is a {} side", side.kind.name())
+            } else if side.has_faults {
+                format!("the {role} has faults injected")
+            } else if side.document_problem.is_some() || !side.answers {
+                format!("the {role} never reaches a call")
+            } else {
+                super::load::spandsp_can_play(side, other)
+                    .err()
+                    .unwrap_or_default()
+            }
+        };
+        return Err(format!(
+            "spandsp cannot stand in for either side: {}; {}",
+            why(&s.caller, &s.answerer),
+            why(&s.answerer, &s.caller)
+        ));
     };
     let mut s = s.clone();
-    super::load::spandsp_can_play(match dut {
-        Role::Caller => &s.caller,
-        Role::Answerer => &s.answerer,
-    })?;
+    match dut {
+        Role::Caller => super::load::spandsp_can_play(&s.caller, &s.answerer)?,
+        Role::Answerer => super::load::spandsp_can_play(&s.answerer, &s.caller)?,
+    }
     let side = match dut {
         Role::Caller => &mut s.caller,
         Role::Answerer => &mut s.answerer,
