@@ -52,7 +52,7 @@ impl From<Law> for crate::g711::Law {
 
 /// A network, by G.1050-style preset letter or in full.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum NetworkSpec {
     /// A preset "A".."H".
     Preset {
@@ -137,7 +137,7 @@ impl NetworkSpec {
 
 /// Jitter buffer in a chain.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "kebab-case")]
+#[serde(tag = "mode", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum JitterSpec {
     /// Fixed delay.
     Fixed {
@@ -167,7 +167,7 @@ pub enum PlcSpec {
 
 /// One stage of a chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum StageSpec {
     /// Level change (dB; negative is loss).
     Gain {
@@ -393,6 +393,7 @@ impl StageSpec {
 /// G.711 companding there and back (a private helper until the crate's G.711 stage lands).
 /// A T.38 leg instead of audio: how UDPTL is protected and the network it crosses.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct T38Spec {
     /// T.38 version (0–3).
     pub version: u8,
@@ -428,6 +429,7 @@ impl T38Spec {
 
 /// One direction of a path, as data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct ChainSpec {
     /// A name for reports.
     #[serde(default)]

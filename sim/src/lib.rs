@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod modem_run;
 pub mod modems;
 pub mod resample;
+pub mod scenario;
 pub mod session;
 pub mod t38;
 pub mod wav;

@@ -33,6 +33,10 @@ enum Command {
     Errors(cmd::errors::ErrorsArgs),
     /// CPU time of whole calls: our engine pair against spandsp's, in one run.
     Bench(cmd::bench::BenchArgs),
+    /// Run the scenario library (or some scenarios): one line each, a summary, JSON/JUnit/HTML.
+    Run(cmd::run::RunArgs),
+    /// Join the results files of shards or resumed runs into one set of reports.
+    Merge(cmd::merge::MergeArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,16 @@ fn main() -> ExitCode {
         Command::Errors(args) => cmd::errors::run(args),
         Command::Channel(args) => cmd::channel::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Run(args) => match cmd::run::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
+        Command::Merge(args) => match cmd::merge::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -35,6 +35,7 @@ use t30::image::tiff::{PageDamage, TiffWriteOptions, write_tiff};
 use crate::call::{CallEnd, Chain, ChannelPreset, run_call};
 use crate::capture::{Endpoints, PcapWriter};
 use crate::endpoint::builtin::Builtin;
+use crate::endpoint::replay::ReplayEndpoint;
 use crate::endpoint::script::{CheckResult, ScriptEndpoint, Step};
 use crate::endpoint::spandsp::SpandspEndpoint;
 use crate::endpoint::{Endpoint, EndpointOutcome, Record};
@@ -72,6 +73,13 @@ pub enum SideKind {
     Spandsp,
     /// A scripted tester (config.role gives its role; the rest of config is unused).
     Script(Vec<Step>),
+    /// One channel of a recorded call played back; what it receives is ignored.
+    Replay {
+        /// The WAV file.
+        path: std::path::PathBuf,
+        /// Channel (0 = left, the caller in faxsim's captures).
+        channel: u16,
+    },
 }
 
 impl SideKind {
@@ -81,6 +89,7 @@ impl SideKind {
             SideKind::Builtin => "builtin",
             SideKind::Spandsp => "spandsp",
             SideKind::Script(_) => "script",
+            SideKind::Replay { .. } => "replay",
         }
     }
 }
@@ -245,6 +254,7 @@ enum Side {
     Builtin(Box<Builtin>, ReceivedPages),
     Spandsp(Box<SpandspEndpoint>),
     Script(Box<ScriptEndpoint>),
+    Replay(Box<ReplayEndpoint>),
 }
 
 impl Side {
@@ -253,6 +263,7 @@ impl Side {
             Side::Builtin(b, _) => b.as_mut(),
             Side::Spandsp(s) => s.as_mut(),
             Side::Script(s) => s.as_mut(),
+            Side::Replay(s) => s.as_mut(),
         }
     }
 
@@ -271,7 +282,7 @@ impl Side {
                 let damage = vec![PageDamage::default(); pages.len()];
                 Received { pages, damage }
             }
-            Side::Script(_) => Received::default(),
+            Side::Script(_) | Side::Replay(_) => Received::default(),
         }
     }
 }
@@ -322,6 +333,11 @@ fn build_side(side: &SideSetup, seed: u64, work: &Path) -> Result<Side, SessionE
             let s = ScriptEndpoint::new(steps, side.config.role, seed)
                 .map_err(|e| SessionError::Setup(format!("{}: {e}", side.role_name())))?;
             Ok(Side::Script(Box::new(s)))
+        }
+        SideKind::Replay { path, channel } => {
+            let r = ReplayEndpoint::new(path, *channel, side.config.role)
+                .map_err(|e| SessionError::Setup(format!("{}: {e}", side.role_name())))?;
+            Ok(Side::Replay(Box::new(r)))
         }
     }
 }
@@ -571,9 +587,10 @@ fn build_t38_side(side: &SideSetup, version: u8, work: &Path) -> Result<T38Side,
                 .map_err(SessionError::System)?;
             Ok(T38Side::Spandsp(Box::new(s)))
         }
-        SideKind::Script(_) => Err(SessionError::Setup(format!(
-            "{}: a script side speaks audio only; it cannot be a T.38 terminal",
-            side.role_name()
+        SideKind::Script(_) | SideKind::Replay { .. } => Err(SessionError::Setup(format!(
+            "{}: a {} side speaks audio only; it cannot be a T.38 terminal",
+            side.role_name(),
+            side.kind.name()
         ))),
     }
 }

@@ -6,7 +6,9 @@ pub mod channel;
 pub mod doc;
 pub mod endpoint;
 pub mod errors;
+pub mod merge;
 pub mod modem;
+pub mod run;
 
 use std::fmt;
 

@@ -25,12 +25,12 @@ use t30::frame::{Fcf, Frame};
 use super::{Endpoint, EndpointOutcome};
 
 /// Transmit level of every signal we send, dBm0.
-const TX_DBM0: f32 = modem::level::DEFAULT_TX_DBM0;
+pub(crate) const TX_DBM0: f32 = modem::level::DEFAULT_TX_DBM0;
 /// Zero fill after TCF or page data, ms.
-const TAIL_MS: u32 = 30;
+pub(crate) const TAIL_MS: u32 = 30;
 /// Flags before the first ECM frame on the fast modem (about 100 ms at 14 400 bit/s; at least
 /// a few at the low rates).
-fn fast_preamble_flags(rate: u32) -> u32 {
+pub(crate) fn fast_preamble_flags(rate: u32) -> u32 {
     (rate / 80).max(8)
 }
 
@@ -43,8 +43,10 @@ pub fn modem_kind(m: Modem) -> ModemKind {
     }
 }
 
-enum Item {
+pub(crate) enum Item {
+    /// A frame (without FCS) and whether its FCS is good.
     Frame(Vec<u8>, bool),
+    /// This many flags.
     Flags(u32),
     /// Octets already in line order (least significant bit first).
     Raw(Vec<u8>),
@@ -52,20 +54,20 @@ enum Item {
 
 /// The bits of one burst: queued frames, flags and raw octets, in the engine's order. After
 /// the queue runs dry it idles (flags in HDLC, zeros otherwise) until the burst is stopped.
-struct BurstSource {
-    items: VecDeque<Item>,
+pub(crate) struct BurstSource {
+    pub(crate) items: VecDeque<Item>,
     framer: HdlcFramer,
-    hdlc: bool,
-    stopped: bool,
+    pub(crate) hdlc: bool,
+    pub(crate) stopped: bool,
     raw: VecDeque<u8>,
     cur: u8,
     cur_bits: u8,
     /// Zero bits sent after the last octet of TCF or image data, before the carrier ends.
-    tail_bits: u32,
+    pub(crate) tail_bits: u32,
 }
 
 impl BurstSource {
-    fn new(hdlc: bool) -> Self {
+    pub(crate) fn new(hdlc: bool) -> Self {
         BurstSource {
             items: VecDeque::new(),
             framer: HdlcFramer::new(HdlcTxConfig {
@@ -136,7 +138,7 @@ enum Tx {
 
 /// What the receivers reported in one block, in order.
 #[derive(Debug)]
-enum Heard {
+pub(crate) enum Heard {
     Preamble,
     Frame(Vec<u8>, bool),
     ControlDown,
@@ -146,8 +148,8 @@ enum Heard {
 }
 
 #[derive(Default)]
-struct V21Sink {
-    heard: Vec<Heard>,
+pub(crate) struct V21Sink {
+    pub(crate) heard: Vec<Heard>,
 }
 
 impl HdlcSink for V21Sink {
@@ -168,23 +170,23 @@ impl HdlcSink for V21Sink {
 }
 
 /// Fast-modem bits: HDLC frames (ECM) or octets, most significant bit first (TCF, image).
-struct FastSink<'a> {
-    heard: &'a mut Vec<Heard>,
-    st: &'a mut FastState,
-    hdlc: bool,
-    bytes: Vec<u8>,
+pub(crate) struct FastSink<'a> {
+    pub(crate) heard: &'a mut Vec<Heard>,
+    pub(crate) st: &'a mut FastState,
+    pub(crate) hdlc: bool,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// Receive state of the fast modem that outlives a block.
-struct FastState {
-    deframer: HdlcDeframer,
-    trained: bool,
-    octet: u8,
-    nbits: u8,
+pub(crate) struct FastState {
+    pub(crate) deframer: HdlcDeframer,
+    pub(crate) trained: bool,
+    pub(crate) octet: u8,
+    pub(crate) nbits: u8,
 }
 
 impl FastSink<'_> {
-    fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         if !self.bytes.is_empty() {
             self.heard
                 .push(Heard::Data(std::mem::take(&mut self.bytes)));
@@ -633,7 +635,7 @@ impl Endpoint for Builtin {
 /// significant bit first); on the line the coded bits go in their own order, first bit
 /// first, so inside an LSB-first HDLC frame each data octet is bit-reversed. The reversal is
 /// its own inverse, so the same function serves both directions.
-fn ecm_line_order(mut frame: Vec<u8>) -> Vec<u8> {
+pub(crate) fn ecm_line_order(mut frame: Vec<u8>) -> Vec<u8> {
     const FCD: u8 = 0x06;
     if frame.len() > 4 && frame[2] == FCD {
         for b in &mut frame[4..] {

@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod record;
+pub mod replay;
 pub mod script;
 pub mod spandsp;
 
