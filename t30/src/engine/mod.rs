@@ -188,6 +188,12 @@ struct EcmTx {
     last_cmd: Vec<Frame>,
 }
 
+/// How long after our last control burst a copy of one of its frames counts as its echo
+/// (a satellite round trip is about 0.6 s).
+const ECHO_WINDOW_MS: u64 = 1500;
+/// The FCF octet of FCD and RCP (fast-modem ECM data), never echo-checked.
+const FCD_OCTET: u8 = 0x06;
+
 /// The T.30 engine of one endpoint.
 pub struct Engine {
     cfg: Config,
@@ -200,6 +206,10 @@ pub struct Engine {
     timers: TimerTable,
     st: St,
     tx_busy: bool,
+    /// The control frames of our last burst, and until when one of them arriving is taken
+    /// for their echo (a long route's hybrid returns what we send).
+    echo_of: Vec<Vec<u8>>,
+    echo_until: Option<SampleTime>,
     after_tx: After,
     pending: Option<(Burst, After)>,
     control_carrier: bool,
@@ -393,6 +403,8 @@ impl Engine {
             timers: TimerTable::default(),
             st: St::Idle,
             tx_busy: false,
+            echo_of: Vec::new(),
+            echo_until: None,
             after_tx: After::Nothing,
             pending: None,
             control_carrier: false,
@@ -673,6 +685,11 @@ impl Engine {
             // Half duplex: what arrives while we talk is an echo or a collision.
             return;
         }
+        if self.echo_until.is_some_and(|t| now <= t) && self.echo_of.iter().any(|f| f == bytes) {
+            // Our own frame come back over a long route (TSB-85 Tx-EOP-echo, Tx-PPS-echo):
+            // the far end never sends exactly what we sent, so it is not an answer.
+            return;
+        }
         match kind {
             Some(Fcf::FCD) | Some(Fcf::RCP) => self.ecm_frame(kind.unwrap_or(Fcf::FCD), &frame),
             _ if !frame.last => {
@@ -697,6 +714,7 @@ impl Engine {
             return;
         }
         self.tx_busy = false;
+        self.echo_until = Some(now + SampleTime::from_ms(ECHO_WINDOW_MS));
         let after = std::mem::replace(&mut self.after_tx, After::Nothing);
         self.run_after(now, after);
         self.sync_listen();
@@ -940,6 +958,21 @@ impl Engine {
         let Some((burst, after)) = self.pending.take() else {
             return;
         };
+        let control: Vec<Vec<u8>> = burst
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::SendFrame {
+                    bytes,
+                    fcs_ok: true,
+                } if bytes.get(2) != Some(&FCD_OCTET) => Some(bytes.clone()),
+                _ => None,
+            })
+            .collect();
+        if !control.is_empty() {
+            self.echo_of = control;
+            self.echo_until = None;
+        }
         for a in &burst.actions {
             if let Action::SendFrame { bytes, fcs_ok } = a {
                 let name = Frame::parse(bytes)
@@ -2333,7 +2366,11 @@ impl Engine {
         match kind {
             Some(Fcf::DCS) => self.on_dcs(frame, now),
             Some(Fcf::DCN) => {
-                let code = if after_mps {
+                // After MCF to a non-ECM MPS the receiver is still in the post-page
+                // exchange; after MCF to PPS-MPS it waits for the next page's ECM data
+                // (TSB-85 OREN01/02/09: RX_DCNDATA).
+                let ecm = self.neg.is_some_and(|n| n.ecm);
+                let code = if after_mps && !ecm {
                     Completion::RxDcnphd
                 } else {
                     Completion::RxDcndata
