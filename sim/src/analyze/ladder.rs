@@ -1264,9 +1264,15 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
                 "{last_name} sent {repeats} times with no answer, then the capture ends: the receiver does not hear the sender"
             )
         } else {
+            let tail = b
+                .events
+                .iter()
+                .rev()
+                .find(|e| e.event != "gap")
+                .map(|e| format!("{} at {:.2} s", e.event, e.end_s))
+                .unwrap_or_default();
             format!(
-                "the capture ends after {last_name} at {:.2} s with no DCN: the call was cut (line dropped or capture stopped)",
-                last.map(|l| l.end_s).unwrap_or(0.0)
+                "the capture ends during {tail} with no DCN: the call was cut (line dropped or capture stopped)"
             )
         };
         if unanswered && repeats >= 3 {

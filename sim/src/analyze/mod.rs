@@ -323,12 +323,12 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
     if !flows.is_empty()
         && (opts.t38_port.is_some() || streams.is_empty() || flows_first(&flows, &streams))
     {
-        let (obs, notes, track_names) = t38::observe(packets, &flows, t0)?;
+        let t38::Observed { obs, notes, tracks } = t38::observe(packets, &flows, t0);
         let input = ladder::InputInfo {
             file: name.to_string(),
             format: format!("pcap, T.38 UDPTL, {} flow(s)", flows.len()),
             duration_s: duration,
-            tracks: track_names,
+            tracks,
             mono: false,
             notes,
         };

@@ -138,7 +138,7 @@ pub fn find_streams(packets: &[UdpPacket]) -> Vec<Stream> {
         .into_values()
         .filter(|s| s.packets.len() >= MIN_PACKETS && plausible(s))
         .collect();
-    v.sort_by(|a, b| b.packets.len().cmp(&a.packets.len()));
+    v.sort_by_key(|s| std::cmp::Reverse(s.packets.len()));
     v
 }
 

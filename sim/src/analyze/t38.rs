@@ -177,13 +177,19 @@ struct FlowState {
     after_dcs_bursts: u32,
 }
 
-/// Observations of the chosen T.38 flows: (observations, notes, track names). Times are
-/// seconds after `t0`.
-pub fn observe(
-    packets: &[UdpPacket],
-    flows: &[Flow],
-    t0: f64,
-) -> Result<(Vec<Observation>, Vec<String>, Vec<String>), String> {
+/// What the T.38 flows of a capture showed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// The observations, times in seconds after the capture's start.
+    pub obs: Vec<Observation>,
+    /// Per flow: packets, IFPs recovered and lost.
+    pub notes: Vec<String>,
+    /// Track names, one per flow.
+    pub tracks: Vec<String>,
+}
+
+/// Observations of the first two T.38 flows; times are seconds after `t0`.
+pub fn observe(packets: &[UdpPacket], flows: &[Flow], t0: f64) -> Observed {
     let flows: Vec<&Flow> = flows.iter().take(2).collect();
     let mut notes = Vec::new();
     let mut names = Vec::new();
@@ -248,7 +254,11 @@ pub fn observe(
         end_fast(st, f64::NAN, &mut obs);
     }
     obs.sort_by(|a, b| a.start.total_cmp(&b.start));
-    Ok((obs, notes, names))
+    Observed {
+        obs,
+        notes,
+        tracks: names,
+    }
 }
 
 fn end_fast(st: &mut FlowState, t: f64, obs: &mut Vec<Observation>) {
