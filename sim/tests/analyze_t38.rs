@@ -1,0 +1,355 @@
+//! `faxsim analyze` on T.38 captures built here from the UDPTL/IFP encoders of
+//! `channel_models::t38`: a complete non-ECM call (indicators, V.21 HDLC frames, TCF, one
+//! page of T.4 data), on a port nobody announced. The T.30 frames found must be the ones
+//! tshark finds in the same file; with 2 % of the packets lost and three redundant IFPs in
+//! each packet, every frame must still be found.
+
+use std::path::Path;
+use std::process::Command;
+
+use channel_models::rng::Rng;
+use channel_models::t38::{
+    DataField, DataType, ErrorRecovery, FieldType, Ifp, Indicator, UdptlSender,
+};
+use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapPacket, PcapWriter};
+use serde_json::Value;
+use t30::frame::encode_ident;
+use t30::image::codec::{Coding, EncodeOptions, encode_page};
+use t30::image::testpage::draw_text;
+use t30::image::{Bitmap, Resolution};
+
+const CALLER_PORT: u16 = 15000;
+const ANSWERER_PORT: u16 = 27002;
+
+/// One IFP to send: time, from the caller?, the packet.
+struct Send {
+    t: f64,
+    caller: bool,
+    ifp: Ifp,
+}
+
+fn field(t: FieldType, data: Option<&[u8]>) -> DataField {
+    DataField {
+        field_type: t,
+        data: data.map(|d| d.to_vec()),
+    }
+}
+
+fn frame(address_control: u8, fcf: u8, fif: &[u8]) -> Vec<u8> {
+    let mut v = vec![0xFF, address_control, fcf];
+    v.extend_from_slice(fif);
+    v
+}
+
+/// A V.21 burst: preamble indicator, then each frame as data fields of a few octets and an
+/// FCS-OK field, the last with sig-end. Returns the time after the burst.
+fn v21_burst(out: &mut Vec<Send>, mut t: f64, caller: bool, frames: &[Vec<u8>]) -> f64 {
+    out.push(Send {
+        t,
+        caller,
+        ifp: Ifp::indicator(Indicator::V21Preamble),
+    });
+    t += 1.0;
+    for (i, f) in frames.iter().enumerate() {
+        for chunk in f.chunks(4) {
+            out.push(Send {
+                t,
+                caller,
+                ifp: Ifp::data(DataType::V21, vec![field(FieldType::HdlcData, Some(chunk))]),
+            });
+            t += 4.0 * 8.0 / 300.0;
+        }
+        let end = if i + 1 == frames.len() {
+            FieldType::HdlcFcsOkSigEnd
+        } else {
+            FieldType::HdlcFcsOk
+        };
+        out.push(Send {
+            t,
+            caller,
+            ifp: Ifp::data(DataType::V21, vec![field(end, None)]),
+        });
+        t += 0.06;
+    }
+    t + 0.1
+}
+
+/// A fast burst: training indicator, then the octets in 100 ms IFPs, then sig-end.
+fn fast_burst(out: &mut Vec<Send>, mut t: f64, training: Indicator, data: &[u8]) -> f64 {
+    out.push(Send {
+        t,
+        caller: true,
+        ifp: Ifp::indicator(training),
+    });
+    t += 0.25;
+    let per = 180; // 100 ms at 14 400 bit/s
+    let chunks: Vec<&[u8]> = data.chunks(per).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        let ty = if i + 1 == chunks.len() {
+            FieldType::T4NonEcmSigEnd
+        } else {
+            FieldType::T4NonEcmData
+        };
+        out.push(Send {
+            t,
+            caller: true,
+            ifp: Ifp::data(DataType::V17_14400, vec![field(ty, Some(c))]),
+        });
+        t += 0.1;
+    }
+    t + 0.1
+}
+
+fn page() -> Bitmap {
+    let mut b = Bitmap::new(1728, 200, Resolution::Fine).unwrap();
+    draw_text(&mut b, 40, 20, 3, 2, "T.38 PAGE", true);
+    b.fill_rect(200, 150, 900, 170, true);
+    b
+}
+
+/// The T.30 frames of the call, in order: (name, from the caller?).
+fn call_ifps() -> (Vec<Send>, Vec<(&'static str, bool)>) {
+    let mut s = Vec::new();
+    s.push(Send {
+        t: 0.0,
+        caller: true,
+        ifp: Ifp::indicator(Indicator::Cng),
+    });
+    s.push(Send {
+        t: 0.4,
+        caller: false,
+        ifp: Ifp::indicator(Indicator::Ced),
+    });
+    let csi = frame(0x03, 0x40, &encode_ident("+1 555 0199"));
+    let dis = frame(0x13, 0x80, &[0x00, 0xee, 0xf8, 0x80, 0x84, 0xc1, 0x03]);
+    let t = v21_burst(&mut s, 3.6, false, &[csi, dis]);
+    let tsi = frame(0x03, 0x43, &encode_ident("+1 555 0100"));
+    // V.17 14400, fine, MH, A4, no ECM.
+    let dcs = frame(0x13, 0x83, &[0x00, 0x62, 0x78]);
+    let t = v21_burst(&mut s, t + 0.2, true, &[tsi, dcs]);
+    let t = fast_burst(
+        &mut s,
+        t + 0.075,
+        Indicator::V17_14400LongTraining,
+        &[0u8; 2700],
+    );
+    let t = v21_burst(&mut s, t + 0.1, false, &[frame(0x13, 0x84, &[])]);
+    let coded = encode_page(&page(), &EncodeOptions::line(Coding::Mh));
+    let t = fast_burst(
+        &mut s,
+        t + 0.075,
+        Indicator::V17_14400ShortTraining,
+        &coded.data,
+    );
+    let t = v21_burst(&mut s, t + 0.075, true, &[frame(0x13, 0x2f, &[])]);
+    let t = v21_burst(&mut s, t + 0.1, false, &[frame(0x13, 0x8c, &[])]);
+    v21_burst(&mut s, t + 0.1, true, &[frame(0x13, 0xfb, &[])]);
+    let names = vec![
+        ("CSI", false),
+        ("DIS", false),
+        ("TSI", true),
+        ("DCS", true),
+        ("CFR", false),
+        ("EOP", true),
+        ("MCF", false),
+        ("DCN", true),
+    ];
+    (s, names)
+}
+
+/// Writes the call as an Ethernet/IPv4 pcap; `loss` drops that share of packets (seeded).
+fn write_pcap(path: &Path, redundancy: usize, loss: f64, seed: u64) -> usize {
+    let (sends, _) = call_ifps();
+    let mut tx_caller = UdptlSender::new(ErrorRecovery::Redundancy(redundancy));
+    let mut tx_answerer = UdptlSender::new(ErrorRecovery::Redundancy(redundancy));
+    let mut w = PcapWriter::new(Vec::new()).unwrap();
+    let mut rng = Rng::new(seed);
+    let mut dropped = 0;
+    for s in &sends {
+        let ifp = s.ifp.to_bytes(0).unwrap();
+        let (tx, sp, dp, src, dst) = if s.caller {
+            (
+                &mut tx_caller,
+                CALLER_PORT,
+                ANSWERER_PORT,
+                [10, 0, 0, 1],
+                [10, 0, 0, 2],
+            )
+        } else {
+            (
+                &mut tx_answerer,
+                ANSWERER_PORT,
+                CALLER_PORT,
+                [10, 0, 0, 2],
+                [10, 0, 0, 1],
+            )
+        };
+        let payload = tx.send(&ifp).to_bytes().unwrap();
+        if rng.chance(loss) {
+            dropped += 1;
+            continue;
+        }
+        let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src, dst, 64)
+            .udp(sp, dp);
+        let mut pkt = Vec::new();
+        b.write(&mut pkt, &payload).unwrap();
+        let ts = std::time::Duration::from_secs_f64(1_700_000_000.0 + s.t);
+        w.write_packet(&PcapPacket::new(ts, pkt.len() as u32, &pkt))
+            .unwrap();
+    }
+    std::fs::write(path, w.into_writer()).unwrap();
+    dropped
+}
+
+fn analyze(path: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["analyze", "--json", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = Command::new(env!("CARGO_BIN_EXE_faxsim"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn frame_names(v: &Value) -> Vec<(String, String)> {
+    v["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["fcs_ok"] == true)
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_string(),
+                f["side"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// tshark's T.30 frame names (FCF without the X bit, as tshark shows them) for the file.
+fn tshark_frames(path: &Path) -> Option<Vec<u8>> {
+    let have = Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("FAXSIM_REQUIRE_SYSTEM_LIBS").as_deref() == Ok("1") {
+            panic!("FAXSIM_REQUIRE_SYSTEM_LIBS=1 but tshark is not installed");
+        }
+        println!("skipped: needs tshark (apt-get install tshark)");
+        return None;
+    }
+    let o = Command::new("tshark")
+        .args(["-r", path.to_str().unwrap()])
+        .args(["-d", &format!("udp.port=={CALLER_PORT},t38")])
+        .args(["-d", &format!("udp.port=={ANSWERER_PORT},t38")])
+        .args(["-Y", "t30", "-T", "fields", "-e", "t30.FacsimileControl"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Some(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .flat_map(|l| {
+                l.split(',')
+                    .map(|x| x.trim().parse::<u8>().unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn t38_call_frames_equal_tsharks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t38.pcap");
+    write_pcap(&path, 0, 0.0, 1);
+    let v = analyze(&path, &[]);
+    let (_, want) = call_ifps();
+    let got = frame_names(&v);
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(n, c)| {
+            (
+                n.to_string(),
+                if *c { "caller" } else { "answerer" }.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    // The page: one non-ECM page of 200 rows, confirmed; TCF all zeros.
+    let pages = v["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert_eq!(pages[0]["rows"], 200);
+    assert_eq!(pages[0]["bad_rows"], 0);
+    assert_eq!(pages[0]["complete"], true);
+    assert_eq!(pages[0]["response"], "MCF");
+    assert_eq!(v["tcf"][0]["good"], true);
+    assert_eq!(v["diagnosis"]["caller"], "OK");
+    assert_eq!(v["diagnosis"]["answerer"], "OK");
+    let trainings: Vec<u64> = v["trainings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["rate"].as_u64().unwrap())
+        .collect();
+    assert_eq!(trainings, [14400, 14400]);
+    // tshark, told the ports, finds the same frames in the same order.
+    if let Some(fcfs) = tshark_frames(&path) {
+        let ours: Vec<u8> = v["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let b =
+                    u8::from_str_radix(f["hex"].as_str().unwrap().split(' ').nth(2).unwrap(), 16)
+                        .unwrap();
+                // tshark's field is the FCF masked with 0x7f.
+                b & 0x7f
+            })
+            .collect();
+        assert_eq!(ours, fcfs, "ours, then tshark's");
+    }
+}
+
+#[test]
+fn two_percent_loss_with_redundancy_three_still_gives_every_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, want) = call_ifps();
+    let mut any_dropped = 0;
+    for seed in 1..=4 {
+        let path = dir.path().join(format!("lossy-{seed}.pcap"));
+        any_dropped += write_pcap(&path, 3, 0.02, seed);
+        let v = analyze(&path, &[]);
+        let got: Vec<String> = frame_names(&v).into_iter().map(|(n, _)| n).collect();
+        let want: Vec<String> = want.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(got, want, "seed {seed}");
+        assert_eq!(v["pages"][0]["bad_rows"], 0, "seed {seed}");
+        assert!(
+            v["input"]["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().contains("recovered")),
+        );
+    }
+    assert!(any_dropped > 0, "the seeds drop some packets");
+}
+
+#[test]
+fn forced_port_and_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t38.pcap");
+    write_pcap(&path, 1, 0.0, 1);
+    let v = analyze(&path, &["--t38-port", &CALLER_PORT.to_string()]);
+    assert_eq!(frame_names(&v).len(), 8);
+    let o = Command::new(env!("CARGO_BIN_EXE_faxsim"))
+        .args(["analyze", "--list", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text.matches("T.38 UDPTL").count(), 2, "{text}");
+}
