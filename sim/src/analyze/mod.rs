@@ -233,7 +233,7 @@ pub fn analyze_file(path: &Path, opts: &Options) -> Result<Report, AnalyzeError>
 pub fn analyze_bytes(name: &str, bytes: &[u8], opts: &Options) -> Result<Report, String> {
     match sniff(bytes) {
         Some(FileKind::Wav) => {
-            let wav = crate::wav::WavAudio::parse(bytes).map_err(|e| e.to_string())?;
+            let (wav, truncated) = read_wav(bytes)?;
             let mut tracks = Vec::new();
             for ch in 0..wav.channels.min(2) {
                 tracks.push(audio::Track {
@@ -257,17 +257,63 @@ pub fn analyze_bytes(name: &str, bytes: &[u8], opts: &Options) -> Result<Report,
                 duration_s: wav.duration_s(),
                 tracks: tracks.iter().map(|t| t.name.clone()).collect(),
                 mono: wav.channels == 1,
-                notes: Vec::new(),
+                notes: truncated
+                    .then(|| {
+                        format!(
+                            "the file is cut short: analysed the {:.2} s present",
+                            wav.duration_s()
+                        )
+                    })
+                    .into_iter()
+                    .collect(),
             };
             let tracks = window_tracks(tracks, opts);
             let obs = audio::demodulate(&tracks, offset_of(opts));
             Ok(ladder::build_report(input, obs))
         }
         Some(FileKind::Pcap) => {
-            let packets = pcap::read_udp(bytes)?;
-            pcap_report(name, &packets, opts)
+            let (packets, truncated) = pcap::read_udp(bytes)?;
+            let mut r = pcap_report(name, &packets, opts)?;
+            if truncated {
+                r.input.notes.push(
+                    "the capture is cut short or damaged: analysed the packets before the break"
+                        .into(),
+                );
+            }
+            Ok(r)
         }
         None => Err("not a WAV, pcap or pcapng file".to_string()),
+    }
+}
+
+/// Reads a WAV file; one whose data chunk is cut short (a recording that was still being
+/// written, a partial download) is read as far as it goes: `true` says so.
+fn read_wav(bytes: &[u8]) -> Result<(crate::wav::WavAudio, bool), String> {
+    match crate::wav::WavAudio::parse(bytes) {
+        Ok(w) => Ok((w, false)),
+        Err(e) if e.to_string().starts_with("truncated: data chunk") => {
+            // Mark the data size unknown, as streaming writers leave it, and read again.
+            let mut fixed = bytes.to_vec();
+            let mut at = 12;
+            while at + 8 <= fixed.len() {
+                let size = u32::from_le_bytes([
+                    fixed[at + 4],
+                    fixed[at + 5],
+                    fixed[at + 6],
+                    fixed[at + 7],
+                ]);
+                if &fixed[at..at + 4] == b"data" {
+                    fixed[at + 4..at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+                    break;
+                }
+                at = at
+                    .saturating_add(8)
+                    .saturating_add(size as usize + (size as usize & 1));
+            }
+            let w = crate::wav::WavAudio::parse(&fixed).map_err(|_| e.to_string())?;
+            Ok((w, true))
+        }
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -301,7 +347,7 @@ fn window_obs(obs: Vec<Observation>, opts: &Options) -> Vec<Observation> {
 
 /// Everything `--list` shows about a pcap: its UDP media streams.
 pub fn list_streams(bytes: &[u8]) -> Result<Vec<String>, String> {
-    let packets = pcap::read_udp(bytes)?;
+    let (packets, _) = pcap::read_udp(bytes)?;
     let mut lines = Vec::new();
     for (i, s) in rtp::find_streams(&packets).iter().enumerate() {
         lines.push(format!("rtp {i}: {}", s.describe()));

@@ -26,18 +26,23 @@ pub struct UdpPacket {
 /// Most packets read from one file (a fax call is a few tens of thousands).
 const MAX_PACKETS: usize = 2_000_000;
 
-/// Reads every UDP datagram of a pcap or pcapng file held in memory, in capture order.
-/// Packets of other protocols are skipped; a file cut short ends the list where it breaks
-/// (as Wireshark reads it), but a file with no readable header is an error.
-pub fn read_udp(bytes: &[u8]) -> Result<Vec<UdpPacket>, String> {
+/// Reads every UDP datagram of a pcap or pcapng file held in memory, in capture order,
+/// and whether the file broke off. Packets of other protocols are skipped; a file cut short
+/// ends the list where it breaks (as Wireshark reads it), but a file with no readable
+/// header is an error.
+pub fn read_udp(bytes: &[u8]) -> Result<(Vec<UdpPacket>, bool), String> {
     let mut out = Vec::new();
+    let mut broken = false;
     if bytes.len() >= 4 && bytes[0..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
         let mut r =
             PcapNgReader::new(bytes).map_err(|e| format!("not a readable pcapng file: {e}"))?;
         // Per interface: link type and timestamp units per second.
         let mut ifaces: Vec<(DataLink, f64)> = Vec::new();
         while let Some(block) = r.next_block() {
-            let Ok(block) = block else { break };
+            let Ok(block) = block else {
+                broken = true;
+                break;
+            };
             match block {
                 Block::InterfaceDescription(i) => {
                     let mut per_sec = 1e6;
@@ -81,7 +86,10 @@ pub fn read_udp(bytes: &[u8]) -> Result<Vec<UdpPacket>, String> {
         let mut r = PcapReader::new(bytes).map_err(|e| format!("not a readable pcap file: {e}"))?;
         let link = r.header().datalink;
         while let Some(p) = r.next_packet() {
-            let Ok(p) = p else { break };
+            let Ok(p) = p else {
+                broken = true;
+                break;
+            };
             if let Some(u) = udp_of(link, &p.data, p.timestamp.as_secs_f64()) {
                 out.push(u);
             }
@@ -90,7 +98,7 @@ pub fn read_udp(bytes: &[u8]) -> Result<Vec<UdpPacket>, String> {
             }
         }
     }
-    Ok(out)
+    Ok((out, broken))
 }
 
 fn udp_of(link: DataLink, data: &[u8], time: f64) -> Option<UdpPacket> {
