@@ -1057,8 +1057,17 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
             kinds.truncate(6);
             kinds.join(", ")
         };
-        let cause = if fax_found {
-            format!("fax tones but no T.30 frame found ({what}): the fax procedure never started")
+        let has = |name: &str| b.events.iter().any(|e| e.event == name);
+        let cause = if has("CED") || has("V.21 preamble") {
+            format!(
+                "the answerer sent fax signals ({what}) but no T.30 frame could be decoded: DIS never came through (level, noise or a codec that breaks V.21)"
+            )
+        } else if has("CNG") {
+            format!(
+                "only the caller's calling tone ({what}): the far end never answered as a fax machine (no CED, no DIS)"
+            )
+        } else if fax_found {
+            format!("fax signals but no T.30 frame found ({what}): the fax procedure never started")
         } else {
             format!("no fax signalling found ({what})")
         };
@@ -1249,19 +1258,24 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
             evidence.push(line(l));
         }
         let last_name = last.map(name_of).unwrap_or_default();
+        // The same frame sent again and again by one side, with nothing from the other.
         let repeats = last
             .map(|l| {
                 good.iter()
                     .rev()
-                    .take_while(|f| f.name == l.name || f.side != l.side)
+                    .take_while(|f| f.side == l.side)
                     .filter(|f| f.name == l.name)
                     .count()
             })
             .unwrap_or(0);
-        let unanswered = last.is_some_and(|l| l.side == sender);
-        cause = if unanswered && repeats >= 2 {
+        let side = last.map(|l| l.side).unwrap_or(Side::Unknown);
+        let unanswered = side == sender;
+        cause = if repeats >= 2 {
             format!(
-                "{last_name} sent {repeats} times with no answer, then the capture ends: the receiver does not hear the sender"
+                "{last_name} sent {repeats} times by the {} with no answer from the {}: the {} does not hear it (one-way audio, level, noise) or is not a fax machine",
+                side.name(),
+                side.other().name(),
+                side.other().name()
             )
         } else {
             let tail = b

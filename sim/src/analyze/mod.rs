@@ -366,21 +366,7 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
         .map(|p| p.time - packets[0].time)
         .unwrap_or(0.0);
     let t0 = packets.first().map(|p| p.time).unwrap_or(0.0);
-    if !flows.is_empty()
-        && (opts.t38_port.is_some() || streams.is_empty() || flows_first(&flows, &streams))
-    {
-        let t38::Observed { obs, notes, tracks } = t38::observe(packets, &flows, t0);
-        let input = ladder::InputInfo {
-            file: name.to_string(),
-            format: format!("pcap, T.38 UDPTL, {} flow(s)", flows.len()),
-            duration_s: duration,
-            tracks,
-            mono: false,
-            notes,
-        };
-        return Ok(ladder::build_report(input, window_obs(obs, opts)));
-    }
-    if streams.is_empty() {
+    if flows.is_empty() && streams.is_empty() {
         let input = ladder::InputInfo {
             file: name.to_string(),
             format: format!(
@@ -397,48 +383,64 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
         };
         return Ok(ladder::build_report(input, Vec::new()));
     }
-    let chosen = rtp::choose(&streams, opts.stream)?;
-    let mut tracks = Vec::new();
+    let mut track_names = Vec::new();
     let mut notes = Vec::new();
-    let mut gaps = Vec::new();
-    for (k, &i) in chosen.iter().enumerate() {
-        let s = &streams[i];
-        let (samples, stream_gaps, start) = rtp::decode(s, t0);
-        let lead = (start * 8000.0).round().max(0.0) as usize;
-        let mut padded = vec![0i16; lead];
-        padded.extend_from_slice(&samples);
-        notes.push(format!("track {k}: RTP stream {i}: {}", s.describe()));
-        for g in stream_gaps {
-            gaps.push(Observation {
-                start: start + g.start_s,
-                end: start + g.start_s + g.duration_s,
-                track: k,
-                kind: ObsKind::Gap { what: g.describe() },
+    let mut obs = Vec::new();
+    let mut formats = Vec::new();
+    // Audio first: a call that starts on G.711 and switches to T.38 (re-INVITE) is followed
+    // across the switch, both parts on one time line.
+    if !streams.is_empty() {
+        let chosen = rtp::choose(&streams, opts.stream)?;
+        let mut tracks = Vec::new();
+        let mut gaps = Vec::new();
+        for (k, &i) in chosen.iter().enumerate() {
+            let s = &streams[i];
+            let (samples, stream_gaps, start) = rtp::decode(s, t0);
+            let lead = (start * 8000.0).round().max(0.0) as usize;
+            let mut padded = vec![0i16; lead];
+            padded.extend_from_slice(&samples);
+            notes.push(format!("track {k}: RTP stream {i}: {}", s.describe()));
+            for g in stream_gaps {
+                gaps.push(Observation {
+                    start: start + g.start_s,
+                    end: start + g.start_s + g.duration_s,
+                    track: k,
+                    kind: ObsKind::Gap { what: g.describe() },
+                });
+            }
+            tracks.push(audio::Track {
+                name: format!("rtp {i}"),
+                samples: padded,
             });
         }
-        tracks.push(audio::Track {
-            name: format!("rtp {i}"),
-            samples: padded,
-        });
+        track_names.extend(tracks.iter().map(|t| t.name.clone()));
+        let tracks = window_tracks(tracks, opts);
+        obs.extend(audio::demodulate(&tracks, offset_of(opts)));
+        obs.extend(window_obs(gaps, opts));
+        formats.push(format!("RTP G.711, {} stream(s)", streams.len()));
+    }
+    if !flows.is_empty() {
+        let first = track_names.len();
+        let t38::Observed {
+            obs: t38_obs,
+            notes: t38_notes,
+            tracks,
+        } = t38::observe(packets, &flows, t0);
+        notes.extend(t38_notes);
+        track_names.extend(tracks);
+        obs.extend(window_obs(t38_obs, opts).into_iter().map(|mut o| {
+            o.track += first;
+            o
+        }));
+        formats.push(format!("T.38 UDPTL, {} flow(s)", flows.len()));
     }
     let input = ladder::InputInfo {
         file: name.to_string(),
-        format: format!("pcap, RTP G.711, {} stream(s)", streams.len()),
+        format: format!("pcap, {}", formats.join(", then ")),
         duration_s: duration,
-        tracks: tracks.iter().map(|t| t.name.clone()).collect(),
-        mono: tracks.len() == 1,
+        mono: track_names.len() == 1,
+        tracks: track_names,
         notes,
     };
-    let tracks = window_tracks(tracks, opts);
-    let mut obs = audio::demodulate(&tracks, offset_of(opts));
-    obs.extend(window_obs(gaps, opts));
     Ok(ladder::build_report(input, obs))
-}
-
-/// Whether T.38 starts before the RTP audio ends (a call switched to T.38 carries its fax
-/// there): otherwise the audio is analysed.
-fn flows_first(flows: &[t38::Flow], streams: &[rtp::Stream]) -> bool {
-    let t38_packets: usize = flows.iter().map(|f| f.packets.len()).sum();
-    let rtp_packets: usize = streams.iter().map(|s| s.packets.len()).sum();
-    t38_packets * 4 > rtp_packets
 }

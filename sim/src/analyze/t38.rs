@@ -207,7 +207,7 @@ pub fn observe(packets: &[UdpPacket], flows: &[Flow], t0: f64) -> Observed {
         }
         let s = rx.stats;
         notes.push(format!(
-            "track {k}: {}; {} IFPs as primaries, {} recovered from redundancy/FEC, {} lost, {} malformed, {} late or repeated",
+            "T.38 flow {k}: {}; {} IFPs as primaries, {} recovered from redundancy/FEC, {} lost, {} malformed, {} late or repeated",
             f.describe(),
             s.primaries,
             s.recovered,
