@@ -524,6 +524,7 @@ fn fast_pass(
                         rate: r,
                         ok: run.sink.trained,
                         short,
+                        cut: !run.sink.trained && !run.sink.failed && span.end >= samples.len(),
                         snr_db: if run.sink.trained {
                             run.snr_db
                         } else {

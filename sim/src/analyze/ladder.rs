@@ -97,6 +97,8 @@ pub struct TrainingInfo {
     pub ok: bool,
     /// Short training.
     pub short: bool,
+    /// The capture ended inside the training.
+    pub cut: bool,
     /// SNR after training, dB.
     pub snr_db: Option<f32>,
     /// Level, dBm0.
@@ -522,6 +524,7 @@ impl Builder {
                 rate,
                 ok,
                 short,
+                cut,
                 snr_db,
                 level_dbm0,
             } => {
@@ -533,6 +536,7 @@ impl Builder {
                     rate: *rate,
                     ok: *ok,
                     short: *short,
+                    cut: *cut,
                     snr_db: fin(*snr_db),
                     level_dbm0: fin(*level_dbm0),
                 });
@@ -541,7 +545,13 @@ impl Builder {
                     modem.name(),
                     rate,
                     if *short { " (short)" } else { "" },
-                    if *ok { "trained" } else { "NOT recognised" }
+                    if *ok {
+                        "trained"
+                    } else if *cut {
+                        "cut off by the end of the capture"
+                    } else {
+                        "NOT recognised"
+                    }
                 );
                 if let Some(s) = fin(*snr_db) {
                     d += &format!(", SNR {s:.1} dB");
@@ -1125,8 +1135,13 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
     let ftts = count("FTT");
     let cfrs = count("CFR");
     let dcss = count("DCS");
+    // DIS again after a DCS: the receiver did not take the DCS.
+    let dis_after_dcs = good
+        .iter()
+        .skip_while(|f| f.name != "DCS")
+        .any(|f| f.name == "DIS");
     let tcf_bad = b.tcf.iter().filter(|t| !t.good).count();
-    for t in b.trainings.iter().filter(|t| !t.ok).take(3) {
+    for t in b.trainings.iter().filter(|t| !t.ok && !t.cut).take(3) {
         evidence.push(format!(
             "{:.2} s {} training at {} {} not recognised",
             t.time_s,
@@ -1184,7 +1199,7 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
                 prev_other.map(name_of).as_deref(),
             ) {
                 (_, Some("FTT")) => Completion::CannotTrain,
-                (Some("DCS"), Some("DIS")) if dcss >= 3 => Completion::Retrydcn,
+                (Some("DCS"), Some("DIS")) if dcss >= 3 && dis_after_dcs => Completion::Retrydcn,
                 (Some("DCS"), _) if dcss >= 3 && cfrs == 0 => Completion::TxPhbdead,
                 (Some(p), _) if post_cmds.contains(&p) => Completion::TxPhddead,
                 (_, Some("RTN")) => Completion::Retrydcn,
@@ -1312,5 +1327,143 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
         answerer: Some(text(answerer)),
         cause,
         evidence,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(tracks: usize) -> InputInfo {
+        InputInfo {
+            file: "test".into(),
+            format: "test".into(),
+            duration_s: 60.0,
+            tracks: (0..tracks).map(|i| format!("t{i}")).collect(),
+            mono: tracks == 1,
+            notes: Vec::new(),
+        }
+    }
+
+    /// A frame observation on a mono track at `t` seconds.
+    fn fr(t: f64, bytes: &[u8]) -> Observation {
+        Observation {
+            start: t,
+            end: t + 0.1,
+            track: 0,
+            kind: ObsKind::Frame {
+                bytes: bytes.to_vec(),
+                fcs_ok: true,
+                burst_start: t - 1.0,
+                fast: false,
+            },
+        }
+    }
+
+    const DIS: &[u8] = &[0xff, 0x13, 0x80, 0x00, 0xee, 0xf8, 0x80];
+    const DCS: &[u8] = &[0xff, 0x13, 0x83, 0x00, 0x62, 0x78];
+    const CFR: &[u8] = &[0xff, 0x13, 0x84];
+    const FTT: &[u8] = &[0xff, 0x13, 0x44];
+    const EOP: &[u8] = &[0xff, 0x13, 0x2f];
+    const MCF: &[u8] = &[0xff, 0x13, 0x8c];
+    const DCN_CALLER: &[u8] = &[0xff, 0x13, 0xfb];
+    const DCN_ANSWERER: &[u8] = &[0xff, 0x13, 0xfa];
+
+    fn verdict(obs: Vec<Observation>) -> (String, String, String) {
+        let r = build_report(input(1), obs);
+        let d = r.diagnosis;
+        (d.caller.unwrap(), d.answerer.unwrap(), d.cause)
+    }
+
+    #[test]
+    fn sides_from_t30_alone() {
+        assert_eq!(frame_side(DIS), Some(Side::Answerer));
+        assert_eq!(frame_side(DCS), Some(Side::Caller));
+        assert_eq!(frame_side(CFR), Some(Side::Answerer));
+        assert_eq!(frame_side(DCN_CALLER), Some(Side::Caller));
+        assert_eq!(frame_side(DCN_ANSWERER), Some(Side::Answerer));
+        assert_eq!(
+            frame_side(&[0xff, 0x03, 0x06, 0x00, 0x12]),
+            Some(Side::Caller)
+        );
+        assert_eq!(frame_side(&[0x12, 0x34]), None);
+    }
+
+    #[test]
+    fn ppr_bitmap_lists_frames() {
+        let mut fif = vec![0x2e, 0, 0];
+        let mut map = [0u8; 32];
+        map[0] = 0b0000_0101;
+        map[31] = 0x80;
+        fif.extend_from_slice(&map);
+        assert_eq!(ppr_frames(&fif), vec![0, 2, 255]);
+    }
+
+    #[test]
+    fn a_complete_call_is_ok_for_both() {
+        let (c, a, _) = verdict(vec![
+            fr(4.0, DIS),
+            fr(7.0, DCS),
+            fr(11.0, CFR),
+            fr(30.0, EOP),
+            fr(32.0, MCF),
+            fr(34.0, DCN_CALLER),
+        ]);
+        assert_eq!((c.as_str(), a.as_str()), ("OK", "OK"));
+    }
+
+    #[test]
+    fn dcs_never_answered() {
+        let (c, _, cause) = verdict(vec![
+            fr(4.0, DIS),
+            fr(7.0, DCS),
+            fr(12.0, DCS),
+            fr(17.0, DCS),
+            fr(22.0, DCN_CALLER),
+        ]);
+        assert_eq!(c, "Received no response to DCS or TCF");
+        assert!(cause.contains("DCS sent 3 times"), "{cause}");
+    }
+
+    #[test]
+    fn training_fails_at_every_rate() {
+        let (c, a, _) = verdict(vec![
+            fr(4.0, DIS),
+            fr(7.0, DCS),
+            fr(11.0, FTT),
+            fr(14.0, DCS),
+            fr(18.0, FTT),
+            fr(20.0, DCN_CALLER),
+        ]);
+        assert_eq!(c, "Failed to train with any of the compatible modems");
+        assert_eq!(a, "Unexpected DCN while waiting for DCS or DIS");
+    }
+
+    #[test]
+    fn receiver_hangs_up_after_the_last_page() {
+        let (c, _, _) = verdict(vec![
+            fr(4.0, DIS),
+            fr(7.0, DCS),
+            fr(11.0, CFR),
+            fr(30.0, EOP),
+            fr(32.0, DCN_ANSWERER),
+        ]);
+        assert_eq!(c, "Received a DCN from remote after sending a page");
+    }
+
+    #[test]
+    fn cut_mid_call() {
+        let (c, a, cause) = verdict(vec![fr(4.0, DIS), fr(7.0, DCS), fr(11.0, CFR)]);
+        assert_eq!(c, "The call dropped prematurely");
+        assert_eq!(a, "The call dropped prematurely");
+        assert!(cause.contains("no DCN"), "{cause}");
+    }
+
+    #[test]
+    fn nothing_at_all() {
+        let r = build_report(input(1), Vec::new());
+        assert!(!r.diagnosis.fax_found);
+        assert!(r.diagnosis.caller.is_none());
+        assert!(r.diagnosis.cause.starts_with("no fax signalling found"));
     }
 }

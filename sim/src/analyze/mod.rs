@@ -111,6 +111,8 @@ pub enum ObsKind {
         ok: bool,
         /// Short (resynchronising) training.
         short: bool,
+        /// The capture ended before the training could be judged.
+        cut: bool,
         /// SNR estimate at the end of training, dB (NaN when not known).
         snr_db: f32,
         /// Signal level, dBm0 (NaN when not known).

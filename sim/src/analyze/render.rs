@@ -48,7 +48,7 @@ pub fn text(r: &Report, verbose: bool) -> String {
                 && let Some(f) = r
                     .frames
                     .iter()
-                    .find(|f| f.time_s == e.time_s && f.name == e.event && !f.fields.is_empty())
+                    .find(|f| f.time_s == e.time_s && f.name == e.event && !f.fast)
             {
                 for fl in &f.fields {
                     let _ = writeln!(s, "{:30}bit {:>3}  {}: {}", "", fl.bit, fl.name, fl.value);

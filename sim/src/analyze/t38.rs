@@ -318,6 +318,7 @@ fn handle_ifp(
                                 rate,
                                 ok: true,
                                 short,
+                                cut: false,
                                 snr_db: f32::NAN,
                                 level_dbm0: f32::NAN,
                             },
