@@ -160,42 +160,88 @@ fn call_ifps() -> (Vec<Send>, Vec<(&'static str, bool)>) {
 
 /// Writes the call as an Ethernet/IPv4 pcap; `loss` drops that share of packets (seeded).
 fn write_pcap(path: &Path, redundancy: usize, loss: f64, seed: u64) -> usize {
-    let (sends, _) = call_ifps();
+    write_pcap_with(path, redundancy, loss, seed, false)
+}
+
+/// The tones as G.711 audio: RTP PCMA from each side for the first 3.5 s, CNG from the
+/// caller and CED from the answerer.
+fn audio_prelude() -> Vec<(f64, bool, Vec<u8>)> {
+    let mut out = Vec::new();
+    for caller in [true, false] {
+        let ssrc: u32 = if caller { 0xaaaa_0001 } else { 0xbbbb_0002 };
+        for k in 0..175u32 {
+            let mut p = vec![0x80, 8];
+            p.extend_from_slice(&(k as u16).to_be_bytes());
+            p.extend_from_slice(&(160 * k).to_be_bytes());
+            p.extend_from_slice(&ssrc.to_be_bytes());
+            for n in 0..160 {
+                let t = f64::from(160 * k + n) / 8000.0;
+                let x = if caller && t < 0.5 {
+                    (std::f64::consts::TAU * 1100.0 * t).sin()
+                } else if !caller && (0.3..3.3).contains(&t) {
+                    (std::f64::consts::TAU * 2100.0 * t).sin()
+                } else {
+                    0.0
+                };
+                p.push(channel_models::g711::alaw_encode((x * 7000.0) as i16));
+            }
+            out.push((0.02 * f64::from(k + 1), caller, p));
+        }
+    }
+    out
+}
+
+fn write_pcap_with(path: &Path, redundancy: usize, loss: f64, seed: u64, prelude: bool) -> usize {
+    let (mut sends, _) = call_ifps();
+    if prelude {
+        // The tones went as audio before the switch to T.38.
+        sends.retain(|s| s.t > 1.0);
+    }
     let mut tx_caller = UdptlSender::new(ErrorRecovery::Redundancy(redundancy));
     let mut tx_answerer = UdptlSender::new(ErrorRecovery::Redundancy(redundancy));
     let mut w = PcapWriter::new(Vec::new()).unwrap();
     let mut rng = Rng::new(seed);
     let mut dropped = 0;
+    let mut wire: Vec<(f64, bool, Vec<u8>, bool)> = Vec::new();
+    if prelude {
+        for (t, caller, p) in audio_prelude() {
+            wire.push((t, caller, p, false));
+        }
+    }
     for s in &sends {
         let ifp = s.ifp.to_bytes(0).unwrap();
-        let (tx, sp, dp, src, dst) = if s.caller {
-            (
-                &mut tx_caller,
-                CALLER_PORT,
-                ANSWERER_PORT,
-                [10, 0, 0, 1],
-                [10, 0, 0, 2],
-            )
+        let tx = if s.caller {
+            &mut tx_caller
         } else {
-            (
-                &mut tx_answerer,
-                ANSWERER_PORT,
-                CALLER_PORT,
-                [10, 0, 0, 2],
-                [10, 0, 0, 1],
-            )
+            &mut tx_answerer
         };
         let payload = tx.send(&ifp).to_bytes().unwrap();
         if rng.chance(loss) {
             dropped += 1;
             continue;
         }
+        wire.push((s.t, s.caller, payload, true));
+    }
+    wire.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (t, caller, payload, t38) in wire {
+        let (src, dst) = if caller {
+            ([10, 0, 0, 1], [10, 0, 0, 2])
+        } else {
+            ([10, 0, 0, 2], [10, 0, 0, 1])
+        };
+        // RTP and UDPTL on ports of their own, as after a re-INVITE.
+        let (sp, dp) = match (t38, caller) {
+            (true, true) => (CALLER_PORT, ANSWERER_PORT),
+            (true, false) => (ANSWERER_PORT, CALLER_PORT),
+            (false, true) => (30000, 40000),
+            (false, false) => (40000, 30000),
+        };
         let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
             .ipv4(src, dst, 64)
             .udp(sp, dp);
         let mut pkt = Vec::new();
         b.write(&mut pkt, &payload).unwrap();
-        let ts = std::time::Duration::from_secs_f64(1_700_000_000.0 + s.t);
+        let ts = std::time::Duration::from_secs_f64(1_700_000_000.0 + t);
         w.write_packet(&PcapPacket::new(ts, pkt.len() as u32, &pkt))
             .unwrap();
     }
@@ -352,4 +398,38 @@ fn forced_port_and_list() {
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(text.matches("T.38 UDPTL").count(), 2, "{text}");
+}
+
+#[test]
+fn a_call_that_switches_from_audio_to_t38() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("switch.pcap");
+    write_pcap_with(&path, 2, 0.0, 1, true);
+    let v = analyze(&path, &[]);
+    assert!(
+        v["input"]["format"]
+            .as_str()
+            .unwrap()
+            .contains("RTP G.711, 2 stream(s), then T.38"),
+        "{}",
+        v["input"]["format"]
+    );
+    let (_, want) = call_ifps();
+    let got = frame_names(&v);
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for ((n, side), (wn, wc)) in got.iter().zip(&want) {
+        assert_eq!(n, wn);
+        assert_eq!(side, if *wc { "caller" } else { "answerer" });
+    }
+    // The tones, heard in the audio before the switch, on the right sides.
+    let events = v["events"].as_array().unwrap();
+    let tone = |name: &str| {
+        events
+            .iter()
+            .find(|e| e["event"] == name)
+            .map(|e| e["side"].clone())
+    };
+    assert_eq!(tone("CNG"), Some(Value::from("caller")));
+    assert_eq!(tone("CED"), Some(Value::from("answerer")));
+    assert_eq!(v["diagnosis"]["caller"], "OK");
 }
