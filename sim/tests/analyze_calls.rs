@@ -373,3 +373,30 @@ fn text_report_and_verbose_fields() {
             .starts_with(b"%PDF")
     );
 }
+
+#[test]
+fn a_channel_so_noisy_that_the_caller_never_hears_dis() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join("noisy.toml");
+    std::fs::write(
+        &chain,
+        "name = \"noisy\"\ndescription = \"loud noise\"\n[[stages]]\ntype = \"noise\"\ndbm0 = -32.0\n",
+    )
+    .unwrap();
+    let (c, a) = call(
+        dir.path(),
+        1,
+        &[
+            "--channel-file",
+            chain.to_str().unwrap(),
+            "--limit-s",
+            "120",
+        ],
+    );
+    assert_eq!(c["status"], "FAILED");
+    let report = analyze(&dir.path().join("out/call.wav"));
+    check_frames(&report, [&c, &a], false, None);
+    check_outcome(&report, &c, &a);
+    let cause = report["diagnosis"]["cause"].as_str().unwrap();
+    assert!(cause.contains("never heard the caller"), "{cause}");
+}

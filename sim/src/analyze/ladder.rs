@@ -1192,7 +1192,30 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
         caller = Completion::Calldropped;
         answerer = Completion::Calldropped;
         evidence.push(line(d));
-        if d.side == sender && sender != Side::Unknown {
+        if prev_other.is_none() && d.side != Side::Unknown {
+            // The other side never sent a frame: the side that hung up waited for it until
+            // T1 ran out, and the other never heard anything (it would have answered).
+            set(d.side, Completion::T1Expired, &mut caller, &mut answerer);
+            let first = before.first().copied().unwrap_or(d);
+            let cmd = before
+                .iter()
+                .rev()
+                .find(|f| f.name != "CSI" && f.name != "TSI" && f.name != "NSF")
+                .map(|f| f.name.clone())
+                .unwrap_or_else(|| "its signals".into());
+            let times = before.iter().filter(|f| f.name == cmd).count();
+            if let Some(f) = before.first() {
+                evidence.push(line(f));
+            }
+            cause = format!(
+                "the {} sent {cmd} {times} time(s) over {:.1} s and never heard the {}: the {} does not hear the {} (one-way audio, noise, level) or is not a fax machine",
+                d.side.name(),
+                d.time_s - first.time_s,
+                d.side.other().name(),
+                d.side.other().name(),
+                d.side.name()
+            );
+        } else if d.side == sender && sender != Side::Unknown {
             // The sender gave up.
             let c_sender = match (
                 prev_own.map(name_of).as_deref(),
@@ -1449,6 +1472,21 @@ mod tests {
             fr(32.0, DCN_ANSWERER),
         ]);
         assert_eq!(c, "Received a DCN from remote after sending a page");
+    }
+
+    #[test]
+    fn the_caller_never_answers_dis() {
+        let csi = [0xff, 0x03, 0x40, 0x20];
+        let mut obs = Vec::new();
+        for k in 0..6 {
+            obs.push(fr(3.0 + 5.0 * k as f64, &csi));
+            obs.push(fr(3.5 + 5.0 * k as f64, DIS));
+        }
+        obs.push(fr(37.5, DCN_ANSWERER));
+        let (c, a, cause) = verdict(obs);
+        assert_eq!(a, "Timed out waiting for the first message");
+        assert_eq!(c, "The call dropped prematurely");
+        assert!(cause.contains("sent DIS 6 time(s)"), "{cause}");
     }
 
     #[test]
