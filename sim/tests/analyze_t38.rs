@@ -108,8 +108,42 @@ fn page() -> Bitmap {
     b
 }
 
+/// ECM frames on the fast modem: training indicator, each frame as data fields and an
+/// FCS-OK field, the last with sig-end.
+fn fast_hdlc_burst(out: &mut Vec<Send>, mut t: f64, frames: &[Vec<u8>]) -> f64 {
+    out.push(Send {
+        t,
+        caller: true,
+        ifp: Ifp::indicator(Indicator::V17_14400ShortTraining),
+    });
+    t += 0.25;
+    for (i, f) in frames.iter().enumerate() {
+        let end = if i + 1 == frames.len() {
+            FieldType::HdlcFcsOkSigEnd
+        } else {
+            FieldType::HdlcFcsOk
+        };
+        out.push(Send {
+            t,
+            caller: true,
+            ifp: Ifp::data(
+                DataType::V17_14400,
+                vec![field(FieldType::HdlcData, Some(f)), field(end, None)],
+            ),
+        });
+        t += (f.len() as f64 + 4.0) * 8.0 / 14400.0;
+    }
+    t + 0.1
+}
+
 /// The T.30 frames of the call, in order: (name, from the caller?).
 fn call_ifps() -> (Vec<Send>, Vec<(&'static str, bool)>) {
+    ifps_of(false)
+}
+
+/// The call's IFPs and its T.30 frames in order (name, from the caller?); `ecm` sends the
+/// page as ECM frames (MMR) instead of non-ECM MH data.
+fn ifps_of(ecm: bool) -> (Vec<Send>, Vec<(&'static str, bool)>) {
     let mut s = Vec::new();
     s.push(Send {
         t: 0.0,
@@ -125,8 +159,12 @@ fn call_ifps() -> (Vec<Send>, Vec<(&'static str, bool)>) {
     let dis = frame(0x13, 0x80, &[0x00, 0xee, 0xf8, 0x80, 0x84, 0xc1, 0x03]);
     let t = v21_burst(&mut s, 3.6, false, &[csi, dis]);
     let tsi = frame(0x03, 0x43, &encode_ident("+1 555 0100"));
-    // V.17 14400, fine, MH, A4, no ECM.
-    let dcs = frame(0x13, 0x83, &[0x00, 0x62, 0x78]);
+    // V.17 14400, fine, A4; MH without ECM, or MMR with ECM.
+    let dcs = if ecm {
+        frame(0x13, 0x83, &[0x00, 0x62, 0xf8, 0x44])
+    } else {
+        frame(0x13, 0x83, &[0x00, 0x62, 0x78])
+    };
     let t = v21_burst(&mut s, t + 0.2, true, &[tsi, dcs]);
     let t = fast_burst(
         &mut s,
@@ -135,26 +173,51 @@ fn call_ifps() -> (Vec<Send>, Vec<(&'static str, bool)>) {
         &[0u8; 2700],
     );
     let t = v21_burst(&mut s, t + 0.1, false, &[frame(0x13, 0x84, &[])]);
-    let coded = encode_page(&page(), &EncodeOptions::line(Coding::Mh));
-    let t = fast_burst(
-        &mut s,
-        t + 0.075,
-        Indicator::V17_14400ShortTraining,
-        &coded.data,
-    );
-    let t = v21_burst(&mut s, t + 0.075, true, &[frame(0x13, 0x2f, &[])]);
-    let t = v21_burst(&mut s, t + 0.1, false, &[frame(0x13, 0x8c, &[])]);
-    v21_burst(&mut s, t + 0.1, true, &[frame(0x13, 0xfb, &[])]);
-    let names = vec![
+    let mut names = vec![
         ("CSI", false),
         ("DIS", false),
         ("TSI", true),
         ("DCS", true),
         ("CFR", false),
-        ("EOP", true),
-        ("MCF", false),
-        ("DCN", true),
     ];
+    let t = if ecm {
+        let coded = encode_page(&page(), &EncodeOptions::line(Coding::Mmr));
+        let mut frames = Vec::new();
+        for (n, chunk) in coded.data.chunks(256).enumerate() {
+            // FCD: frame number, then the image octets in line order (each reversed).
+            let mut fif = vec![n as u8];
+            fif.extend(chunk.iter().map(|b| b.reverse_bits()));
+            frames.push(frame(0x03, 0x06, &fif));
+            names.push(("FCD", true));
+        }
+        for _ in 0..3 {
+            frames.push(frame(0x03, 0x86, &[]));
+            names.push(("RCP", true));
+        }
+        let last = (frames.len() - 4) as u8;
+        let t = fast_hdlc_burst(&mut s, t + 0.075, &frames);
+        names.push(("PPS", true));
+        v21_burst(
+            &mut s,
+            t + 0.075,
+            true,
+            &[frame(0x13, 0xbf, &[0x2f, 0, 0, last])],
+        )
+    } else {
+        let coded = encode_page(&page(), &EncodeOptions::line(Coding::Mh));
+        let t = fast_burst(
+            &mut s,
+            t + 0.075,
+            Indicator::V17_14400ShortTraining,
+            &coded.data,
+        );
+        names.push(("EOP", true));
+        v21_burst(&mut s, t + 0.075, true, &[frame(0x13, 0x2f, &[])])
+    };
+    let t = v21_burst(&mut s, t + 0.1, false, &[frame(0x13, 0x8c, &[])]);
+    v21_burst(&mut s, t + 0.1, true, &[frame(0x13, 0xfb, &[])]);
+    names.push(("MCF", false));
+    names.push(("DCN", true));
     (s, names)
 }
 
@@ -192,7 +255,35 @@ fn audio_prelude() -> Vec<(f64, bool, Vec<u8>)> {
 }
 
 fn write_pcap_with(path: &Path, redundancy: usize, loss: f64, seed: u64, prelude: bool) -> usize {
-    let (mut sends, _) = call_ifps();
+    write_call(path, redundancy, loss, seed, prelude, false, true)
+}
+
+fn write_call(
+    path: &Path,
+    redundancy: usize,
+    loss: f64,
+    seed: u64,
+    prelude: bool,
+    ecm: bool,
+    msb_first: bool,
+) -> usize {
+    let (mut sends, _) = ifps_of(ecm);
+    if msb_first {
+        // As most gateways send them, and Wireshark reads them: the first bit sent in the
+        // most significant position of each HDLC octet.
+        for s in &mut sends {
+            for f in &mut s.ifp.fields {
+                if f.field_type != FieldType::T4NonEcmData
+                    && f.field_type != FieldType::T4NonEcmSigEnd
+                    && let Some(d) = f.data.as_mut()
+                {
+                    for b in d.iter_mut() {
+                        *b = b.reverse_bits();
+                    }
+                }
+            }
+        }
+    }
     if prelude {
         // The tones went as audio before the switch to T.38.
         sends.retain(|s| s.t > 1.0);
@@ -275,8 +366,9 @@ fn frame_names(v: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// tshark's T.30 frame names (FCF without the X bit, as tshark shows them) for the file.
-fn tshark_frames(path: &Path) -> Option<Vec<u8>> {
+/// The T.30 frames tshark finds in the file, by name, in order (from its Info column:
+/// "HDLC Reassembled: DIS - Digital Identification Signal …"). `None` when tshark is missing.
+fn tshark_frames(path: &Path) -> Option<Vec<String>> {
     let have = Command::new("tshark")
         .arg("-v")
         .output()
@@ -292,20 +384,33 @@ fn tshark_frames(path: &Path) -> Option<Vec<u8>> {
         .args(["-r", path.to_str().unwrap()])
         .args(["-d", &format!("udp.port=={CALLER_PORT},t38")])
         .args(["-d", &format!("udp.port=={ANSWERER_PORT},t38")])
-        .args(["-Y", "t30", "-T", "fields", "-e", "t30.FacsimileControl"])
+        .args(["-Y", "t30", "-T", "fields"])
+        .args(["-e", "t30.FacsimileControl", "-e", "_ws.col.Info"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    Some(
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .flat_map(|l| {
-                l.split(',')
-                    .map(|x| x.trim().parse::<u8>().unwrap())
-                    .collect::<Vec<_>>()
-            })
-            .collect(),
-    )
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let fcfs = line.split('\t').next().unwrap_or("").split(',').count();
+        let found: Vec<String> = line
+            .split("Reassembled: ")
+            .skip(1)
+            .map(|r| r.split(" - ").next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(found.len(), fcfs, "{line}");
+        names.extend(found);
+    }
+    Some(names)
+}
+
+fn our_names(v: &Value) -> Vec<String> {
+    v["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -344,20 +449,8 @@ fn t38_call_frames_equal_tsharks() {
         .collect();
     assert_eq!(trainings, [14400, 14400]);
     // tshark, told the ports, finds the same frames in the same order.
-    if let Some(fcfs) = tshark_frames(&path) {
-        let ours: Vec<u8> = v["frames"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                let b =
-                    u8::from_str_radix(f["hex"].as_str().unwrap().split(' ').nth(2).unwrap(), 16)
-                        .unwrap();
-                // tshark's field is the FCF masked with 0x7f.
-                b & 0x7f
-            })
-            .collect();
-        assert_eq!(ours, fcfs, "ours, then tshark's");
+    if let Some(theirs) = tshark_frames(&path) {
+        assert_eq!(our_names(&v), theirs, "ours, then tshark's");
     }
 }
 
@@ -432,4 +525,63 @@ fn a_call_that_switches_from_audio_to_t38() {
     assert_eq!(tone("CNG"), Some(Value::from("caller")));
     assert_eq!(tone("CED"), Some(Value::from("answerer")));
     assert_eq!(v["diagnosis"]["caller"], "OK");
+}
+
+#[test]
+fn t38_ecm_call_frames_and_page() {
+    let dir = tempfile::tempdir().unwrap();
+    for (loss, seed) in [(0.0, 1), (0.02, 7)] {
+        let path = dir.path().join(format!("ecm-{seed}.pcap"));
+        write_call(&path, 3, loss, seed, false, true, true);
+        let v = analyze(&path, &[]);
+        let (_, want) = ifps_of(true);
+        let got = frame_names(&v);
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(n, c)| {
+                (
+                    n.to_string(),
+                    if *c { "caller" } else { "answerer" }.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "loss {loss}");
+        let pages = v["pages"].as_array().unwrap();
+        assert_eq!(pages.len(), 1, "{pages:?}");
+        assert_eq!(pages[0]["ecm"], true);
+        assert_eq!(pages[0]["coding"], "MMR");
+        assert_eq!(pages[0]["rows"], 200);
+        assert_eq!(pages[0]["complete"], true);
+        assert_eq!(v["ecm"]["blocks"], 1);
+        assert_eq!(v["diagnosis"]["caller"], "OK");
+        if loss == 0.0
+            && let Some(theirs) = tshark_frames(&path)
+        {
+            assert_eq!(our_names(&v), theirs, "ours, then tshark's");
+        }
+    }
+}
+
+#[test]
+fn hdlc_octets_in_either_bit_order() {
+    // Our IFP encoders' own order (first bit sent as the least significant, as T.30 writes
+    // the octets) and the other one give the same frames.
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("lsb.pcap");
+    let b = dir.path().join("msb.pcap");
+    write_call(&a, 1, 0.0, 1, false, true, false);
+    write_call(&b, 1, 0.0, 1, false, true, true);
+    let (va, vb) = (analyze(&a, &[]), analyze(&b, &[]));
+    assert_eq!(va["frames"], vb["frames"]);
+    assert_eq!(va["pages"], vb["pages"]);
+    assert!(
+        vb["input"]["notes"]
+            .to_string()
+            .contains("most significant")
+    );
+    assert!(
+        !va["input"]["notes"]
+            .to_string()
+            .contains("most significant")
+    );
 }

@@ -6,7 +6,8 @@
 //! receiver of `channel_models::t38`, which recovers lost primaries from redundancy or FEC;
 //! the IFPs then become observations: indicators (CNG, CED, V.21 preamble, trainings), HDLC
 //! frames reassembled from their data fields, and fast-modem data (TCF, T.4 page data, ECM
-//! frames). Non-ECM data octets are read with the first line bit as the most significant.
+//! frames). Non-ECM data octets are read with the first line bit as the most significant;
+//! HDLC octets are taken in either bit order (see [`t30_octet_order`]).
 
 use std::collections::BTreeMap;
 
@@ -175,6 +176,22 @@ struct FlowState {
     fast_hdlc: bool,
     /// A fast burst has been seen since the last DCS.
     after_dcs_bursts: u32,
+    /// Frames whose octets came first bit as the most significant.
+    reversed_frames: u32,
+}
+
+/// HDLC octets in T.30's order (first bit sent as the least significant), and whether they
+/// came the other way round. T.38 gateways differ: many (and Wireshark's T.30 dissector)
+/// put the first bit sent in the most significant position. The control octet (0x03 or
+/// 0x13, reversed 0xC0 or 0xC8) tells which.
+pub fn t30_octet_order(mut bytes: Vec<u8>) -> (Vec<u8>, bool) {
+    let reversed = bytes.len() >= 2 && bytes[0] == 0xFF && matches!(bytes[1], 0xC0 | 0xC8);
+    if reversed {
+        for b in &mut bytes {
+            *b = b.reverse_bits();
+        }
+    }
+    (bytes, reversed)
 }
 
 /// What the T.38 flows of a capture showed.
@@ -226,6 +243,7 @@ pub fn observe(packets: &[UdpPacket], flows: &[Flow], t0: f64) -> Observed {
             fast: None,
             fast_hdlc: false,
             after_dcs_bursts: 0,
+            reversed_frames: 0,
         })
         .collect();
     let mut dcs: Option<DcsInfo> = None;
@@ -252,6 +270,12 @@ pub fn observe(packets: &[UdpPacket], flows: &[Flow], t0: f64) -> Observed {
     }
     for st in &mut states {
         end_fast(st, f64::NAN, &mut obs);
+        if st.reversed_frames > 0 {
+            notes.push(format!(
+                "T.38 flow {}: HDLC octets sent first bit as the most significant ({} frames)",
+                st.track, st.reversed_frames
+            ));
+        }
     }
     obs.sort_by(|a, b| a.start.total_cmp(&b.start));
     Observed {
@@ -343,6 +367,8 @@ fn handle_ifp(
                             FieldType::HdlcFcsOk | FieldType::HdlcFcsOkSigEnd
                         );
                         let bytes = std::mem::take(&mut st.hdlc);
+                        let (bytes, reversed) = t30_octet_order(bytes);
+                        st.reversed_frames += u32::from(reversed);
                         if !bytes.is_empty() {
                             let bits = (bytes.len() as f64 + 3.0) * 8.0;
                             let rate = f64::from(rate_of(dt));
