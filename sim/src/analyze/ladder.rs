@@ -334,6 +334,9 @@ pub fn build_report(input: InputInfo, mut obs: Vec<Observation>) -> Report {
     let ntracks = input.tracks.len().max(1);
     let sides = track_sides(&obs, ntracks);
     let mono = ntracks == 1;
+    if !mono {
+        obs = drop_crosstalk(obs, &sides);
+    }
     // In a mono tap each observation's side comes from its content.
     let mut dcs_side = Side::Caller;
     let mut assigned: Vec<Side> = Vec::with_capacity(obs.len());
@@ -397,6 +400,50 @@ pub fn build_report(input: InputInfo, mut obs: Vec<Observation>) -> Report {
         gaps: b.gaps,
         diagnosis,
     }
+}
+
+/// A stereo recording often holds each side faintly on the other's channel too (hybrid
+/// echo, crosstalk): a frame or tone heard on both tracks is kept only on the track of the
+/// side that sends it.
+fn drop_crosstalk(obs: Vec<Observation>, sides: &[Side]) -> Vec<Observation> {
+    let origin = |o: &Observation| match &o.kind {
+        ObsKind::Frame {
+            bytes,
+            fcs_ok: true,
+            ..
+        } => frame_side(bytes),
+        ObsKind::Tone { tone, .. } => Some(match tone {
+            ToneKind::Cng => Side::Caller,
+            ToneKind::Ced => Side::Answerer,
+        }),
+        _ => None,
+    };
+    let same = |a: &Observation, b: &Observation| match (&a.kind, &b.kind) {
+        (ObsKind::Frame { bytes: x, .. }, ObsKind::Frame { bytes: y, .. }) => x == y,
+        (ObsKind::Tone { tone: x, .. }, ObsKind::Tone { tone: y, .. }) => x == y,
+        _ => false,
+    };
+    let keep: Vec<bool> = obs
+        .iter()
+        .map(|o| {
+            let Some(from) = origin(o) else { return true };
+            let here = sides.get(o.track).copied().unwrap_or(Side::Unknown);
+            if here == from || here == Side::Unknown {
+                return true;
+            }
+            // Dropped only when the sender's own track has it too.
+            !obs.iter().any(|p| {
+                p.track != o.track
+                    && sides.get(p.track) == Some(&from)
+                    && (p.end - o.end).abs() < 0.3
+                    && same(o, p)
+            })
+        })
+        .collect();
+    obs.into_iter()
+        .zip(keep)
+        .filter_map(|(o, k)| k.then_some(o))
+        .collect()
 }
 
 fn health(
@@ -1487,6 +1534,30 @@ mod tests {
         assert_eq!(a, "Timed out waiting for the first message");
         assert_eq!(c, "The call dropped prematurely");
         assert!(cause.contains("sent DIS 6 time(s)"), "{cause}");
+    }
+
+    #[test]
+    fn crosstalk_on_the_other_channel_is_dropped() {
+        let mut obs = Vec::new();
+        for (t, bytes) in [(4.0, DIS), (7.0, DCS), (11.0, CFR)] {
+            let side = frame_side(bytes).unwrap();
+            let home = if side == Side::Caller { 0 } else { 1 };
+            for track in [home, 1 - home] {
+                let mut o = fr(t, bytes);
+                o.track = track;
+                obs.push(o);
+            }
+        }
+        let r = build_report(input(2), obs);
+        let names: Vec<(&str, Side)> = r.frames.iter().map(|f| (f.name.as_str(), f.side)).collect();
+        assert_eq!(
+            names,
+            [
+                ("DIS", Side::Answerer),
+                ("DCS", Side::Caller),
+                ("CFR", Side::Answerer)
+            ]
+        );
     }
 
     #[test]
