@@ -44,8 +44,19 @@ fn json(path: &Path) -> Value {
 /// Runs a call into `out` with extra arguments; returns the two records.
 fn call(dir: &Path, pages: u32, extra: &[&str]) -> (Value, Value) {
     let doc = write_doc(dir, pages);
+    call_doc(dir, &doc, extra)
+}
+
+/// The sample document of the repository: one full fine A4 page.
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../docs/samples/impress-fine.tif"
+);
+
+/// Runs a call sending `doc` into `dir/out`; returns the two records.
+fn call_doc(dir: &Path, doc: &str, extra: &[&str]) -> (Value, Value) {
     let out = dir.join("out");
-    let mut args = vec!["call", "--send", &doc, "--out", out.to_str().unwrap()];
+    let mut args = vec!["call", "--send", doc, "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
     let o = faxsim(&args);
     assert!(
@@ -399,4 +410,30 @@ fn a_channel_so_noisy_that_the_caller_never_hears_dis() {
     check_outcome(&report, &c, &a);
     let cause = report["diagnosis"]["cause"].as_str().unwrap();
     assert!(cause.contains("never heard the caller"), "{cause}");
+}
+
+/// Channels that break the call after the tap: the analyzer sees only what each side sent,
+/// and must still tell from the T.30 exchange what each side concluded.
+#[test]
+fn calls_broken_by_the_network() {
+    for (channel, cause) in [
+        // Bursty loss: the receiver loses the page, waits T2 and hangs up mid-page.
+        ("voip-g711-lossy", "hung up"),
+        // G.729 with VAD: trainings fail, then the two sides stop hearing each other.
+        ("voip-g729", "without an answer"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, a) = call_doc(
+            dir.path(),
+            SAMPLE,
+            &["--channel", channel, "--limit-s", "200"],
+        );
+        assert_eq!(c["status"], "FAILED", "{channel}");
+        let report = analyze(&dir.path().join("out/call.wav"));
+        let end = c["duration_s"].as_f64().unwrap();
+        check_frames(&report, [&c, &a], false, Some(end));
+        check_outcome(&report, &c, &a);
+        let why = report["diagnosis"]["cause"].as_str().unwrap();
+        assert!(why.contains(cause), "{channel}: {why}");
+    }
 }

@@ -496,6 +496,16 @@ struct Block {
     start: Option<f64>,
 }
 
+/// Counts of the ECM burst being read.
+#[derive(Debug, Clone, Copy, Default)]
+struct BurstStats {
+    fcd: u32,
+    bad: u32,
+    rcp: u32,
+    lo: u32,
+    hi: u32,
+}
+
 #[derive(Default)]
 struct Builder {
     events: Vec<Event>,
@@ -517,6 +527,7 @@ struct Builder {
     pending_pps: Option<(u8, u32)>,
     /// Index of the event summarising the current FCD burst.
     fcd_event: Option<usize>,
+    burst_stats: BurstStats,
     fcd_burst: Option<f64>,
     /// A page (non-ECM) waiting for the receiver's answer.
     page_awaiting_answer: Option<usize>,
@@ -734,7 +745,6 @@ impl Builder {
             self.ecm_frame(o, side, kind, parsed.as_ref(), fcs_ok, burst_start);
             return;
         }
-        self.fcd_event = None;
         let detail = if fcs_ok {
             summary
         } else {
@@ -777,9 +787,6 @@ impl Builder {
                 self.ecm.ppr_requests.push(requested);
                 self.pending_pps = None;
             }
-            Some(Fcf::DCN) => {
-                self.finish_ecm_page(false);
-            }
             _ => {}
         }
     }
@@ -793,7 +800,7 @@ impl Builder {
         fcs_ok: bool,
         burst_start: f64,
     ) {
-        if self.fcd_burst != Some(burst_start) || self.fcd_event.is_none() {
+        if self.fcd_burst != Some(burst_start) {
             self.fcd_burst = Some(burst_start);
             self.events.push(Event {
                 time_s: o.start,
@@ -803,6 +810,10 @@ impl Builder {
                 detail: String::new(),
             });
             self.fcd_event = Some(self.events.len() - 1);
+            self.burst_stats = BurstStats {
+                lo: u32::MAX,
+                ..BurstStats::default()
+            };
             self.block.start.get_or_insert(o.start);
             self.ecm_page_start.get_or_insert(o.start);
             self.ecm_page_side.get_or_insert(side);
@@ -823,38 +834,29 @@ impl Builder {
                 self.ecm.bad_frames += 1;
             }
         }
+        let st = &mut self.burst_stats;
+        match kind {
+            Some(Fcf::FCD) => {
+                st.fcd += 1;
+                st.bad += u32::from(!fcs_ok);
+                if let Some(n) = parsed.and_then(|f| f.fif.first()) {
+                    st.lo = st.lo.min(u32::from(*n));
+                    st.hi = st.hi.max(u32::from(*n));
+                }
+            }
+            _ => st.rcp += 1,
+        }
+        let st = self.burst_stats;
         if let Some(i) = self.fcd_event {
             let e = &mut self.events[i];
             e.end_s = o.end;
-            let (mut fcd, mut bad, mut rcp, mut lo, mut hi) = (0, 0, 0, u32::MAX, 0);
-            for f in self.frames.iter().rev() {
-                if !f.fast || f.burst_start_s != burst_start {
-                    break;
-                }
-                match f.name.as_str() {
-                    "FCD" => {
-                        fcd += 1;
-                        if !f.fcs_ok {
-                            bad += 1;
-                        }
-                        if let Some(n) = f
-                            .hex
-                            .split(' ')
-                            .nth(3)
-                            .and_then(|h| u32::from_str_radix(h, 16).ok())
-                        {
-                            lo = lo.min(n);
-                            hi = hi.max(n);
-                        }
-                    }
-                    "RCP" => rcp += 1,
-                    _ => {}
-                }
-            }
-            e.detail = if fcd > 0 {
-                format!("{fcd} FCD frames ({lo}–{hi}), {bad} bad FCS, {rcp} RCP")
+            e.detail = if st.fcd > 0 {
+                format!(
+                    "{} FCD frames ({}–{}), {} bad FCS, {} RCP",
+                    st.fcd, st.lo, st.hi, st.bad, st.rcp
+                )
             } else {
-                format!("{rcp} RCP")
+                format!("{} RCP", st.rcp)
             };
         }
     }
@@ -1262,6 +1264,27 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
                 d.side.other().name(),
                 d.side.name()
             );
+        } else if d.side == sender
+            && sender != Side::Unknown
+            && let Some((cmd, n)) = unanswered_command(&before, d.side)
+            && n >= 3
+        {
+            // The sender repeated its command without an answer and gave up; the receiver
+            // evidently stopped hearing it, so it does not hear the DCN either.
+            let c = if matches!(cmd.as_str(), "DCS" | "TSI" | "NSS") {
+                Completion::TxPhbdead
+            } else if post_cmds.contains(&cmd.as_str()) {
+                Completion::TxPhddead
+            } else {
+                Completion::Retrydcn
+            };
+            set(sender, c, &mut caller, &mut answerer);
+            if let Some(p) = prev_other {
+                evidence.push(line(p));
+            }
+            cause = format!(
+                "{cmd} sent {n} times without an answer the sender heard, then DCN: the two sides no longer hear each other (one-way audio, a codec or network that breaks V.21, level)"
+            );
         } else if d.side == sender && sender != Side::Unknown {
             // The sender gave up.
             let c_sender = match (
@@ -1312,6 +1335,33 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
         } else {
             // The receiver disconnected.
             let last_sender = before.iter().rev().find(|f| f.side == sender).copied();
+            let after = last_sender.map(|f| f.end_s).unwrap_or(0.0);
+            let data_under_way = b
+                .trainings
+                .iter()
+                .any(|t| t.side == sender && t.time_s > after && t.time_s < d.time_s)
+                && prev_own.is_some_and(|f| f.name == "CFR" || f.name == "MCF");
+            if data_under_way {
+                // It hung up while the sender was still sending the page: it had lost the
+                // page and waited T2 for what comes after it; the sender, still talking,
+                // only notices the line go.
+                set(sender, Completion::Calldropped, &mut caller, &mut answerer);
+                set(receiver, Completion::RxT2expd, &mut caller, &mut answerer);
+                if let Some(p) = prev_own {
+                    evidence.push(line(p));
+                }
+                cause = format!(
+                    "the receiver hung up {:.1} s into the sender's page data: the page did not reach it (its carrier or training was lost on the way) and it gave up waiting",
+                    d.time_s - prev_own.map(|f| f.end_s).unwrap_or(d.time_s)
+                );
+                return Diagnosis {
+                    fax_found: true,
+                    caller: Some(text(caller)),
+                    answerer: Some(text(answerer)),
+                    cause,
+                    evidence: with_gaps(evidence, b),
+                };
+            }
             let c_sender = match last_sender.map(name_of).as_deref() {
                 None => Completion::TxGotdcn,
                 Some("DCS") | Some("TSI") | Some("NSS") => Completion::TxBaddcs,
@@ -1383,6 +1433,17 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
             set(sender, c, &mut caller, &mut answerer);
         }
     }
+    Diagnosis {
+        fax_found: true,
+        caller: Some(text(caller)),
+        answerer: Some(text(answerer)),
+        cause,
+        evidence: with_gaps(evidence, b),
+    }
+}
+
+/// Adds a line about missing media to the evidence.
+fn with_gaps(mut evidence: Vec<String>, b: &Builder) -> Vec<String> {
     if !b.gaps.is_empty() {
         let lost: f64 = b.gaps.iter().map(|g| g.duration_s).sum();
         evidence.push(format!(
@@ -1391,13 +1452,24 @@ fn diagnose(b: &Builder, input: &InputInfo) -> Diagnosis {
             lost
         ));
     }
-    Diagnosis {
-        fax_found: true,
-        caller: Some(text(caller)),
-        answerer: Some(text(answerer)),
-        cause,
-        evidence,
-    }
+    evidence
+}
+
+/// The command `side` sent last, and how many times in a row it sent that same frame
+/// (identification frames sent along with it not counted). Answers from the other side in
+/// between do not break the run: a sender that heard them would have moved on (a lower rate
+/// after FTT, the next page after MCF) rather than send the identical frame again.
+fn unanswered_command(before: &[&FrameInfo], side: Side) -> Option<(String, usize)> {
+    let ident = |f: &FrameInfo| {
+        matches!(
+            f.name.as_str(),
+            "TSI" | "NSS" | "SUB" | "SID" | "PWD" | "CSI" | "NSF" | "CIG" | "NSC"
+        )
+    };
+    let mut cmds = before.iter().rev().filter(|f| f.side == side && !ident(f));
+    let last = cmds.next()?;
+    let n = 1 + cmds.take_while(|f| f.hex == last.hex).count();
+    Some((last.name.clone(), n))
 }
 
 #[cfg(test)]
