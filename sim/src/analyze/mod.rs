@@ -319,6 +319,9 @@ fn read_wav(bytes: &[u8]) -> Result<(crate::wav::WavAudio, bool), String> {
     }
 }
 
+/// Longest silence put before a stream that starts after the others, samples (10 min).
+const MAX_LEAD: usize = 600 * 8000;
+
 fn offset_of(opts: &Options) -> f64 {
     opts.from_s.unwrap_or(0.0).max(0.0)
 }
@@ -367,7 +370,21 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
         .last()
         .map(|p| p.time - packets[0].time)
         .unwrap_or(0.0);
-    let t0 = packets.first().map(|p| p.time).unwrap_or(0.0);
+    // Time zero: the first media packet (RTP or T.38), not whatever UDP came first.
+    let t0 = streams
+        .iter()
+        .flat_map(|s| s.packets.iter().map(|p| p.time))
+        .chain(
+            flows
+                .iter()
+                .flat_map(|f| f.packets.iter().map(|&i| packets[i].time)),
+        )
+        .fold(f64::INFINITY, f64::min);
+    let t0 = if t0.is_finite() {
+        t0
+    } else {
+        packets.first().map(|p| p.time).unwrap_or(0.0)
+    };
     if flows.is_empty() && streams.is_empty() {
         let input = ladder::InputInfo {
             file: name.to_string(),
@@ -398,7 +415,16 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
         for (k, &i) in chosen.iter().enumerate() {
             let s = &streams[i];
             let (samples, stream_gaps, start) = rtp::decode(s, t0);
+            // A stream that starts implausibly late (a broken timestamp) starts at zero.
             let lead = (start * 8000.0).round().max(0.0) as usize;
+            let lead = if lead > MAX_LEAD {
+                notes.push(format!(
+                    "RTP stream {i} starts {start:.0} s after the first media packet: placed at 0"
+                ));
+                0
+            } else {
+                lead
+            };
             let mut padded = vec![0i16; lead];
             padded.extend_from_slice(&samples);
             notes.push(format!("track {k}: RTP stream {i}: {}", s.describe()));

@@ -216,9 +216,19 @@ pub fn decode(s: &Stream, t0: f64) -> (Vec<i16>, Vec<Gap>, f64) {
     let mut gaps = Vec::new();
     // Placement: each packet at its timestamp's offset from the first (wrapping).
     let mut prev_seq = first_seq;
+    // The stream cannot play longer than it took to arrive (plus slack): timestamps that
+    // say otherwise are not trusted to place audio, which also bounds the memory a hostile
+    // capture can make us fill with silence.
+    let (t_min, t_max) = s.packets.iter().fold((f64::MAX, f64::MIN), |(a, b), p| {
+        (a.min(p.time), b.max(p.time))
+    });
+    let arrived = ((t_max - t_min).max(0.0) * 8000.0) as u64;
+    let payload: u64 = s.packets.iter().map(|p| p.payload.len() as u64).sum();
+    let cap = arrived.max(payload) + MAX_FILL;
     for &(e, p) in &ext {
         let offset = u64::from(p.timestamp.wrapping_sub(first.timestamp));
-        if offset > out.len() as u64 + MAX_FILL
+        if offset > cap
+            || offset > out.len() as u64 + MAX_FILL
             || (offset as usize) < out.len().saturating_sub(MAX_FILL as usize)
         {
             // A timestamp that does not fit the stream: play it right after the last one.
