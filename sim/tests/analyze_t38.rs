@@ -585,3 +585,113 @@ fn hdlc_octets_in_either_bit_order() {
             .contains("most significant")
     );
 }
+
+/// The same T.38 call in other containers: pcapng (nanosecond timestamps), Linux cooked
+/// capture, raw IP, and over IPv6. Every one gives the same frames at the same times.
+#[test]
+fn link_types_and_pcapng() {
+    use pcap_file::DataLink;
+    use pcap_file::pcap::{PcapHeader, PcapReader};
+    use pcap_file::pcapng::PcapNgWriter;
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+    use pcap_file::pcapng::blocks::interface_description::{
+        InterfaceDescriptionBlock, InterfaceDescriptionOption,
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let eth = dir.path().join("eth.pcap");
+    write_pcap(&eth, 1, 0.0, 1);
+    let bytes = std::fs::read(&eth).unwrap();
+    let mut r = PcapReader::new(&bytes[..]).unwrap();
+    let mut packets: Vec<(std::time::Duration, Vec<u8>)> = Vec::new();
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap();
+        packets.push((p.timestamp, p.data.to_vec()));
+    }
+    let reference = analyze(&eth, &[]);
+    let times = |v: &Value| -> Vec<(String, String)> {
+        v["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["name"].as_str().unwrap().to_string(),
+                    format!("{:.3}", f["end_s"].as_f64().unwrap()),
+                )
+            })
+            .collect()
+    };
+    let want = times(&reference);
+    assert_eq!(want.len(), 8);
+
+    let pcap_with = |link: DataLink, frame: &dyn Fn(&[u8]) -> Vec<u8>| -> Vec<u8> {
+        let header = PcapHeader {
+            datalink: link,
+            ..PcapHeader::default()
+        };
+        let mut w = PcapWriter::with_header(Vec::new(), header).unwrap();
+        for (ts, data) in &packets {
+            let f = frame(data);
+            w.write_packet(&PcapPacket::new(*ts, f.len() as u32, &f))
+                .unwrap();
+        }
+        w.into_writer()
+    };
+    // Linux cooked: packet type, ARPHRD, address length, 8 address octets, protocol.
+    let sll = pcap_with(DataLink::LINUX_SLL, &|d: &[u8]| {
+        let mut v = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00];
+        v.extend_from_slice(&d[14..]);
+        v
+    });
+    let raw = pcap_with(DataLink::RAW, &|d: &[u8]| d[14..].to_vec());
+    // IPv6: the same UDP payloads between two IPv6 addresses.
+    let v6 = pcap_with(DataLink::ETHERNET, &|d: &[u8]| {
+        let ihl = usize::from(d[14] & 0x0f) * 4;
+        let udp = &d[14 + ihl..];
+        let (sp, dp) = (
+            u16::from_be_bytes([udp[0], udp[1]]),
+            u16::from_be_bytes([udp[2], udp[3]]),
+        );
+        let (a, b) = (
+            [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            {
+                let mut x = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+                x[15] = 2;
+                x
+            },
+        );
+        let (src, dst) = if sp == CALLER_PORT { (a, b) } else { (b, a) };
+        let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv6(src, dst, 64)
+            .udp(sp, dp);
+        let mut out = Vec::new();
+        builder.write(&mut out, &udp[8..]).unwrap();
+        out
+    });
+    // pcapng with nanosecond timestamps.
+    let mut ng = PcapNgWriter::new(Vec::new()).unwrap();
+    ng.write_pcapng_block(InterfaceDescriptionBlock {
+        linktype: DataLink::ETHERNET,
+        snaplen: 65535,
+        options: vec![InterfaceDescriptionOption::IfTsResol(9)],
+    })
+    .unwrap();
+    for (ts, data) in &packets {
+        ng.write_pcapng_block(EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: *ts,
+            original_len: data.len() as u32,
+            data: std::borrow::Cow::Borrowed(&data[..]),
+            options: Vec::new(),
+        })
+        .unwrap();
+    }
+    let ng = ng.into_inner();
+    for (name, file) in [("sll", sll), ("raw", raw), ("v6", v6), ("ng", ng)] {
+        let p = dir.path().join(format!("{name}.pcap"));
+        std::fs::write(&p, file).unwrap();
+        let v = analyze(&p, &[]);
+        assert_eq!(times(&v), want, "{name}");
+    }
+}
