@@ -653,14 +653,9 @@ fn link_types_and_pcapng() {
             u16::from_be_bytes([udp[0], udp[1]]),
             u16::from_be_bytes([udp[2], udp[3]]),
         );
-        let (a, b) = (
-            [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
-            {
-                let mut x = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
-                x[15] = 2;
-                x
-            },
-        );
+        let a = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let mut b = a;
+        b[15] = 2;
         let (src, dst) = if sp == CALLER_PORT { (a, b) } else { (b, a) };
         let builder = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
             .ipv6(src, dst, 64)
