@@ -364,7 +364,14 @@ pub fn list_streams(bytes: &[u8]) -> Result<Vec<String>, String> {
 }
 
 fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Result<Report, String> {
-    let flows = t38::find_flows(packets, opts.t38_port);
+    // A port forced on the command line, else one that SIP's SDP announced for T.38, else
+    // the flows that look like UDPTL.
+    let sdp_ports = pcap::sdp_t38_ports(packets);
+    let port = opts.t38_port.or(sdp_ports.first().copied());
+    let mut flows = t38::find_flows(packets, port);
+    if flows.is_empty() && port.is_some() && opts.t38_port.is_none() {
+        flows = t38::find_flows(packets, None);
+    }
     let streams = rtp::find_streams(packets);
     let duration = packets
         .last()
@@ -404,6 +411,12 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
     }
     let mut track_names = Vec::new();
     let mut notes = Vec::new();
+    if opts.t38_port.is_none() && !sdp_ports.is_empty() {
+        notes.push(format!(
+            "SDP in the capture announces T.38 on port(s) {:?}",
+            sdp_ports
+        ));
+    }
     let mut obs = Vec::new();
     let mut formats = Vec::new();
     // Audio first: a call that starts on G.711 and switches to T.38 (re-INVITE) is followed

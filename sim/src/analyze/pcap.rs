@@ -144,3 +144,57 @@ pub fn endpoint(e: &(IpAddr, u16)) -> String {
         IpAddr::V6(a) => format!("[{a}]:{}", e.1),
     }
 }
+
+/// T.38 ports announced in SDP bodies of SIP messages in the capture (`m=image PORT udptl
+/// t38`), in order of appearance, without repeats.
+pub fn sdp_t38_ports(packets: &[UdpPacket]) -> Vec<u16> {
+    let mut ports = Vec::new();
+    for p in packets {
+        let body = &p.payload;
+        let is_sip = body.starts_with(b"SIP/2.0 ") || body.starts_with(b"INVITE ");
+        if !is_sip {
+            continue;
+        }
+        let text = String::from_utf8_lossy(body);
+        for line in text.lines() {
+            let mut it = line.split_whitespace();
+            if it.next() != Some("m=image") {
+                continue;
+            }
+            let port = it.next().and_then(|x| x.parse::<u16>().ok());
+            let proto = it.next().unwrap_or("").to_ascii_lowercase();
+            if let Some(port) = port
+                && port != 0
+                && proto.contains("udptl")
+                && !ports.contains(&port)
+            {
+                ports.push(port);
+            }
+        }
+    }
+    ports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn udp(payload: &[u8]) -> UdpPacket {
+        let a = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 5060);
+        UdpPacket {
+            time: 0.0,
+            src: a,
+            dst: a,
+            payload: payload.to_vec(),
+        }
+    }
+
+    #[test]
+    fn t38_ports_from_sdp() {
+        let invite = b"INVITE sip:fax@example.com SIP/2.0\r\nContent-Type: application/sdp\r\n\r\nv=0\r\nm=image 6004 udptl t38\r\na=T38FaxVersion:0\r\n";
+        let ok = b"SIP/2.0 200 OK\r\n\r\nv=0\r\nm=audio 4000 RTP/AVP 8\r\nm=image 7008 UDPTL T38\r\nm=image 0 udptl t38\r\n";
+        let ports = sdp_t38_ports(&[udp(invite), udp(b"garbage m=image 9 udptl"), udp(ok)]);
+        assert_eq!(ports, vec![6004, 7008]);
+    }
+}
