@@ -195,6 +195,8 @@ fn control_pass(track: usize, samples: &[i16]) -> (Vec<Observation>, Vec<f32>) {
     let mut burst_hdlc = false;
     let mut pending_preamble: Option<usize> = None;
     let mut tone_on: [Option<(f64, f32)>; 2] = [None, None];
+    // Level, SNR and carrier offset at each good frame of the current burst.
+    let mut quality: Vec<(f32, f32, f32)> = Vec::new();
     for (b, block) in samples.chunks(BLOCK).enumerate() {
         let t_end = (b * BLOCK + block.len()) as f64 / RATE;
         v21.process(block, &mut sink);
@@ -213,6 +215,11 @@ fn control_pass(track: usize, samples: &[i16]) -> (Vec<Observation>, Vec<f32>) {
                 track,
                 kind: ObsKind::Preamble,
             });
+        }
+        if sink.frames.iter().any(|f| f.1) {
+            // Read while the carrier is certainly present.
+            let q = v21.quality();
+            quality.push((q.level_dbm0, q.snr_db, q.carrier_offset_hz));
         }
         for (bytes, crc_ok) in std::mem::take(&mut sink.frames) {
             let bits = (bytes.len() as f64 + 3.0) * 8.0;
@@ -251,6 +258,21 @@ fn control_pass(track: usize, samples: &[i16]) -> (Vec<Observation>, Vec<f32>) {
             {
                 obs[p].end = t_end;
             }
+            if burst_hdlc && !quality.is_empty() {
+                let n = quality.len() as f32;
+                let mean = |f: fn(&(f32, f32, f32)) -> f32| quality.iter().map(f).sum::<f32>() / n;
+                obs.push(Observation {
+                    start: burst_start.unwrap_or(t_end),
+                    end: t_end,
+                    track,
+                    kind: ObsKind::Carrier {
+                        level_dbm0: mean(|q| q.0),
+                        snr_db: mean(|q| q.1),
+                        offset_hz: mean(|q| q.2),
+                    },
+                });
+            }
+            quality.clear();
             burst_start = None;
             burst_frames.clear();
             pending_preamble = None;

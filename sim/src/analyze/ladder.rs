@@ -186,6 +186,12 @@ pub struct SideHealth {
     pub snr_db: Option<f32>,
     /// Level of its CNG or CED, dBm0.
     pub tone_level_dbm0: Option<f32>,
+    /// Mean level of its V.21 bursts, dBm0.
+    pub v21_level_dbm0: Option<f32>,
+    /// Mean SNR estimate of its V.21 bursts, dB (the estimate saturates near 26 dB).
+    pub v21_snr_db: Option<f32>,
+    /// Mean carrier frequency offset of its V.21 bursts, Hz.
+    pub v21_offset_hz: Option<f32>,
 }
 
 /// Missing media.
@@ -452,6 +458,24 @@ fn health(
     sides: &[Side],
     mono: bool,
 ) -> Vec<SideHealth> {
+    // Whose V.21 burst a carrier reading is: the track's side, or on a mono tap the side
+    // of the good frames the burst carried.
+    let carrier_side = |c: &Observation| -> Side {
+        if !mono {
+            return sides.get(c.track).copied().unwrap_or(Side::Unknown);
+        }
+        obs.iter()
+            .find_map(|o| match &o.kind {
+                ObsKind::Frame {
+                    bytes,
+                    fcs_ok: true,
+                    fast: false,
+                    ..
+                } if o.end >= c.start && o.end <= c.end + 0.01 => frame_side(bytes),
+                _ => None,
+            })
+            .unwrap_or(Side::Unknown)
+    };
     [Side::Caller, Side::Answerer]
         .iter()
         .map(|&side| {
@@ -477,11 +501,25 @@ fn health(
                 }
                 _ => None,
             });
+            let carriers: Vec<(f32, f32, f32)> = obs
+                .iter()
+                .filter_map(|o| match o.kind {
+                    ObsKind::Carrier {
+                        level_dbm0,
+                        snr_db,
+                        offset_hz,
+                    } if carrier_side(o) == side => Some((level_dbm0, snr_db, offset_hz)),
+                    _ => None,
+                })
+                .collect();
             SideHealth {
                 side,
                 level_dbm0: mean(t.iter().filter_map(|t| t.level_dbm0).collect()),
                 snr_db: mean(t.iter().filter_map(|t| t.snr_db).collect()),
                 tone_level_dbm0: tone,
+                v21_level_dbm0: mean(carriers.iter().map(|c| c.0).collect()),
+                v21_snr_db: mean(carriers.iter().map(|c| c.1).collect()),
+                v21_offset_hz: mean(carriers.iter().map(|c| c.2).collect()),
             }
         })
         .collect()
@@ -698,6 +736,7 @@ impl Builder {
                     ),
                 );
             }
+            ObsKind::Carrier { .. } => {}
             ObsKind::Gap { what } => {
                 self.gaps.push(GapInfo {
                     time_s: o.start,

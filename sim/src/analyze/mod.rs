@@ -147,6 +147,15 @@ pub enum ObsKind {
         /// Mean level, dBm0.
         level_dbm0: f32,
     },
+    /// How a V.21 burst with frames was received: its level, SNR and carrier offset.
+    Carrier {
+        /// Level, dBm0.
+        level_dbm0: f32,
+        /// SNR estimate, dB.
+        snr_db: f32,
+        /// Carrier frequency offset, Hz.
+        offset_hz: f32,
+    },
     /// Media missing from the capture (RTP packets lost, T.38 IFPs unrecoverable).
     Gap {
         /// What is missing.

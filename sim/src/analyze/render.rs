@@ -103,7 +103,7 @@ pub fn text(r: &Report, verbose: bool) -> String {
         }
     }
     for h in &r.health {
-        if h.level_dbm0.is_some() || h.tone_level_dbm0.is_some() {
+        if h.level_dbm0.is_some() || h.tone_level_dbm0.is_some() || h.v21_level_dbm0.is_some() {
             let mut parts = Vec::new();
             if let Some(l) = h.level_dbm0 {
                 parts.push(format!("fast-modem level {l:.1} dBm0"));
@@ -113,6 +113,9 @@ pub fn text(r: &Report, verbose: bool) -> String {
             }
             if let Some(t) = h.tone_level_dbm0 {
                 parts.push(format!("tone level {t:.1} dBm0"));
+            }
+            if let (Some(l), Some(o)) = (h.v21_level_dbm0, h.v21_offset_hz) {
+                parts.push(format!("V.21 level {l:.1} dBm0, carrier offset {o:+.1} Hz"));
             }
             let _ = writeln!(s, "{}: {}", h.side.name(), parts.join(", "));
         }
