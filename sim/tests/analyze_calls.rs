@@ -375,6 +375,20 @@ fn text_report_and_verbose_fields() {
         wav.to_str().unwrap(),
     ]);
     assert!(o.status.success());
+    // --html writes one page with the ladder and a spectrogram per channel.
+    let html = dir.path().join("report.html");
+    let o = faxsim(&[
+        "analyze",
+        "--html",
+        html.to_str().unwrap(),
+        wav.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("data:image/png;base64,").count(), 2);
+    assert!(page.contains("<svg") && page.contains("DCS V.17 14400 bit/s"));
+    assert!(page.contains("caller reports</th><td class=\"ok\">OK"));
     let tif = std::fs::read(pages.join("page-001.tif")).unwrap();
     let back = t30::image::tiff::read_tiff(&tif).unwrap();
     assert_eq!(back[0].bitmap.height(), 400);

@@ -247,6 +247,9 @@ pub struct Report {
     pub gaps: Vec<GapInfo>,
     /// The verdict.
     pub diagnosis: Diagnosis,
+    /// Spectrograms of the audio tracks, when asked for (not in the JSON).
+    #[serde(skip)]
+    pub spectrograms: Vec<super::html::Spectrogram>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -405,6 +408,7 @@ pub fn build_report(input: InputInfo, mut obs: Vec<Observation>) -> Report {
         health,
         gaps: b.gaps,
         diagnosis,
+        spectrograms: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@
 
 pub mod audio;
 pub mod fastdata;
+pub mod html;
 pub mod ladder;
 pub mod nsf;
 pub mod pages;
@@ -187,6 +188,8 @@ pub struct Options {
     pub t38_port: Option<u16>,
     /// The stream or call to analyse, as `--list` numbers them.
     pub stream: Option<usize>,
+    /// Compute a spectrogram of every audio track (for `--html`).
+    pub spectrograms: bool,
 }
 
 /// A capture that cannot be read; its `Display` is one line naming the file.
@@ -280,7 +283,9 @@ pub fn analyze_bytes(name: &str, bytes: &[u8], opts: &Options) -> Result<Report,
             };
             let tracks = window_tracks(tracks, opts);
             let obs = audio::demodulate(&tracks, offset_of(opts));
-            Ok(ladder::build_report(input, obs))
+            let mut r = ladder::build_report(input, obs);
+            r.spectrograms = spectrograms(&tracks, opts);
+            Ok(r)
         }
         Some(FileKind::Pcap) => {
             let (packets, truncated) = pcap::read_udp(bytes)?;
@@ -420,6 +425,7 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
     }
     let mut track_names = Vec::new();
     let mut notes = Vec::new();
+    let mut spectra = Vec::new();
     if opts.t38_port.is_none() && !sdp_ports.is_empty() {
         notes.push(format!(
             "SDP in the capture announces T.38 on port(s) {:?}",
@@ -466,6 +472,7 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
         track_names.extend(tracks.iter().map(|t| t.name.clone()));
         let tracks = window_tracks(tracks, opts);
         obs.extend(audio::demodulate(&tracks, offset_of(opts)));
+        spectra = spectrograms(&tracks, opts);
         obs.extend(window_obs(gaps, opts));
         formats.push(format!("RTP G.711, {} stream(s)", streams.len()));
     }
@@ -492,5 +499,17 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
         tracks: track_names,
         notes,
     };
-    Ok(ladder::build_report(input, obs))
+    let mut r = ladder::build_report(input, obs);
+    r.spectrograms = spectra;
+    Ok(r)
+}
+
+fn spectrograms(tracks: &[audio::Track], opts: &Options) -> Vec<html::Spectrogram> {
+    if !opts.spectrograms {
+        return Vec::new();
+    }
+    tracks
+        .iter()
+        .map(|t| html::spectrogram(&t.name, &t.samples))
+        .collect()
 }

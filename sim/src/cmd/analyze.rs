@@ -39,6 +39,9 @@ pub struct AnalyzeArgs {
     /// Write the received pages here as TIFF-F and PDF.
     #[arg(long, value_name = "DIR")]
     pub pages: Option<PathBuf>,
+    /// Also write the report as one HTML page: ladder diagram (SVG), spectrogram per track.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Runs `faxsim analyze`: `Ok(true)` when the capture holds fax signalling.
@@ -79,6 +82,7 @@ pub fn run(args: AnalyzeArgs) -> Result<bool, CliError> {
         to_s: args.to,
         t38_port: args.t38_port,
         stream: args.stream,
+        spectrograms: args.html.is_some(),
     };
     let report = analyze::analyze_bytes(&name, &bytes, &opts)
         .map_err(|e| CliError::usage(format!("{name}: {e}")))?;
@@ -90,6 +94,10 @@ pub fn run(args: AnalyzeArgs) -> Result<bool, CliError> {
                 eprintln!("wrote {w}");
             }
         }
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, analyze::html::render(&report, &report.spectrograms))
+            .map_err(|e| CliError::failure(format!("{}: {e}", path.display())))?;
     }
     if args.json {
         let text = serde_json::to_string_pretty(&report).expect("reports serialise");
