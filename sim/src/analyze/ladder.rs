@@ -289,7 +289,27 @@ fn fcf_of(bytes: &[u8]) -> Option<Fcf> {
 
 /// Which side each track holds: by the frames and tones on it.
 fn track_sides(obs: &[Observation], tracks: usize) -> Vec<Side> {
-    let mut votes = vec![(0i32, 0i32); tracks];
+    // Each frame or tone votes for the side that sends it, weighted by its amplitude, so
+    // that a side's faint copy on the other channel (crosstalk, echo) counts for little.
+    let weight = |o: &Observation| -> f64 {
+        let level = match &o.kind {
+            ObsKind::Tone { level_dbm0, .. } => Some(*level_dbm0),
+            ObsKind::Frame { fast: false, .. } => obs.iter().find_map(|c| match c.kind {
+                ObsKind::Carrier { level_dbm0, .. }
+                    if c.track == o.track && c.start <= o.end && o.end <= c.end + 0.01 =>
+                {
+                    Some(level_dbm0)
+                }
+                _ => None,
+            }),
+            _ => None,
+        };
+        match level {
+            Some(l) if l.is_finite() => 10f64.powf(f64::from(l) / 20.0),
+            _ => 1.0,
+        }
+    };
+    let mut votes = vec![(0f64, 0f64); tracks];
     for o in obs {
         let Some(v) = votes.get_mut(o.track) else {
             continue;
@@ -298,6 +318,7 @@ fn track_sides(obs: &[Observation], tracks: usize) -> Vec<Side> {
             ObsKind::Frame {
                 bytes,
                 fcs_ok: true,
+                fast: false,
                 ..
             } => frame_side(bytes),
             ObsKind::Tone { tone, .. } => Some(match tone {
@@ -307,17 +328,17 @@ fn track_sides(obs: &[Observation], tracks: usize) -> Vec<Side> {
             _ => None,
         };
         match side {
-            Some(Side::Caller) => v.0 += 1,
-            Some(Side::Answerer) => v.1 += 1,
+            Some(Side::Caller) => v.0 += weight(o),
+            Some(Side::Answerer) => v.1 += weight(o),
             _ => {}
         }
     }
     let mut sides: Vec<Side> = votes
         .iter()
-        .map(|&(c, a)| match c.cmp(&a) {
-            std::cmp::Ordering::Greater => Side::Caller,
-            std::cmp::Ordering::Less => Side::Answerer,
-            std::cmp::Ordering::Equal => Side::Unknown,
+        .map(|&(c, a)| match c.partial_cmp(&a) {
+            Some(std::cmp::Ordering::Greater) => Side::Caller,
+            Some(std::cmp::Ordering::Less) => Side::Answerer,
+            _ => Side::Unknown,
         })
         .collect();
     if tracks == 2 {
@@ -328,8 +349,13 @@ fn track_sides(obs: &[Observation], tracks: usize) -> Vec<Side> {
             (Side::Unknown, s) => sides[0] = s.other(),
             (s, Side::Unknown) => sides[1] = s.other(),
             (a, b) if a == b => {
-                // Both look the same (echo of the far side on each): keep the order.
-                sides = vec![Side::Caller, Side::Answerer];
+                // Both lean the same way: the track that leans less is the other side.
+                let lean = |v: (f64, f64)| v.0 - v.1;
+                sides = if lean(votes[0]) >= lean(votes[1]) {
+                    vec![Side::Caller, Side::Answerer]
+                } else {
+                    vec![Side::Answerer, Side::Caller]
+                };
             }
             _ => {}
         }
@@ -1673,6 +1699,40 @@ mod tests {
                 ("CFR", Side::Answerer)
             ]
         );
+    }
+
+    #[test]
+    fn faint_crosstalk_does_not_swap_the_channels() {
+        // The answerer on the left channel, each side 20 dB down on the other channel.
+        let mut obs = Vec::new();
+        for (t, bytes) in [
+            (4.0, DIS),
+            (7.0, DCS),
+            (11.0, CFR),
+            (30.0, EOP),
+            (32.0, MCF),
+        ] {
+            let side = frame_side(bytes).unwrap();
+            let home = if side == Side::Answerer { 0 } else { 1 };
+            for (track, level) in [(home, -10.0), (1 - home, -30.0)] {
+                let mut o = fr(t, bytes);
+                o.track = track;
+                obs.push(o);
+                obs.push(Observation {
+                    start: t - 1.0,
+                    end: t + 0.2,
+                    track,
+                    kind: ObsKind::Carrier {
+                        level_dbm0: level,
+                        snr_db: 20.0,
+                        offset_hz: 0.0,
+                    },
+                });
+            }
+        }
+        let r = build_report(input(2), obs);
+        assert_eq!(r.track_sides, [Side::Answerer, Side::Caller]);
+        assert_eq!(r.frames.len(), 5);
     }
 
     #[test]
