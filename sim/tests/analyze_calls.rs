@@ -451,3 +451,51 @@ fn calls_broken_by_the_network() {
         assert!(why.contains(cause), "{channel}: {why}");
     }
 }
+
+/// A stereo recording with the answerer on the left and each side 20 dB down on the other
+/// channel (hybrid echo, crosstalk): sides, frames and outcome as on the clean recording.
+#[test]
+fn swapped_channels_with_crosstalk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, a) = call(dir.path(), 1, &["--ecm", "off", "--modems", "v29"]);
+    let mut r = hound::WavReader::open(dir.path().join("out/call.wav")).unwrap();
+    let s: Vec<i16> = r.samples::<i16>().map(|x| x.unwrap()).collect();
+    let p = dir.path().join("crosstalk.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&p, spec).unwrap();
+    for f in s.chunks(2) {
+        let (caller, answerer) = (f32::from(f[0]), f32::from(f[1]));
+        w.write_sample((answerer + 0.1 * caller) as i16).unwrap();
+        w.write_sample((caller + 0.1 * answerer) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+    let report = analyze(&p);
+    assert_eq!(
+        report["track_sides"],
+        serde_json::json!(["answerer", "caller"])
+    );
+    check_frames(&report, [&c, &a], false, None);
+    check_outcome(&report, &c, &a);
+    // No frame twice: crosstalk copies are dropped.
+    let sent: usize = [&c, &a]
+        .iter()
+        .map(|r| {
+            r["frames"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["dir"] == "tx")
+                .count()
+        })
+        .sum();
+    assert_eq!(frames_of(&report).len(), sent);
+    assert_eq!(report["pages"].as_array().unwrap().len(), 1);
+    for t in report["trainings"].as_array().unwrap() {
+        assert_eq!(t["side"], "caller", "{t}");
+    }
+}

@@ -36,6 +36,8 @@ const FRAME: usize = 80;
 const BURST_ON_DBM0: f32 = -43.0;
 /// Shortest burst worth a fast receiver, s.
 const MIN_BURST_S: f64 = 0.1;
+/// A burst this much louder on another track belongs to that track, dB.
+const CROSSTALK_DB: f32 = 10.0;
 /// Quiet shorter than this does not end a burst, s.
 const BRIDGE_S: f64 = 0.03;
 
@@ -109,9 +111,16 @@ pub fn demodulate(tracks: &[Track], offset: f64) -> Vec<Observation> {
     }
     dcs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out = Vec::new();
+    let all_levels: Vec<Vec<f32>> = first.iter().map(|(_, l)| l.clone()).collect();
     for (i, t) in tracks.iter().enumerate() {
         let (mut obs, levels) = std::mem::take(&mut first[i]);
-        let fast = fast_pass(i, &t.samples, &levels, &obs, &dcs, any_frame);
+        let others: Vec<&[f32]> = all_levels
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, l)| l.as_slice())
+            .collect();
+        let fast = fast_pass(i, &t.samples, &levels, &others, &obs, &dcs, any_frame);
         obs.extend(fast);
         out.extend(obs);
     }
@@ -443,10 +452,12 @@ struct Kept {
 }
 
 /// Runs fast receivers over the bursts that are neither V.21 nor tones.
+#[allow(clippy::too_many_arguments)]
 fn fast_pass(
     track: usize,
     samples: &[i16],
     levels: &[f32],
+    others: &[&[f32]],
     control: &[Observation],
     dcs: &[(f64, Modem, u32, DcsInfo)],
     fax_seen: bool,
@@ -470,6 +481,14 @@ fn fast_pass(
             continue;
         }
         let level = mean_level(levels, span);
+        // Much louder on another track: this is that side's signal leaking across
+        // (crosstalk, echo), analysed there.
+        if others
+            .iter()
+            .any(|l| mean_level(l, span) > level + CROSSTALK_DB)
+        {
+            continue;
+        }
         // A little before the energy rises, so the receiver sees the onset.
         let lead = (0.03 * RATE) as usize;
         let from = span.start.saturating_sub(lead);
