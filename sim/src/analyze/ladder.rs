@@ -624,20 +624,20 @@ impl Builder {
                 } else {
                     String::new()
                 };
-                self.event(
-                    o,
-                    side,
-                    name,
-                    format!("{hz} Hz, {:.2} s{level}", o.end - o.start),
-                );
+                let detail = if o.end - o.start < 0.001 {
+                    "T.38 indicator".to_string()
+                } else {
+                    format!("{hz} Hz, {:.2} s{level}", o.end - o.start)
+                };
+                self.event(o, side, name, detail);
             }
             ObsKind::Preamble => {
-                self.event(
-                    o,
-                    side,
-                    "V.21 preamble",
-                    format!("flags, {:.2} s", o.end - o.start),
-                );
+                let detail = if o.end - o.start < 0.001 {
+                    "T.38 indicator".to_string()
+                } else {
+                    format!("flags, {:.2} s", o.end - o.start)
+                };
+                self.event(o, side, "V.21 preamble", detail);
             }
             ObsKind::Frame {
                 bytes,
@@ -671,7 +671,10 @@ impl Builder {
                     modem.name(),
                     rate,
                     if *short { " (short)" } else { "" },
-                    if *ok {
+                    if *ok && !level_dbm0.is_finite() {
+                        // T.38: the gateway announced it; there is no signal to judge.
+                        "T.38 indicator"
+                    } else if *ok {
                         "trained"
                     } else if *cut {
                         "cut off by the end of the capture"
