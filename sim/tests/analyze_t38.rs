@@ -690,3 +690,60 @@ fn link_types_and_pcapng() {
         assert_eq!(times(&v), want, "{name}");
     }
 }
+
+/// Two T.38 calls in one capture: `--list` shows four flows, `--stream` picks a call.
+#[test]
+fn two_calls_and_stream_selection() {
+    use pcap_file::pcap::PcapReader;
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.pcap");
+    write_call(&one, 1, 0.0, 1, false, false, true);
+    let bytes = std::fs::read(&one).unwrap();
+    let mut r = PcapReader::new(&bytes[..]).unwrap();
+    let mut packets = Vec::new();
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap();
+        packets.push((p.timestamp, p.data.to_vec()));
+    }
+    // The second call: other addresses (10.0.0.11 and 10.0.0.12), 100 s later, ECM-less
+    // but identical otherwise.
+    let second: Vec<_> = packets
+        .iter()
+        .map(|(ts, d)| {
+            let mut d = d.clone();
+            d[14 + 15] += 10;
+            d[14 + 19] += 10;
+            (*ts + std::time::Duration::from_secs(100), d)
+        })
+        .collect();
+    packets.extend(second);
+    let mut w = PcapWriter::new(Vec::new()).unwrap();
+    for (ts, d) in &packets {
+        w.write_packet(&PcapPacket::new(*ts, d.len() as u32, d))
+            .unwrap();
+    }
+    let both = dir.path().join("both.pcap");
+    std::fs::write(&both, w.into_writer()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_faxsim"))
+        .args(["analyze", "--list", both.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(list.lines().count(), 4, "{list}");
+    let third = list
+        .lines()
+        .position(|l| l.contains("10.0.0.11:"))
+        .expect("a flow of the second call");
+    let v = analyze(&both, &["--stream", &third.to_string()]);
+    let frames = v["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 8);
+    assert!(frames.iter().all(|f| f["time_s"].as_f64().unwrap() > 100.0));
+    let v = analyze(&both, &[]);
+    assert!(
+        v["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["time_s"].as_f64().unwrap() < 100.0)
+    );
+}

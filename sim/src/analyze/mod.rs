@@ -477,6 +477,15 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
         formats.push(format!("RTP G.711, {} stream(s)", streams.len()));
     }
     if !flows.is_empty() {
+        // --stream numbers the RTP streams when there are any, else the T.38 flows.
+        let flows = t38::choose(
+            &flows,
+            if streams.is_empty() {
+                opts.stream
+            } else {
+                None
+            },
+        )?;
         let first = track_names.len();
         let t38::Observed {
             obs: t38_obs,

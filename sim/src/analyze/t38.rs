@@ -132,6 +132,31 @@ fn rising_seq(packets: &[UdpPacket], f: &Flow) -> bool {
     good * 10 >= seqs.len().saturating_sub(1) * 7
 }
 
+/// The flows of one call: the one asked for (`--stream`, or the first) and the flow going
+/// the other way between the same two ends, if any.
+pub fn choose(flows: &[Flow], wanted: Option<usize>) -> Result<Vec<Flow>, String> {
+    let first = match wanted {
+        Some(i) if i < flows.len() => i,
+        Some(i) => {
+            return Err(format!(
+                "no T.38 flow {i}: the capture has {} (see --list)",
+                flows.len()
+            ));
+        }
+        None => 0,
+    };
+    let f = &flows[first];
+    let mut v = vec![f.clone()];
+    if let Some(back) = flows
+        .iter()
+        .enumerate()
+        .find(|(j, g)| *j != first && g.src == f.dst && g.dst == f.src)
+    {
+        v.push(back.1.clone());
+    }
+    Ok(v)
+}
+
 fn training_of(i: Indicator) -> Option<(Modem, u32, bool)> {
     use Indicator::*;
     Some(match i {
@@ -205,9 +230,10 @@ pub struct Observed {
     pub tracks: Vec<String>,
 }
 
-/// Observations of the first two T.38 flows; times are seconds after `t0`.
+/// Observations of these T.38 flows (one call: a flow and the one coming back); times are
+/// seconds after `t0`.
 pub fn observe(packets: &[UdpPacket], flows: &[Flow], t0: f64) -> Observed {
-    let flows: Vec<&Flow> = flows.iter().take(2).collect();
+    let flows: Vec<&Flow> = flows.iter().collect();
     let mut notes = Vec::new();
     let mut names = Vec::new();
     // Deliveries of every flow, merged by arrival time, so a DCS on one flow is known

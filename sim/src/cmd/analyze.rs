@@ -33,7 +33,8 @@ pub struct AnalyzeArgs {
     /// List the RTP streams and T.38 flows of a pcap, then stop.
     #[arg(long)]
     pub list: bool,
-    /// Analyse this RTP stream (as `--list` numbers them) with the stream going back.
+    /// Analyse this RTP stream (or, in a capture without RTP, this T.38 flow), as `--list`
+    /// numbers them, with the one going back.
     #[arg(long, value_name = "N")]
     pub stream: Option<usize>,
     /// Write the received pages here as TIFF-F and PDF.
