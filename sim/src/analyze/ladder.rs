@@ -188,8 +188,6 @@ pub struct SideHealth {
     pub tone_level_dbm0: Option<f32>,
     /// Mean level of its V.21 bursts, dBm0.
     pub v21_level_dbm0: Option<f32>,
-    /// Mean SNR estimate of its V.21 bursts, dB (the estimate saturates near 26 dB).
-    pub v21_snr_db: Option<f32>,
     /// Mean carrier frequency offset of its V.21 bursts, Hz.
     pub v21_offset_hz: Option<f32>,
 }
@@ -548,7 +546,6 @@ fn health(
                 snr_db: mean(t.iter().filter_map(|t| t.snr_db).collect()),
                 tone_level_dbm0: tone,
                 v21_level_dbm0: mean(carriers.iter().map(|c| c.0).collect()),
-                v21_snr_db: mean(carriers.iter().map(|c| c.1).collect()),
                 v21_offset_hz: mean(carriers.iter().map(|c| c.2).collect()),
             }
         })
