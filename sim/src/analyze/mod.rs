@@ -279,6 +279,10 @@ pub fn analyze_bytes(name: &str, bytes: &[u8], opts: &Options) -> Result<Report,
                         )
                     })
                     .into_iter()
+                    .chain(
+                        (wav.channels > 2)
+                            .then(|| format!("{} channels: the first two analysed", wav.channels)),
+                    )
                     .collect(),
             };
             let tracks = window_tracks(tracks, opts);
