@@ -33,7 +33,11 @@ fn packet(out: &mut Vec<u8>, n: u32, from_caller: bool, payload: &[u8]) {
         0,
         d,
     ]);
-    let (sp, dp) = if from_caller { (6004u16, 7004u16) } else { (7004, 6004) };
+    let (sp, dp) = if from_caller {
+        (6004u16, 7004u16)
+    } else {
+        (7004, 6004)
+    };
     frame.extend_from_slice(&sp.to_be_bytes());
     frame.extend_from_slice(&dp.to_be_bytes());
     frame.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
