@@ -295,7 +295,7 @@ pub fn observe(packets: &[UdpPacket], flows: &[Flow], t0: f64) -> Observed {
         handle_ifp(st, &ifp, t, &mut dcs, &mut obs);
     }
     for st in &mut states {
-        end_fast(st, f64::NAN, &mut obs);
+        end_fast(st, &mut obs);
         if st.reversed_frames > 0 {
             notes.push(format!(
                 "T.38 flow {}: HDLC octets sent first bit as the most significant ({} frames)",
@@ -311,9 +311,9 @@ pub fn observe(packets: &[UdpPacket], flows: &[Flow], t0: f64) -> Observed {
     }
 }
 
-fn end_fast(st: &mut FlowState, t: f64, obs: &mut Vec<Observation>) {
+/// Ends the fast-modem data in progress on a flow (TCF or a non-ECM page).
+fn end_fast(st: &mut FlowState, obs: &mut Vec<Observation>) {
     if let Some((dec, start)) = st.fast.take() {
-        let _ = t;
         obs.extend(dec.finish(st.track, st.burst_start, start));
     }
 }
@@ -328,7 +328,7 @@ fn handle_ifp(
     let track = st.track;
     match ifp.msg {
         MsgType::Indicator(i) => {
-            end_fast(st, t, obs);
+            end_fast(st, obs);
             match i {
                 Indicator::Cng | Indicator::Ced => obs.push(Observation {
                     start: t,
@@ -433,7 +433,7 @@ fn handle_ifp(
                             dec.push_octets_msb_first(data);
                         }
                         if f.field_type == FieldType::T4NonEcmSigEnd {
-                            end_fast(st, t, obs);
+                            end_fast(st, obs);
                         }
                     }
                     _ => {}
