@@ -499,3 +499,48 @@ fn swapped_channels_with_crosstalk() {
         assert_eq!(t["side"], "caller", "{t}");
     }
 }
+
+/// ECM over a lossy network: the receiver asks for frames again (PPR); the analyzer lists
+/// the frames each PPR asks for, and they are the ones the sender then sends again.
+#[test]
+fn ecm_partial_page_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let (c, a) = call_doc(dir.path(), SAMPLE, &["--channel", "g1050-D"]);
+    let pprs = c["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"] == "PPR")
+        .count();
+    assert!(pprs > 0, "this channel and seed give a PPR");
+    for wav in [dir.path().join("out/call.wav"), mono_mix(dir.path())] {
+        let report = analyze(&wav);
+        check_frames(&report, [&c, &a], false, None);
+        check_outcome(&report, &c, &a);
+        assert_eq!(report["ecm"]["pprs"], pprs);
+        // The FCD frames sent after the first PPR, up to the next PPS.
+        let frames = frames_of(&report);
+        let at = frames.iter().position(|f| f["name"] == "PPR").unwrap();
+        let again: Vec<u64> = frames[at..]
+            .iter()
+            .skip(1)
+            .take_while(|f| f["name"] != "PPS")
+            .filter(|f| f["name"] == "FCD")
+            .map(|f| {
+                u64::from_str_radix(f["hex"].as_str().unwrap().split(' ').nth(3).unwrap(), 16)
+                    .unwrap()
+            })
+            .collect();
+        let asked: Vec<u64> = report["ecm"]["ppr_requests"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_u64().unwrap())
+            .collect();
+        assert_eq!(asked, again);
+        assert_eq!(
+            report["ecm"]["retransmitted_frames"].as_u64().unwrap() as usize,
+            again.len()
+        );
+    }
+}

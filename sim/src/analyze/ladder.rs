@@ -997,11 +997,11 @@ fn decode_page(data: &[u8], dcs: &DcsInfo) -> (u32, u32, bool) {
     }
 }
 
-/// The frame numbers a PPR asks for (its 256-bit map, frame 0 first).
+/// The frame numbers a PPR asks for: its information field is a 256-bit map, frame 0 in
+/// the least significant bit of the first octet.
 pub fn ppr_frames(fif: &[u8]) -> Vec<u32> {
-    let map = fif.get(3..).unwrap_or(&[]);
     let mut v = Vec::new();
-    for (i, &o) in map.iter().take(32).enumerate() {
+    for (i, &o) in fif.iter().take(32).enumerate() {
         for b in 0..8 {
             if o >> b & 1 != 0 {
                 v.push((i * 8 + b) as u32);
@@ -1602,12 +1602,16 @@ mod tests {
 
     #[test]
     fn ppr_bitmap_lists_frames() {
-        let mut fif = vec![0x2e, 0, 0];
         let mut map = [0u8; 32];
         map[0] = 0b0000_0101;
         map[31] = 0x80;
-        fif.extend_from_slice(&map);
-        assert_eq!(ppr_frames(&fif), vec![0, 2, 255]);
+        assert_eq!(ppr_frames(&map), vec![0, 2, 255]);
+        // As a receiver sent it (frames 35, 70, 102, 103 and 114 were then sent again).
+        let fif = [
+            0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0xc0, 0x00,
+            0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        assert_eq!(ppr_frames(&fif), vec![35, 70, 102, 103, 114]);
     }
 
     #[test]
