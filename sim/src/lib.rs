@@ -1,6 +1,7 @@
 //! The simulator: endpoints, the call runner, captures, and the `faxsim` command line.
 #![warn(missing_docs)]
 
+pub mod analyze;
 pub mod call;
 pub mod capture;
 pub mod cmd;

@@ -29,6 +29,8 @@ enum Command {
     Doc(cmd::doc::DocCommand),
     /// Run a WAV file through one direction of a channel preset or chain file; list presets.
     Channel(cmd::channel::ChannelArgs),
+    /// Decode and diagnose a captured fax call: WAV, RTP G.711 pcap or T.38 pcap.
+    Analyze(cmd::analyze::AnalyzeArgs),
     /// Every completion code and pipeline outcome: number, name, exact string, when it happens.
     Errors(cmd::errors::ErrorsArgs),
     /// CPU time of whole calls: our engine pair against spandsp's, in one run.
@@ -63,6 +65,12 @@ fn main() -> ExitCode {
             Err(e) => Err(CliError::failure(format!("{e:#}"))),
         },
         Command::Errors(args) => cmd::errors::run(args),
+        // Exit 1 when the capture holds no fax signalling at all.
+        Command::Analyze(args) => match cmd::analyze::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         Command::Channel(args) => cmd::channel::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Run(args) => match cmd::run::run(args) {

@@ -1,5 +1,6 @@
 //! The `faxsim` subcommands. Each module holds one command's clap arguments and its `run`.
 
+pub mod analyze;
 pub mod bench;
 pub mod call;
 pub mod channel;
