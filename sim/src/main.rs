@@ -29,6 +29,8 @@ enum Command {
     Doc(cmd::doc::DocCommand),
     /// Run a WAV file through one direction of a channel preset or chain file; list presets.
     Channel(cmd::channel::ChannelArgs),
+    /// The reference receive pipeline (spool, mail, FTP, printer, log) on existing call output.
+    Deliver(cmd::deliver::DeliverArgs),
     /// Every completion code and pipeline outcome: number, name, exact string, when it happens.
     Errors(cmd::errors::ErrorsArgs),
     /// CPU time of whole calls: our engine pair against spandsp's, in one run.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
             Err(e) => Err(CliError::failure(format!("{e:#}"))),
         },
         Command::Errors(args) => cmd::errors::run(args),
+        Command::Deliver(args) => cmd::deliver::run(args),
         Command::Channel(args) => cmd::channel::run(args),
         Command::Bench(args) => cmd::bench::run(args),
     };
