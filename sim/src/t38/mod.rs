@@ -32,6 +32,7 @@ use crate::endpoint::EndpointOutcome;
 /// How long after one side hangs up the network clears the other's line.
 const CLEAR_DELAY: SampleTime = SampleTime(4000);
 
+
 /// One IFP a terminal sends, with its send time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentIfp {
