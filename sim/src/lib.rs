@@ -5,6 +5,7 @@ pub mod call;
 pub mod capture;
 pub mod cmd;
 pub mod deliver;
+pub mod docload;
 pub mod endpoint;
 pub mod modem_run;
 pub mod modems;

@@ -52,7 +52,7 @@ impl TransportArg {
 /// Arguments of `faxsim call`.
 #[derive(Debug, Clone, Args)]
 pub struct CallArgs {
-    /// Document the caller sends (TIFF, PBM or PNG).
+    /// Document the caller sends (TIFF, PBM, PNG, or PDF rasterised with poppler's pdftoppm).
     #[arg(long, value_name = "FILE.tif")]
     pub send: PathBuf,
     /// The calling endpoint (it sends the document).
@@ -370,11 +370,15 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
         }
         None => None,
     };
-    let pages: Vec<Bitmap> = load_document(&args.send)
-        .map_err(|e| CliError::usage(e.to_string()))?
-        .into_iter()
-        .map(|p| p.bitmap)
-        .collect();
+    let pages: Vec<Bitmap> = if crate::docload::is_pdf(&args.send) {
+        crate::docload::rasterise_pdf(&args.send).map_err(CliError::usage)?
+    } else {
+        load_document(&args.send)
+            .map_err(|e| CliError::usage(e.to_string()))?
+            .into_iter()
+            .map(|p| p.bitmap)
+            .collect()
+    };
     if pages.is_empty() {
         return Err(CliError::usage(format!(
             "{}: no pages",
