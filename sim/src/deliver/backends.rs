@@ -101,11 +101,13 @@ pub fn upload(b: &FtpBackend, file: &Path, name: &str) -> Result<String, String>
     Ok(format!("{bytes} bytes to ftp://{at}/{dir}{name}"))
 }
 
-/// Prints `file` with `lp -d QUEUE FILE`.
-pub fn print(b: &PrinterBackend, file: &Path) -> Result<String, String> {
+/// Prints `file` with `lp -d QUEUE -t TITLE FILE`.
+pub fn print(b: &PrinterBackend, file: &Path, title: &str) -> Result<String, String> {
     let out = std::process::Command::new(&b.command)
         .arg("-d")
         .arg(&b.queue)
+        .arg("-t")
+        .arg(title)
         .arg(file)
         .output()
         .map_err(|e| format!("{}: {e}", b.command))?;

@@ -531,7 +531,11 @@ impl Run<'_, '_> {
                         true,
                         format!("start {}", what.display()),
                     );
-                    let res = backends::print(p, &what);
+                    let title = format!(
+                        "fax {} to {} ({})",
+                        self.d.source_number, self.d.destination_number, self.call_id
+                    );
+                    let res = backends::print(p, &what, &title);
                     self.result(&format!("printer:{name}"), res);
                 }
                 Backend::Log(l) => {
