@@ -5,6 +5,8 @@ pub mod analyze;
 pub mod call;
 pub mod capture;
 pub mod cmd;
+pub mod deliver;
+pub mod docload;
 pub mod endpoint;
 pub mod modem_run;
 pub mod modems;

@@ -31,6 +31,8 @@ enum Command {
     Channel(cmd::channel::ChannelArgs),
     /// Decode and diagnose a captured fax call: WAV, RTP G.711 pcap or T.38 pcap.
     Analyze(cmd::analyze::AnalyzeArgs),
+    /// The reference receive pipeline (spool, mail, FTP, printer, log) on existing call output.
+    Deliver(cmd::deliver::DeliverArgs),
     /// Every completion code and pipeline outcome: number, name, exact string, when it happens.
     Errors(cmd::errors::ErrorsArgs),
     /// CPU time of whole calls: our engine pair against spandsp's, in one run.
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
             Ok(false) => return ExitCode::from(1),
             Err(e) => Err(e),
         },
+        Command::Deliver(args) => cmd::deliver::run(args),
         Command::Channel(args) => cmd::channel::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Run(args) => match cmd::run::run(args) {

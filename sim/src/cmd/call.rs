@@ -52,7 +52,7 @@ impl TransportArg {
 /// Arguments of `faxsim call`.
 #[derive(Debug, Clone, Args)]
 pub struct CallArgs {
-    /// Document the caller sends (TIFF, PBM or PNG).
+    /// Document the caller sends (TIFF, PBM, PNG, or PDF rasterised with poppler's pdftoppm).
     #[arg(long, value_name = "FILE.tif")]
     pub send: PathBuf,
     /// The calling endpoint (it sends the document).
@@ -101,6 +101,17 @@ pub struct CallArgs {
     /// FAXSIM_PDF, FAXSIM_RECORD; its exit status goes into the record.
     #[arg(long, value_name = "CMD")]
     pub on_complete: Option<String>,
+    /// Run the reference receive pipeline of this configuration for the receiving side
+    /// (`faxsim deliver` describes it); delivery.json records what it did.
+    #[arg(long, value_name = "FILE.toml")]
+    pub deliver: Option<PathBuf>,
+    /// The calling number the pipeline sees (default: the caller's station id).
+    #[arg(long, value_name = "NUMBER")]
+    pub from_number: Option<String>,
+    /// The dialled number that selects the pipeline's route (default: the answerer's
+    /// station id).
+    #[arg(long, value_name = "NUMBER")]
+    pub to_number: Option<String>,
 }
 
 /// Runs the receiver hook for `r`, whose record file is `record_path`, in `out`.
@@ -352,11 +363,22 @@ pub fn setup_from_parts(
 /// Runs `faxsim call`; `Ok(true)` when both sides report SUCCESS.
 pub fn run(args: CallArgs) -> Result<bool, CliError> {
     let setup = setup_from(&args)?;
-    let pages: Vec<Bitmap> = load_document(&args.send)
-        .map_err(|e| CliError::usage(e.to_string()))?
-        .into_iter()
-        .map(|p| p.bitmap)
-        .collect();
+    // A bad pipeline configuration is a usage error before any call is made.
+    let pipeline = match &args.deliver {
+        Some(path) => {
+            Some(crate::deliver::Pipeline::from_file(path).map_err(|e| CliError::usage(e.0))?)
+        }
+        None => None,
+    };
+    let pages: Vec<Bitmap> = if crate::docload::is_pdf(&args.send) {
+        crate::docload::rasterise_pdf(&args.send).map_err(CliError::usage)?
+    } else {
+        load_document(&args.send)
+            .map_err(|e| CliError::usage(e.to_string()))?
+            .into_iter()
+            .map(|p| p.bitmap)
+            .collect()
+    };
     if pages.is_empty() {
         return Err(CliError::usage(format!(
             "{}: no pages",
@@ -412,6 +434,21 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
         }
         o.answerer.hook = Some(h);
         write("answerer.json", &o.answerer)?;
+    }
+    if let Some(pipeline) = &pipeline {
+        let epoch = super::deliver::epoch_of(&o.answerer, &answerer_path);
+        let report = super::deliver::deliver_and_print(
+            pipeline,
+            &o.answerer,
+            &args.out,
+            args.from_number.as_deref(),
+            args.to_number.as_deref(),
+            epoch,
+        );
+        let p = args.out.join("delivery.json");
+        let text = serde_json::to_string_pretty(&report).expect("reports serialise");
+        std::fs::write(&p, text + "\n")
+            .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
     }
     Ok(o.caller.status == "SUCCESS" && o.answerer.status == "SUCCESS")
 }

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod call;
 pub mod channel;
+pub mod deliver;
 pub mod doc;
 pub mod endpoint;
 pub mod errors;
