@@ -171,12 +171,28 @@ pub fn result_line(r: &ScenarioResult) -> String {
     } else {
         format!(" [{} as device under test]", r.variant)
     };
+    let calls = if r.calls.len() > 1 {
+        let met = r
+            .calls
+            .iter()
+            .filter(|c| c.sides.iter().all(|s| s.failures.is_empty()))
+            .count();
+        format!(", {met}/{} calls met the expectations", r.calls.len())
+    } else {
+        String::new()
+    };
     match r.status {
-        Status::Passed => format!("PASS {}{variant} ({:.1} s)", r.id, r.wall_s),
+        Status::Passed => format!("PASS {}{variant} ({:.1} s{calls})", r.id, r.wall_s),
         Status::Skipped => format!(
             "SKIP {}{variant}: {}",
             r.id,
             r.reason.as_deref().unwrap_or("")
+        ),
+        Status::Failed if !calls.is_empty() => format!(
+            "FAIL {}{variant} ({}): {}",
+            r.id,
+            calls.trim_start_matches(", "),
+            r.message()
         ),
         Status::Failed => format!("FAIL {}{variant}: {}", r.id, r.message()),
         Status::Lost => format!("LOST {}{variant}: {}", r.id, reports::LOG_ENTRY_LOST),
