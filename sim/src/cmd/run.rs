@@ -53,7 +53,8 @@ pub struct RunArgs {
     /// Self-contained HTML report.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Skip scenarios already finished in this results file (from --json) and append to it.
+    /// Skip scenarios already finished in this results file (from --json) and append to it
+    /// (`--json`, if also given, gets a copy of the final results).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
     /// Run this shell command after each call for each side that received (FAXOPT_* and
@@ -377,10 +378,12 @@ pub fn run(args: RunArgs) -> Result<bool, CliError> {
             work.len()
         );
     }
+    // A resumed run keeps appending to the file it resumes, so a second kill loses nothing
+    // either; `--json` then gets a copy at the end.
     let journal_path = args
-        .json
+        .resume
         .clone()
-        .or_else(|| args.resume.clone())
+        .or_else(|| args.json.clone())
         .unwrap_or_else(|| args.out.join("results.jsonl"));
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))?;
