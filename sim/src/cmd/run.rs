@@ -53,7 +53,8 @@ pub struct RunArgs {
     /// Self-contained HTML report.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Skip scenarios already finished in this results file (from --json) and append to it.
+    /// Skip scenarios already finished in this results file (from --json) and append to it
+    /// (`--json`, if also given, gets a copy of the final results).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
     /// Run this shell command after each call for each side that received (FAXOPT_* and
@@ -171,12 +172,28 @@ pub fn result_line(r: &ScenarioResult) -> String {
     } else {
         format!(" [{} as device under test]", r.variant)
     };
+    let calls = if r.calls.len() > 1 {
+        let met = r
+            .calls
+            .iter()
+            .filter(|c| c.sides.iter().all(|s| s.failures.is_empty()))
+            .count();
+        format!(", {met}/{} calls met the expectations", r.calls.len())
+    } else {
+        String::new()
+    };
     match r.status {
-        Status::Passed => format!("PASS {}{variant} ({:.1} s)", r.id, r.wall_s),
+        Status::Passed => format!("PASS {}{variant} ({:.1} s{calls})", r.id, r.wall_s),
         Status::Skipped => format!(
             "SKIP {}{variant}: {}",
             r.id,
             r.reason.as_deref().unwrap_or("")
+        ),
+        Status::Failed if !calls.is_empty() => format!(
+            "FAIL {}{variant} ({}): {}",
+            r.id,
+            calls.trim_start_matches(", "),
+            r.message()
         ),
         Status::Failed => format!("FAIL {}{variant}: {}", r.id, r.message()),
         Status::Lost => format!("LOST {}{variant}: {}", r.id, reports::LOG_ENTRY_LOST),
@@ -361,10 +378,12 @@ pub fn run(args: RunArgs) -> Result<bool, CliError> {
             work.len()
         );
     }
+    // A resumed run keeps appending to the file it resumes, so a second kill loses nothing
+    // either; `--json` then gets a copy at the end.
     let journal_path = args
-        .json
+        .resume
         .clone()
-        .or_else(|| args.resume.clone())
+        .or_else(|| args.json.clone())
         .unwrap_or_else(|| args.out.join("results.jsonl"));
     std::fs::create_dir_all(&args.out)
         .map_err(|e| CliError::failure(format!("{}: {e}", args.out.display())))?;
