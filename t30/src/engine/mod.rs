@@ -210,6 +210,8 @@ pub struct Engine {
     /// for their echo (a long route's hybrid returns what we send).
     echo_of: Vec<Vec<u8>>,
     echo_until: Option<SampleTime>,
+    /// Whether a negotiation of ours (as the sending side) has happened on this call.
+    negotiated_as_sender: bool,
     after_tx: After,
     pending: Option<(Burst, After)>,
     control_carrier: bool,
@@ -405,6 +407,7 @@ impl Engine {
             tx_busy: false,
             echo_of: Vec::new(),
             echo_until: None,
+            negotiated_as_sender: false,
             after_tx: After::Nothing,
             pending: None,
             control_carrier: false,
@@ -1423,8 +1426,15 @@ impl Engine {
         if list.is_empty() {
             return Err(Completion::Incompatible);
         }
-        // Keep the current position when re-negotiating (EOM): never go back up.
-        let keep = self.neg.map(|n| (n.modem, n.rate));
+        // Keep the current position when re-negotiating (EOM): never go back up. Only our
+        // own sending position counts: a terminal that received and is now polled starts
+        // from the top of what the DTC offers (TSB-85 ORGP09/ORGP10).
+        let keep = if self.negotiated_as_sender {
+            self.neg.map(|n| (n.modem, n.rate))
+        } else {
+            None
+        };
+        self.negotiated_as_sender = true;
         self.fallback = list;
         self.fb_idx = keep
             .and_then(|k| self.fallback.iter().position(|&x| x == k))
