@@ -65,6 +65,8 @@ pub struct CarrierDetect {
     floor_count: f32,
 }
 
+/// Samples of line without carrier before the floor is trusted (50 ms).
+const FLOOR_MIN_SAMPLES: f32 = 400.0;
 /// Time constant of the floor estimate, samples (a quarter of a second).
 const FLOOR_SAMPLES: f32 = 2000.0;
 /// The floor never raises the off threshold above this (dBm0): anything louder is signal.
@@ -112,12 +114,24 @@ impl CarrierDetect {
         if !self.present && p > on {
             self.present = true;
             Some(true)
-        } else if self.present && p < self.off_power.max(2.0 * self.floor) {
+        } else if self.present && p < self.off_threshold() {
             self.present = false;
             Some(false)
         } else {
             None
         }
+    }
+
+    /// The on-to-off threshold in force: the default, or 3 dB above the line's floor once
+    /// that has been measured for a while (a few samples of a rising meter are no floor),
+    /// always at least 1.5 dB under the on threshold so that some hysteresis is left.
+    fn off_threshold(&self) -> f32 {
+        if self.floor_count < FLOOR_MIN_SAMPLES {
+            return self.off_power;
+        }
+        self.off_power
+            .max(2.0 * self.floor)
+            .min(self.on_power * 0.7)
     }
 
     /// Whether a carrier is present.
