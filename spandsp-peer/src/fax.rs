@@ -17,10 +17,11 @@
 //! # Ok::<(), spandsp_peer::Error>(())
 //! ```
 
-use std::ffi::{CStr, CString, c_int, c_void};
+use std::ffi::{CString, c_int, c_void};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::t30::T30View;
 use crate::{Error, Spandsp, ffi};
 
 /// Modem bits of `t30_set_supported_modems` (t30.h).
@@ -251,8 +252,7 @@ impl Fax {
 
     /// The line went away: spandsp ends the call (and runs phase E).
     pub fn terminate(&mut self) {
-        // SAFETY: live state.
-        unsafe { (self.sp.api.t30_terminate)(self.t30) };
+        self.view().terminate();
     }
 
     /// The frames seen so far.
@@ -260,49 +260,31 @@ impl Fax {
         &self.ctx.frames
     }
 
-    /// The transfer statistics.
-    pub fn stats(&self) -> FaxStats {
-        let mut s = ffi::T30Stats::default();
-        // SAFETY: live state; `s` is at least as large as `t30_stats_t`.
-        unsafe { (self.sp.api.t30_get_transfer_statistics)(self.t30, &mut s) };
-        let u = |v: c_int| v.max(0) as u32;
-        FaxStats {
-            bit_rate: u(s.bit_rate),
-            ecm: s.error_correcting_mode != 0,
-            pages_tx: u(s.pages_tx),
-            pages_rx: u(s.pages_rx),
-            x_resolution: u(s.x_resolution),
-            y_resolution: u(s.y_resolution),
-            bad_rows: u(s.bad_rows),
-            ecm_retries: u(s.error_correcting_mode_retries),
+    fn view(&self) -> T30View<'_> {
+        T30View {
+            sp: &self.sp,
+            t30: self.t30,
         }
     }
 
-    fn text(p: *const std::ffi::c_char) -> String {
-        if p.is_null() {
-            String::new()
-        } else {
-            // SAFETY: spandsp returns NUL-terminated strings it owns.
-            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-        }
+    /// The transfer statistics.
+    pub fn stats(&self) -> FaxStats {
+        self.view().stats()
     }
 
     /// Our identity as spandsp holds it.
     pub fn local_ident(&self) -> String {
-        // SAFETY: live state.
-        Self::text(unsafe { (self.sp.api.t30_get_tx_ident)(self.t30) })
+        self.view().local_ident()
     }
 
     /// The far end's identity.
     pub fn remote_ident(&self) -> String {
-        // SAFETY: live state.
-        Self::text(unsafe { (self.sp.api.t30_get_rx_ident)(self.t30) })
+        self.view().remote_ident()
     }
 
     /// spandsp's string for a completion code.
     pub fn completion_text(&self, code: i32) -> String {
-        // SAFETY: a pure lookup.
-        Self::text(unsafe { (self.sp.api.t30_completion_code_to_str)(code) })
+        self.view().completion_text(code)
     }
 }
 

@@ -36,6 +36,7 @@ mod ffi;
 pub mod g711;
 pub mod g726;
 mod rx;
+mod t30;
 pub mod t38;
 mod tx;
 

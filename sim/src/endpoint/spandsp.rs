@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use spandsp_peer::fax::{Fax, FaxConfig, compressions, modems};
+use spandsp_peer::fax::{Fax, FaxConfig, FaxStats, PeerFrame, compressions, modems};
 use t30::SampleTime;
 use t30::engine::{Coding, Config, Role};
 use t30::frame::Fcf;
@@ -98,88 +98,108 @@ impl SpandspEndpoint {
     }
 
     fn record(&self, code: i32) -> Record {
-        let st = self.fax.stats();
-        let mut modem = String::new();
-        let mut coding = String::new();
-        let mut trainings = Vec::new();
-        let mut frames = Vec::new();
-        for f in self.fax.frames() {
-            let time_s = f.sample as f64 / 8000.0;
-            let parsed = Frame::parse(&f.bytes).ok();
-            let name = parsed
-                .as_ref()
-                .map(|p| p.name())
-                .unwrap_or_else(|| "garbage".into());
-            if let Some(p) = &parsed
-                && let Some((Fcf::DCS, _)) = p.kind()
-                && let Some((m, rate)) = DisBits::from_fif(&p.fif).dcs_rate()
-            {
-                let bits = DisBits::from_fif(&p.fif);
-                coding = if bits.bit(31) {
-                    "MMR"
-                } else if bits.bit(16) {
-                    "MR"
-                } else {
-                    "MH"
-                }
-                .into();
-                modem = m.name().to_string();
-                trainings.push(TrainingRecord {
-                    time_s,
-                    modem: modem.clone(),
-                    rate,
-                    ok: true,
-                });
+        peer_record(
+            code,
+            self.fax.completion_text(code),
+            &self.fax.stats(),
+            self.fax.frames(),
+            (self.fax.local_ident(), self.fax.remote_ident()),
+            self.end.unwrap_or(self.now),
+        )
+    }
+}
+
+/// Our record of a call as a spandsp terminal (audio or T.38) reports it: its completion
+/// code and string, transfer statistics, the frames it logged (trainings read from the DCSs
+/// and FTTs among them), the two idents and when it ended.
+pub(crate) fn peer_record(
+    code: i32,
+    error: String,
+    st: &FaxStats,
+    logged: &[PeerFrame],
+    (local, remote): (String, String),
+    end: SampleTime,
+) -> Record {
+    let mut modem = String::new();
+    let mut coding = String::new();
+    let mut trainings = Vec::new();
+    let mut frames = Vec::new();
+    for f in logged {
+        let time_s = f.sample as f64 / 8000.0;
+        let parsed = Frame::parse(&f.bytes).ok();
+        let name = parsed
+            .as_ref()
+            .map(|p| p.name())
+            .unwrap_or_else(|| "garbage".into());
+        if let Some(p) = &parsed
+            && let Some((Fcf::DCS, _)) = p.kind()
+            && let Some((m, rate)) = DisBits::from_fif(&p.fif).dcs_rate()
+        {
+            let bits = DisBits::from_fif(&p.fif);
+            coding = if bits.bit(31) {
+                "MMR"
+            } else if bits.bit(16) {
+                "MR"
+            } else {
+                "MH"
             }
-            if let Some(p) = &parsed
-                && let Some((Fcf::FTT, _)) = p.kind()
-                && let Some(t) = trainings.last_mut()
-            {
-                t.ok = false;
-            }
-            frames.push(FrameRecord {
+            .into();
+            modem = m.name().to_string();
+            trainings.push(TrainingRecord {
                 time_s,
-                dir: if f.incoming { "rx" } else { "tx" }.into(),
-                name,
-                hex: f
-                    .bytes
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                fcs_ok: true,
+                modem: modem.clone(),
+                rate,
+                ok: true,
             });
         }
-        Record {
-            status: if code == 0 { "SUCCESS" } else { "FAILED" }.into(),
-            error: self.fax.completion_text(code),
-            code: code.max(0) as u32,
-            pages: st.pages_tx + st.pages_rx,
-            rate: st.bit_rate,
-            modem,
-            ecm: if st.ecm { "yes" } else { "no" }.into(),
-            resolution: if st.x_resolution > 0 {
-                format!("{}x{}", st.x_resolution, st.y_resolution)
-            } else {
-                String::new()
-            },
-            coding,
-            localstationid: self.fax.local_ident(),
-            remotestationid: self.fax.remote_ident(),
-            headerinfo: String::new(),
-            scenario: String::new(),
-            seed: 0,
-            role: String::new(),
-            endpoint: "spandsp".into(),
-            duration_s: self.end.unwrap_or(self.now).as_secs_f64(),
-            limit_reached: false,
-            bad_rows: st.bad_rows,
-            ecm_retries: st.ecm_retries,
-            trainings,
-            frames,
-            files: Files::default(),
-            hook: None,
+        if let Some(p) = &parsed
+            && let Some((Fcf::FTT, _)) = p.kind()
+            && let Some(t) = trainings.last_mut()
+        {
+            t.ok = false;
         }
+        frames.push(FrameRecord {
+            time_s,
+            dir: if f.incoming { "rx" } else { "tx" }.into(),
+            name,
+            hex: f
+                .bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            fcs_ok: true,
+        });
+    }
+    Record {
+        status: if code == 0 { "SUCCESS" } else { "FAILED" }.into(),
+        error,
+        code: code.max(0) as u32,
+        pages: st.pages_tx + st.pages_rx,
+        rate: st.bit_rate,
+        modem,
+        ecm: if st.ecm { "yes" } else { "no" }.into(),
+        resolution: if st.x_resolution > 0 {
+            format!("{}x{}", st.x_resolution, st.y_resolution)
+        } else {
+            String::new()
+        },
+        coding,
+        localstationid: local,
+        remotestationid: remote,
+        headerinfo: String::new(),
+        scenario: String::new(),
+        seed: 0,
+        role: String::new(),
+        endpoint: "spandsp".into(),
+        duration_s: end.as_secs_f64(),
+        limit_reached: false,
+        bad_rows: st.bad_rows,
+        ecm_retries: st.ecm_retries,
+        trainings,
+        frames,
+        files: Files::default(),
+        hook: None,
     }
 }
 

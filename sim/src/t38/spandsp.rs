@@ -8,16 +8,15 @@ use spandsp_peer::fax::{FaxConfig, compressions, modems};
 use spandsp_peer::t38::T38Terminal;
 use t30::SampleTime;
 use t30::engine::{Coding, Config, Role};
-use t30::frame::dis::DisBits;
 use t30::frame::dis::modem_name::Modem;
-use t30::frame::{Fcf, Frame};
 use t30::image::Bitmap;
 use t30::image::tiff::{TiffWriteOptions, read_tiff, write_tiff};
 
 use super::{SentIfp, T38Endpoint};
 use crate::call::BLOCK;
 use crate::endpoint::EndpointOutcome;
-use crate::endpoint::record::{Files, FrameRecord, Record, TrainingRecord};
+use crate::endpoint::record::Record;
+use crate::endpoint::spandsp::peer_record;
 
 /// spandsp's T.38 terminal.
 pub struct SpandspT38 {
@@ -105,91 +104,14 @@ impl SpandspT38 {
     }
 
     fn record(&self, code: i32) -> Record {
-        let st = self.term.stats();
-        let mut modem = String::new();
-        let mut coding = String::new();
-        let mut trainings = Vec::new();
-        let mut frames = Vec::new();
-        for f in self.term.frames() {
-            let time_s = f.sample as f64 / 8000.0;
-            let parsed = Frame::parse(&f.bytes).ok();
-            let name = parsed
-                .as_ref()
-                .map(|p| p.name())
-                .unwrap_or_else(|| "garbage".into());
-            if let Some(p) = &parsed {
-                match p.kind() {
-                    Some((Fcf::DCS, _)) => {
-                        let bits = DisBits::from_fif(&p.fif);
-                        if let Some((m, rate)) = bits.dcs_rate() {
-                            coding = if bits.bit(31) {
-                                "MMR"
-                            } else if bits.bit(16) {
-                                "MR"
-                            } else {
-                                "MH"
-                            }
-                            .into();
-                            modem = m.name().to_string();
-                            trainings.push(TrainingRecord {
-                                time_s,
-                                modem: modem.clone(),
-                                rate,
-                                ok: true,
-                            });
-                        }
-                    }
-                    Some((Fcf::FTT, _)) => {
-                        if let Some(t) = trainings.last_mut() {
-                            t.ok = false;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            frames.push(FrameRecord {
-                time_s,
-                dir: if f.incoming { "rx" } else { "tx" }.into(),
-                name,
-                hex: f
-                    .bytes
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                fcs_ok: true,
-            });
-        }
-        Record {
-            status: if code == 0 { "SUCCESS" } else { "FAILED" }.into(),
-            error: self.term.completion_text(code),
-            code: code.max(0) as u32,
-            pages: st.pages_tx + st.pages_rx,
-            rate: st.bit_rate,
-            modem,
-            ecm: if st.ecm { "yes" } else { "no" }.into(),
-            resolution: if st.x_resolution > 0 {
-                format!("{}x{}", st.x_resolution, st.y_resolution)
-            } else {
-                String::new()
-            },
-            coding,
-            localstationid: self.term.local_ident(),
-            remotestationid: self.term.remote_ident(),
-            headerinfo: String::new(),
-            scenario: String::new(),
-            seed: 0,
-            role: String::new(),
-            endpoint: "spandsp".into(),
-            duration_s: self.end.unwrap_or(self.now).as_secs_f64(),
-            limit_reached: false,
-            bad_rows: st.bad_rows,
-            ecm_retries: st.ecm_retries,
-            trainings,
-            frames,
-            files: Files::default(),
-            hook: None,
-        }
+        peer_record(
+            code,
+            self.term.completion_text(code),
+            &self.term.stats(),
+            self.term.frames(),
+            (self.term.local_ident(), self.term.remote_ident()),
+            self.end.unwrap_or(self.now),
+        )
     }
 }
 
