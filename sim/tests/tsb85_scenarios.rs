@@ -77,6 +77,10 @@ fn script_steps(s: &Scenario) -> (&Vec<Step>, &sim::scenario::ScenarioSide) {
     }
 }
 
+/// Procedures whose final status we pin differently from the catalogue: (id, catalogue,
+/// ours). Each file's description explains why.
+const DEVIATIONS: &[(&str, &str, &str)] = &[("MTGX02", "CALLDROPPED", "TX_BADDCS")];
+
 #[test]
 fn one_file_per_procedure_151_in_all_each_with_expectations() {
     let cat = catalogue();
@@ -115,7 +119,16 @@ fn one_file_per_procedure_151_in_all_each_with_expectations() {
         assert!(expects > 0, "{id}: the tester checks nothing");
         assert!(!dut.expect.is_empty(), "{id}: no expectation on the device");
         let status = &cat[&id];
-        if !status.is_empty() {
+        if let Some(&(_, cat_status, ours)) = DEVIATIONS.iter().find(|d| d.0 == id) {
+            // A deliberate deviation: the catalogue still says what this test reads, and the
+            // file's description says what we expect instead and why.
+            assert_eq!(status, cat_status, "{id}: the catalogue changed");
+            assert_eq!(dut.expect.completion.as_deref(), Some(ours), "{id}");
+            assert!(
+                s.description.contains("catalogue expects"),
+                "{id}: a deviation must be explained in the description"
+            );
+        } else if !status.is_empty() {
             assert_eq!(
                 dut.expect.completion.as_deref(),
                 Some(status.as_str()),

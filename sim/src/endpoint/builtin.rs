@@ -266,6 +266,7 @@ pub struct Builtin {
     hung_up: bool,
     /// The V.21 receiver and tone detector are resting while fast data flows in.
     resting: bool,
+
     received: Option<ReceivedPages>,
     heard: Vec<Heard>,
 }
@@ -500,6 +501,7 @@ impl Builtin {
                     }
                     RxEvent::TrainingFailed => self.engine.handle_training(false, now),
                     RxEvent::CarrierDown => {
+                        self.engine.handle_fast_energy(false, now);
                         if std::mem::replace(&mut self.fast_up, false) {
                             self.tcf_next = false;
                             self.engine.handle_carrier(Channel::Fast, false, now);
@@ -513,7 +515,7 @@ impl Builtin {
                             }
                         }
                     }
-                    RxEvent::CarrierUp { .. } => {}
+                    RxEvent::CarrierUp { .. } => self.engine.handle_fast_energy(true, now),
                 },
                 Heard::FastFrame(bytes, ok) => {
                     self.engine.handle_frame(&ecm_line_order(bytes), ok, now)

@@ -191,6 +191,8 @@ struct EcmTx {
 /// How long after our last control burst a copy of one of its frames counts as its echo
 /// (a satellite round trip is about 0.6 s).
 const ECHO_WINDOW_MS: u64 = 1500;
+/// Longest a fast carrier we did not train on holds back our next burst, ms.
+const FAST_HOLD_MS: u64 = 2500;
 /// The FCF octet of FCD and RCP (fast-modem ECM data), never echo-checked.
 const FCD_OCTET: u8 = 0x06;
 
@@ -212,6 +214,8 @@ pub struct Engine {
     echo_until: Option<SampleTime>,
     /// Whether a negotiation of ours (as the sending side) has happened on this call.
     negotiated_as_sender: bool,
+    /// Since when the fast receiver has heard a carrier it may not have trained on.
+    fast_energy_since: Option<SampleTime>,
     after_tx: After,
     pending: Option<(Burst, After)>,
     control_carrier: bool,
@@ -408,6 +412,7 @@ impl Engine {
             echo_of: Vec::new(),
             echo_until: None,
             negotiated_as_sender: false,
+            fast_energy_since: None,
             after_tx: After::Nothing,
             pending: None,
             control_carrier: false,
@@ -711,6 +716,23 @@ impl Engine {
         self.sync_listen();
     }
 
+    /// The fast-modem receiver hears (or stops hearing) a carrier, trained on or not. Our
+    /// answer waits while it lasts (up to a bound), as it waits for the carriers of
+    /// `handle_carrier`.
+    pub fn handle_fast_energy(&mut self, present: bool, now: SampleTime) {
+        if self.finished || self.silent {
+            return;
+        }
+        if present {
+            self.fast_energy_since.get_or_insert(now);
+        } else {
+            self.fast_energy_since = None;
+            if self.pending.is_some() && !self.control_carrier && !self.fast_carrier {
+                self.arm(Timer::Gap, now, self.cfg.timers.gap);
+            }
+        }
+    }
+
     /// The transport finished the last burst (after `StopTx` or `SendTone`).
     pub fn handle_tx_complete(&mut self, now: SampleTime) {
         if self.finished || !self.tx_busy {
@@ -957,6 +979,16 @@ impl Engine {
         if self.control_carrier || self.fast_carrier {
             // Wait for the far end to finish; the carrier-down handler re-arms the gap.
             return;
+        }
+        if let Some(t) = self.fast_energy_since {
+            // A fast signal we could not train on (a TCF at another rate, TSB-85 MRGN08) is
+            // still the far end talking. A TCF is never much longer than 1.5 s, so after
+            // FAST_HOLD_MS we go ahead (noise must not hold us for ever).
+            let until = t + SampleTime::from_ms(FAST_HOLD_MS);
+            if now < until && self.pending.is_some() {
+                self.arm(Timer::Gap, now, (until.0 - now.0).div_ceil(8));
+                return;
+            }
         }
         let Some((burst, after)) = self.pending.take() else {
             return;
@@ -2640,7 +2672,10 @@ impl Engine {
                 ecm: true,
             };
             let data = std::mem::take(&mut self.ecm_page);
-            let keep = !self.ecm_incomplete;
+            // A page whose blocks were given up with EOR is kept, damaged, when its last
+            // block was confirmed (TSB-85 OREN04: ERR to EOR-NULL, then MCF to the next
+            // block's PPS-EOP: OK). Only a page that ends on EOR itself is unconfirmed.
+            let keep = !self.ecm_incomplete || !via_eor;
             if let Some(s) = self.sink.as_mut() {
                 s.start_page(&params);
                 s.data(&data);
@@ -2675,7 +2710,7 @@ impl Engine {
             _ => St::WaitPage { after_mps: false },
         };
         if page_end {
-            self.last_page_incomplete = self.ecm_incomplete;
+            self.last_page_incomplete = self.ecm_incomplete && via_eor;
             self.ecm_incomplete = false;
         }
         self.respond(now, cmd_for_repeat, resp, vec![], after);
