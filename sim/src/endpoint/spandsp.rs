@@ -31,50 +31,8 @@ impl SpandspEndpoint {
     /// An endpoint in `config`'s role (its ident, ECM, modems and codings) that sends
     /// `pages` when there are any and receives otherwise. Work files go into `work`.
     pub fn new(config: &Config, pages: &[Bitmap], work: &Path) -> Result<SpandspEndpoint, String> {
-        let role = config.role;
         let sp = spandsp_peer::Spandsp::load().map_err(|e| e.to_string())?;
-        let mut cfg = FaxConfig::new(role == Role::Caller);
-        cfg.ident = config.ident.clone();
-        cfg.ecm = config.ecm;
-        cfg.modems = config
-            .modems
-            .iter()
-            .map(|m| match m {
-                t30::frame::dis::modem_name::Modem::V27ter => modems::V27TER,
-                t30::frame::dis::modem_name::Modem::V29 => modems::V29,
-                t30::frame::dis::modem_name::Modem::V17 => modems::V17,
-            })
-            .fold(0, |a, b| a | b);
-        cfg.compressions = config
-            .codings
-            .iter()
-            .map(|c| match c {
-                Coding::Mh => compressions::T4_1D,
-                Coding::Mr => compressions::T4_2D,
-                Coding::Mmr => compressions::T6,
-            })
-            .fold(compressions::T4_1D, |a, b| a | b);
-        let tag = match role {
-            Role::Caller => "caller",
-            Role::Answerer => "answerer",
-        };
-        let (mut tx_file, mut rx_file) = (None, None);
-        if !pages.is_empty() {
-            let p = work.join(format!(".spandsp-{tag}-send.tif"));
-            let tiff = write_tiff(
-                pages,
-                None,
-                &TiffWriteOptions::new(t30::image::codec::Coding::Mh),
-            )
-            .map_err(|e| e.to_string())?;
-            std::fs::write(&p, tiff).map_err(|e| format!("{}: {e}", p.display()))?;
-            cfg.tx_file = Some(p.clone());
-            tx_file = Some(p);
-        } else {
-            let p = work.join(format!(".spandsp-{tag}-received.tif"));
-            cfg.rx_file = Some(p.clone());
-            rx_file = Some(p);
-        }
+        let (cfg, tx_file, rx_file) = peer_config(config, pages, work, "")?;
         let fax = Fax::new(&sp, &cfg).map_err(|e| e.to_string())?;
         Ok(SpandspEndpoint {
             fax,
@@ -107,6 +65,62 @@ impl SpandspEndpoint {
             self.end.unwrap_or(self.now),
         )
     }
+}
+
+/// spandsp's configuration for a side set up as `config` (role, ident, ECM, modems,
+/// codings) sending `pages` (written as a TIFF-F in `work`) or receiving into a file there;
+/// `tag` keeps the audio and T.38 terminals' files apart. Returns the configuration and the
+/// send and receive file paths.
+pub(crate) fn peer_config(
+    config: &Config,
+    pages: &[Bitmap],
+    work: &Path,
+    tag: &str,
+) -> Result<(FaxConfig, Option<PathBuf>, Option<PathBuf>), String> {
+    let role = config.role;
+    let mut cfg = FaxConfig::new(role == Role::Caller);
+    cfg.ident = config.ident.clone();
+    cfg.ecm = config.ecm;
+    cfg.modems = config
+        .modems
+        .iter()
+        .map(|m| match m {
+            t30::frame::dis::modem_name::Modem::V27ter => modems::V27TER,
+            t30::frame::dis::modem_name::Modem::V29 => modems::V29,
+            t30::frame::dis::modem_name::Modem::V17 => modems::V17,
+        })
+        .fold(0, |a, b| a | b);
+    cfg.compressions = config
+        .codings
+        .iter()
+        .map(|c| match c {
+            Coding::Mh => compressions::T4_1D,
+            Coding::Mr => compressions::T4_2D,
+            Coding::Mmr => compressions::T6,
+        })
+        .fold(compressions::T4_1D, |a, b| a | b);
+    let role = match role {
+        Role::Caller => "caller",
+        Role::Answerer => "answerer",
+    };
+    let (mut tx_file, mut rx_file) = (None, None);
+    if !pages.is_empty() {
+        let p = work.join(format!(".spandsp{tag}-{role}-send.tif"));
+        let tiff = write_tiff(
+            pages,
+            None,
+            &TiffWriteOptions::new(t30::image::codec::Coding::Mh),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(&p, tiff).map_err(|e| format!("{}: {e}", p.display()))?;
+        cfg.tx_file = Some(p.clone());
+        tx_file = Some(p);
+    } else {
+        let p = work.join(format!(".spandsp{tag}-{role}-received.tif"));
+        cfg.rx_file = Some(p.clone());
+        rx_file = Some(p);
+    }
+    Ok((cfg, tx_file, rx_file))
 }
 
 /// Our record of a call as a spandsp terminal (audio or T.38) reports it: its completion

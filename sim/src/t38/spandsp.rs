@@ -4,19 +4,17 @@
 use std::path::{Path, PathBuf};
 
 use channel_models::t38::Delivered;
-use spandsp_peer::fax::{FaxConfig, compressions, modems};
 use spandsp_peer::t38::T38Terminal;
 use t30::SampleTime;
-use t30::engine::{Coding, Config, Role};
-use t30::frame::dis::modem_name::Modem;
+use t30::engine::Config;
 use t30::image::Bitmap;
-use t30::image::tiff::{TiffWriteOptions, read_tiff, write_tiff};
+use t30::image::tiff::read_tiff;
 
 use super::{SentIfp, T38Endpoint};
 use crate::call::BLOCK;
 use crate::endpoint::EndpointOutcome;
 use crate::endpoint::record::Record;
-use crate::endpoint::spandsp::peer_record;
+use crate::endpoint::spandsp::{peer_config, peer_record};
 
 /// spandsp's T.38 terminal.
 pub struct SpandspT38 {
@@ -37,50 +35,8 @@ impl SpandspT38 {
         work: &Path,
         version: u8,
     ) -> Result<SpandspT38, String> {
-        let role = config.role;
         let sp = spandsp_peer::Spandsp::load().map_err(|e| e.to_string())?;
-        let mut cfg = FaxConfig::new(role == Role::Caller);
-        cfg.ident = config.ident.clone();
-        cfg.ecm = config.ecm;
-        cfg.modems = config
-            .modems
-            .iter()
-            .map(|m| match m {
-                Modem::V27ter => modems::V27TER,
-                Modem::V29 => modems::V29,
-                Modem::V17 => modems::V17,
-            })
-            .fold(0, |a, b| a | b);
-        cfg.compressions = config
-            .codings
-            .iter()
-            .map(|c| match c {
-                Coding::Mh => compressions::T4_1D,
-                Coding::Mr => compressions::T4_2D,
-                Coding::Mmr => compressions::T6,
-            })
-            .fold(compressions::T4_1D, |a, b| a | b);
-        let tag = match role {
-            Role::Caller => "caller",
-            Role::Answerer => "answerer",
-        };
-        let (mut tx_file, mut rx_file) = (None, None);
-        if !pages.is_empty() {
-            let p = work.join(format!(".spandsp-t38-{tag}-send.tif"));
-            let tiff = write_tiff(
-                pages,
-                None,
-                &TiffWriteOptions::new(t30::image::codec::Coding::Mh),
-            )
-            .map_err(|e| e.to_string())?;
-            std::fs::write(&p, tiff).map_err(|e| format!("{}: {e}", p.display()))?;
-            cfg.tx_file = Some(p.clone());
-            tx_file = Some(p);
-        } else {
-            let p = work.join(format!(".spandsp-t38-{tag}-received.tif"));
-            cfg.rx_file = Some(p.clone());
-            rx_file = Some(p);
-        }
+        let (cfg, tx_file, rx_file) = peer_config(config, pages, work, "-t38")?;
         let term = T38Terminal::new(&sp, &cfg, version).map_err(|e| e.to_string())?;
         Ok(SpandspT38 {
             term,
