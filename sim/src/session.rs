@@ -115,6 +115,15 @@ impl SideSetup {
         }
     }
 
+    /// The side's document as the engine takes it (none when it sends nothing).
+    fn documents(&self) -> Vec<Box<dyn DocumentSource>> {
+        if self.pages.is_empty() {
+            Vec::new()
+        } else {
+            vec![Box::new(BitmapDocument::new(self.pages.clone()))]
+        }
+    }
+
     fn role_name(&self) -> &'static str {
         match self.config.role {
             Role::Caller => "caller",
@@ -308,11 +317,7 @@ fn received_of(kept: &ReceivedPages) -> Received {
 fn build_side(side: &SideSetup, seed: u64, work: &Path) -> Result<Side, SessionError> {
     match &side.kind {
         SideKind::Builtin => {
-            let docs: Vec<Box<dyn DocumentSource>> = if side.pages.is_empty() {
-                Vec::new()
-            } else {
-                vec![Box::new(BitmapDocument::new(side.pages.clone()))]
-            };
+            let docs = side.documents();
             let (sink, kept) = DecodingSink::new();
             let b = Builtin::new(
                 side.config.clone(),
@@ -566,11 +571,7 @@ impl T38Side {
 fn build_t38_side(side: &SideSetup, version: u8, work: &Path) -> Result<T38Side, SessionError> {
     match &side.kind {
         SideKind::Builtin => {
-            let docs: Vec<Box<dyn DocumentSource>> = if side.pages.is_empty() {
-                Vec::new()
-            } else {
-                vec![Box::new(BitmapDocument::new(side.pages.clone()))]
-            };
+            let docs = side.documents();
             let (sink, kept) = DecodingSink::new();
             let b = T38Builtin::new(
                 side.config.clone(),

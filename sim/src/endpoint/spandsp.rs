@@ -21,8 +21,7 @@ use super::{Endpoint, EndpointOutcome};
 /// spandsp's fax terminal behind the endpoint interface.
 pub struct SpandspEndpoint {
     fax: Fax,
-    tx_file: Option<PathBuf>,
-    rx_file: Option<PathBuf>,
+    files: PeerFiles,
     end: Option<SampleTime>,
     now: SampleTime,
 }
@@ -32,12 +31,11 @@ impl SpandspEndpoint {
     /// `pages` when there are any and receives otherwise. Work files go into `work`.
     pub fn new(config: &Config, pages: &[Bitmap], work: &Path) -> Result<SpandspEndpoint, String> {
         let sp = spandsp_peer::Spandsp::load().map_err(|e| e.to_string())?;
-        let (cfg, tx_file, rx_file) = peer_config(config, pages, work, "")?;
+        let (cfg, files) = peer_config(config, pages, work, "")?;
         let fax = Fax::new(&sp, &cfg).map_err(|e| e.to_string())?;
         Ok(SpandspEndpoint {
             fax,
-            tx_file,
-            rx_file,
+            files,
             end: None,
             now: SampleTime::ZERO,
         })
@@ -45,14 +43,7 @@ impl SpandspEndpoint {
 
     /// The pages spandsp wrote to its receive file.
     pub fn received_pages(&self) -> Vec<Bitmap> {
-        let Some(p) = &self.rx_file else {
-            return Vec::new();
-        };
-        std::fs::read(p)
-            .ok()
-            .and_then(|b| read_tiff(&b).ok())
-            .map(|pages| pages.into_iter().map(|p| p.bitmap).collect())
-            .unwrap_or_default()
+        self.files.received_pages()
     }
 
     fn record(&self, code: i32) -> Record {
@@ -67,16 +58,44 @@ impl SpandspEndpoint {
     }
 }
 
+/// A spandsp terminal's work files: the TIFF-F it sends or the one it receives into. They
+/// are removed when the terminal's endpoint goes.
+pub(crate) struct PeerFiles {
+    tx: Option<PathBuf>,
+    rx: Option<PathBuf>,
+}
+
+impl PeerFiles {
+    /// The pages spandsp wrote to its receive file.
+    pub(crate) fn received_pages(&self) -> Vec<Bitmap> {
+        let Some(p) = &self.rx else {
+            return Vec::new();
+        };
+        std::fs::read(p)
+            .ok()
+            .and_then(|b| read_tiff(&b).ok())
+            .map(|pages| pages.into_iter().map(|p| p.bitmap).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for PeerFiles {
+    fn drop(&mut self) {
+        for p in [&self.tx, &self.rx].into_iter().flatten() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// spandsp's configuration for a side set up as `config` (role, ident, ECM, modems,
 /// codings) sending `pages` (written as a TIFF-F in `work`) or receiving into a file there;
-/// `tag` keeps the audio and T.38 terminals' files apart. Returns the configuration and the
-/// send and receive file paths.
+/// `tag` keeps the audio and T.38 terminals' files apart.
 pub(crate) fn peer_config(
     config: &Config,
     pages: &[Bitmap],
     work: &Path,
     tag: &str,
-) -> Result<(FaxConfig, Option<PathBuf>, Option<PathBuf>), String> {
+) -> Result<(FaxConfig, PeerFiles), String> {
     let role = config.role;
     let mut cfg = FaxConfig::new(role == Role::Caller);
     cfg.ident = config.ident.clone();
@@ -120,7 +139,13 @@ pub(crate) fn peer_config(
         cfg.rx_file = Some(p.clone());
         rx_file = Some(p);
     }
-    Ok((cfg, tx_file, rx_file))
+    Ok((
+        cfg,
+        PeerFiles {
+            tx: tx_file,
+            rx: rx_file,
+        },
+    ))
 }
 
 /// Our record of a call as a spandsp terminal (audio or T.38) reports it: its completion
@@ -214,14 +239,6 @@ pub(crate) fn peer_record(
         frames,
         files: Files::default(),
         hook: None,
-    }
-}
-
-impl Drop for SpandspEndpoint {
-    fn drop(&mut self) {
-        for p in [&self.tx_file, &self.rx_file].into_iter().flatten() {
-            let _ = std::fs::remove_file(p);
-        }
     }
 }
 

@@ -1,26 +1,24 @@
 //! spandsp's `t38_terminal` behind the T.38 endpoint interface, with its outcome in our
 //! record format (as [`crate::endpoint::spandsp`] does for its audio terminal).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use channel_models::t38::Delivered;
 use spandsp_peer::t38::T38Terminal;
 use t30::SampleTime;
 use t30::engine::Config;
 use t30::image::Bitmap;
-use t30::image::tiff::read_tiff;
 
 use super::{SentIfp, T38Endpoint};
 use crate::call::BLOCK;
 use crate::endpoint::EndpointOutcome;
 use crate::endpoint::record::Record;
-use crate::endpoint::spandsp::{peer_config, peer_record};
+use crate::endpoint::spandsp::{PeerFiles, peer_config, peer_record};
 
 /// spandsp's T.38 terminal.
 pub struct SpandspT38 {
     term: T38Terminal,
-    tx_file: Option<PathBuf>,
-    rx_file: Option<PathBuf>,
+    files: PeerFiles,
     end: Option<SampleTime>,
     now: SampleTime,
 }
@@ -36,12 +34,11 @@ impl SpandspT38 {
         version: u8,
     ) -> Result<SpandspT38, String> {
         let sp = spandsp_peer::Spandsp::load().map_err(|e| e.to_string())?;
-        let (cfg, tx_file, rx_file) = peer_config(config, pages, work, "-t38")?;
+        let (cfg, files) = peer_config(config, pages, work, "-t38")?;
         let term = T38Terminal::new(&sp, &cfg, version).map_err(|e| e.to_string())?;
         Ok(SpandspT38 {
             term,
-            tx_file,
-            rx_file,
+            files,
             end: None,
             now: SampleTime::ZERO,
         })
@@ -49,14 +46,7 @@ impl SpandspT38 {
 
     /// The pages spandsp wrote to its receive file.
     pub fn received_pages(&self) -> Vec<Bitmap> {
-        let Some(p) = &self.rx_file else {
-            return Vec::new();
-        };
-        std::fs::read(p)
-            .ok()
-            .and_then(|b| read_tiff(&b).ok())
-            .map(|pages| pages.into_iter().map(|p| p.bitmap).collect())
-            .unwrap_or_default()
+        self.files.received_pages()
     }
 
     fn record(&self, code: i32) -> Record {
@@ -68,14 +58,6 @@ impl SpandspT38 {
             (self.term.local_ident(), self.term.remote_ident()),
             self.end.unwrap_or(self.now),
         )
-    }
-}
-
-impl Drop for SpandspT38 {
-    fn drop(&mut self) {
-        for p in [&self.tx_file, &self.rx_file].into_iter().flatten() {
-            let _ = std::fs::remove_file(p);
-        }
     }
 }
 
