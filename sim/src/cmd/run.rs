@@ -284,12 +284,14 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(format!("{}: {e}", path.display())))
 }
 
-/// Writes the reports asked for.
+/// Writes the reports asked for; the HTML report links to the files under `out` (the run's
+/// output folder) that exist.
 pub fn write_reports(
     results: &[ScenarioResult],
     json: Option<&Path>,
     junit: Option<&Path>,
     html: Option<&Path>,
+    out: Option<&Path>,
 ) -> Result<(), CliError> {
     if let Some(p) = json {
         write_file(p, &reports::write_journal(results))?;
@@ -298,10 +300,12 @@ pub fn write_reports(
         write_file(p, &reports::junit::junit_xml(results))?;
     }
     if let Some(p) = html {
-        write_file(
-            p,
-            &reports::html::html_report("faxsim scenario run", results),
-        )?;
+        let opts = reports::html::HtmlOptions {
+            title: "faxsim conformance report".into(),
+            out_dir: out.map(Path::to_path_buf),
+            link_base: out.map_or(String::new(), |o| reports::html::link_base(p, o)),
+        };
+        write_file(p, &reports::html::html_report_with(results, &opts))?;
     }
     Ok(())
 }
@@ -487,11 +491,12 @@ pub fn run(args: RunArgs) -> Result<bool, CliError> {
         Some(&journal_path),
         args.junit.as_deref(),
         args.html.as_deref(),
+        Some(&args.out),
     )?;
     if let Some(j) = &args.json
         && j != &journal_path
     {
-        write_reports(&all, Some(j), None, None)?;
+        write_reports(&all, Some(j), None, None, None)?;
     }
     print!("{}", summary(&all));
     println!(
