@@ -124,7 +124,7 @@ fn check_markup(html: &str) -> Result<(), String> {
         }
         let end = rest.find('>').ok_or("a tag is never closed")?;
         let tag = &rest[..end];
-        if tag.matches('"').count() % 2 != 0 {
+        if !tag.matches('"').count().is_multiple_of(2) {
             return Err(format!("unbalanced quotes in <{tag}>"));
         }
         rest = &rest[end + 1..];
