@@ -350,13 +350,15 @@ fn summary(h: &mut String, results: &[ScenarioResult], variants: &BTreeSet<(u8, 
         for r in results.iter().filter(|r| r.status != Status::Skipped) {
             by_id.entry(&r.id).or_default().push(r);
         }
+        let both = by_id.values().filter(|l| l.len() > 1).count();
         let differ: Vec<_> = by_id
             .into_iter()
             .filter(|(_, l)| l.iter().map(|r| r.status).collect::<BTreeSet<_>>().len() > 1)
             .collect();
         let _ = write!(
             h,
-            "<h2>Devices under test side by side</h2><p>They disagree on {} scenarios.</p>",
+            "<h2>Devices under test side by side</h2><p>Scenarios run by more than one device \
+under test: {both}; they disagree on {}.</p>",
             differ.len()
         );
         if !differ.is_empty() {
