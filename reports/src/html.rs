@@ -177,10 +177,11 @@ tr.bad td:first-child{border-left:4px solid #c33}\
 details.sc{border:1px solid #ccc;border-radius:4px;margin:.35em 0;padding:.2em .6em}\
 details.sc[open]{padding-bottom:.6em}details.sc>summary{cursor:pointer}details.f{border-color:#c33}\
 .d{color:#555}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:1em;margin-top:.5em}\
-.col{min-width:0}.col h3{font-size:1.05em;margin:.4em 0}ul.fl{margin:.2em 0;padding-left:1.2em;color:#c33}\
+.col{min-width:0;overflow-x:auto}.files a,td.files{overflow-wrap:anywhere}ul.fl code{overflow-wrap:anywhere}.col h3{font-size:1.05em;margin:.4em 0}ul.fl{margin:.2em 0;padding-left:1.2em;color:#c33}\
 code{font-size:90%}td.x{color:#c33;font-weight:bold}td.v{color:#175}.k{font-family:monospace}\
 .ch{margin:.2em 0}.ch b{display:inline-block;min-width:11em}.files a{margin-right:.8em}\
-p.note{color:#555;font-size:90%}";
+p.note{color:#555;font-size:90%}.pair{display:flex;flex-wrap:wrap;gap:0 3em;align-items:flex-start}\
+th.vg{text-align:center}";
 
 /// The page for `results` (any order; one per scenario and variant).
 pub fn html_report_with(results: &[ScenarioResult], opts: &HtmlOptions) -> String {
@@ -248,39 +249,52 @@ fn summary(h: &mut String, results: &[ScenarioResult], variants: &BTreeSet<(u8, 
     }
     h.push_str("</table>");
     // By folder and by tag (the part before `:`, so `error:X` counts under `error`).
+    // One row per key, a group of columns per device under test.
     let table = |h: &mut String, title: &str, keys: &dyn Fn(&ScenarioResult) -> Vec<String>| {
-        let mut by: BTreeMap<(String, (u8, String)), Tally> = BTreeMap::new();
+        let mut by: BTreeMap<String, BTreeMap<(u8, String), Tally>> = BTreeMap::new();
         for r in results {
             for k in keys(r) {
-                by.entry((k, variant_order(&r.variant)))
+                by.entry(k)
+                    .or_default()
+                    .entry(variant_order(&r.variant))
                     .or_default()
                     .add(r.status);
             }
         }
-        let _ = write!(h, "<h2>By {title}</h2><table><tr><th>{title}</th>");
+        let _ = write!(
+            h,
+            "<div><h2>By {title}</h2><table><tr><th{}>{title}</th>",
+            if several { " rowspan=\"2\"" } else { "" }
+        );
         if several {
-            h.push_str("<th>device under test</th>");
+            for (_, v) in variants {
+                let _ = write!(h, "<th colspan=\"5\" class=\"vg\">{}</th>", esc(v));
+            }
+            h.push_str("</tr><tr>");
         }
-        h.push_str(TALLY_HEAD);
+        for _ in variants {
+            h.push_str(TALLY_HEAD);
+        }
         h.push_str("</tr>");
-        for ((k, (_, v)), t) in &by {
+        for (k, per) in &by {
+            let bad = per.values().any(|t| t.failed + t.lost > 0);
             let _ = write!(
                 h,
                 "<tr{}><td>{}</td>",
-                if t.failed + t.lost > 0 {
-                    " class=\"bad\""
-                } else {
-                    ""
-                },
+                if bad { " class=\"bad\"" } else { "" },
                 esc(if k.is_empty() { "(top level)" } else { k })
             );
-            if several {
-                let _ = write!(h, "<td>{}</td>", esc(v));
+            for v in variants {
+                match per.get(v) {
+                    Some(t) => h.push_str(&t.cells()),
+                    None => h.push_str(&"<td class=\"n\"></td>".repeat(5)),
+                }
             }
-            let _ = write!(h, "{}</tr>", t.cells());
+            h.push_str("</tr>");
         }
-        h.push_str("</table>");
+        h.push_str("</table></div>");
     };
+    h.push_str("<div class=\"pair\">");
     table(h, "folder", &|r| vec![r.folder().to_string()]);
     table(h, "tag", &|r| {
         let set: BTreeSet<String> = r
@@ -290,6 +304,7 @@ fn summary(h: &mut String, results: &[ScenarioResult], variants: &BTreeSet<(u8, 
             .collect();
         set.into_iter().collect()
     });
+    h.push_str("</div>");
     // Failures, with links to their scenario.
     let failed: Vec<&ScenarioResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failed.is_empty() {
