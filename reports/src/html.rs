@@ -27,6 +27,9 @@ use serde_json::Value;
 use crate::ladder::{Ladder, STYLE, xml_escape as esc};
 use crate::{CallResult, ScenarioResult, SideResult, Status};
 
+/// Makes a small PNG of a received TIFF's first page (`None`: cannot).
+pub type Thumbnailer = fn(&Path) -> Option<Vec<u8>>;
+
 /// How to build the page.
 #[derive(Debug, Clone, Default)]
 pub struct HtmlOptions {
@@ -38,6 +41,9 @@ pub struct HtmlOptions {
     /// The same folder as the page links to it: relative to the page, ending in `/`
     /// (see [`link_base`]).
     pub link_base: String,
+    /// Makes a small PNG of a received TIFF's first page, shown beside the links; `None`:
+    /// links only.
+    pub thumbnail: Option<Thumbnailer>,
 }
 
 /// The page for `results`, titled `title`, without links to files.
@@ -180,7 +186,7 @@ details.sc[open]{padding-bottom:.6em}details.sc>summary{cursor:pointer}details.f
 .col{min-width:0;overflow-x:auto}.files a,td.files{overflow-wrap:anywhere}ul.fl code{overflow-wrap:anywhere}.col h3{font-size:1.05em;margin:.4em 0}ul.fl{margin:.2em 0;padding-left:1.2em;color:#c33}\
 code{font-size:90%}td.x{color:#c33;font-weight:bold}td.v{color:#175}.k{font-family:monospace}\
 .ch{margin:.2em 0}.ch b{display:inline-block;min-width:11em}.files a{margin-right:.8em}\
-p.note{color:#555;font-size:90%}.pair{display:flex;flex-wrap:wrap;gap:0 3em;align-items:flex-start}\
+p.note{color:#555;font-size:90%}a.thumb img{border:1px solid #999;margin:0 .6em .4em 0;box-shadow:1px 1px 3px #bbb}.pair{display:flex;flex-wrap:wrap;gap:0 3em;align-items:flex-start}\
 th.vg{text-align:center}";
 
 /// The page for `results` (any order; one per scenario and variant).
@@ -609,6 +615,52 @@ fn files(c: &CallResult, opts: &HtmlOptions) -> String {
 /// How one outcome row words a record.
 type Wording = fn(&Value) -> String;
 
+/// Each received document's first page, small, linking to its PDF (else its TIFF).
+fn thumbnails(h: &mut String, c: &CallResult, opts: &HtmlOptions) {
+    let (Some(out), Some(make)) = (&opts.out_dir, opts.thumbnail) else {
+        return;
+    };
+    for s in &c.sides {
+        let Some(files) = s.record.as_ref().and_then(|v| v.get("files")) else {
+            continue;
+        };
+        let Some(tiff) = files.get("tiff").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(png) = make(&out.join(&c.dir).join(tiff)) else {
+            continue;
+        };
+        let target = files.get("pdf").and_then(Value::as_str).unwrap_or(tiff);
+        let _ = write!(
+            h,
+            "<a class=\"thumb\" href=\"{}\"><img alt=\"first page received by the {}\" title=\"first page received by the {}\" src=\"data:image/png;base64,{}\"></a>",
+            esc(&href(&format!("{}{}/{}", opts.link_base, c.dir, target))),
+            esc(&s.role),
+            esc(&s.role),
+            base64(&png)
+        );
+    }
+}
+
+/// Standard base64 with padding (for images embedded in the page).
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(T[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
 /// The outcome rows shown side by side for the two records: a label and how to word a
 /// record for it.
 fn outcome_rows() -> Vec<(&'static str, Wording)> {
@@ -745,6 +797,7 @@ fn call_detail(h: &mut String, c: &CallResult, opts: &HtmlOptions) {
     if !links.is_empty() {
         let _ = write!(h, "<p class=\"files\">files: {links}</p>");
     }
+    thumbnails(h, c, opts);
     let ladder = Ladder::from_records(rec(caller), rec(answerer));
     if ladder.is_empty() {
         h.push_str("<p class=\"note\">No T.30 frames: the call was never placed or nothing was exchanged.</p>");
@@ -773,6 +826,9 @@ mod tests {
         );
         let _ = std::fs::remove_dir_all(&d);
         assert_eq!(href("x y/#1.json"), "x%20y/%231.json");
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE=");
+        assert_eq!(base64(b"M"), "TQ==");
     }
 
     #[test]

@@ -269,6 +269,20 @@ fn the_report_of_a_small_run_reads_right() {
         "page data with its rate"
     );
 
+    // The received page, small, embedded.
+    let thumb = s
+        .split("src=\"data:image/png;base64,")
+        .nth(1)
+        .expect("a thumbnail of the received page");
+    let png = unbase64(&thumb[..thumb.find('"').unwrap()]);
+    let info = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap()
+        .info()
+        .clone();
+    assert_eq!(info.width, 80);
+    assert!(info.height > 100, "A4 proportions: {}", info.height);
+
     // Links to the records resolve from where the page is.
     let page_dir = r.dir.join("report");
     let href = s
@@ -287,6 +301,22 @@ fn the_report_of_a_small_run_reads_right() {
         );
         assert!(s.contains("answerer \u{b7} spandsp") || s.contains("caller \u{b7} spandsp"));
     }
+}
+
+fn unbase64(s: &str) -> Vec<u8> {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|&c| c != b'=') {
+        let v = T.iter().position(|&t| t == c).expect("base64 character") as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
 }
 
 /// Chromium, or `None` after one line saying it is missing (a failure under
