@@ -206,6 +206,10 @@ pub fn frame_label(name: &str, hex: &str) -> String {
             Some(ppm) => format!("{name}-{ppm}"),
             None => name.to_string(),
         },
+        "DCS" => match dcs_rate(hex) {
+            Some(r) => format!("DCS \u{b7} {r}"),
+            None => name.to_string(),
+        },
         "CSI" | "TSI" | "CIG" if !fif.is_empty() => {
             let ident: String = fif
                 .iter()
@@ -227,6 +231,29 @@ pub fn frame_label(name: &str, hex: &str) -> String {
         }
         _ => name.to_string(),
     }
+}
+
+/// The modem and rate a DCS orders (T.30 Table 2, bits 11–14; bit 1 is the least
+/// significant bit of the first FIF octet), from its octets in hex.
+pub fn dcs_rate(hex: &str) -> Option<String> {
+    let b = octets(hex);
+    let o = *b.get(4)?;
+    let bit = |n: u32| u8::from(o >> ((n - 1) % 8) & 1 != 0);
+    let code = (bit(11) << 3) | (bit(12) << 2) | (bit(13) << 1) | bit(14);
+    Some(
+        match code {
+            0b0000 => "V.27ter 2400",
+            0b0100 => "V.27ter 4800",
+            0b1000 => "V.29 9600",
+            0b1100 => "V.29 7200",
+            0b0001 => "V.17 14400",
+            0b0101 => "V.17 12000",
+            0b1001 => "V.17 9600",
+            0b1101 => "V.17 7200",
+            _ => return None,
+        }
+        .to_string(),
+    )
 }
 
 fn is_ecm_data(name: &str) -> bool {
@@ -381,8 +408,10 @@ fn direction(a: Option<&SideTrace>, b: Option<&SideTrace>, from_caller: bool) ->
         });
         if f.name == "DCS" {
             let at = rx_of[i].map_or(f.time_s + 1.2, |k| rx[k].time_s + 0.075);
+            // The training's own record, else the rate the DCS ordered.
             let (words, ok) = training_after(f.time_s, a, b)
                 .map(|(w, ok)| (format!(" \u{b7} {w}"), Some(ok)))
+                .or_else(|| dcs_rate(&f.hex).map(|r| (format!(" \u{b7} {r}"), None)))
                 .unwrap_or_default();
             out.push(Event {
                 time_s: at,
@@ -797,6 +826,19 @@ mod tests {
                 "caller ends: SUCCESS \u{201c}OK\u{201d}",
                 "PPS-NULL page 1 block 0 (30 frames)"
             ]
+        );
+    }
+
+    #[test]
+    fn dcs_rates_are_decoded() {
+        // Second FIF octet: bit 11 is 0x04, bit 12 0x08, bit 14 0x20.
+        assert_eq!(dcs_rate("ff 13 83 00 20").as_deref(), Some("V.17 14400"));
+        assert_eq!(dcs_rate("ff 13 83 00 04").as_deref(), Some("V.29 9600"));
+        assert_eq!(dcs_rate("ff 13 83 00 08").as_deref(), Some("V.27ter 4800"));
+        assert_eq!(dcs_rate("ff 13 83").as_deref(), None);
+        assert_eq!(
+            frame_label("DCS", "ff 13 83 00 28"),
+            "DCS \u{b7} V.17 12000"
         );
     }
 
