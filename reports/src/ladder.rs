@@ -467,8 +467,17 @@ fn direction(a: Option<&SideTrace>, b: Option<&SideTrace>, from_caller: bool) ->
         out.push(Event {
             time_s: start,
             from_caller,
-            label: format!("page {pages} data{rate} \u{b7} {:.1} s", end - start),
-            detail: format!("page data, {start:.3} s to {end:.3} s"),
+            // With no frame after it, when the data stopped is not in the trace.
+            label: if next_tx.is_some() {
+                format!("page {pages} data{rate} \u{b7} {:.1} s", end - start)
+            } else {
+                format!("page {pages} data{rate}, no post-page message after it")
+            },
+            detail: if next_tx.is_some() {
+                format!("page data, {start:.3} s to {end:.3} s")
+            } else {
+                format!("page data from {start:.3} s; the sender sent no frame after it and ended at {end:.3} s")
+            },
             fate: if b.is_some() {
                 Fate::Received
             } else {
