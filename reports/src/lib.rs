@@ -23,6 +23,7 @@
 
 pub mod html;
 pub mod junit;
+pub mod ladder;
 
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +90,35 @@ pub struct SideResult {
     /// Expectations that did not hold, as "key: expected X, got Y".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
+    /// Every expectation of this side with what came (the report's table).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected: Vec<Expected>,
+}
+
+/// One expectation of one side and what the record said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expected {
+    /// The expectation key (`status`, `error`, `frames_tx`, …).
+    pub key: String,
+    /// What was expected, as written.
+    pub expected: String,
+    /// What came.
+    pub actual: String,
+    /// Whether it held.
+    pub passed: bool,
+}
+
+/// A scenario's channel in words: what each direction's signal crosses.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelWords {
+    /// "audio" or "t38".
+    pub transport: String,
+    /// The caller's signal on its way to the answerer, stage by stage.
+    #[serde(default)]
+    pub caller_to_answerer: Vec<String>,
+    /// The answerer's signal on its way to the caller, stage by stage.
+    #[serde(default)]
+    pub answerer_to_caller: Vec<String>,
 }
 
 /// One call (one repetition) of a scenario.
@@ -133,6 +163,9 @@ pub struct ScenarioResult {
     /// Wall-clock seconds the scenario took (a timing field, not compared).
     #[serde(default)]
     pub wall_s: f64,
+    /// The channel in words (absent in results written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelWords>,
 }
 
 impl ScenarioResult {
@@ -148,6 +181,7 @@ impl ScenarioResult {
             failures: Vec::new(),
             calls: Vec::new(),
             wall_s: 0.0,
+            channel: None,
         }
     }
 

@@ -25,6 +25,10 @@ pub struct MergeArgs {
     /// Self-contained HTML report.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// The runs' output folder (`faxsim run --out`): the HTML report links to the records,
+    /// received pages and captures found there.
+    #[arg(long, default_value = "faxsim-run")]
+    pub out: PathBuf,
 }
 
 /// Joins results: one per (scenario, variant); where files disagree, a finished result wins
@@ -57,6 +61,7 @@ pub fn run(args: MergeArgs) -> Result<bool, CliError> {
         args.json.as_deref(),
         args.junit.as_deref(),
         args.html.as_deref(),
+        Some(&args.out),
     )?;
     print!("{}", summary(&all));
     Ok(!all.iter().any(|r| r.status.is_failure()))

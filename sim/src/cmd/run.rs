@@ -284,12 +284,14 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(format!("{}: {e}", path.display())))
 }
 
-/// Writes the reports asked for.
+/// Writes the reports asked for; the HTML report links to the files under `out` (the run's
+/// output folder) that exist.
 pub fn write_reports(
     results: &[ScenarioResult],
     json: Option<&Path>,
     junit: Option<&Path>,
     html: Option<&Path>,
+    out: Option<&Path>,
 ) -> Result<(), CliError> {
     if let Some(p) = json {
         write_file(p, &reports::write_journal(results))?;
@@ -298,12 +300,66 @@ pub fn write_reports(
         write_file(p, &reports::junit::junit_xml(results))?;
     }
     if let Some(p) = html {
-        write_file(
-            p,
-            &reports::html::html_report("faxsim scenario run", results),
-        )?;
+        let opts = reports::html::HtmlOptions {
+            title: "faxsim conformance report".into(),
+            out_dir: out.map(Path::to_path_buf),
+            link_base: out.map_or(String::new(), |o| reports::html::link_base(p, o)),
+            thumbnail: Some(page_thumbnail),
+        };
+        write_file(p, &reports::html::html_report_with(results, &opts))?;
     }
     Ok(())
+}
+
+/// Width of a received page's thumbnail in the HTML report, px.
+const THUMBNAIL_WIDTH: u32 = 80;
+
+/// The first page of a received TIFF as a small grayscale PNG (each pixel the share of
+/// white in the pels it covers, the page's proportions kept); `None` when the file cannot
+/// be read.
+pub fn page_thumbnail(tiff: &Path) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(tiff).ok()?;
+    let page = t30::image::tiff::read_tiff(&bytes)
+        .ok()?
+        .into_iter()
+        .next()?;
+    let b = &page.bitmap;
+    let (w_mm, h_mm) = b.size_mm();
+    if b.width() == 0 || b.height() == 0 || w_mm <= 0.0 {
+        return None;
+    }
+    let tw = THUMBNAIL_WIDTH.min(b.width());
+    let th = ((tw as f64 * h_mm / w_mm).round() as u32).clamp(1, 4 * tw);
+    let mut pixels = Vec::with_capacity((tw.div_ceil(2) * th) as usize);
+    for ty in 0..th {
+        let y0 = ty * b.height() / th;
+        let y1 = ((ty + 1) * b.height() / th).max(y0 + 1);
+        for tx in 0..tw {
+            let x0 = tx * b.width() / tw;
+            let x1 = ((tx + 1) * b.width() / tw).max(x0 + 1);
+            let mut black = 0u32;
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    black += u32::from(b.get(x, y));
+                }
+            }
+            let n = (y1 - y0) * (x1 - x0);
+            // Darkened so thin strokes still show at this scale; 16 levels (4 bits).
+            let ink = (black * 3).min(n);
+            let level = (15 - ink * 15 / n) as u8;
+            if tx % 2 == 0 {
+                pixels.push(level << 4);
+            } else if let Some(last) = pixels.last_mut() {
+                *last |= level;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, tw, th);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Four);
+    enc.write_header().ok()?.write_image_data(&pixels).ok()?;
+    Some(out)
 }
 
 /// Reads a results file; a missing file is an error naming it.
@@ -487,11 +543,12 @@ pub fn run(args: RunArgs) -> Result<bool, CliError> {
         Some(&journal_path),
         args.junit.as_deref(),
         args.html.as_deref(),
+        Some(&args.out),
     )?;
     if let Some(j) = &args.json
         && j != &journal_path
     {
-        write_reports(&all, Some(j), None, None)?;
+        write_reports(&all, Some(j), None, None, None)?;
     }
     print!("{}", summary(&all));
     println!(

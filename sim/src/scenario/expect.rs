@@ -179,7 +179,7 @@ impl Expectation {
 }
 
 /// Names with runs shown once and counted ("FCD×80"), so a trace stays readable.
-fn compress(names: &[&str]) -> String {
+pub fn compress(names: &[&str]) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < names.len() {
@@ -194,7 +194,8 @@ fn compress(names: &[&str]) -> String {
     out.join(" ")
 }
 
-fn token_text(t: &PatternToken) -> String {
+/// A pattern token as written (`DCS+`, `CSI?`, `...`).
+pub fn token_text(t: &PatternToken) -> String {
     if t.name.is_empty() {
         return "...".into();
     }

@@ -11,6 +11,7 @@
 //! The schema is documented key by key in `scenarios/README.md`. Every error names the file,
 //! the key and the line.
 
+pub mod describe;
 pub mod expect;
 pub mod load;
 pub mod runner;

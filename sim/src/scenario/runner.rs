@@ -297,8 +297,12 @@ fn side_result(
 ) -> SideResult {
     let role = role_name(side.config.role);
     let mut failures = Vec::new();
+    let mut expected = Vec::new();
     match &record {
-        Some(r) => failures.extend(side.expect.check(r, identical)),
+        Some(r) => {
+            failures.extend(side.expect.check(r, identical));
+            expected = super::describe::expected_rows(&side.expect, r, identical, &failures);
+        }
         None if !side.expect.is_empty() => {
             failures.push("the side was never called, so there is no record to check".into())
         }
@@ -336,6 +340,7 @@ fn side_result(
             })
             .collect(),
         failures,
+        expected,
     }
 }
 
@@ -348,6 +353,7 @@ pub fn run_scenario(s: &Scenario, out: &Path, opts: &RunOptions) -> ScenarioResu
     let mut result = ScenarioResult::new(&s.id, variant);
     result.description = s.description.clone();
     result.tags = s.tags.clone();
+    result.channel = Some(super::describe::channel_words(s));
     let swapped;
     let s = if opts.spandsp_dut {
         match with_spandsp_dut(s) {
