@@ -670,6 +670,11 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
             "a caller needs documents (send or pages) or poll = true",
         ));
     }
+    let number = spec
+        .number
+        .as_ref()
+        .map(|n| n.0.clone())
+        .unwrap_or_else(|| c.ident.split_whitespace().collect());
     Ok(ScenarioSide {
         kind,
         config: c,
@@ -677,6 +682,7 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
         document_problem,
         answers: spec.answer.unwrap_or(true),
         pdf_command: spec.pdf_command.clone(),
+        number,
         expect,
         has_faults,
     })
