@@ -151,6 +151,9 @@ pub struct SessionSetup {
     pub limit: SampleTime,
     /// The scenario name records carry.
     pub scenario: String,
+    /// The answerer's number answers as voice first (audio calls only; see
+    /// [`crate::endpoint::voice`]).
+    pub answerer_voice: Option<crate::endpoint::voice::VoiceAnswer>,
 }
 
 impl SessionSetup {
@@ -165,6 +168,7 @@ impl SessionSetup {
             seed: 1,
             limit: SampleTime::from_ms(600_000),
             scenario: "call".into(),
+            answerer_voice: None,
         }
     }
 }
@@ -376,6 +380,12 @@ pub fn run_session_with(
     out: &Path,
     captures: &Captures,
 ) -> Result<SessionOutput, SessionError> {
+    if setup.transport == Transport::T38 && setup.answerer_voice.is_some() {
+        return Err(SessionError::Setup(
+            "a voice answer (greeting, fax detection) needs an audio call, not transport t38"
+                .into(),
+        ));
+    }
     if setup.transport == Transport::T38 {
         return run_t38_session(setup, out, captures);
     }
@@ -455,9 +465,17 @@ pub fn run_session_with(
         None
     };
     let mut wav_err = None;
+    let mut voice;
+    let answerer_ep: &mut dyn crate::endpoint::Endpoint = match setup.answerer_voice {
+        Some(v) => {
+            voice = crate::endpoint::voice::VoiceLine::new(v, b.ep());
+            &mut voice
+        }
+        None => b.ep(),
+    };
     let end = run_call(
         a.ep(),
-        b.ep(),
+        answerer_ep,
         &mut ab,
         &mut ba,
         setup.limit,

@@ -408,6 +408,9 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
             "a script or replay side sends no documents",
         ));
     }
+    if role == Role::Caller && spec.voice.is_some() {
+        return Err(ctx.key(table, "voice", "only the answerer answers as voice"));
+    }
     if role == Role::Caller && spec.answer.is_some() {
         return Err(ctx.key(table, "answer", "only the answerer answers (or not)"));
     }
@@ -683,6 +686,7 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
         answers: spec.answer.unwrap_or(true),
         pdf_command: spec.pdf_command.clone(),
         number,
+        voice: spec.voice,
         expect,
         has_faults,
     })

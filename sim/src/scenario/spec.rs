@@ -309,6 +309,9 @@ pub struct SideSpec {
     /// Receiving side: the command that turns the received TIFF into PDF (`{tiff}`, `{pdf}`).
     #[serde(default)]
     pub pdf_command: Option<String>,
+    /// Answerer: the number answers as voice first (greeting, optional fax detection).
+    #[serde(default)]
+    pub voice: Option<crate::endpoint::voice::VoiceAnswer>,
     /// The side's telephone number (delivery: the dialled and calling numbers; default: the
     /// ident without spaces).
     #[serde(default)]
