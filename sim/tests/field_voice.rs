@@ -66,7 +66,7 @@ fn a_voice_answer_on_the_caller_is_refused() {
         "description = \"x\"\n[caller]\npages = [ { test = \"white\" } ]\nvoice = { fax_detect = true }\n",
     )
     .unwrap();
-    let e = load_dir(&[p]).err().expect("refused");
+    let e = load_dir(&[p]).expect_err("refused");
     let msg = e[0].to_string();
     assert!(msg.contains("voice") && msg.contains("bad.toml"), "{msg}");
 }
