@@ -884,4 +884,10 @@ impl AudioStage for Chain {
             s.take_packets(out);
         }
     }
+
+    fn report(&self, out: &mut Vec<String>) {
+        for (_, s) in &self.stages {
+            s.report(out);
+        }
+    }
 }

@@ -911,6 +911,27 @@ impl AudioStage for VoipPath {
     fn take_packets(&mut self, out: &mut Vec<NetPacket>) {
         out.append(&mut self.captured);
     }
+
+    fn report(&self, out: &mut Vec<String>) {
+        let s = self.stats();
+        // Only the tracking buffer estimates jitter.
+        let jitter = match self.cfg.jitter_buffer {
+            JitterMode::Tracking { .. } => {
+                format!(" jitter={:.1}ms", self.jb.jitter_estimate_ms())
+            }
+            _ => String::new(),
+        };
+        out.push(format!(
+            "rtp sent={} lost={} late={} concealed={} jitter-buffer stretched={} shrunk={} delay={:.0}ms{jitter}",
+            s.sent,
+            s.lost_in_network,
+            s.late,
+            s.concealed,
+            s.stretched,
+            s.shrunk,
+            self.jb.delay_ms(),
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -201,6 +201,9 @@ pub struct SessionOutput {
     pub end: CallEnd,
     /// What each direction's T.38 path did (T.38 calls only).
     pub t38: Option<T38PathStats>,
+    /// What the packet stages of an audio call counted, one line each, prefixed with the
+    /// direction ("caller->answerer rtp sent=… late=… jitter-buffer stretched=…").
+    pub audio_network: Vec<String>,
 }
 
 /// What the two directions of a T.38 path did: packets sent, lost, late, recovered.
@@ -503,6 +506,10 @@ pub fn run_session_with(
     if let Some(w) = pcap {
         w.finish().map_err(pcap_fail)?;
     }
+    let audio_network: Vec<String> = [("caller->answerer", &ab), ("answerer->caller", &ba)]
+        .iter()
+        .flat_map(|(dir, c)| c.report().into_iter().map(move |l| format!("{dir} {l}")))
+        .collect();
     let mut caller = record_of(&mut a, setup, &setup.caller);
     let mut answerer = record_of(&mut b, setup, &setup.answerer);
     for r in [&mut caller, &mut answerer] {
@@ -523,6 +530,7 @@ pub fn run_session_with(
         answerer_checks: b.checks(),
         end,
         t38: None,
+        audio_network,
     })
 }
 
@@ -545,6 +553,10 @@ impl AudioStage for Capturing {
             let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
             log.extend(got.into_iter().map(|p| (self.direction, p)));
         }
+    }
+
+    fn report(&self, out: &mut Vec<String>) {
+        self.inner.report(out);
     }
 }
 
@@ -709,6 +721,7 @@ fn run_t38_session(
             caller_to_answerer: ab.stats(),
             answerer_to_caller: ba.stats(),
         }),
+        audio_network: Vec::new(),
     })
 }
 
