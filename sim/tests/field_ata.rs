@@ -13,7 +13,10 @@ fn jitter_counts(stdout: &str) -> (u64, u64, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("no {key} in {line}"))
     };
-    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains(" rtp sent=")).collect();
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(" rtp sent="))
+        .collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     lines.iter().fold((0, 0, 0), |(s, k, l), line| {
         (
@@ -45,12 +48,21 @@ fn voice_defaults_resize_the_buffer_mid_call_and_fail_where_the_tuned_ata_comple
     let tuned = call("ata-fax-g711");
     let voice = call("ata-voice-default");
     println!("{tuned}\n{voice}");
-    assert!(tuned.lines().next().unwrap().contains("SUCCESS \"OK\""), "{tuned}");
+    assert!(
+        tuned.lines().next().unwrap().contains("SUCCESS \"OK\""),
+        "{tuned}"
+    );
     assert!(voice.lines().next().unwrap().contains("FAILED"), "{voice}");
     let (ts, tk, tl) = jitter_counts(&tuned);
     let (vs, vk, vl) = jitter_counts(&voice);
     assert_eq!((ts, tk), (0, 0), "a fixed buffer never re-sizes");
-    assert!(vs > 0 && vk > 0, "the adaptive buffer grows and shrinks: {voice}");
+    assert!(
+        vs > 0 && vk > 0,
+        "the adaptive buffer grows and shrinks: {voice}"
+    );
     assert!(vl > 5 * tl.max(1), "late: voice {vl}, tuned {tl}");
-    assert!(voice.contains(" jitter="), "the tracking buffer reports its estimate");
+    assert!(
+        voice.contains(" jitter="),
+        "the tracking buffer reports its estimate"
+    );
 }

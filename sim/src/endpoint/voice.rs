@@ -195,3 +195,96 @@ impl Endpoint for VoiceLine<'_> {
         self.fax.outcome()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use modem::Transmitter;
+    use modem::tones::ToneTx;
+
+    /// A fax receiver that only notes when it was started.
+    struct Stub(Option<SampleTime>);
+
+    impl Endpoint for Stub {
+        fn start(&mut self, now: SampleTime) {
+            self.0 = Some(now);
+        }
+        fn transmit(&mut self, _: SampleTime, out: &mut [i16]) {
+            out.fill(0);
+        }
+        fn receive(&mut self, _: SampleTime, _: &[i16]) {}
+        fn line_cleared(&mut self, _: SampleTime) {}
+        fn hung_up(&self) -> bool {
+            false
+        }
+        fn finished(&self) -> bool {
+            false
+        }
+        fn outcome(&self) -> Option<EndpointOutcome> {
+            None
+        }
+    }
+
+    struct NoBits;
+    impl modem::BitSource for NoBits {
+        fn next_bit(&mut self) -> Option<bool> {
+            None
+        }
+    }
+
+    /// When (ms) a voice line with `cfg` diverts a caller whose CNG (at `cng_dbm0`) starts
+    /// `cng_delay_ms` after the answer; None within 20 s.
+    fn diversion_ms(cfg: VoiceAnswer, cng_dbm0: f32, cng_delay_ms: u64) -> Option<u64> {
+        let mut stub = Stub(None);
+        let mut line = VoiceLine::new(cfg, &mut stub);
+        line.start(SampleTime(0));
+        let mut cng = ToneTx::cng(cng_dbm0);
+        let mut tx = [0i16; 160];
+        let mut rx = [0i16; 160];
+        for block in 0..1000u64 {
+            let now = SampleTime(block * 160);
+            line.transmit(now, &mut tx);
+            rx.fill(0);
+            if block * 20 >= cng_delay_ms {
+                cng.fill(&mut rx, &mut NoBits);
+            }
+            line.receive(now, &rx);
+            if let Some(t) = line.diverted_at() {
+                return Some(t.0 / 8);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn cng_is_detected_after_its_first_burst_and_a_loud_greeting_echo_delays_it() {
+        let detect = VoiceAnswer {
+            fax_detect: true,
+            ..VoiceAnswer::default()
+        };
+        // CNG from 1 s after the answer: detected within its first 0.5 s burst.
+        let quiet = diversion_ms(detect, -10.0, 1000).expect("detected");
+        println!("greeting -16 dBm0, echo 12 dB: CNG detected at {quiet} ms");
+        assert!((1000..1600).contains(&quiet), "{quiet}");
+        // Without detection nothing diverts.
+        assert_eq!(diversion_ms(VoiceAnswer::default(), -10.0, 1000), None);
+        // A weak CNG under a loud greeting heard back with little loss: masked while the
+        // greeting speaks, detected in a later burst (the bursts repeat every 3.5 s).
+        let loud = VoiceAnswer {
+            greeting_dbm0: -3.0,
+            echo_erl_db: 0.0,
+            greeting_ms: 12_000,
+            ..detect
+        };
+        let masked = diversion_ms(loud, -30.0, 1000);
+        println!("greeting -3 dBm0, echo 0 dB, CNG -30 dBm0: detected at {masked:?} ms");
+        assert!(masked.is_some_and(|t| t > 4000), "{masked:?}");
+        // A silent greeting never masks.
+        let silent = VoiceAnswer {
+            greeting: Greeting::Silence,
+            ..loud
+        };
+        let s = diversion_ms(silent, -30.0, 1000).expect("detected");
+        assert!((1000..1600).contains(&s), "{s}");
+    }
+}
