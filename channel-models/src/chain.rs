@@ -144,9 +144,17 @@ pub enum JitterSpec {
         /// Delay (ms).
         delay_ms: f64,
     },
-    /// Adaptive between two delays.
+    /// Adaptive between two delays, growing on late packets only.
     Adaptive {
         /// Lowest delay (ms).
+        min_ms: f64,
+        /// Highest delay (ms).
+        max_ms: f64,
+    },
+    /// Adaptive with a jitter estimator (RFC 3550 jitter and a delay percentile), re-sizing
+    /// in silences as voice gateways do (see [`JitterMode::Tracking`]).
+    Tracking {
+        /// Lowest and starting delay (ms).
         min_ms: f64,
         /// Highest delay (ms).
         max_ms: f64,
@@ -376,6 +384,9 @@ impl StageSpec {
                             JitterSpec::Adaptive { min_ms, max_ms } => {
                                 JitterMode::Adaptive { min_ms, max_ms }
                             }
+                            JitterSpec::Tracking { min_ms, max_ms } => {
+                                JitterMode::Tracking { min_ms, max_ms }
+                            }
                         },
                         plc: match plc {
                             PlcSpec::Silence => Plc::Silence,
@@ -513,6 +524,11 @@ pub const PRESETS: &[&str] = &[
     "pstn-echo-satellite",
     "pstn-echo-cancelled",
     "pstn-echo-canceller-always-on",
+    "ata-fax-t38",
+    "ata-fax-g711",
+    "ata-voice-default",
+    "sip-trunk-alaw",
+    "sip-trunk-g729",
     "g1050-A",
     "g1050-B",
     "g1050-C",
@@ -635,6 +651,96 @@ impl ChainSpec {
                     playout_ms: 0,
                 }),
             ),
+            "ata-fax-g711" | "ata-voice-default" => {
+                let tuned = name == "ata-fax-g711";
+                let mut stages = Vec::new();
+                if !tuned {
+                    stages.push(Vad {
+                        threshold_dbm0: -45.0,
+                        hangover_ms: 100,
+                    });
+                }
+                stages.push(Voip {
+                    law: Law::Alaw,
+                    ptime_ms: 20,
+                    network: ata_network(),
+                    jitter_buffer: if tuned {
+                        JitterSpec::Fixed { delay_ms: 160.0 }
+                    } else {
+                        JitterSpec::Tracking {
+                            min_ms: 20.0,
+                            max_ms: 60.0,
+                        }
+                    },
+                    plc: PlcSpec::WaveformSubstitution,
+                });
+                return Some(ChainSpec {
+                    name: name.into(),
+                    description: if tuned {
+                        "an ATA tuned for fax, G.711 A-law passthrough over a busy residential broadband link (25 ms, 20 ms mean jitter): echo canceller off (and no hybrid echo: a short FXS line to the fax machine), silence suppression off, fixed 160 ms jitter buffer".into()
+                    } else {
+                        "the same ATA with its voice defaults: VAD with comfort noise on, echo canceller on (G.168, not disabled by a plain CED, over a 14 dB hybrid echo), a low-latency adaptive jitter buffer (20-60 ms) that re-sizes on late packets mid-page".into()
+                    },
+                    stages,
+                    t38: None,
+                    far_end_echo: (!tuned).then_some(FarEndEcho {
+                        delay_ms: 2.0,
+                        erl_db: 14.0,
+                        canceller: CancellerMode::On,
+                        tail_ms: 32.0,
+                    }),
+                });
+            }
+            "ata-fax-t38" => (
+                "an ATA tuned for fax with T.38 on: UDPTL with 3 redundant IFPs over a residential broadband link (25 ms, 8 ms mean jitter, 1 % loss in bursts of 2)",
+                vec![],
+                Some(T38Spec {
+                    version: 0,
+                    redundancy: 3,
+                    fec_entries: 0,
+                    fec_span: 0,
+                    network: NetworkSpec::Custom {
+                        delay_ms: 25.0,
+                        jitter_ms: 8.0,
+                        loss: 0.01,
+                        burst: 2.0,
+                        reorder: 0.0,
+                        duplicate: 0.0,
+                    },
+                    playout_ms: 0,
+                }),
+            ),
+            "sip-trunk-alaw" => (
+                "a SIP trunk forced to G.711 A-law on fax numbers: RTP over a carrier network (G.1050 level B), fixed 60 ms buffer, then the PSTN tail (6 dB loss, telephone band)",
+                vec![
+                    voip(
+                        NetworkSpec::Preset { g1050: 'B' },
+                        JitterSpec::Fixed { delay_ms: 60.0 },
+                    ),
+                    Gain { db: -6.0 },
+                    LineFilter {
+                        preset: "telephone-band".into(),
+                    },
+                    G711 { law: Law::Alaw },
+                ],
+                None,
+            ),
+            "sip-trunk-g729" => (
+                "a SIP trunk that negotiated G.729A (bcg729) for the fax call, transcoded to A-law at the PSTN gateway: the same network and tail as sip-trunk-alaw",
+                vec![
+                    G729,
+                    voip(
+                        NetworkSpec::Preset { g1050: 'B' },
+                        JitterSpec::Fixed { delay_ms: 60.0 },
+                    ),
+                    Gain { db: -6.0 },
+                    LineFilter {
+                        preset: "telephone-band".into(),
+                    },
+                    G711 { law: Law::Alaw },
+                ],
+                None,
+            ),
             "pstn-echo-satellite" | "pstn-echo-cancelled" | "pstn-echo-canceller-always-on" => {
                 let (canceller, what) = match name {
                     "pstn-echo-satellite" => (CancellerMode::None, "no echo canceller"),
@@ -693,6 +799,19 @@ impl ChainSpec {
             t38,
             far_end_echo: None,
         })
+    }
+}
+
+/// The busy residential broadband link behind an ATA: 25 ms, 20 ms mean exponential jitter,
+/// no loss.
+fn ata_network() -> NetworkSpec {
+    NetworkSpec::Custom {
+        delay_ms: 25.0,
+        jitter_ms: 20.0,
+        loss: 0.0,
+        burst: 1.0,
+        reorder: 0.0,
+        duplicate: 0.0,
     }
 }
 
@@ -763,6 +882,12 @@ impl AudioStage for Chain {
     fn take_packets(&mut self, out: &mut Vec<crate::packet::NetPacket>) {
         for (_, s) in self.stages.iter_mut() {
             s.take_packets(out);
+        }
+    }
+
+    fn report(&self, out: &mut Vec<String>) {
+        for (_, s) in &self.stages {
+            s.report(out);
         }
     }
 }

@@ -55,4 +55,10 @@ pub trait AudioStage: Send {
     fn take_packets(&mut self, out: &mut Vec<packet::NetPacket>) {
         let _ = out;
     }
+
+    /// Appends one line per thing this stage counted (packets, jitter buffer), for a call's
+    /// summary. Stages that count nothing add nothing.
+    fn report(&self, out: &mut Vec<String>) {
+        let _ = out;
+    }
 }

@@ -283,6 +283,20 @@ pub enum JitterMode {
         /// Highest delay (ms).
         max_ms: f64,
     },
+    /// A voice gateway's adaptive buffer driven by a jitter estimate: the RFC 3550
+    /// interarrival jitter and the 95th percentile of the transit delays of the last second
+    /// of packets set a target delay between `min_ms` and `max_ms`. A late packet grows the
+    /// buffer at once (fast attack); a higher target grows it at the next silent or missing
+    /// frame; a target one frame lower for two seconds shrinks it by one frame at the next
+    /// silent frame (slow decay). Voice buffers re-size in silences, between talkspurts; a
+    /// fax page has none, so every late packet mid-page re-sizes the buffer there and slips
+    /// the modem signal by a frame.
+    Tracking {
+        /// Lowest and starting delay (ms).
+        min_ms: f64,
+        /// Highest delay (ms).
+        max_ms: f64,
+    },
 }
 
 /// Packet loss concealment.
@@ -351,8 +365,42 @@ pub struct JitterBuffer {
     max_frames: u64,
     spare_run: u64,
     grow_pending: bool,
+    /// The estimator of [`JitterMode::Tracking`].
+    est: Estimator,
+    /// The payload law, to tell silent frames (where a tracking buffer re-sizes).
+    payload: Option<Payload>,
     /// What happened so far.
     pub stats: VoipStats,
+}
+
+/// Transit delays seen by a tracking buffer.
+#[derive(Debug, Clone, Default)]
+struct Estimator {
+    /// RFC 3550 interarrival jitter (samples).
+    jitter: f64,
+    last_transit: Option<i64>,
+    /// Transit delays (arrival less RTP timestamp, samples) of the last second of packets.
+    window: std::collections::VecDeque<i64>,
+    /// Pull calls since playout started (the playout clock, in frames).
+    pulls: u64,
+    /// Frames to grow at the next silent or missing frame.
+    grow_soft: u64,
+    /// Frames to grow at the next pull (a late packet).
+    grow_hard: u64,
+    /// A frame to drop at the next silent frame.
+    shrink: bool,
+    /// Consecutive arrivals with the buffer a frame deeper than its target.
+    above_run: u64,
+    /// The current target delay (samples above the fastest recent transit).
+    target: f64,
+}
+
+/// Quantile `q` (0..1) of `v` (nearest rank).
+fn quantile(v: &std::collections::VecDeque<i64>, q: f64) -> i64 {
+    let mut s: Vec<i64> = v.iter().copied().collect();
+    s.sort_unstable();
+    let k = ((q * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    s[k - 1]
 }
 
 fn seq_diff(a: u16, b: u16) -> i32 {
@@ -365,7 +413,9 @@ impl JitterBuffer {
         let frame_ms = frame_samples as f64 / 8.0;
         let (min, max) = match mode {
             JitterMode::Fixed { delay_ms } => (delay_ms, delay_ms),
-            JitterMode::Adaptive { min_ms, max_ms } => (min_ms, max_ms),
+            JitterMode::Adaptive { min_ms, max_ms } | JitterMode::Tracking { min_ms, max_ms } => {
+                (min_ms, max_ms)
+            }
         };
         let to_frames = |ms: f64| (ms / frame_ms).ceil().max(0.0) as u64;
         JitterBuffer {
@@ -379,8 +429,124 @@ impl JitterBuffer {
             max_frames: to_frames(max).max(to_frames(min)),
             spare_run: 0,
             grow_pending: false,
+            est: Estimator::default(),
+            payload: None,
             stats: VoipStats::default(),
         }
+    }
+
+    /// The same buffer told its payload law, so that a tracking buffer can find the silent
+    /// frames where it re-sizes (without it, only missing frames count as silent).
+    pub fn with_payload(mut self, payload: Payload) -> Self {
+        self.payload = Some(payload);
+        self
+    }
+
+    /// The RFC 3550 interarrival jitter estimate (ms; tracking buffers only, else 0).
+    pub fn jitter_estimate_ms(&self) -> f64 {
+        self.est.jitter / 8.0
+    }
+
+    /// The tracking buffer's current target delay (ms above the fastest recent packet).
+    pub fn target_delay_ms(&self) -> f64 {
+        self.est.target / 8.0
+    }
+
+    /// The current buffer delay in ms.
+    pub fn delay_ms(&self) -> f64 {
+        (self.delay_frames * self.frame_samples) as f64 / 8.0
+    }
+
+    /// Tracking: updates the estimate with a packet arriving at `now` and decides whether
+    /// the buffer must grow or may shrink. `late` says the packet missed its playout.
+    fn track(&mut self, pkt: &RtpPacket, now: u64, late: bool) {
+        let Some(start) = self.playout_start() else {
+            return;
+        };
+        let f = self.frame_samples as f64;
+        let transit = now as i64 - i64::from(pkt.timestamp);
+        let e = &mut self.est;
+        // RFC 3550 section 6.4.1: J += (|D(i-1, i)| - J) / 16.
+        if let Some(prev) = e.last_transit {
+            e.jitter += ((transit - prev).abs() as f64 - e.jitter) / 16.0;
+        }
+        e.last_transit = Some(transit);
+        e.window.push_back(transit);
+        let second = (8000 / self.frame_samples).max(1) as usize;
+        while e.window.len() > second {
+            e.window.pop_front();
+        }
+        let base = *e.window.iter().min().unwrap_or(&transit);
+        // Target: the spread of the slow tail over the fastest packet, plus a margin of
+        // twice the running jitter (at least 1 ms).
+        let spread = (quantile(&e.window, 0.95) - base) as f64;
+        let target = (spread + (2.0 * e.jitter).max(8.0))
+            .clamp(self.min_frames as f64 * f, self.max_frames as f64 * f);
+        e.target = target;
+        // The buffer's delay over the fastest packet: its playout time less its timestamp,
+        // less the fastest transit.
+        let next = self.next.unwrap_or(pkt.seq);
+        let playout = start as i64
+            + (e.pulls as i64 + seq_diff(pkt.seq, next) as i64) * self.frame_samples as i64;
+        let current = (playout - i64::from(pkt.timestamp) - base) as f64
+            + (e.grow_soft + e.grow_hard) as f64 * f;
+        let room = self
+            .max_frames
+            .saturating_sub(self.delay_frames + e.grow_soft + e.grow_hard);
+        if late && room > 0 {
+            e.grow_hard += 1;
+            e.above_run = 0;
+        } else if target > current && room > 0 {
+            e.grow_soft = (e.grow_soft + ((target - current) / f).ceil() as u64)
+                .min(self.max_frames - self.delay_frames - e.grow_hard);
+            e.above_run = 0;
+        } else if current - target >= f && self.delay_frames > self.min_frames {
+            e.above_run += 1;
+            if e.above_run >= 2 * second as u64 {
+                e.shrink = true;
+                e.above_run = 0;
+            }
+        } else {
+            e.above_run = 0;
+        }
+    }
+
+    /// Whether the frame of `seq` is held and silent (below about -50 dBm0).
+    fn silent(&self, seq: u16) -> Option<bool> {
+        let p = self.slots[seq as usize % RING].filter(|p| p.seq == seq)?;
+        let law = self.payload?;
+        Some(p.data[..p.len as usize].iter().all(|&b| {
+            let x = match law {
+                Payload::Pcmu => ulaw_decode(b),
+                Payload::Pcma => alaw_decode(b),
+            };
+            x.unsigned_abs() < 100
+        }))
+    }
+
+    /// Tracking: the next pull's re-sizing, if any.
+    fn tracking_pull(&mut self, next: u16) -> Option<(Playout, Option<RtpPacket>)> {
+        let silent = self.silent(next);
+        let e = &mut self.est;
+        if e.grow_hard > 0 || (e.grow_soft > 0 && silent != Some(false)) {
+            if e.grow_hard > 0 {
+                e.grow_hard -= 1;
+            } else {
+                e.grow_soft -= 1;
+            }
+            self.delay_frames += 1;
+            self.stats.stretched += 1;
+            return Some((Playout::Stretch, None));
+        }
+        if e.shrink && silent == Some(true) && self.delay_frames > self.min_frames {
+            e.shrink = false;
+            self.delay_frames -= 1;
+            self.stats.shrunk += 1;
+            self.slots[next as usize % RING] = None;
+            self.next = Some(next.wrapping_add(1));
+            return Some(self.pull_frame(next.wrapping_add(1)));
+        }
+        None
     }
 
     /// The current buffer delay in frames.
@@ -396,6 +562,9 @@ impl JitterBuffer {
         }
         let next = self.next.unwrap_or(pkt.seq);
         let d = seq_diff(pkt.seq, next);
+        if matches!(self.mode, JitterMode::Tracking { .. }) {
+            self.track(pkt, now, d < 0);
+        }
         if d < 0 {
             self.stats.late += 1;
             if matches!(self.mode, JitterMode::Adaptive { .. })
@@ -429,6 +598,13 @@ impl JitterBuffer {
         let Some(next) = self.next else {
             return (Playout::NotStarted, None);
         };
+        if let JitterMode::Tracking { .. } = self.mode {
+            self.est.pulls += 1;
+            if let Some(r) = self.tracking_pull(next) {
+                return r;
+            }
+            return self.pull_frame(next);
+        }
         if self.grow_pending {
             self.grow_pending = false;
             self.delay_frames += 1;
@@ -450,6 +626,11 @@ impl JitterBuffer {
                 return self.pull();
             }
         }
+        self.pull_frame(next)
+    }
+
+    /// Plays the frame of `next` (or says it is missing).
+    fn pull_frame(&mut self, next: u16) -> (Playout, Option<RtpPacket>) {
         self.next = Some(next.wrapping_add(1));
         let slot = self.slots[next as usize % RING].take();
         match slot {
@@ -515,7 +696,7 @@ impl VoipPath {
         VoipPath {
             frame,
             network: Network::new(cfg.network, seed),
-            jb: JitterBuffer::new(cfg.jitter_buffer, frame),
+            jb: JitterBuffer::new(cfg.jitter_buffer, frame).with_payload(cfg.payload),
             cfg,
             now: 0,
             seq: 0,
@@ -537,6 +718,11 @@ impl VoipPath {
             capture: false,
             captured: Vec::new(),
         }
+    }
+
+    /// The receiver's jitter buffer.
+    pub fn jitter_buffer(&self) -> &JitterBuffer {
+        &self.jb
     }
 
     /// Counts so far.
@@ -724,6 +910,27 @@ impl AudioStage for VoipPath {
 
     fn take_packets(&mut self, out: &mut Vec<NetPacket>) {
         out.append(&mut self.captured);
+    }
+
+    fn report(&self, out: &mut Vec<String>) {
+        let s = self.stats();
+        // Only the tracking buffer estimates jitter.
+        let jitter = match self.cfg.jitter_buffer {
+            JitterMode::Tracking { .. } => {
+                format!(" jitter={:.1}ms", self.jb.jitter_estimate_ms())
+            }
+            _ => String::new(),
+        };
+        out.push(format!(
+            "rtp sent={} lost={} late={} concealed={} jitter-buffer stretched={} shrunk={} delay={:.0}ms{jitter}",
+            s.sent,
+            s.lost_in_network,
+            s.late,
+            s.concealed,
+            s.stretched,
+            s.shrunk,
+            self.jb.delay_ms(),
+        ));
     }
 }
 

@@ -147,6 +147,15 @@ impl Chain {
         })
     }
 
+    /// One line per thing the stages counted (RTP packets, jitter buffer).
+    pub fn report(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.stages {
+            s.report(&mut out);
+        }
+        out
+    }
+
     /// Passes `input` through and fills `out` (same length) with what comes out, padding
     /// with silence while a stage holds samples back.
     pub fn process(&mut self, input: &[i16], out: &mut [i16]) {

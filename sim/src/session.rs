@@ -151,6 +151,9 @@ pub struct SessionSetup {
     pub limit: SampleTime,
     /// The scenario name records carry.
     pub scenario: String,
+    /// The answerer's number answers as voice first (audio calls only; see
+    /// [`crate::endpoint::voice`]).
+    pub answerer_voice: Option<crate::endpoint::voice::VoiceAnswer>,
 }
 
 impl SessionSetup {
@@ -165,6 +168,7 @@ impl SessionSetup {
             seed: 1,
             limit: SampleTime::from_ms(600_000),
             scenario: "call".into(),
+            answerer_voice: None,
         }
     }
 }
@@ -197,6 +201,9 @@ pub struct SessionOutput {
     pub end: CallEnd,
     /// What each direction's T.38 path did (T.38 calls only).
     pub t38: Option<T38PathStats>,
+    /// What the packet stages of an audio call counted, one line each, prefixed with the
+    /// direction ("caller->answerer rtp sent=… late=… jitter-buffer stretched=…").
+    pub audio_network: Vec<String>,
 }
 
 /// What the two directions of a T.38 path did: packets sent, lost, late, recovered.
@@ -376,6 +383,12 @@ pub fn run_session_with(
     out: &Path,
     captures: &Captures,
 ) -> Result<SessionOutput, SessionError> {
+    if setup.transport == Transport::T38 && setup.answerer_voice.is_some() {
+        return Err(SessionError::Setup(
+            "a voice answer (greeting, fax detection) needs an audio call, not transport t38"
+                .into(),
+        ));
+    }
     if setup.transport == Transport::T38 {
         return run_t38_session(setup, out, captures);
     }
@@ -455,9 +468,17 @@ pub fn run_session_with(
         None
     };
     let mut wav_err = None;
+    let mut voice;
+    let answerer_ep: &mut dyn crate::endpoint::Endpoint = match setup.answerer_voice {
+        Some(v) => {
+            voice = crate::endpoint::voice::VoiceLine::new(v, b.ep());
+            &mut voice
+        }
+        None => b.ep(),
+    };
     let end = run_call(
         a.ep(),
-        b.ep(),
+        answerer_ep,
         &mut ab,
         &mut ba,
         setup.limit,
@@ -485,6 +506,10 @@ pub fn run_session_with(
     if let Some(w) = pcap {
         w.finish().map_err(pcap_fail)?;
     }
+    let audio_network: Vec<String> = [("caller->answerer", &ab), ("answerer->caller", &ba)]
+        .iter()
+        .flat_map(|(dir, c)| c.report().into_iter().map(move |l| format!("{dir} {l}")))
+        .collect();
     let mut caller = record_of(&mut a, setup, &setup.caller);
     let mut answerer = record_of(&mut b, setup, &setup.answerer);
     for r in [&mut caller, &mut answerer] {
@@ -505,6 +530,7 @@ pub fn run_session_with(
         answerer_checks: b.checks(),
         end,
         t38: None,
+        audio_network,
     })
 }
 
@@ -527,6 +553,10 @@ impl AudioStage for Capturing {
             let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
             log.extend(got.into_iter().map(|p| (self.direction, p)));
         }
+    }
+
+    fn report(&self, out: &mut Vec<String>) {
+        self.inner.report(out);
     }
 }
 
@@ -691,6 +721,7 @@ fn run_t38_session(
             caller_to_answerer: ab.stats(),
             answerer_to_caller: ba.stats(),
         }),
+        audio_network: Vec::new(),
     })
 }
 

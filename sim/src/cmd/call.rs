@@ -297,7 +297,7 @@ pub fn simulate_with(
         answerer: o.answerer,
         received: o.answerer_received.pages,
         damage: o.answerer_received.damage,
-        network: o.t38.map(|t| t.summary_lines()).unwrap_or_default(),
+        network: o.t38.map(|t| t.summary_lines()).unwrap_or(o.audio_network),
     })
 }
 

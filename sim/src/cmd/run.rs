@@ -61,6 +61,10 @@ pub struct RunArgs {
     /// FAXSIM_* variables, as with `faxsim call --on-complete`).
     #[arg(long, value_name = "CMD")]
     pub on_complete: Option<String>,
+    /// Run the reference receive pipeline of this configuration for every receiving side
+    /// (see `faxsim deliver`); its concurrency limit counts the scenarios running at once.
+    #[arg(long, value_name = "FILE.toml")]
+    pub deliver: Option<PathBuf>,
     /// Folder for records, received documents and captures (`<out>/<id>/rep<N>/`).
     #[arg(long, default_value = "faxsim-run")]
     pub out: PathBuf,
@@ -389,6 +393,11 @@ impl Journal {
 /// Runs `faxsim run`; `Ok(true)` when no scenario failed.
 pub fn run(args: RunArgs) -> Result<bool, CliError> {
     let scenarios = select(&args)?;
+    let pipeline = match &args.deliver {
+        Some(p) => Some(crate::deliver::Pipeline::from_file(p).map_err(|e| CliError::usage(e.0))?),
+        None => None,
+    };
+    let clock = crate::deliver::RunClock::now();
     let mut variants = vec![false];
     if args.peer == Some(Peer::Spandsp) {
         variants.push(true);
@@ -499,7 +508,14 @@ pub fn run(args: RunArgs) -> Result<bool, CliError> {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .append(&JournalLine::start(&s.id, variant));
+                let reception = pipeline.as_ref().map(|p| p.answer());
                 let r = run_scenario(s, &args.out, &opts_for(*v));
+                let deliveries = match (&pipeline, reception) {
+                    (Some(p), Some(rx)) => {
+                        crate::deliver::deliver_scenario(p, s, &r, &args.out, rx, &clock)
+                    }
+                    _ => Vec::new(),
+                };
                 journal
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -507,7 +523,10 @@ pub fn run(args: RunArgs) -> Result<bool, CliError> {
                 if r.status.is_failure() {
                     failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                let line = result_line(&r);
+                let mut line = result_line(&r);
+                for d in &deliveries {
+                    line.push_str(&format!("\n  {}", d.summary_line()));
+                }
                 match &bar {
                     Some(b) => {
                         if r.status != Status::Passed {

@@ -15,16 +15,19 @@
 
 pub mod backends;
 pub mod config;
+pub mod scenario;
 pub mod template;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use t30::completion::{Completion, PipelineError};
 
 use crate::endpoint::Record;
 pub use config::{Backend, Config, ConfigError};
+pub use scenario::{RunClock, deliver_scenario};
 
 /// One call to deliver: its receiving side's record and where its files are.
 #[derive(Debug, Clone)]
@@ -200,17 +203,59 @@ fn file_safe(s: &str) -> String {
     if t.is_empty() { "unknown".into() } else { t }
 }
 
+#[derive(Default)]
 struct State {
     /// Calls seen so far (the per-call id's counter).
     seq: u64,
     /// Accepted receptions: (start, end) in seconds since 1970.
     active: Vec<(f64, f64)>,
+    /// Receptions in progress now ([`Reception`]s held).
+    live: usize,
 }
 
-/// A configured pipeline. `deliver` may be called from several threads.
+/// The state every pipeline of one configuration shares in a process: a fax server has one
+/// limit for all its lines, however many calls run at once.
+type Shared = Arc<Mutex<State>>;
+
+fn lock(s: &Shared) -> std::sync::MutexGuard<'_, State> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The shared state of the configuration `key` (created on first use).
+fn shared_state(key: String) -> Shared {
+    static ALL: Mutex<BTreeMap<String, Shared>> = Mutex::new(BTreeMap::new());
+    let mut all = ALL.lock().unwrap_or_else(|p| p.into_inner());
+    all.entry(key).or_default().clone()
+}
+
+/// A reception in progress: it holds one place of the configuration's concurrency limit
+/// until it is delivered or dropped.
+pub struct Reception {
+    shared: Shared,
+}
+
+impl Drop for Reception {
+    fn drop(&mut self) {
+        let mut st = lock(&self.shared);
+        st.live = st.live.saturating_sub(1);
+    }
+}
+
+/// A call that found every place taken: how many receptions were in progress, and the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy {
+    /// Receptions in progress.
+    pub in_progress: usize,
+    /// The configuration's `max_sessions`.
+    pub limit: u32,
+}
+
+/// A configured pipeline. `deliver` may be called from several threads; every pipeline built
+/// from the same configuration (spool, log and limit) in a process shares one concurrency
+/// count and one call-id counter.
 pub struct Pipeline {
     config: Config,
-    state: Mutex<State>,
+    state: Shared,
 }
 
 impl Pipeline {
@@ -221,13 +266,56 @@ impl Pipeline {
 
     /// The pipeline of a checked configuration.
     pub fn new(config: Config) -> Pipeline {
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let key = format!(
+            "{}\n{}\n{:?}",
+            abs(&config.spool).display(),
+            abs(&config.log).display(),
+            config.max_sessions
+        );
         Pipeline {
             config,
-            state: Mutex::new(State {
-                seq: 0,
-                active: Vec::new(),
-            }),
+            state: shared_state(key),
         }
+    }
+
+    /// A call comes in: it takes a place of the concurrency limit for as long as the returned
+    /// [`Reception`] lives, or is refused when every place is taken (by receptions in
+    /// progress anywhere in the process with this configuration).
+    pub fn answer(&self) -> Result<Reception, Busy> {
+        let mut st = lock(&self.state);
+        if let Some(limit) = self.config.max_sessions
+            && st.live >= limit as usize
+        {
+            return Err(Busy {
+                in_progress: st.live,
+                limit,
+            });
+        }
+        st.live += 1;
+        Ok(Reception {
+            shared: self.state.clone(),
+        })
+    }
+
+    /// Runs the pipeline for a call answered with `reception` (its place is given back when
+    /// the delivery ends).
+    pub fn deliver_received(&self, reception: Reception, d: &Delivery) -> DeliveryReport {
+        let report = self.run(d, None);
+        drop(reception);
+        report
+    }
+
+    /// Runs the pipeline for a call whose [`Reception`] the caller holds.
+    fn deliver_held(&self, d: &Delivery) -> DeliveryReport {
+        self.run(d, None)
+    }
+
+    /// Logs a call that [`Pipeline::answer`] refused. The fax is not lost: what the call
+    /// received is kept in the spool's `new/` (a real server would not have answered, and
+    /// the sender would still hold it).
+    pub fn refuse(&self, d: &Delivery, busy: Busy) -> DeliveryReport {
+        self.run(d, Some((busy.in_progress, busy.limit)))
     }
 
     /// Its configuration.
@@ -235,27 +323,36 @@ impl Pipeline {
         &self.config
     }
 
-    /// Runs the pipeline for one call.
+    /// Runs the pipeline for one recorded call: refused when the receptions recorded as
+    /// overlapping its start (and those in progress now) fill the concurrency limit.
     pub fn deliver(&self, d: &Delivery) -> DeliveryReport {
-        let r = d.record;
         let start = d.start_epoch as f64;
-        let end = start + r.duration_s;
-        let (call_id, refused_by) = {
-            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            st.seq += 1;
-            let id = format!("{}.{}", d.start_epoch, st.seq);
-            let busy = st
-                .active
-                .iter()
-                .filter(|(s, e)| *s <= start && start < *e)
-                .count();
+        let end = start + d.record.duration_s;
+        let refused_by = {
+            let mut st = lock(&self.state);
+            let busy = st.live
+                + st.active
+                    .iter()
+                    .filter(|(s, e)| *s <= start && start < *e)
+                    .count();
             match self.config.max_sessions {
-                Some(max) if busy >= max as usize => (id, Some((busy, max))),
+                Some(max) if busy >= max as usize => Some((busy, max)),
                 _ => {
                     st.active.push((start, end));
-                    (id, None)
+                    None
                 }
             }
+        };
+        self.run(d, refused_by)
+    }
+
+    /// The pipeline proper; `refused_by` (in progress, limit) refuses the call.
+    fn run(&self, d: &Delivery, refused_by: Option<(usize, u32)>) -> DeliveryReport {
+        let r = d.record;
+        let call_id = {
+            let mut st = lock(&self.state);
+            st.seq += 1;
+            format!("{}.{}", d.start_epoch, st.seq)
         };
         let mut run = Run {
             pipeline: self,
@@ -274,7 +371,8 @@ impl Pipeline {
                 true,
                 format!("{busy} reception(s) in progress, limit {max}: call not answered"),
             );
-            return run.report(DeliveryOutcome::Refused, r.error.clone(), None, Vec::new());
+            let kept = run.keep_refused();
+            return run.report(DeliveryOutcome::Refused, r.error.clone(), None, kept);
         }
         run.log(
             "receive",
@@ -302,6 +400,41 @@ struct Run<'p, 'd> {
 }
 
 impl Run<'_, '_> {
+    /// A refused call's received TIFF, copied into the spool's `new/` so that it is not lost.
+    fn keep_refused(&mut self) -> Vec<PathBuf> {
+        let r = self.d.record;
+        let Some(src) = r.files.tiff.as_ref().map(|n| self.d.out_dir.join(n)) else {
+            return Vec::new();
+        };
+        if r.pages == 0 || !src.is_file() {
+            return Vec::new();
+        }
+        let new = self.pipeline.config.spool.join("new");
+        let name = self.spool_name(&new);
+        let dest = new.join(name);
+        let res = std::fs::create_dir_all(&new)
+            .and_then(|()| std::fs::copy(&src, &dest))
+            .map(|_| format!("kept in spool {}", dest.display()))
+            .map_err(|e| format!("{} -> {}: {e}", src.display(), dest.display()));
+        let ok = res.is_ok();
+        self.result("keep", res);
+        if ok { vec![dest] } else { Vec::new() }
+    }
+
+    /// The spool name of this call's TIFF (`<source>_<stamp>.tif`), with the call id added
+    /// when another call of the same second already holds that name in `new/` or `old/`.
+    fn spool_name(&self, new: &Path) -> String {
+        let source = file_safe(self.d.source_number);
+        let stamp = stamp(self.d.start_epoch);
+        let plain = format!("{source}_{stamp}.tif");
+        let old = new.with_file_name("old");
+        if new.join(&plain).exists() || old.join(&plain).exists() {
+            format!("{source}_{stamp}-{}.tif", self.call_id)
+        } else {
+            plain
+        }
+    }
+
     fn log(&mut self, step: &str, ok: bool, detail: String) {
         let line = format!(
             "{} [{}] {step}: {}{detail}",
@@ -401,7 +534,7 @@ impl Run<'_, '_> {
         let start = self.d.start_epoch;
         let finish = start + r.duration_s.ceil() as u64;
         let source = file_safe(self.d.source_number);
-        let tiff_name = format!("{source}_{}.tif", stamp(start));
+        let tiff_name = self.spool_name(&spool.join("new"));
         let new_tiff = spool.join("new").join(&tiff_name);
         let spooled = ["new", "old", "tmp", "pdf"]
             .iter()

@@ -9,6 +9,7 @@ pub mod record;
 pub mod replay;
 pub mod script;
 pub mod spandsp;
+pub mod voice;
 
 use t30::SampleTime;
 

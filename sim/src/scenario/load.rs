@@ -408,6 +408,9 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
             "a script or replay side sends no documents",
         ));
     }
+    if role == Role::Caller && spec.voice.is_some() {
+        return Err(ctx.key(table, "voice", "only the answerer answers as voice"));
+    }
     if role == Role::Caller && spec.answer.is_some() {
         return Err(ctx.key(table, "answer", "only the answerer answers (or not)"));
     }
@@ -670,6 +673,11 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
             "a caller needs documents (send or pages) or poll = true",
         ));
     }
+    let number = spec
+        .number
+        .as_ref()
+        .map(|n| n.0.clone())
+        .unwrap_or_else(|| c.ident.split_whitespace().collect());
     Ok(ScenarioSide {
         kind,
         config: c,
@@ -677,6 +685,8 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
         document_problem,
         answers: spec.answer.unwrap_or(true),
         pdf_command: spec.pdf_command.clone(),
+        number,
+        voice: spec.voice,
         expect,
         has_faults,
     })

@@ -84,6 +84,10 @@ pub struct ScenarioSide {
     pub answers: bool,
     /// Receiving side: command turning the received TIFF into PDF.
     pub pdf_command: Option<String>,
+    /// Answerer: answers as voice first.
+    pub voice: Option<crate::endpoint::voice::VoiceAnswer>,
+    /// The side's telephone number (the ident without spaces unless the scenario gives one).
+    pub number: String,
     /// What this side must report.
     pub expect: Expectation,
     /// Whether fault injection is configured (such a side cannot be swapped for spandsp).

@@ -237,6 +237,7 @@ fn run_call(s: &Scenario, seed: u64, dir: &Path, opts: &RunOptions) -> Result<Ca
         _ => s.limit,
     };
     setup.scenario = s.id.clone();
+    setup.answerer_voice = s.answerer.voice;
     let out = run_session(&setup, dir, opts.wav).map_err(|e| match e {
         SessionError::Setup(m) | SessionError::System(m) => m,
     })?;

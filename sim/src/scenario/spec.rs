@@ -272,6 +272,24 @@ pub enum KindName {
     Replay,
 }
 
+/// A telephone number: `+` and digits (spaces, dashes, dots allowed and dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberValue(pub String);
+
+impl<'de> Deserialize<'de> for NumberValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let n: String = s.chars().filter(|c| !" -.".contains(*c)).collect();
+        let digits = n.strip_prefix('+').unwrap_or(&n);
+        if digits.is_empty() || digits.len() > 20 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(serde::de::Error::custom(format!(
+                "number {s:?}: expected an optional + and 1 to 20 digits"
+            )));
+        }
+        Ok(NumberValue(n))
+    }
+}
+
 /// `[caller]` / `[answerer]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -291,6 +309,13 @@ pub struct SideSpec {
     /// Receiving side: the command that turns the received TIFF into PDF (`{tiff}`, `{pdf}`).
     #[serde(default)]
     pub pdf_command: Option<String>,
+    /// Answerer: the number answers as voice first (greeting, optional fax detection).
+    #[serde(default)]
+    pub voice: Option<crate::endpoint::voice::VoiceAnswer>,
+    /// The side's telephone number (delivery: the dialled and calling numbers; default: the
+    /// ident without spaces).
+    #[serde(default)]
+    pub number: Option<NumberValue>,
     /// Replay: the WAV file.
     #[serde(default)]
     pub capture: Option<Spanned<String>>,
