@@ -113,6 +113,11 @@ pub fn stage_words(s: &StageSpec) -> String {
                 JitterSpec::Fixed { delay_ms } => format!("fixed {} ms", n(*delay_ms)),
                 JitterSpec::Adaptive { min_ms, max_ms } =>
                     format!("adaptive {}\u{2013}{} ms", n(*min_ms), n(*max_ms)),
+                JitterSpec::Tracking { min_ms, max_ms } => format!(
+                    "tracking (jitter-estimating) {}\u{2013}{} ms",
+                    n(*min_ms),
+                    n(*max_ms)
+                ),
             },
             match plc {
                 PlcSpec::Silence => "silence",
