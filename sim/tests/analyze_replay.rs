@@ -50,7 +50,12 @@ fn record_call(dir: &Path, caller: &str, answerer: &str) -> std::path::PathBuf {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     out.join("call.wav")
 }
 
@@ -113,7 +118,10 @@ fn builtin_to_spandsp_replays_without_divergence() {
     // The text report shows the side-by-side.
     let o = faxsim(&["analyze", "--replay", "answerer", wav.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("replay: our engine as the answerer"), "{text}");
+    assert!(
+        text.contains("replay: our engine as the answerer"),
+        "{text}"
+    );
     assert!(text.contains("no divergence"), "{text}");
 }
 
@@ -151,7 +159,11 @@ fn an_answerer_that_sent_crp_is_where_our_engine_diverges() {
     // The diverging frame is the CRP of the recording, found where it was sent: within
     // 1.2 s of the engine's record of it (the record times the start of its preamble).
     let t = div["recorded"]["time_s"].as_f64().unwrap();
-    assert!(t >= crp.time_s && t - crp.time_s < 1.2, "{t} vs {}", crp.time_s);
+    assert!(
+        t >= crp.time_s && t - crp.time_s < 1.2,
+        "{t} vs {}",
+        crp.time_s
+    );
     // Every frame before it matched.
     let rec = names(&r["recorded_frames"]);
     let ours = names(&r["our_frames"]);
@@ -185,5 +197,8 @@ fn replay_needs_a_side_and_audio() {
     let o = faxsim(&["analyze", "--replay", "caller", wav.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no fax signalling found to replay against"), "{err}");
+    assert!(
+        err.contains("no fax signalling found to replay against"),
+        "{err}"
+    );
 }

@@ -245,12 +245,13 @@ fn energy(x: &[i16]) -> f64 {
     x.iter().map(|&v| f64::from(v) * f64::from(v)).sum()
 }
 
-/// Up to [`ECHO_WINDOW`] samples of fast-modem data, past the first 100 ms of each span
-/// (training patterns correlate with themselves), longest spans first.
+/// Up to [`ECHO_WINDOW`] samples of fast-modem data, past the training at the start of
+/// each span (its patterns correlate with themselves and have their own spectrum),
+/// longest spans first.
 fn echo_windows(fast: &[(usize, usize)]) -> Vec<(usize, usize)> {
     let mut spans: Vec<(usize, usize)> = fast
         .iter()
-        .map(|&(a, b)| (a + 800, b))
+        .map(|&(a, b)| (a + if b - a > 24000 { 16000 } else { 800 }, b))
         .filter(|(a, b)| b > a)
         .collect();
     spans.sort_by_key(|(a, b)| std::cmp::Reverse(b - a));
@@ -375,8 +376,9 @@ fn mono_echo(x: &[i16], fast: &[(usize, usize)]) -> Option<EchoReading> {
     })
 }
 
-/// Where the signal of a burst spanning about `a..b` drops, to the millisecond: the
-/// first 1 ms block near `b` more than 6 dB under the burst's level.
+/// Where the signal of a burst spanning about `a..b` drops, to half a millisecond: the
+/// first point near `b` after which 4 ms stay more than 9 dB under the burst's level
+/// (single milliseconds of a QAM signal dip that far on their own).
 fn burst_end(x: &[i16], a: usize, b: usize) -> Option<usize> {
     let mid = (a + b) / 2;
     let probe = &x[mid.min(x.len())..(mid + 4000).min(b).min(x.len())];
@@ -384,13 +386,12 @@ fn burst_end(x: &[i16], a: usize, b: usize) -> Option<usize> {
         return None;
     }
     let level = energy(probe) / probe.len() as f64;
-    let from = b.saturating_sub(160).max(mid);
-    let mut t = from;
-    while t + 8 <= x.len() && t < b + 400 {
-        if energy(&x[t..t + 8]) / 8.0 < level / 4.0 {
+    let mut t = b.saturating_sub(400).max(mid);
+    while t + 32 <= x.len() && t < b + 400 {
+        if energy(&x[t..t + 32]) / 32.0 < level / 8.0 {
             return Some(t);
         }
-        t += 8;
+        t += 4;
     }
     None
 }
