@@ -123,6 +123,20 @@ fn builtin_to_spandsp_replays_without_divergence() {
         "{text}"
     );
     assert!(text.contains("no divergence"), "{text}");
+    // And the HTML page carries it, with the signal health.
+    let html = wav.with_extension("html");
+    let o = faxsim(&[
+        "analyze",
+        "--replay",
+        "answerer",
+        "--html",
+        html.to_str().unwrap(),
+        wav.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h2>Replay: our engine as the answerer</h2>"));
+    assert!(page.contains("<h2>Signal health</h2>"));
 }
 
 #[test]

@@ -185,6 +185,27 @@ pub fn render(r: &Report, spectrograms: &[Spectrogram]) -> String {
     for n in &r.input.notes {
         let _ = writeln!(h, "<p>{}</p>", esc(n));
     }
+    if let Some(sig) = &r.signal {
+        let _ = writeln!(h, "<h2>Signal health</h2>");
+        let f = sig.findings();
+        if f.is_empty() {
+            let _ = writeln!(h, "<p>No echo, drift, lossy codec or VAD gap found.</p>");
+        } else {
+            let _ = writeln!(h, "<ul>");
+            for l in f {
+                let _ = writeln!(h, "<li>{}</li>", esc(&l));
+            }
+            let _ = writeln!(h, "</ul>");
+        }
+    }
+    if let Some(rp) = &r.replay {
+        let _ = writeln!(
+            h,
+            "<h2>Replay: our engine as the {}</h2>\n<pre>{}</pre>",
+            rp.replaced.name(),
+            esc(&super::render::replay_text(rp))
+        );
+    }
     for s in spectrograms {
         if s.columns.is_empty() {
             continue;
