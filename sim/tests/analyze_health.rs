@@ -342,3 +342,87 @@ fn vad_gaps_are_found_where_the_vad_cut() {
             .is_empty()
     );
 }
+
+/// Points within `radius` of a cluster's first point join it; the number of clusters.
+fn clusters(points: &[(f32, f32)], radius: f32) -> usize {
+    let mut centres: Vec<(f32, f32)> = Vec::new();
+    for &(i, q) in points {
+        if !centres.iter().any(|&(a, b)| (a - i).hypot(b - q) <= radius) {
+            centres.push((i, q));
+        }
+    }
+    centres.len()
+}
+
+/// The constellation snapshots of a clean call: the equalised symbols after each training
+/// sit on the modem's constellation (no more clusters than it has points), and `--html`
+/// draws them.
+#[test]
+fn constellation_snapshots_sit_on_the_constellation() {
+    use t30::frame::dis::modem_name::Modem;
+    let d = tempfile::tempdir().unwrap();
+    let (l, r) = recording();
+    let wav = d.path().join("v17.wav");
+    write_stereo(&wav, l, r);
+    let mut page = Bitmap::new(1728, 600, Resolution::Standard).unwrap();
+    page.fill_rect(100, 100, 1500, 140, true);
+    let mut caller = SideSetup::builtin(Role::Caller);
+    caller.pages = vec![page];
+    caller.config.modems = vec![Modem::V29];
+    caller.config.ecm = false;
+    let mut answerer = SideSetup::builtin(Role::Answerer);
+    answerer.config.modems = vec![Modem::V29];
+    answerer.config.ecm = false;
+    let v29 = d.path().join("v29");
+    std::fs::create_dir_all(&v29).unwrap();
+    run_session(&SessionSetup::new(caller, answerer), &v29, true).unwrap();
+    for (file, modem, points) in [(wav, "V.17", 128), (v29.join("call.wav"), "V.29", 16)] {
+        let rep = sim::analyze::analyze_file(&file, &sim::analyze::Options::default()).unwrap();
+        let snaps: Vec<_> = rep
+            .trainings
+            .iter()
+            .filter(|t| !t.constellation.is_empty())
+            .collect();
+        assert!(
+            snaps.iter().any(|t| t.constellation.len() >= 250),
+            "{modem}: no snapshot of 250 symbols or more"
+        );
+        for t in snaps.into_iter().filter(|t| t.constellation.len() >= 250) {
+            assert_eq!(t.modem, modem);
+            let max = t
+                .constellation
+                .iter()
+                .map(|&(i, q)| i.abs().max(q.abs()))
+                .fold(0.0f32, f32::max);
+            let n = clusters(&t.constellation, 0.05 * max);
+            println!(
+                "{modem} at {:.2} s: {} symbols in {n} clusters",
+                t.time_s,
+                t.constellation.len()
+            );
+            assert!(
+                t.constellation.len() >= 100,
+                "{modem}: {}",
+                t.constellation.len()
+            );
+            // Leader clustering may split a cluster whose first point lies at its edge: an
+            // eighth more is allowed.
+            let limit = points + points / 8;
+            assert!(n <= limit, "{modem}: {n} clusters for {points} points");
+        }
+        let html = d.path().join("r.html");
+        let o = Command::new(env!("CARGO_BIN_EXE_faxsim"))
+            .args([
+                "analyze",
+                "--html",
+                html.to_str().unwrap(),
+                file.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains("<h2>Constellations</h2>"));
+        assert!(page.contains("class=\"constellation\""));
+    }
+}

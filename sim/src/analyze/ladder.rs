@@ -101,6 +101,9 @@ pub struct TrainingInfo {
     pub cut: bool,
     /// SNR after training, dB.
     pub snr_db: Option<f32>,
+    /// Equalised symbols after training, for the constellation snapshot (not in the JSON).
+    #[serde(skip)]
+    pub constellation: Vec<(f32, f32)>,
     /// Level, dBm0.
     pub level_dbm0: Option<f32>,
 }
@@ -665,9 +668,11 @@ impl Builder {
                 cut,
                 snr_db,
                 level_dbm0,
+                constellation,
             } => {
                 let fin = |x: f32| x.is_finite().then_some(x);
                 self.trainings.push(TrainingInfo {
+                    constellation: constellation.clone(),
                     time_s: o.start,
                     side,
                     modem: modem.name().to_string(),

@@ -120,6 +120,9 @@ pub enum ObsKind {
         snr_db: f32,
         /// Signal level, dBm0 (NaN when not known).
         level_dbm0: f32,
+        /// Equalised symbols after training (a sample of the burst), for the
+        /// constellation snapshot; empty when not known.
+        constellation: Vec<(f32, f32)>,
     },
     /// The training check after DCS.
     Tcf {
