@@ -30,6 +30,16 @@ fn page() -> Bitmap {
 
 /// Records a call between `caller` and `answerer` with `faxsim call`; returns call.wav.
 fn record_call(dir: &Path, caller: &str, answerer: &str) -> std::path::PathBuf {
+    record_call_with(dir, caller, answerer, &[])
+}
+
+/// [`record_call`] with more `faxsim call` arguments.
+fn record_call_with(
+    dir: &Path,
+    caller: &str,
+    answerer: &str,
+    extra: &[&str],
+) -> std::path::PathBuf {
     let doc = dir.join("doc.tif");
     let tiff = t30::image::tiff::write_tiff(
         &[page()],
@@ -39,7 +49,7 @@ fn record_call(dir: &Path, caller: &str, answerer: &str) -> std::path::PathBuf {
     .unwrap();
     std::fs::write(&doc, tiff).unwrap();
     let out = dir.join("out");
-    let o = faxsim(&[
+    let mut args = vec![
         "call",
         "--send",
         doc.to_str().unwrap(),
@@ -49,7 +59,9 @@ fn record_call(dir: &Path, caller: &str, answerer: &str) -> std::path::PathBuf {
         answerer,
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let o = faxsim(&args);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -215,4 +227,86 @@ fn replay_needs_a_side_and_audio() {
         err.contains("no fax signalling found to replay against"),
         "{err}"
     );
+}
+
+#[test]
+fn a_mono_tap_and_an_rtp_pcap_replay_without_divergence() {
+    let d = tempfile::tempdir().unwrap();
+    // G.711 over RTP on a network that neither loses nor jitters: the pcap holds the
+    // packets as sent, so each side's stream is what the other heard.
+    let chain = d.path().join("rtp.toml");
+    std::fs::write(
+        &chain,
+        "name = \"rtp-clean\"\ndescription = \"G.711 over RTP, nothing lost\"\n\
+         [[stages]]\ntype = \"voip\"\nlaw = \"alaw\"\nptime_ms = 20\n\
+         plc = \"waveform-substitution\"\n[stages.network]\ndelay_ms = 20.0\n\
+         [stages.jitter_buffer]\nmode = \"fixed\"\ndelay_ms = 40.0\n",
+    )
+    .unwrap();
+    let wav = record_call_with(
+        d.path(),
+        "builtin",
+        "builtin",
+        &["--channel-file", chain.to_str().unwrap()],
+    );
+    // The RTP pcap: each side's stream.
+    assert_clean_replays(&wav.with_file_name("call.pcap"));
+    // A mono tap: the two channels mixed; the replaced side's own signals are muted.
+    let mut r = hound::WavReader::open(&wav).unwrap();
+    let s: Vec<i16> = r.samples::<i16>().map(|x| x.unwrap()).collect();
+    let mono: Vec<i16> = s
+        .chunks(2)
+        .map(|c| ((i32::from(c[0]) + i32::from(c[1])) / 2) as i16)
+        .collect();
+    let tap = d.path().join("mono.wav");
+    sim::wav::write_8k_mono(&tap, &mono).unwrap();
+    assert_clean_replays(&tap);
+    let r = replay(&tap, "answerer");
+    assert!(
+        r["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("mono tap: the answerer's signals muted"),
+        "{:#}",
+        r["notes"]
+    );
+}
+
+#[test]
+fn a_recorded_answerer_without_ecm_differs_in_its_dis() {
+    if spandsp_peer::require().is_none() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let wav = record_call_with(d.path(), "builtin", "spandsp", &["--ecm", "off"]);
+    let r = replay(&wav, "answerer");
+    // The same frames, but our DIS offers ECM where the recorded one did not.
+    assert!(r["divergence"].is_null(), "{:#}", r["divergence"]);
+    let diffs: Vec<&str> = r["content_differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(diffs.iter().any(|l| l.starts_with("DIS #1")), "{diffs:?}");
+    let dis = |list: &Value| -> Vec<u8> {
+        let f = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "DIS")
+            .unwrap();
+        f["hex"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .map(|h| u8::from_str_radix(h, 16).unwrap())
+            .collect()
+    };
+    // DIS bit 27 (ECM): octet 4 of the FIF, the 3rd bit; the FIF follows address, control
+    // and FCF.
+    let ecm = |d: &[u8]| d.get(3 + 3).is_some_and(|o| o & 0x04 != 0);
+    assert!(!ecm(&dis(&r["recorded_frames"])));
+    assert!(ecm(&dis(&r["our_frames"])));
+    assert_eq!(r["same_outcome"], true);
 }
