@@ -108,7 +108,8 @@ impl SignalHealth {
             }
             if let Some(c) = s.codec.as_ref().filter(|c| c.snr_ceiling_db < CODEC_SNR_DB) {
                 v.push(format!(
-                    "{who}: codec {} (best V.21 SNR {:.1} dB)",
+                    "{who}: codec {} (best V.21 SNR {:.1} dB; noise or echo as strong reads \
+                     the same)",
                     c.verdict, c.snr_ceiling_db
                 ));
             }
