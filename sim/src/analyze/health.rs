@@ -194,7 +194,12 @@ pub fn measure(report: &Report, tracks: &[Track], offset_s: f64) -> SignalHealth
             .filter(|(a, b)| b > a)
             .collect();
         let echo = if mono {
-            mono_echo(x, &fast)
+            // Bursts the receivers could not decode (echo itself can defeat them) still
+            // carry the echo: energy between the ladder's events, after this side's DCS,
+            // counts too.
+            let mut bursts = fast.clone();
+            bursts.extend(undecoded_bursts(report, side, x, offset_s));
+            mono_echo(x, &bursts)
         } else {
             track_of(side.other()).and_then(|o| stereo_echo(x, &tracks[o].samples, &fast, side))
         };
@@ -240,6 +245,51 @@ pub fn measure(report: &Report, tracks: &[Track], offset_s: f64) -> SignalHealth
         clock_drift_ppm,
         clock_drift_basis,
     }
+}
+
+/// Stretches of energy of a second or more that no event of the ladder covers, after a
+/// DCS from `side` (so fast-modem signal of that side the receivers could not decode),
+/// as sample ranges.
+fn undecoded_bursts(report: &Report, side: Side, x: &[i16], offset_s: f64) -> Vec<(usize, usize)> {
+    let mut events: Vec<(f64, f64)> = report
+        .events
+        .iter()
+        .map(|e| (e.time_s, e.end_s.max(e.time_s)))
+        .collect();
+    events.sort_by(|p, q| p.0.total_cmp(&q.0));
+    let on = 10f64.powf(-40.0 / 10.0) * DBM0_RMS * DBM0_RMS * 80.0;
+    let mut out = Vec::new();
+    let mut covered = offset_s;
+    for (i, &(start, end)) in events.iter().enumerate() {
+        let gap = (covered, start);
+        covered = covered.max(end);
+        if gap.1 - gap.0 < 1.2 {
+            continue;
+        }
+        let dcs_from = report
+            .frames
+            .iter()
+            .rfind(|f| f.name == "DCS" && f.time_s < gap.0 + 0.01)
+            .map(|f| f.side);
+        if dcs_from != Some(side) || i == 0 {
+            continue;
+        }
+        let a = ((gap.0 + 0.1 - offset_s) * FS) as usize;
+        let b = (((gap.1 - 0.1 - offset_s) * FS) as usize).min(x.len());
+        if b <= a {
+            continue;
+        }
+        let active: Vec<usize> = (a..b)
+            .step_by(80)
+            .filter(|&n| n + 80 <= x.len() && energy(&x[n..n + 80]) > on)
+            .collect();
+        if let (Some(&first), Some(&last)) = (active.first(), active.last())
+            && last + 80 - first >= 8000
+        {
+            out.push((first, last + 80));
+        }
+    }
+    out
 }
 
 fn energy(x: &[i16]) -> f64 {
