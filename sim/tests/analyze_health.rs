@@ -15,7 +15,7 @@ use channel_models::echo::HybridEcho;
 use serde_json::Value;
 use sim::session::{SessionSetup, SideSetup, run_session};
 use t30::engine::Role;
-use t30::image::testpage::draw_text;
+use t30::image::testpage::{TestPageKind, TestPageOptions, make_test_page};
 use t30::image::{Bitmap, Resolution};
 
 /// The recorded call: (caller's signal, answerer's signal) as sent.
@@ -23,9 +23,14 @@ fn recording() -> &'static (Vec<i16>, Vec<i16>) {
     static REC: OnceLock<(Vec<i16>, Vec<i16>)> = OnceLock::new();
     REC.get_or_init(|| {
         let d = tempfile::tempdir().unwrap();
-        let mut page = Bitmap::new(1728, 800, Resolution::Standard).unwrap();
-        draw_text(&mut page, 40, 20, 3, 2, "SIGNAL HEALTH", true);
-        page.fill_rect(100, 300, 1500, 340, true);
+        // A text-like page: a page burst of several seconds.
+        let opts = TestPageOptions {
+            resolution: Resolution::Standard,
+            ..TestPageOptions::default()
+        };
+        let page = make_test_page(TestPageKind::Impress, 0, &opts)
+            .unwrap()
+            .bitmap;
         let mut caller = SideSetup::builtin(Role::Caller);
         caller.pages = vec![page];
         let answerer = SideSetup::builtin(Role::Answerer);
@@ -324,6 +329,15 @@ fn vad_gaps_are_found_where_the_vad_cut() {
     );
     let gaps = side(&v, "caller")["vad_gaps"].as_array().unwrap().clone();
     assert!(!gaps.is_empty(), "{:#}", v["signal"]);
+    println!(
+        "VAD: {} gap(s) reported, {:.0} ms in all; the VAD replaced {} frame(s) of 10 ms",
+        gaps.len(),
+        gaps.iter()
+            .map(|g| g["duration_s"].as_f64().unwrap())
+            .sum::<f64>()
+            * 1000.0,
+        replaced.iter().filter(|&&x| x).count()
+    );
     for g in &gaps {
         let t = g["time_s"].as_f64().unwrap();
         let dur = g["duration_s"].as_f64().unwrap();
@@ -341,6 +355,43 @@ fn vad_gaps_are_found_where_the_vad_cut() {
             .as_array()
             .unwrap()
             .is_empty()
+    );
+    // And every cut of 40 ms or more well inside one of the caller's fast-modem bursts (as
+    // sent: from the clean recording) is reported.
+    let clean_report = analyze_stereo(&clean, &g711(r));
+    let spans: Vec<(f64, f64)> = clean_report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["side"] == "caller")
+        .filter(|e| matches!(e["event"].as_str(), Some("TCF" | "page" | "ECM data")))
+        .map(|e| (e["time_s"].as_f64().unwrap(), e["end_s"].as_f64().unwrap()))
+        .collect();
+    let mut f = 0;
+    let mut runs = 0;
+    while f < replaced.len() {
+        if !replaced[f] {
+            f += 1;
+            continue;
+        }
+        let g = (f..replaced.len())
+            .find(|&g| !replaced[g])
+            .unwrap_or(replaced.len());
+        let (t0, t1) = (f as f64 / 100.0, g as f64 / 100.0);
+        if g - f >= 4 && spans.iter().any(|&(a, b)| t0 > a + 0.05 && t1 < b - 0.15) {
+            runs += 1;
+            assert!(
+                gaps.iter().any(|x| {
+                    let t = x["time_s"].as_f64().unwrap();
+                    t < t1 && t + x["duration_s"].as_f64().unwrap() > t0
+                }),
+                "the VAD cut {t0:.2}..{t1:.2} s and no gap was reported there"
+            );
+        }
+        f = g;
+    }
+    println!(
+        "VAD: {runs} cut(s) of 40 ms or more inside the caller's bursts, all reported; spans {spans:?}"
     );
 }
 

@@ -205,7 +205,7 @@ pub fn measure(report: &Report, tracks: &[Track], offset_s: f64) -> SignalHealth
         };
         let symbol_clock_ppm = symbol_clock(report, side, x, offset_s);
         let tone_offset_hz = tone_offset(x, &spans, offset_s);
-        let vad_gaps = vad_gaps(x, &spans, offset_s);
+        let vad_gaps = vad_gaps(x, &transmissions(report, &spans), offset_s);
         sides.push(Impairments {
             side,
             echo,
@@ -642,15 +642,53 @@ fn phase_slope(phases: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
-/// Level in 5 ms frames inside each span of a side; runs far under the span's median are
-/// VAD gaps (silence suppression or comfort noise cut into the transmission).
-fn vad_gaps(x: &[i16], spans: &[&Event], offset_s: f64) -> Vec<VadGap> {
+/// The stretches a side was transmitting: its events, a fast-modem burst reaching on to
+/// the next V.21 preamble (a VAD cut can stop the receiver early, but the burst goes on),
+/// merged where they overlap; seconds.
+fn transmissions(report: &Report, spans: &[&Event]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = spans
+        .iter()
+        .map(|e| {
+            let fast = matches!(e.event.as_str(), "training" | "TCF" | "page" | "ECM data");
+            let end = if fast {
+                report
+                    .events
+                    .iter()
+                    .filter(|n| n.event == "V.21 preamble" && n.time_s > e.time_s)
+                    .map(|n| n.time_s - 0.02)
+                    .fold(f64::INFINITY, f64::min)
+                    .max(e.end_s)
+            } else {
+                e.end_s
+            };
+            (e.time_s, end)
+        })
+        .collect();
+    out.sort_by(|p, q| p.0.total_cmp(&q.0));
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for (a, b) in out {
+        match merged.last_mut() {
+            Some(m) if a <= m.1 => m.1 = m.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
+/// Level in 5 ms frames inside each transmission of a side; a run far under its median,
+/// with the signal back at its level afterwards, is a VAD gap (silence suppression or
+/// comfort noise cut into the transmission). A transmission's own end (the signal does
+/// not come back) is not one.
+fn vad_gaps(x: &[i16], windows: &[(f64, f64)], offset_s: f64) -> Vec<VadGap> {
     const F: usize = 40;
+    // Signal at its level needed after a gap, frames (25 ms: a VAD reopens for as little
+    // as its onset and hangover).
+    const AFTER: usize = 5;
     let mut gaps = Vec::new();
-    for e in spans {
+    for &(start, end) in windows {
         // Skip the edges: a burst's own rise and fall.
-        let a = ((e.time_s - offset_s).max(0.0) * FS) as usize + 2 * F;
-        let b = ((((e.end_s - offset_s) * FS) as usize).min(x.len())).saturating_sub(2 * F);
+        let a = ((start - offset_s).max(0.0) * FS) as usize + 2 * F;
+        let b = ((((end - offset_s) * FS).max(0.0) as usize).min(x.len())).saturating_sub(2 * F);
         if b < a + 10 * F {
             continue;
         }
@@ -667,7 +705,10 @@ fn vad_gaps(x: &[i16], spans: &[&Event], offset_s: f64) -> Vec<VadGap> {
                 let j = (i..levels.len())
                     .find(|&j| levels[j] >= median - VAD_DROP_DB)
                     .unwrap_or(levels.len());
-                if j - i >= VAD_MIN_FRAMES {
+                let back = levels
+                    .get(j..j + AFTER)
+                    .is_some_and(|w| w.iter().all(|&l| l >= median - 6.0));
+                if j - i >= VAD_MIN_FRAMES && i > 0 && back {
                     let low = levels[i..j].iter().sum::<f64>() / (j - i) as f64;
                     gaps.push(VadGap {
                         time_s: offset_s + (a + i * F) as f64 / FS,
