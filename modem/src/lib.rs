@@ -237,6 +237,11 @@ pub trait Receiver {
     /// Prepares for a new signal with `cfg`. A short-train restart keeps what was learnt
     /// from the last long training (equalizer, timing) as the standard intends.
     fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error>;
+    /// The last equalised, carrier-corrected symbol (in-phase, quadrature), for
+    /// constellation plots; `None` for receivers without symbols (FSK).
+    fn last_symbol(&self) -> Option<(f32, f32)> {
+        None
+    }
 }
 
 /// Builds our transmitter for `kind` (the one place that maps a kind to its type).

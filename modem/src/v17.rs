@@ -1019,6 +1019,11 @@ impl V17Rx {
 }
 
 impl Receiver for V17Rx {
+    fn last_symbol(&self) -> Option<(f32, f32)> {
+        let s = self.core.symbol();
+        Some((s.re, s.im))
+    }
+
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         for &s in samples {
             let x = s as f32;

@@ -872,6 +872,11 @@ fn slice_phase_reference(rate: u32, y: Complex32) -> u8 {
 }
 
 impl Receiver for V27terRx {
+    fn last_symbol(&self) -> Option<(f32, f32)> {
+        let s = self.core.symbol();
+        Some((s.re, s.im))
+    }
+
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         for &s in samples {
             let x = s as f32;

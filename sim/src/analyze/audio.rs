@@ -414,20 +414,33 @@ impl RxSink for FastSink {
     }
 }
 
+/// Symbols kept per burst for the constellation snapshot.
+const SNAPSHOT_SYMBOLS: usize = 500;
+
 /// The result of running one receiver over one burst.
 struct Run {
     sink: FastSink,
     snr_db: f32,
+    /// Equalised symbols after training, one per receiver block.
+    symbols: Vec<(f32, f32)>,
 }
 
 fn run_receiver(rx: &mut dyn Receiver, samples: &[i16]) -> Run {
     let mut sink = FastSink::default();
     let mut snr = f32::NAN;
+    let mut symbols = Vec::new();
     for block in samples.chunks(BLOCK) {
         rx.process(block, &mut sink);
         sink.pos += block.len();
         if sink.trained && snr.is_nan() {
             snr = rx.quality().snr_db;
+        }
+        if sink.trained
+            && !sink.down
+            && symbols.len() < SNAPSHOT_SYMBOLS
+            && let Some(s) = rx.last_symbol()
+        {
+            symbols.push(s);
         }
         if sink.down || (sink.failed && !sink.trained) {
             break;
@@ -437,7 +450,11 @@ fn run_receiver(rx: &mut dyn Receiver, samples: &[i16]) -> Run {
         Some((_, s)) if s.is_finite() => s,
         _ => snr,
     };
-    Run { sink, snr_db }
+    Run {
+        sink,
+        snr_db,
+        symbols,
+    }
 }
 
 /// The fast receiver kept between the bursts that one DCS announced (a short training
@@ -572,6 +589,7 @@ fn fast_pass(
                             f32::NAN
                         },
                         level_dbm0: level,
+                        constellation: run.symbols.clone(),
                     },
                 });
                 if run.sink.trained {

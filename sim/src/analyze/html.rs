@@ -185,6 +185,27 @@ pub fn render(r: &Report, spectrograms: &[Spectrogram]) -> String {
     for n in &r.input.notes {
         let _ = writeln!(h, "<p>{}</p>", esc(n));
     }
+    if let Some(sig) = &r.signal {
+        let _ = writeln!(h, "<h2>Signal health</h2>");
+        let f = sig.findings();
+        if f.is_empty() {
+            let _ = writeln!(h, "<p>No echo, drift, lossy codec or VAD gap found.</p>");
+        } else {
+            let _ = writeln!(h, "<ul>");
+            for l in f {
+                let _ = writeln!(h, "<li>{}</li>", esc(&l));
+            }
+            let _ = writeln!(h, "</ul>");
+        }
+    }
+    if let Some(rp) = &r.replay {
+        let _ = writeln!(
+            h,
+            "<h2>Replay: our engine as the {}</h2>\n<pre>{}</pre>",
+            rp.replaced.name(),
+            esc(&super::render::replay_text(rp))
+        );
+    }
     for s in spectrograms {
         if s.columns.is_empty() {
             continue;
@@ -205,6 +226,22 @@ pub fn render(r: &Report, spectrograms: &[Spectrogram]) -> String {
             s.columns.len() as f64 * HOP as f64 / 8000.0,
             base64(&png)
         );
+    }
+    let snaps: Vec<&super::ladder::TrainingInfo> = r
+        .trainings
+        .iter()
+        .filter(|t| !t.constellation.is_empty())
+        .collect();
+    if !snaps.is_empty() {
+        let _ = writeln!(
+            h,
+            "<h2>Constellations</h2>\n<p>Equalised symbols after each fast-modem training \
+             (one per 5 ms of the burst, up to 500).</p>\n<div>"
+        );
+        for t in snaps {
+            h += &constellation_svg(t);
+        }
+        let _ = writeln!(h, "</div>");
     }
     h += &ladder_svg(r);
     if !r.pages.is_empty() {
@@ -254,6 +291,52 @@ pub fn render(r: &Report, spectrograms: &[Spectrogram]) -> String {
     }
     h += "</body></html>\n";
     h
+}
+
+/// A scatter plot of one burst's equalised symbols, scaled to its largest point.
+pub fn constellation_svg(t: &super::ladder::TrainingInfo) -> String {
+    const SIZE: f32 = 220.0;
+    let half = SIZE / 2.0;
+    let max = t
+        .constellation
+        .iter()
+        .map(|&(i, q)| i.abs().max(q.abs()))
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, f32::max)
+        .max(1e-6)
+        * 1.1;
+    let mut s = format!(
+        "<figure style=\"display:inline-block;margin:4px\"><svg xmlns=\"http://www.w3.org/2000/svg\" \
+         width=\"{SIZE}\" height=\"{SIZE}\" class=\"constellation\">\
+         <rect width=\"{SIZE}\" height=\"{SIZE}\" fill=\"#fff\" stroke=\"#888\"/>\
+         <line x1=\"0\" y1=\"{half}\" x2=\"{SIZE}\" y2=\"{half}\" stroke=\"#ccc\"/>\
+         <line x1=\"{half}\" y1=\"0\" x2=\"{half}\" y2=\"{SIZE}\" stroke=\"#ccc\"/>"
+    );
+    for &(i, q) in &t.constellation {
+        if !(i.is_finite() && q.is_finite()) {
+            continue;
+        }
+        let x = half + i / max * half;
+        let y = half - q / max * half;
+        let _ = write!(
+            s,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"1.3\" fill=\"#036\"/>"
+        );
+    }
+    let _ = writeln!(
+        s,
+        "</svg><figcaption>{:.2} s, {}: {} {} bit/s{}, {} symbols{}</figcaption></figure>",
+        t.time_s,
+        t.side.name(),
+        esc(&t.modem),
+        t.rate,
+        if t.short { " (short)" } else { "" },
+        t.constellation.len(),
+        t.snr_db
+            .map(|x| format!(", SNR {x:.1} dB"))
+            .unwrap_or_default()
+    );
+    s
 }
 
 /// The ladder: caller on the left, answerer on the right, one arrow per event.

@@ -101,6 +101,9 @@ pub struct TrainingInfo {
     pub cut: bool,
     /// SNR after training, dB.
     pub snr_db: Option<f32>,
+    /// Equalised symbols after training, for the constellation snapshot (not in the JSON).
+    #[serde(skip)]
+    pub constellation: Vec<(f32, f32)>,
     /// Level, dBm0.
     pub level_dbm0: Option<f32>,
 }
@@ -190,6 +193,8 @@ pub struct SideHealth {
     pub v21_level_dbm0: Option<f32>,
     /// Mean carrier frequency offset of its V.21 bursts, Hz.
     pub v21_offset_hz: Option<f32>,
+    /// Best SNR estimate of its V.21 bursts, dB.
+    pub v21_best_snr_db: Option<f32>,
 }
 
 /// Missing media.
@@ -245,6 +250,12 @@ pub struct Report {
     pub gaps: Vec<GapInfo>,
     /// The verdict.
     pub diagnosis: Diagnosis,
+    /// Echo, clock drift, codec and VAD gaps read from the audio (audio captures only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<super::health::SignalHealth>,
+    /// Our engine in place of one side (`--replay`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<super::replay::ReplayReport>,
     /// Spectrograms of the audio tracks, when asked for (not in the JSON).
     #[serde(skip)]
     pub spectrograms: Vec<super::html::Spectrogram>,
@@ -432,6 +443,8 @@ pub fn build_report(input: InputInfo, mut obs: Vec<Observation>) -> Report {
         health,
         gaps: b.gaps,
         diagnosis,
+        signal: None,
+        replay: None,
         spectrograms: Vec::new(),
     }
 }
@@ -547,6 +560,11 @@ fn health(
                 tone_level_dbm0: tone,
                 v21_level_dbm0: mean(carriers.iter().map(|c| c.0).collect()),
                 v21_offset_hz: mean(carriers.iter().map(|c| c.2).collect()),
+                v21_best_snr_db: carriers
+                    .iter()
+                    .map(|c| c.1)
+                    .filter(|x| x.is_finite())
+                    .reduce(f32::max),
             }
         })
         .collect()
@@ -650,9 +668,11 @@ impl Builder {
                 cut,
                 snr_db,
                 level_dbm0,
+                constellation,
             } => {
                 let fin = |x: f32| x.is_finite().then_some(x);
                 self.trainings.push(TrainingInfo {
+                    constellation: constellation.clone(),
                     time_s: o.start,
                     side,
                     modem: modem.name().to_string(),

@@ -18,12 +18,14 @@
 
 pub mod audio;
 pub mod fastdata;
+pub mod health;
 pub mod html;
 pub mod ladder;
 pub mod nsf;
 pub mod pages;
 pub mod pcap;
 pub mod render;
+pub mod replay;
 pub mod rtp;
 pub mod t38;
 
@@ -118,6 +120,9 @@ pub enum ObsKind {
         snr_db: f32,
         /// Signal level, dBm0 (NaN when not known).
         level_dbm0: f32,
+        /// Equalised symbols after training (a sample of the burst), for the
+        /// constellation snapshot; empty when not known.
+        constellation: Vec<(f32, f32)>,
     },
     /// The training check after DCS.
     Tcf {
@@ -245,6 +250,28 @@ pub fn analyze_file(path: &Path, opts: &Options) -> Result<Report, AnalyzeError>
 /// Analyses a capture held in memory; `name` is used in the report only. Errors are one
 /// line, without the file name.
 pub fn analyze_bytes(name: &str, bytes: &[u8], opts: &Options) -> Result<Report, String> {
+    analyze_with_audio(name, bytes, opts).map(|(r, _)| r)
+}
+
+/// [`analyze_bytes`], also giving the audio tracks analysed (8 kHz, cut to the
+/// `--from/--to` window; none for T.38), in the report's track order, for `--replay`.
+pub fn analyze_with_audio(
+    name: &str,
+    bytes: &[u8],
+    opts: &Options,
+) -> Result<(Report, Vec<audio::Track>), String> {
+    let (mut r, tracks) = analyze_inner(name, bytes, opts)?;
+    if !tracks.is_empty() && r.diagnosis.fax_found {
+        r.signal = Some(health::measure(&r, &tracks, offset_of(opts)));
+    }
+    Ok((r, tracks))
+}
+
+fn analyze_inner(
+    name: &str,
+    bytes: &[u8],
+    opts: &Options,
+) -> Result<(Report, Vec<audio::Track>), String> {
     match sniff(bytes) {
         Some(FileKind::Wav) => {
             let (wav, truncated) = read_wav(bytes)?;
@@ -289,18 +316,18 @@ pub fn analyze_bytes(name: &str, bytes: &[u8], opts: &Options) -> Result<Report,
             let obs = audio::demodulate(&tracks, offset_of(opts));
             let mut r = ladder::build_report(input, obs);
             r.spectrograms = spectrograms(&tracks, opts);
-            Ok(r)
+            Ok((r, tracks))
         }
         Some(FileKind::Pcap) => {
             let (packets, truncated) = pcap::read_udp(bytes)?;
-            let mut r = pcap_report(name, &packets, opts)?;
+            let (mut r, tracks) = pcap_report(name, &packets, opts)?;
             if truncated {
                 r.input.notes.push(
                     "the capture is cut short or damaged: analysed the packets before the break"
                         .into(),
                 );
             }
-            Ok(r)
+            Ok((r, tracks))
         }
         None => Err("not a WAV, pcap or pcapng file".to_string()),
     }
@@ -381,7 +408,11 @@ pub fn list_streams(bytes: &[u8]) -> Result<Vec<String>, String> {
     Ok(lines)
 }
 
-fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Result<Report, String> {
+fn pcap_report(
+    name: &str,
+    packets: &[pcap::UdpPacket],
+    opts: &Options,
+) -> Result<(Report, Vec<audio::Track>), String> {
     // A port forced on the command line, else one that SIP's SDP announced for T.38, else
     // the flows that look like UDPTL.
     let sdp_ports = pcap::sdp_t38_ports(packets);
@@ -425,7 +456,7 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
                 packets.len()
             )],
         };
-        return Ok(ladder::build_report(input, Vec::new()));
+        return Ok((ladder::build_report(input, Vec::new()), Vec::new()));
     }
     let mut track_names = Vec::new();
     let mut notes = Vec::new();
@@ -438,6 +469,7 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
     }
     let mut obs = Vec::new();
     let mut formats = Vec::new();
+    let mut audio_tracks = Vec::new();
     // Audio first: a call that starts on G.711 and switches to T.38 (re-INVITE) is followed
     // across the switch, both parts on one time line.
     if !streams.is_empty() {
@@ -477,6 +509,7 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
         let tracks = window_tracks(tracks, opts);
         obs.extend(audio::demodulate(&tracks, offset_of(opts)));
         spectra = spectrograms(&tracks, opts);
+        audio_tracks = tracks;
         obs.extend(window_obs(gaps, opts));
         formats.push(format!("RTP G.711, {} stream(s)", streams.len()));
     }
@@ -514,7 +547,7 @@ fn pcap_report(name: &str, packets: &[pcap::UdpPacket], opts: &Options) -> Resul
     };
     let mut r = ladder::build_report(input, obs);
     r.spectrograms = spectra;
-    Ok(r)
+    Ok((r, audio_tracks))
 }
 
 fn spectrograms(tracks: &[audio::Track], opts: &Options) -> Vec<html::Spectrogram> {

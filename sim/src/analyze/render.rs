@@ -120,6 +120,20 @@ pub fn text(r: &Report, verbose: bool) -> String {
             let _ = writeln!(s, "{}: {}", h.side.name(), parts.join(", "));
         }
     }
+    if let Some(sig) = &r.signal {
+        let f = sig.findings();
+        if f.is_empty() {
+            let _ = writeln!(
+                s,
+                "signal health: no echo, drift, lossy codec or VAD gap found"
+            );
+        } else {
+            let _ = writeln!(s, "signal health:");
+            for l in f {
+                let _ = writeln!(s, "  {l}");
+            }
+        }
+    }
     if !r.gaps.is_empty() {
         let total: f64 = r.gaps.iter().map(|g| g.duration_s).sum();
         let _ = writeln!(
@@ -142,5 +156,78 @@ pub fn text(r: &Report, verbose: bool) -> String {
     for e in &d.evidence {
         let _ = writeln!(s, "  evidence: {e}");
     }
+    if let Some(rp) = &r.replay {
+        s += &replay_text(rp);
+    }
+    s
+}
+
+/// The `--replay` section: the two frame sequences side by side, the divergence and the
+/// outcomes.
+pub fn replay_text(rp: &super::replay::ReplayReport) -> String {
+    let mut s = String::new();
+    let who = rp.replaced.name();
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "replay: our engine as the {who}, against the recorded {} ({})",
+        rp.replaced.other().name(),
+        rp.recorded_source
+    );
+    for n in &rp.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+    let _ = writeln!(
+        s,
+        "  {:>3}  {:<24} {:<24}",
+        "#",
+        format!("recorded {who}"),
+        "ours"
+    );
+    let n = rp.recorded_frames.len().max(rp.our_frames.len());
+    for i in 0..n {
+        let cell = |f: Option<&super::replay::ReplayFrame>| {
+            f.map(|f| format!("{:8.3}  {}", f.time_s, f.name))
+                .unwrap_or_else(|| "-".into())
+        };
+        let mark = if rp.divergence.as_ref().is_some_and(|d| d.index == i + 1) {
+            "  <-- first difference"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "  {:>3}  {:<24} {:<24}{mark}",
+            i + 1,
+            cell(rp.recorded_frames.get(i)),
+            cell(rp.our_frames.get(i))
+        );
+    }
+    match &rp.divergence {
+        Some(d) => {
+            let _ = writeln!(s, "  divergence at frame {}: {}", d.index, d.summary);
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "  no divergence: our engine sent the same frame sequence"
+            );
+        }
+    }
+    for c in &rp.content_differences {
+        let _ = writeln!(s, "  same frame, other content: {c}");
+    }
+    let _ = writeln!(
+        s,
+        "  outcome: recorded {who} {}; ours {} ({} page(s)){}",
+        rp.recorded_outcome.as_deref().unwrap_or("unknown"),
+        rp.our_outcome,
+        rp.our_pages,
+        if rp.same_outcome {
+            ", the same"
+        } else {
+            ", DIFFERENT"
+        }
+    );
     s
 }

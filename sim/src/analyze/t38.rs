@@ -371,6 +371,7 @@ fn handle_ifp(
                                 cut: false,
                                 snr_db: f32::NAN,
                                 level_dbm0: f32::NAN,
+                                constellation: Vec::new(),
                             },
                         });
                     }

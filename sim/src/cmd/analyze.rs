@@ -43,6 +43,10 @@ pub struct AnalyzeArgs {
     /// Also write the report as one HTML page: ladder diagram (SVG), spectrogram per track.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Run our engine in place of this side (caller or answerer) against the other side
+    /// as recorded (audio captures), and show where it would have done differently.
+    #[arg(long, value_name = "SIDE")]
+    pub replay: Option<String>,
 }
 
 /// Runs `faxsim analyze`: `Ok(true)` when the capture holds fax signalling.
@@ -60,6 +64,12 @@ pub fn run(args: AnalyzeArgs) -> Result<bool, CliError> {
     {
         return Err(CliError::usage("--to must be later than --from"));
     }
+    let replay_side = match args.replay.as_deref() {
+        None => None,
+        Some(s) => Some(analyze::replay::parse_side(s).ok_or_else(|| {
+            CliError::usage(format!("--replay must be caller or answerer, not '{s}'"))
+        })?),
+    };
     let bytes = std::fs::read(&args.capture)
         .map_err(|e| CliError::usage(format!("{name}: cannot read: {e}")))?;
     if args.list {
@@ -85,8 +95,13 @@ pub fn run(args: AnalyzeArgs) -> Result<bool, CliError> {
         stream: args.stream,
         spectrograms: args.html.is_some(),
     };
-    let report = analyze::analyze_bytes(&name, &bytes, &opts)
+    let (mut report, tracks) = analyze::analyze_with_audio(&name, &bytes, &opts)
         .map_err(|e| CliError::usage(format!("{name}: {e}")))?;
+    if let Some(side) = replay_side {
+        let rp = analyze::replay::replay(&report, &tracks, args.from.unwrap_or(0.0), side)
+            .map_err(|e| CliError::usage(format!("{name}: {e}")))?;
+        report.replay = Some(rp);
+    }
     if let Some(dir) = &args.pages {
         let written = analyze::pages::write_pages(&report, dir)
             .map_err(|e| CliError::failure(format!("{}: {e}", dir.display())))?;
