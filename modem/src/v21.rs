@@ -527,9 +527,47 @@ impl FskRx {
 
     /// Processes samples, pushing bits and carrier events into `sink`.
     pub fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &s in samples {
-            self.step(s as f32, sink);
+        let mut i = 0;
+        while i < samples.len() {
+            if !self.carrier.present {
+                i += self.skip_quiet(&samples[i..]);
+                if i == samples.len() {
+                    break;
+                }
+            }
+            self.step(samples[i] as f32, sink);
+            i += 1;
         }
+    }
+
+    /// Consumes the leading samples that [`FskRx::step`] would find quiet (no carrier is
+    /// present), with its arithmetic but in a tight loop; returns how many. The first loud
+    /// sample is left for `step`.
+    #[inline]
+    fn skip_quiet(&mut self, samples: &[i16]) -> usize {
+        let mut power = self.input_power;
+        let mut pos = self.hist_pos;
+        let mut n = 0;
+        for &s in samples {
+            let x = s as f32;
+            let next = power + (x * x - power) * (1.0 / QUIET_TC);
+            // `step`'s own test, so a value it would not call quiet stops here too.
+            let quiet = next < self.quiet_power;
+            if !quiet {
+                break;
+            }
+            self.raw[pos] = x;
+            pos = if pos + 1 == PADDED_TAPS { 0 } else { pos + 1 };
+            power = next;
+            n += 1;
+        }
+        if n > 0 {
+            self.input_power = power;
+            self.hist_pos = pos;
+            self.nco.skip(n as u32);
+            self.hist_stale = true;
+        }
+        n
     }
 
     /// Mixes the stored raw input again (after quiet stretches), giving exactly the values
