@@ -384,25 +384,36 @@ impl ToneDetector {
     /// Consumes samples, reporting tone changes through `events`.
     pub fn process(&mut self, samples: &[i16], events: &mut dyn FnMut(ToneEvent)) {
         let g = 1.0 - self.pole;
-        for &s in samples {
-            let x = s as f32;
-            self.total_acc += x * x;
-            self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
-            // While no tone is on and the input is far below the on threshold, the band
-            // filters have nothing to find: skip them (most of a call is silence here).
-            let quiet = self.input_power < self.quiet_power && !self.bands.iter().any(|b| b.on);
-            for band in self.bands.iter_mut().filter(|_| !quiet) {
-                let (c, sn) = band.nco.next_cos_sin();
-                let mixed = Complex32::new(x * c, -x * sn);
-                band.s1 += (mixed - band.s1) * g;
-                band.s2 += (band.s1 - band.s2) * g;
-                let z = band.s2;
-                band.power_acc += z.norm_sqr();
-                band.rot_acc += z * band.prev.conj();
-                band.prev = z;
+        let mut rest = samples;
+        while !rest.is_empty() {
+            // Up to the end of the current frame: tones turn on and off only at frame ends,
+            // so whether any is on is fixed for the chunk.
+            let n = rest.len().min((FRAME - self.frame_pos) as usize);
+            let (chunk, tail) = rest.split_at(n);
+            rest = tail;
+            let any_on = self.bands.iter().any(|b| b.on);
+            for &s in chunk {
+                let x = s as f32;
+                self.total_acc += x * x;
+                self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
+                // While no tone is on and the input is far below the on threshold, the band
+                // filters have nothing to find: skip them (most of a call is silence here).
+                if !any_on && self.input_power < self.quiet_power {
+                    continue;
+                }
+                for band in self.bands.iter_mut() {
+                    let (c, sn) = band.nco.next_cos_sin();
+                    let mixed = Complex32::new(x * c, -x * sn);
+                    band.s1 += (mixed - band.s1) * g;
+                    band.s2 += (band.s1 - band.s2) * g;
+                    let z = band.s2;
+                    band.power_acc += z.norm_sqr();
+                    band.rot_acc += z * band.prev.conj();
+                    band.prev = z;
+                }
             }
-            self.samples += 1;
-            self.frame_pos += 1;
+            self.samples += n as u64;
+            self.frame_pos += n as u32;
             if self.frame_pos == FRAME {
                 self.frame_pos = 0;
                 self.end_frame(events);

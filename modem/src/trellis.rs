@@ -22,7 +22,7 @@ pub const BATCH: usize = 8;
 /// product terms make the code transparent to 90° rotations of the constellation once the
 /// differential encoding of Y1, Y2 is taken into account.
 #[inline]
-pub fn next_state(s: u8, y: u8) -> u8 {
+pub const fn next_state(s: u8, y: u8) -> u8 {
     let a = s & 1;
     let b = (s >> 1) & 1;
     let c = (s >> 2) & 1;
@@ -65,6 +65,101 @@ impl TrellisEncoder {
     }
 }
 
+/// Most points of one subset that can be nearest to some place in one grid cell (4 for
+/// every V.17 constellation; checked when the grid is built).
+const CANDIDATES: usize = 4;
+
+/// The candidates of one grid cell: `xs[k][subset]`, `ys[k][subset]` and the label of the
+/// k-th candidate of each subset, laid out so that one step handles all eight subsets.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    xs: [[f32; 8]; CANDIDATES],
+    ys: [[f32; 8]; CANDIDATES],
+    labels: [[u32; 8]; CANDIDATES],
+}
+
+/// The four (state, subset) branches entering each state, from [`next_state`], fixed at
+/// compile time so the add-compare-select loop has constant indices.
+const PRED: [[(u8, u8); 4]; STATES] = {
+    let mut pred = [[(0u8, 0u8); 4]; STATES];
+    let mut count = [0usize; STATES];
+    let mut s = 0;
+    while s < STATES {
+        let mut y = 0;
+        while y < 4 {
+            let ns = next_state(s as u8, y as u8) as usize;
+            assert!(count[ns] < 4, "every state has four branches in");
+            pred[ns][count[ns]] = (s as u8, (s as u8 & 1) | ((y as u8) << 1));
+            count[ns] += 1;
+            y += 1;
+        }
+        s += 1;
+    }
+    pred
+};
+
+/// The nearest candidate of each subset in `cell` to `r`: squared distances and labels.
+/// Eight subsets side by side, candidates one after the other; ties keep the first. The
+/// reference for [`search_cell_sse2`].
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn search_cell(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
+    let mut dist = [f32::MAX; 8];
+    let mut lab = [0u32; 8];
+    for k in 0..CANDIDATES {
+        for sub in 0..8 {
+            let dx = r.re - cell.xs[k][sub];
+            let dy = r.im - cell.ys[k][sub];
+            let d = dx * dx + dy * dy;
+            if d < dist[sub] {
+                dist[sub] = d;
+                lab[sub] = cell.labels[k][sub];
+            }
+        }
+    }
+    (dist, lab)
+}
+
+/// [`search_cell`] four subsets per instruction (SSE2, present on every x86-64). The same
+/// operations in the same order per subset, so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86-64 baseline; every load and store is unaligned-safe
+    // and within the fixed-size arrays it names (offsets 0 and 4 of eight).
+    unsafe {
+        let rx = _mm_set1_ps(r.re);
+        let ry = _mm_set1_ps(r.im);
+        let mut dist = [_mm_set1_ps(f32::MAX); 2];
+        let mut lab = [_mm_setzero_ps(); 2];
+        for k in 0..CANDIDATES {
+            for h in 0..2 {
+                let xs = _mm_loadu_ps(cell.xs[k].as_ptr().add(4 * h));
+                let ys = _mm_loadu_ps(cell.ys[k].as_ptr().add(4 * h));
+                let ls = _mm_castsi128_ps(_mm_loadu_si128(
+                    cell.labels[k].as_ptr().add(4 * h) as *const __m128i
+                ));
+                let dx = _mm_sub_ps(rx, xs);
+                let dy = _mm_sub_ps(ry, ys);
+                let d = _mm_add_ps(_mm_mul_ps(dx, dx), _mm_mul_ps(dy, dy));
+                let better = _mm_cmplt_ps(d, dist[h]);
+                dist[h] = _mm_or_ps(_mm_and_ps(better, d), _mm_andnot_ps(better, dist[h]));
+                lab[h] = _mm_or_ps(_mm_and_ps(better, ls), _mm_andnot_ps(better, lab[h]));
+            }
+        }
+        let mut d = [0f32; 8];
+        let mut l = [0u32; 8];
+        _mm_storeu_ps(d.as_mut_ptr(), dist[0]);
+        _mm_storeu_ps(d.as_mut_ptr().add(4), dist[1]);
+        _mm_storeu_si128(l.as_mut_ptr() as *mut __m128i, _mm_castps_si128(lab[0]));
+        _mm_storeu_si128(
+            l.as_mut_ptr().add(4) as *mut __m128i,
+            _mm_castps_si128(lab[1]),
+        );
+        (d, l)
+    }
+}
+
 /// One survivor step: the predecessor state and the label chosen on the branch.
 #[derive(Debug, Clone, Copy, Default)]
 struct Step {
@@ -87,11 +182,10 @@ pub struct Viterbi {
     per_subset: usize,
     /// Squared distances of the current symbol to every point (scratch, no allocation).
     dists: Vec<f32>,
-    /// A unit grid over the constellation: for each cell and subset, the points (indices into
-    /// `xs`/`ys`) that can be the subset's nearest to some place in the cell, as
-    /// `cand[start..start + len]` with `(start, len) = cells[cell * 8 + subset]`.
-    cells: Vec<(u16, u8)>,
-    cand: Vec<u8>,
+    /// A unit grid over the constellation: for each cell, the points that can be each
+    /// subset's nearest to some place in the cell (at most [`CANDIDATES`] per subset, padded
+    /// by repeating the last one), so the search has a fixed shape and no branches.
+    cells: Vec<Cell>,
     grid_lo: f32,
     grid_n: usize,
     depth: usize,
@@ -104,8 +198,6 @@ pub struct Viterbi {
     head: usize,
     filled: usize,
     best: u8,
-    /// The four (state, subset) branches entering each state.
-    pred: [[(u8, u8); 4]; STATES],
 }
 
 impl Viterbi {
@@ -132,12 +224,16 @@ impl Viterbi {
             + 3.0;
         let grid_lo = -reach;
         let grid_n = (2.0 * reach) as usize;
-        let mut cells = Vec::with_capacity(grid_n * grid_n * 8);
-        let mut cand = Vec::new();
+        let mut cells = Vec::with_capacity(grid_n * grid_n);
         for cy in 0..grid_n {
             for cx in 0..grid_n {
                 let (x0, y0) = (grid_lo + cx as f32, grid_lo + cy as f32);
                 let (x1, y1) = (x0 + 1.0, y0 + 1.0);
+                let mut cell = Cell {
+                    xs: [[0.0; 8]; CANDIDATES],
+                    ys: [[0.0; 8]; CANDIDATES],
+                    labels: [[0; 8]; CANDIDATES],
+                };
                 for sub in 0..8 {
                     let idx = sub * per_subset..(sub + 1) * per_subset;
                     let near = |i: usize| {
@@ -151,33 +247,29 @@ impl Viterbi {
                         dx * dx + dy * dy
                     };
                     let bound = idx.clone().map(far).fold(f32::MAX, f32::min);
-                    let start = cand.len();
-                    cand.extend(idx.filter(|&i| near(i) <= bound).map(|i| i as u8));
-                    cells.push((start as u16, (cand.len() - start) as u8));
+                    let mut found = 0;
+                    for i in idx.filter(|&i| near(i) <= bound) {
+                        assert!(found < CANDIDATES, "more candidates than the grid holds");
+                        for k in found..CANDIDATES {
+                            // Repeats of the last candidate never win over it (ties keep
+                            // the first), so the padding changes nothing.
+                            cell.xs[k][sub] = xs[i];
+                            cell.ys[k][sub] = ys[i];
+                            cell.labels[k][sub] = (sub + 8 * (i - sub * per_subset)) as u32;
+                        }
+                        found += 1;
+                    }
+                    assert!(found > 0, "every subset has a nearest point");
                 }
+                cells.push(cell);
             }
         }
-        assert!(cand.len() < u16::MAX as usize);
-        let mut pred = [[(0u8, 0u8); 4]; STATES];
-        let mut count = [0usize; STATES];
-        for s in 0..STATES as u8 {
-            for y in 0..4u8 {
-                let ns = next_state(s, y) as usize;
-                pred[ns][count[ns]] = (s, (s & 1) | (y << 1));
-                count[ns] += 1;
-            }
-        }
-        assert!(
-            count.iter().all(|&c| c == 4),
-            "every state has four branches in"
-        );
         Viterbi {
             xs,
             ys,
             per_subset,
             dists: vec![0f32; points.len()],
             cells,
-            cand,
             grid_lo,
             grid_n,
             depth,
@@ -188,7 +280,6 @@ impl Viterbi {
             head: 0,
             filled: 0,
             best: 0,
-            pred,
         }
     }
 
@@ -216,7 +307,7 @@ impl Viterbi {
             // Four branches enter each state; pick the best without data-dependent jumps.
             let mut best = f32::MAX;
             let mut from = (0u8, 0u8);
-            for &(s, sub) in &self.pred[ns] {
+            for &(s, sub) in &PRED[ns] {
                 let c = self.metrics[s as usize] + dist[sub as usize];
                 let better = c < best;
                 best = if better { c } else { best };
@@ -288,24 +379,12 @@ impl Viterbi {
             // A value a hair below `n` can round up to it.
             return self.subset_nearest_all(r);
         }
-        let mut dist = [f32::MAX; 8];
-        let mut lab = [0u8; 8];
-        let cell = (gy * self.grid_n + gx) * 8;
-        for sub in 0..8 {
-            let (start, len) = self.cells[cell + sub];
-            let start = start as usize;
-            for &i in &self.cand[start..start + len as usize] {
-                let i = i as usize;
-                let dx = r.re - self.xs[i];
-                let dy = r.im - self.ys[i];
-                let d = dx * dx + dy * dy;
-                if d < dist[sub] {
-                    dist[sub] = d;
-                    lab[sub] = (sub + 8 * (i - sub * self.per_subset)) as u8;
-                }
-            }
-        }
-        (dist, lab)
+        let cell = &self.cells[gy * self.grid_n + gx];
+        #[cfg(target_arch = "x86_64")]
+        let (dist, lab) = search_cell_sse2(cell, r);
+        #[cfg(not(target_arch = "x86_64"))]
+        let (dist, lab) = search_cell(cell, r);
+        (dist, lab.map(|l| l as u8))
     }
 
     /// [`Viterbi::subset_nearest`] by measuring the distance to every point.
@@ -394,19 +473,36 @@ mod tests {
             let pts = crate::v17::constellation(rate).unwrap();
             let mut vit = Viterbi::new(&pts, 16);
             let mut rng = Lcg(rate as u64);
-            // The grid pays off: few candidates per subset where there are many points.
-            let mean = vit.cand.len() as f32 / vit.cells.len() as f32;
-            if pts.len() >= 64 {
-                assert!(mean * 2.0 < (pts.len() / 8) as f32, "{rate}: {mean}");
-            }
             for _ in 0..100_000 {
                 let r = Complex32::new(
                     rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
                     rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
                 );
-                let (d1, _) = vit.subset_nearest(r);
-                let (d2, _) = vit.subset_nearest_all(r);
+                let (d1, l1) = vit.subset_nearest(r);
+                let (d2, l2) = vit.subset_nearest_all(r);
                 assert_eq!(d1, d2, "{rate} at {r}");
+                assert_eq!(l1, l2, "{rate} at {r}");
+            }
+        }
+    }
+
+    /// The vector search gives the bits of the scalar reference in every cell.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_cell_search_matches_scalar() {
+        let pts = crate::v17::constellation(14400).unwrap();
+        let vit = Viterbi::new(&pts, 16);
+        let mut rng = Lcg(5);
+        for cell in &vit.cells {
+            for _ in 0..20 {
+                let r = Complex32::new(
+                    rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
+                    rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
+                );
+                let (d1, l1) = search_cell(cell, r);
+                let (d2, l2) = search_cell_sse2(cell, r);
+                assert_eq!(d1.map(f32::to_bits), d2.map(f32::to_bits));
+                assert_eq!(l1, l2);
             }
         }
     }

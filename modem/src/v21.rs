@@ -398,6 +398,11 @@ pub struct FskRx {
     hist_re: [f32; 2 * PADDED_TAPS],
     hist_im: [f32; 2 * PADDED_TAPS],
     hist_pos: usize,
+    /// The raw input at the same positions (once), so the mixer history can be rebuilt
+    /// after quiet stretches in which mixing was skipped.
+    raw: [f32; PADDED_TAPS],
+    /// Whether `hist_re`/`hist_im` miss samples skipped while quiet.
+    hist_stale: bool,
     narrow: Path,
     wide: Path,
     /// Noise gain of the wide filter (sum of squared taps), for the SNR estimate.
@@ -444,6 +449,8 @@ impl FskRx {
             hist_re: [0.0; 2 * PADDED_TAPS],
             hist_im: [0.0; 2 * PADDED_TAPS],
             hist_pos: 0,
+            raw: [0.0; PADDED_TAPS],
+            hist_stale: false,
             narrow: Path::new(NARROW_CUTOFF_HZ),
             wide_noise_gain: wide.noise_gain(),
             wide,
@@ -520,28 +527,93 @@ impl FskRx {
 
     /// Processes samples, pushing bits and carrier events into `sink`.
     pub fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &s in samples {
-            self.step(s as f32, sink);
+        let mut i = 0;
+        while i < samples.len() {
+            if !self.carrier.present {
+                i += self.skip_quiet(&samples[i..]);
+                if i == samples.len() {
+                    break;
+                }
+            }
+            self.step(samples[i] as f32, sink);
+            i += 1;
         }
+    }
+
+    /// Consumes the leading samples that [`FskRx::step`] would find quiet (no carrier is
+    /// present), with its arithmetic but in a tight loop; returns how many. The first loud
+    /// sample is left for `step`.
+    #[inline]
+    fn skip_quiet(&mut self, samples: &[i16]) -> usize {
+        let mut power = self.input_power;
+        let mut pos = self.hist_pos;
+        let mut n = 0;
+        for &s in samples {
+            let x = s as f32;
+            let next = power + (x * x - power) * (1.0 / QUIET_TC);
+            // `step`'s own test, so a value it would not call quiet stops here too.
+            let quiet = next < self.quiet_power;
+            if !quiet {
+                break;
+            }
+            self.raw[pos] = x;
+            pos = if pos + 1 == PADDED_TAPS { 0 } else { pos + 1 };
+            power = next;
+            n += 1;
+        }
+        if n > 0 {
+            self.input_power = power;
+            self.hist_pos = pos;
+            self.nco.skip(n as u32);
+            self.hist_stale = true;
+        }
+        n
+    }
+
+    /// Mixes the stored raw input again (after quiet stretches), giving exactly the values
+    /// mixing each sample as it came would have given.
+    fn rebuild_history(&mut self) {
+        let step = self.nco.step() as u32;
+        // The newest sample (at hist_pos - 1) was mixed at the phase before the current one.
+        let mut phase = self.nco.phase().wrapping_sub(step);
+        for age in 0..PADDED_TAPS {
+            let pos = (self.hist_pos + PADDED_TAPS - 1 - age) % PADDED_TAPS;
+            let (c, s) = self.nco.cos_sin_at(phase);
+            let x = self.raw[pos];
+            let (re, im) = (x * c, -x * s);
+            self.hist_re[pos] = re;
+            self.hist_re[pos + PADDED_TAPS] = re;
+            self.hist_im[pos] = im;
+            self.hist_im[pos + PADDED_TAPS] = im;
+            phase = phase.wrapping_sub(step);
+        }
+        self.hist_stale = false;
     }
 
     #[inline]
     fn step(&mut self, x: f32, sink: &mut dyn RxSink) {
-        let (c, s) = self.nco.next_cos_sin();
-        let (re, im) = (x * c, -x * s);
-        self.hist_re[self.hist_pos] = re;
-        self.hist_re[self.hist_pos + PADDED_TAPS] = re;
-        self.hist_im[self.hist_pos] = im;
-        self.hist_im[self.hist_pos + PADDED_TAPS] = im;
+        let pos = self.hist_pos;
+        self.raw[pos] = x;
         self.hist_pos += 1;
         if self.hist_pos == PADDED_TAPS {
             self.hist_pos = 0;
         }
         self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
         if !self.carrier.present && self.input_power < self.quiet_power {
-            // Nothing here can raise a carrier: keep only the mixer history (so the filters
-            // are exact again at the first loud sample) and skip the rest.
+            // Nothing here can raise a carrier: keep only the raw input and the mixer's
+            // phase (the history is rebuilt exactly at the first loud sample); skip the rest.
+            self.nco.skip(1);
+            self.hist_stale = true;
             return;
+        }
+        let (c, s) = self.nco.next_cos_sin();
+        let (re, im) = (x * c, -x * s);
+        self.hist_re[pos] = re;
+        self.hist_re[pos + PADDED_TAPS] = re;
+        self.hist_im[pos] = im;
+        self.hist_im[pos + PADDED_TAPS] = im;
+        if self.hist_stale {
+            self.rebuild_history();
         }
         let recent_re = fold(&self.hist_re[self.hist_pos..self.hist_pos + PADDED_TAPS]);
         let recent_im = fold(&self.hist_im[self.hist_pos..self.hist_pos + PADDED_TAPS]);
@@ -756,6 +828,48 @@ mod tests {
                 let direct = path.filter_direct(&re, &im);
                 let folded = path.filter(&fold(&re), &fold(&im));
                 assert!((direct - folded).norm() < 0.05, "{direct} vs {folded}");
+            }
+        }
+    }
+
+    struct Discard;
+    impl RxSink for Discard {
+        fn bit(&mut self, _bit: bool) {}
+        fn event(&mut self, _event: RxEvent) {}
+    }
+
+    /// After a quiet stretch (mixing skipped) the mixer history holds exactly what mixing
+    /// every sample would have given, at every offset of the ring.
+    #[test]
+    fn history_rebuilt_after_quiet_is_exact() {
+        let spec = V21Channel::Ch2.spec();
+        for quiet_len in [0usize, 1, 47, 48, 49, 100, 333] {
+            let mut rx = FskRx::new(spec);
+            let mut reference = Nco::new(spec.centre_hz());
+            let mut mixed = Vec::new();
+            let mut events = Discard;
+            // Quiet (below the gate), then a loud tone.
+            let input: Vec<f32> = (0..quiet_len + 60)
+                .map(|n| {
+                    if n < quiet_len {
+                        (n % 5) as f32 - 2.0
+                    } else {
+                        8000.0 * (n as f32 * 1.3).sin()
+                    }
+                })
+                .collect();
+            for &x in &input {
+                rx.step(x, &mut events);
+                let (c, s) = reference.next_cos_sin();
+                mixed.push((x * c, -x * s));
+            }
+            assert!(!rx.hist_stale, "{quiet_len}");
+            let window = &rx.hist_re[rx.hist_pos..rx.hist_pos + PADDED_TAPS];
+            let window_im = &rx.hist_im[rx.hist_pos..rx.hist_pos + PADDED_TAPS];
+            let expected = &mixed[mixed.len() - PADDED_TAPS..];
+            for ((re, im), (ere, eim)) in window.iter().zip(window_im).zip(expected) {
+                assert_eq!(re.to_bits(), ere.to_bits(), "{quiet_len}");
+                assert_eq!(im.to_bits(), eim.to_bits(), "{quiet_len}");
             }
         }
     }

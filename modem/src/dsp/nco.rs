@@ -88,6 +88,21 @@ impl Nco {
         v
     }
 
+    /// `(cos, sin)` at `phase` (2^32 = one cycle), the values [`Nco::next_cos_sin`] gives
+    /// there: for recomputing outputs of samples already passed.
+    #[inline]
+    pub fn cos_sin_at(&self, phase: u32) -> (f32, f32) {
+        (self.lookup(phase.wrapping_add(1 << 30)), self.lookup(phase))
+    }
+
+    /// Advances the phase by `samples` samples without producing values.
+    #[inline]
+    pub fn skip(&mut self, samples: u32) {
+        self.phase = self
+            .phase
+            .wrapping_add((self.step as u32).wrapping_mul(samples));
+    }
+
     /// `(cos, sin)` of the current phase, then advances one sample.
     #[inline]
     pub fn next_cos_sin(&mut self) -> (f32, f32) {

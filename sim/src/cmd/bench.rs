@@ -19,7 +19,7 @@ use t30::image::load::load_document;
 use super::CliError;
 use super::call::{CallSetup, EndpointKind, session_setup};
 use crate::call::ChannelPreset;
-use crate::session::{SessionError, SideKind, run_session};
+use crate::session::{SessionError, SessionSetup, SideKind, run_session};
 
 /// Arguments of `faxsim bench`.
 #[derive(Debug, Clone, Args)]
@@ -81,18 +81,18 @@ fn cpu_seconds() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
-fn document(args: &BenchArgs) -> Result<Vec<Bitmap>, CliError> {
-    let (path, repeat) = match &args.send {
-        Some(p) => (p.clone(), 1),
-        None => (
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../docs/samples/impress-fine.tif"
-            )),
-            args.pages.max(1),
-        ),
-    };
-    let pages: Vec<Bitmap> = load_document(&path)
+/// The fine sample page (docs/samples/impress-fine.tif), repeated to `pages` pages: the
+/// default document of `faxsim bench` and of the whole-call criterion bench.
+pub fn sample_document(pages: usize) -> Result<Vec<Bitmap>, CliError> {
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/samples/impress-fine.tif"
+    ));
+    load_repeated(&path, pages.max(1))
+}
+
+fn load_repeated(path: &std::path::Path, repeat: usize) -> Result<Vec<Bitmap>, CliError> {
+    let pages: Vec<Bitmap> = load_document(path)
         .map_err(|e| CliError::usage(e.to_string()))?
         .into_iter()
         .map(|p| p.bitmap)
@@ -108,17 +108,45 @@ fn document(args: &BenchArgs) -> Result<Vec<Bitmap>, CliError> {
         .collect())
 }
 
+fn document(args: &BenchArgs) -> Result<Vec<Bitmap>, CliError> {
+    match &args.send {
+        Some(p) => load_repeated(p, 1),
+        None => sample_document(args.pages),
+    }
+}
+
+/// The call `faxsim bench` times: `kind` at both ends, `modem` offered alone, ECM as
+/// given, MH/MR/MMR, the same `channel` both ways, seed 1.
+pub fn bench_session(
+    kind: EndpointKind,
+    channel: &ChannelPreset,
+    modem: Modem,
+    ecm: bool,
+    pages: &[Bitmap],
+) -> SessionSetup {
+    let setup = CallSetup {
+        caller: kind,
+        answerer: kind,
+        channel: channel.clone(),
+        ecm,
+        modems: vec![modem],
+        codings: super::call::parse_codings("mh,mr,mmr").expect("fixed coding list"),
+        seed: 1,
+        limit: SampleTime::from_ms(600_000),
+    };
+    session_setup(&setup, pages)
+}
+
 fn measure(
     kind: EndpointKind,
-    base: &CallSetup,
+    base: &BenchArgs,
+    channel: &ChannelPreset,
+    modem: Modem,
     pages: &[Bitmap],
-    calls: u32,
 ) -> Result<PairFigures, CliError> {
     let work = tempfile::tempdir().map_err(|e| CliError::failure(e.to_string()))?;
-    let mut setup = base.clone();
-    setup.caller = kind;
-    setup.answerer = kind;
-    let session = session_setup(&setup, pages);
+    let calls = base.calls;
+    let session = bench_session(kind, channel, modem, base.ecm == "on", pages);
     let one = || {
         run_session(&session, work.path(), false).map_err(|e| match e {
             SessionError::Setup(m) => CliError::usage(m),
@@ -164,20 +192,22 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             )));
         }
     };
-    let base = CallSetup {
-        caller: EndpointKind::Builtin,
-        answerer: EndpointKind::Builtin,
-        channel,
-        ecm: args.ecm == "on",
-        modems: vec![modem],
-        codings: super::call::parse_codings("mh,mr,mmr").map_err(CliError::usage)?,
-        seed: 1,
-        limit: SampleTime::from_ms(600_000),
-    };
-    let mut figures = vec![measure(EndpointKind::Builtin, &base, &pages, args.calls)?];
+    let mut figures = vec![measure(
+        EndpointKind::Builtin,
+        &args,
+        &channel,
+        modem,
+        &pages,
+    )?];
     if !args.builtin_only {
         match spandsp_peer::Spandsp::load() {
-            Ok(_) => figures.push(measure(EndpointKind::Spandsp, &base, &pages, args.calls)?),
+            Ok(_) => figures.push(measure(
+                EndpointKind::Spandsp,
+                &args,
+                &channel,
+                modem,
+                &pages,
+            )?),
             Err(e) => {
                 if std::env::var("FAXSIM_REQUIRE_SYSTEM_LIBS").as_deref() == Ok("1") {
                     return Err(CliError::failure(e.to_string()));
