@@ -21,8 +21,10 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod chart;
 pub mod html;
 pub mod junit;
+pub mod sweep;
 
 use serde::{Deserialize, Serialize};
 
