@@ -43,6 +43,8 @@ pub struct Series {
     pub bars: Vec<(f64, f64, f64)>,
     /// Dashed line (e.g. the peer implementation next to ours).
     pub dashed: bool,
+    /// Colour slot (default: the curve's position), so two curves can share a colour.
+    pub colour: Option<usize>,
 }
 
 impl Series {
@@ -74,6 +76,25 @@ pub struct LineChart {
     pub log_floor: f64,
     /// Names of the x positions 0, 1, 2, … when x is categorical.
     pub x_categories: Option<Vec<String>>,
+    /// Where the legend goes (where the curves usually are not).
+    pub legend: Legend,
+    /// Curves side-shifted by this fraction of the x range each, so curves on top of one
+    /// another stay visible (0: none).
+    pub dodge: f64,
+}
+
+/// A corner of the plot for the legend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Legend {
+    /// Top right.
+    #[default]
+    UpperRight,
+    /// Top left.
+    UpperLeft,
+    /// Bottom left.
+    LowerLeft,
+    /// Bottom right.
+    LowerRight,
 }
 
 /// Colours that stay apart on screen and in print.
@@ -96,13 +117,9 @@ pub fn register_fonts() {
     ONCE.call_once(|| {
         for family in ["sans-serif", "serif", "monospace"] {
             // The font is compiled in and known good: failure would be a broken build.
-            let _ = plotters::style::register_font(
-                family,
-                FontStyle::Normal,
-                dejavu::sans::regular(),
-            );
             let _ =
-                plotters::style::register_font(family, FontStyle::Bold, dejavu::sans::bold());
+                plotters::style::register_font(family, FontStyle::Normal, dejavu::sans::regular());
+            let _ = plotters::style::register_font(family, FontStyle::Bold, dejavu::sans::bold());
         }
     });
 }
@@ -247,13 +264,15 @@ impl LineChart {
             mesh.y_labels(((y1 - y0).round() as usize + 1).max(2));
         }
         mesh.draw().map_err(e)?;
+        let n = self.series.len() as f64;
         for (i, s) in self.series.iter().enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
+            let colour = COLOURS[s.colour.unwrap_or(i) % COLOURS.len()];
+            let shift = (i as f64 - (n - 1.0) / 2.0) * self.dodge * (x1 - x0);
             let mut pts: Vec<(f64, f64)> = s
                 .points
                 .iter()
                 .filter(|p| p.0.is_finite() && p.1.is_finite())
-                .map(|&(x, y)| (x, self.y_of(y)))
+                .map(|&(x, y)| (x + shift, self.y_of(y)))
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             let style = colour.stroke_width(2);
@@ -275,30 +294,31 @@ impl LineChart {
                 }
             });
             chart
-                .draw_series(
-                    pts.iter()
-                        .map(|&p| Circle::new(p, 3, colour.filled())),
-                )
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
                 .map_err(e)?;
             chart
-                .draw_series(s.bars.iter().filter(|b| b.1.is_finite() && b.2.is_finite()).map(
-                    |&(x, lo, hi)| {
-                        // The bar's dot is the curve's own point at that x.
-                        let y = pts
-                            .iter()
-                            .find(|p| p.0 == x)
-                            .map(|p| p.1)
-                            .unwrap_or(self.y_of((lo + hi) / 2.0));
-                        ErrorBar::new_vertical(
-                            x,
-                            self.y_of(lo),
-                            y,
-                            self.y_of(hi),
-                            colour.stroke_width(1),
-                            8,
-                        )
-                    },
-                ))
+                .draw_series(
+                    s.bars
+                        .iter()
+                        .filter(|b| b.1.is_finite() && b.2.is_finite())
+                        .map(|&(x, lo, hi)| {
+                            // The bar's dot is the curve's own point at that x.
+                            let x = x + shift;
+                            let y = pts
+                                .iter()
+                                .find(|p| p.0 == x)
+                                .map(|p| p.1)
+                                .unwrap_or(self.y_of((lo + hi) / 2.0));
+                            ErrorBar::new_vertical(
+                                x,
+                                self.y_of(lo),
+                                y,
+                                self.y_of(hi),
+                                colour.stroke_width(1),
+                                8,
+                            )
+                        }),
+                )
                 .map_err(e)?;
         }
         if !self.series.is_empty() {
@@ -307,7 +327,12 @@ impl LineChart {
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .label_font(("sans-serif", 14))
-                .position(SeriesLabelPosition::UpperRight)
+                .position(match self.legend {
+                    Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                    Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                    Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+                    Legend::LowerRight => SeriesLabelPosition::LowerRight,
+                })
                 .draw()
                 .map_err(e)?;
         }

@@ -267,4 +267,3 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     );
     Ok(())
 }
-

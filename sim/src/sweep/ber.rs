@@ -102,7 +102,8 @@ pub fn run_ber(spec: &BerSpec, out: &Path, jobs: usize) -> Result<Vec<String>, S
             })
             .collect::<Result<_, SweepError>>()
     })?;
-    std::fs::create_dir_all(out).map_err(|e| SweepError::Failure(format!("{}: {e}", out.display())))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| SweepError::Failure(format!("{}: {e}", out.display())))?;
     let mut rows = Vec::new();
     for (cfg, points) in &measured {
         for p in points {
@@ -162,14 +163,22 @@ pub fn run_ber(spec: &BerSpec, out: &Path, jobs: usize) -> Result<Vec<String>, S
         chart.y_range = Some((floor, 1.0));
         for (cfg, points) in measured.iter().filter(|(c, _)| c.kind == *kind) {
             let thresholds = modem_run::thresholds(cfg, points);
-            let mut line = format!("{} {} bit/s, lowest error-free SNR:", modem_label(*kind), cfg.rate);
+            let mut line = format!(
+                "{} {} bit/s, lowest error-free SNR:",
+                modem_label(*kind),
+                cfg.rate
+            );
             for (pi, (tx, _)) in cfg.paths.iter().enumerate() {
-                if points.first().is_some_and(|p| p.paths[pi].unavailable.is_some()) {
+                if points
+                    .first()
+                    .is_some_and(|p| p.paths[pi].unavailable.is_some())
+                {
                     line.push_str(&format!(" {} n/a;", tx.name()));
                     continue;
                 }
                 let mut s = Series::new(format!("{} {}", cfg.rate, tx.name()));
                 s.dashed = *tx == Implementation::Spandsp;
+                s.colour = kind.rates().iter().position(|r| *r == cfg.rate);
                 for p in points {
                     let pp = &p.paths[pi];
                     s.points.push((p.snr_db, pp.ber.unwrap_or(0.5).max(floor)));

@@ -51,7 +51,10 @@ pub enum Key {
 
 /// Every key with what it means, for errors and `--help`.
 pub const KEYS: &[(&str, &str)] = &[
-    ("loss", "packet loss probability on the RTP or UDPTL path (0..1)"),
+    (
+        "loss",
+        "packet loss probability on the RTP or UDPTL path (0..1)",
+    ),
     ("jitter_ms", "mean exponential network jitter (ms)"),
     (
         "snr_db",
@@ -61,7 +64,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("drift_ppm", "sample-clock drift of the line (ppm)"),
     ("redundancy", "T.38 UDPTL redundancy depth (t38 only)"),
     ("modem", "the fast modem both ends offer: v17, v29, v27ter"),
-    ("jitter_buffer", "RTP jitter buffer: fixed (60 ms), adaptive (40-300 ms)"),
+    (
+        "jitter_buffer",
+        "RTP jitter buffer: fixed (60 ms), adaptive (40-300 ms)",
+    ),
 ];
 
 /// The fixed jitter buffer's delay, ms.
@@ -421,7 +427,11 @@ fn set_network(n: &mut NetworkSpec, key: Key, x: f64) {
 /// one put in place of its G.711 stage (or at its end): A-law, 20 ms, 40 ms delay, fixed
 /// buffer, waveform-substitution PLC.
 fn voip_stages(chain: &mut ChainSpec) -> impl Iterator<Item = &mut StageSpec> {
-    if !chain.stages.iter().any(|s| matches!(s, StageSpec::Voip { .. })) {
+    if !chain
+        .stages
+        .iter()
+        .any(|s| matches!(s, StageSpec::Voip { .. }))
+    {
         let voip = |law| StageSpec::Voip {
             law,
             ptime_ms: 20,
@@ -687,9 +697,7 @@ mod tests {
         let a = apply(&s, &[(Key::SnrDb, Value::Num(20.0))]).unwrap();
         // -10 dBm0 sent, -6 dB of loss, 20 dB below that.
         assert!(
-            a.channel
-                .stages
-                .contains(&StageSpec::Noise { dbm0: -36.0 }),
+            a.channel.stages.contains(&StageSpec::Noise { dbm0: -36.0 }),
             "{:?}",
             a.channel.stages
         );

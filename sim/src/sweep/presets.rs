@@ -93,11 +93,7 @@ pub fn preset(name: &str, calls: Option<u32>, seed: u64) -> Option<Preset> {
                 t38: Some(default_t38()),
                 ..ChainSpec::default()
             };
-            let mut series = vec![builtin(
-                "G.711 passthrough",
-                TransportName::Audio,
-                g711(),
-            )];
+            let mut series = vec![builtin("G.711 passthrough", TransportName::Audio, g711())];
             for r in [0.0, 1.0, 3.0] {
                 let mut s = builtin(
                     &format!("T.38 redundancy {r}"),
@@ -111,19 +107,22 @@ pub fn preset(name: &str, calls: Option<u32>, seed: u64) -> Option<Preset> {
                 "loss",
                 "One-page V.17 calls with ECM against random packet loss on the media path: G.711 A-law over RTP (20 ms packets, fixed 60 ms jitter buffer, waveform-substitution concealment) against T.38 over UDPTL with 0, 1 and 3 redundant IFPs per packet, 40 ms one-way delay, no jitter.",
                 series,
-                vec![axis(
-                    Key::Loss,
-                    &[0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.2],
-                )],
-                16,
+                vec![axis(Key::Loss, &[0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.2])],
+                40,
             ))
         }
         "snr" => Preset::Calls(spec(
             "snr",
             "One-page calls with ECM over G.711 A-law with white noise before the codec, each modem offered alone; SNR against the -10 dBm0 transmit level.",
             vec![builtin("builtin", TransportName::Audio, g711())],
-            vec![axis(Key::SnrDb, &[10.0, 14.0, 18.0, 22.0, 26.0, 30.0]), modems()],
-            8,
+            vec![
+                axis(
+                    Key::SnrDb,
+                    &[14.0, 18.0, 22.0, 26.0, 30.0, 34.0, 38.0, 42.0, 46.0],
+                ),
+                modems(),
+            ],
+            16,
         )),
         "jitter" => Preset::Calls(spec(
             "jitter",
@@ -136,17 +135,20 @@ pub fn preset(name: &str, calls: Option<u32>, seed: u64) -> Option<Preset> {
                     values: vec![Value::Cat("fixed".into()), Value::Cat("adaptive".into())],
                 },
             ],
-            8,
+            16,
         )),
         "drift" => Preset::Calls(spec(
             "drift",
             "One-page calls with ECM over G.711 A-law with the line's sample clock off by the given drift, each modem offered alone.",
             vec![builtin("builtin", TransportName::Audio, g711())],
             vec![
-                axis(Key::DriftPpm, &[0.0, 100.0, 300.0, 1000.0, 2000.0]),
+                axis(
+                    Key::DriftPpm,
+                    &[0.0, 25.0, 50.0, 100.0, 150.0, 200.0, 300.0],
+                ),
                 modems(),
             ],
-            8,
+            16,
         )),
         "ber" => Preset::Ber(BerSpec {
             modems: [ModemKind::V27ter, ModemKind::V29, ModemKind::V17]
@@ -154,7 +156,7 @@ pub fn preset(name: &str, calls: Option<u32>, seed: u64) -> Option<Preset> {
                 .map(|k| (k, k.rates().to_vec()))
                 .collect(),
             snrs_db: (0..=15).map(|i| f64::from(i) * 2.0).collect(),
-            bits: u64::from(calls.unwrap_or(20)) * 1000,
+            bits: u64::from(calls.unwrap_or(100)) * 1000,
             seed,
             peer: true,
         }),

@@ -8,8 +8,8 @@ use reports::sweep::{ReportChart, SweepPage, SweepResults, write_page};
 
 use super::{Implementation, Key, SweepSpec, TransportName};
 
-/// Curves of one chart: (label, dashed, points (x, result index)).
-type Curves = Vec<(String, bool, Vec<(f64, usize)>)>;
+/// Curves of one chart: (label, series index, points (x, result index)).
+type Curves = Vec<(String, usize, Vec<(f64, usize)>)>;
 
 fn evenly_spaced(values: &[super::Value]) -> bool {
     let xs: Vec<f64> = values.iter().filter_map(|v| v.num()).collect();
@@ -37,24 +37,33 @@ fn curves(spec: &SweepSpec, r: &SweepResults) -> (usize, Option<Vec<String>>, Cu
         .map(|a| a.values.iter().map(|v| v.text()).collect::<Vec<_>>());
     let mut out: Curves = Vec::new();
     for (i, p) in r.points.iter().enumerate() {
-        let mut label = p.series.clone();
-        for (j, v) in p.values.iter().enumerate() {
-            if j != xa {
-                label.push_str(&format!(", {}", v));
-            }
-        }
+        // With one series its name says nothing: the other axes' values name the curve.
+        let others: Vec<String> = p
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != xa)
+            .map(|(j, v)| format!("{}={v}", spec.axes[j].key.name()))
+            .collect();
+        let label = if others.is_empty() {
+            p.series.clone()
+        } else if spec.series.len() == 1 {
+            others.join(", ")
+        } else {
+            format!("{}, {}", p.series, others.join(", "))
+        };
         let x = match &cats {
             Some(c) => c.iter().position(|c| *c == p.values[xa]).unwrap_or(0) as f64,
             None => p.values.get(xa).and_then(|v| v.parse().ok()).unwrap_or(0.0),
         };
-        let dashed = spec
+        let series = spec
             .series
             .iter()
-            .find(|s| s.label == p.series)
-            .is_some_and(|s| s.implementation == Implementation::Spandsp);
+            .position(|s| s.label == p.series)
+            .unwrap_or(0);
         match out.iter_mut().find(|c| c.0 == label) {
             Some(c) => c.2.push((x, i)),
-            None => out.push((label, dashed, vec![(x, i)])),
+            None => out.push((label, series, vec![(x, i)])),
         }
     }
     (xa, cats, out)
@@ -73,6 +82,8 @@ pub fn charts(spec: &SweepSpec, r: &SweepResults) -> Vec<ReportChart> {
         "success rate (95 % Wilson interval)",
     );
     success.y_range = Some((0.0, 1.05));
+    success.legend = reports::chart::Legend::LowerLeft;
+    success.dodge = 0.004;
     success.x_categories = cats.clone();
     let mut time = LineChart::new(
         &format!("{}: time per page", spec.name),
@@ -80,9 +91,23 @@ pub fn charts(spec: &SweepSpec, r: &SweepResults) -> Vec<ReportChart> {
         "simulated seconds per page (mean, successful calls)",
     );
     time.x_categories = cats;
-    for (label, dashed, pts) in &curves {
+    time.legend = reports::chart::Legend::UpperLeft;
+    time.dodge = 0.004;
+    // A spandsp twin takes the colour of the curve it is the twin of.
+    let mut slots: Vec<String> = Vec::new();
+    for (label, series, pts) in &curves {
         let mut s = Series::new(label.clone());
-        s.dashed = *dashed;
+        s.dashed = spec.series[*series].implementation == Implementation::Spandsp;
+        let base = label
+            .replace(" (spandsp)", "")
+            .replacen("spandsp", "builtin", 1);
+        s.colour = Some(match slots.iter().position(|b| *b == base) {
+            Some(i) => i,
+            None => {
+                slots.push(base);
+                slots.len() - 1
+            }
+        });
         let mut t = s.clone();
         for &(x, i) in pts {
             let p = &r.points[i].summary;
@@ -120,7 +145,12 @@ pub fn charts(spec: &SweepSpec, r: &SweepResults) -> Vec<ReportChart> {
 
 /// The measured point of a curve nearest to `target` loss (within a factor of 2), as
 /// (loss, success, low, high).
-fn near(r: &SweepResults, xa: usize, pts: &[(f64, usize)], target: f64) -> Option<(f64, f64, f64, f64)> {
+fn near(
+    r: &SweepResults,
+    xa: usize,
+    pts: &[(f64, usize)],
+    target: f64,
+) -> Option<(f64, f64, f64, f64)> {
     let dist = |x: f64| (x / target).ln().abs();
     pts.iter()
         .filter_map(|&(_, i)| {
@@ -168,14 +198,8 @@ pub fn field_comparison(spec: &SweepSpec, r: &SweepResults) -> Vec<String> {
     let mut out = vec![
         "Field figures for fax over IP: G.711 passthrough is already marginal at about 0.02–0.1 % packet loss and poor at 1 %; T.38 with UDPTL redundancy survives around 10 % random loss.".to_string(),
     ];
-    for (label, _, pts) in &curves {
-        let Some(series) = spec
-            .series
-            .iter()
-            .find(|s| label == &s.label || label.starts_with(&format!("{}, ", s.label)))
-        else {
-            continue;
-        };
+    for (label, series, pts) in &curves {
+        let series = &spec.series[*series];
         if series.transport == TransportName::Audio {
             let mut parts = Vec::new();
             let mut verdicts = Vec::new();

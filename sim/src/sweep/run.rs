@@ -242,7 +242,8 @@ pub fn run_sweep(spec: &SweepSpec, opts: &RunOptions) -> Result<RunSummary, Swee
             let line = call_line(&point.key, call, session.seed, &o, spec.pages);
             let mut j = journal.lock().unwrap_or_else(|p| p.into_inner());
             if let Err(e) = writeln!(j.file, "{}", line.to_line()).and_then(|()| j.file.flush()) {
-                j.error.get_or_insert(format!("{}: {e}", journal_path.display()));
+                j.error
+                    .get_or_insert(format!("{}: {e}", journal_path.display()));
             }
             drop(j);
             ran.fetch_add(1, Ordering::Relaxed);
