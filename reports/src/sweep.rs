@@ -120,7 +120,18 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     let denom = 1.0 + z2 / n_f;
     let centre = (p + z2 / (2.0 * n_f)) / denom;
     let half = z / denom * (p * (1.0 - p) / n_f + z2 / (4.0 * n_f * n_f)).sqrt();
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    // The ends are exact when every or no trial succeeded.
+    let lo = if k == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if k == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    (lo, hi)
 }
 
 /// The nearest-rank percentile `q` (0–100) of sorted values.
@@ -424,11 +435,11 @@ mod tests {
     #[test]
     fn wilson_bounds() {
         let (lo, hi) = wilson(0, 10);
-        assert_eq!(lo, 0.0);
+        assert!(lo.abs() < 1e-12, "{lo}");
         assert!((hi - 0.2775).abs() < 1e-3, "{hi}");
         let (lo, hi) = wilson(10, 10);
         assert!((lo - 0.7225).abs() < 1e-3, "{lo}");
-        assert_eq!(hi, 1.0);
+        assert!((hi - 1.0).abs() < 1e-12, "{hi}");
         let (lo, hi) = wilson(50, 100);
         assert!((lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3);
     }

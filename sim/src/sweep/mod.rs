@@ -129,15 +129,13 @@ impl Key {
     fn check(self, v: &Value) -> Result<(), String> {
         let bad = |why: &str| Err(format!("{}={}: {why}", self.name(), v.text()));
         match (self, v) {
-            (Key::Modem, Value::Cat(c)) => {
-                if crate::cmd::call::parse_modems(c).map(|m| m.len()) != Ok(1) {
-                    return bad("expected v17, v29 or v27ter");
-                }
+            (Key::Modem, Value::Cat(c))
+                if crate::cmd::call::parse_modems(c).map(|m| m.len()) != Ok(1) =>
+            {
+                return bad("expected v17, v29 or v27ter");
             }
-            (Key::JitterBuffer, Value::Cat(c)) => {
-                if c != "fixed" && c != "adaptive" {
-                    return bad("expected fixed or adaptive");
-                }
+            (Key::JitterBuffer, Value::Cat(c)) if c != "fixed" && c != "adaptive" => {
+                return bad("expected fixed or adaptive");
             }
             (k, Value::Cat(_)) if !k.categorical() => return bad("not a number"),
             (Key::Loss, Value::Num(x)) if !(0.0..1.0).contains(x) => {
