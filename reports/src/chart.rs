@@ -68,6 +68,8 @@ pub struct LineChart {
     pub y_label: String,
     /// The curves.
     pub series: Vec<Series>,
+    /// Fixed x range before the margin (default: the data's range).
+    pub x_range: Option<(f64, f64)>,
     /// Fixed y range (default: the data's range with a margin).
     pub y_range: Option<(f64, f64)>,
     /// Logarithmic y axis; values at or below `log_floor` are drawn at the floor.
@@ -180,6 +182,9 @@ impl LineChart {
             .flat_map(|s| s.points.iter().map(|p| p.0))
             .filter(|x| x.is_finite());
         let (mut x0, mut x1) = xs.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+        if let Some(r) = self.x_range {
+            (x0, x1) = r;
+        }
         if x0 > x1 {
             (x0, x1) = (0.0, 1.0);
         }

@@ -91,7 +91,19 @@ pub fn charts(spec: &SweepSpec, r: &SweepResults) -> Vec<ReportChart> {
         "simulated seconds per page (mean, successful calls)",
     );
     time.x_categories = cats;
-    time.legend = reports::chart::Legend::UpperLeft;
+    time.legend = reports::chart::Legend::LowerRight;
+    // The same x extent as the success chart, even where no call succeeded.
+    let xs: Vec<f64> = spec.axes[xa]
+        .values
+        .iter()
+        .filter_map(|v| v.num())
+        .collect();
+    if time.x_categories.is_none() && !xs.is_empty() {
+        let lo = xs.iter().copied().fold(f64::MAX, f64::min);
+        let hi = xs.iter().copied().fold(f64::MIN, f64::max);
+        time.x_range = Some((lo, hi));
+        success.x_range = Some((lo, hi));
+    }
     time.dodge = 0.004;
     // A spandsp twin takes the colour of the curve it is the twin of.
     let mut slots: Vec<String> = Vec::new();
