@@ -21,9 +21,11 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod chart;
 pub mod html;
 pub mod junit;
 pub mod ladder;
+pub mod sweep;
 
 use serde::{Deserialize, Serialize};
 

@@ -13,5 +13,6 @@ pub mod modems;
 pub mod resample;
 pub mod scenario;
 pub mod session;
+pub mod sweep;
 pub mod t38;
 pub mod wav;

@@ -41,6 +41,9 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Join the results files of shards or resumed runs into one set of reports.
     Merge(cmd::merge::MergeArgs),
+    /// Many calls per point over a grid of channel parameters (or a preset): CSV, JSON,
+    /// a resumable journal and an HTML report with charts.
+    Sweep(cmd::sweep::SweepArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
             Ok(false) => return ExitCode::from(1),
             Err(e) => Err(e),
         },
+        Command::Sweep(args) => cmd::sweep::run(args),
         Command::Merge(args) => match cmd::merge::run(args) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::from(1),

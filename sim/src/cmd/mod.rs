@@ -11,6 +11,7 @@ pub mod errors;
 pub mod merge;
 pub mod modem;
 pub mod run;
+pub mod sweep;
 
 use std::fmt;
 
