@@ -52,6 +52,12 @@ impl PowerMeter {
 /// line's own floor: learnt while no carrier is present, the floor raises it to 3 dB above
 /// itself when that is higher than the default. The on threshold stays where the
 /// recommendations put it: receivers start on the first energy, as their training expects.
+///
+/// Noise louder than the on threshold (white noise at −42 dBm0 over the band, 32 dB under a
+/// −10 dBm0 signal) raises the carrier by itself, and no floor can be learnt under it. So a
+/// carrier also goes when the power falls [`DROP_DB`] under its own level (the mean power
+/// since it came): a signal that ends leaves only the noise. The line's level at that moment
+/// is then noise, and a new carrier must rise 3 dB above it until the line falls quiet again.
 #[derive(Debug, Clone)]
 pub struct CarrierDetect {
     meter: PowerMeter,
@@ -63,7 +69,28 @@ pub struct CarrierDetect {
     /// Samples the floor has learnt from (it averages them all until FLOOR_SAMPLES, so a
     /// receiver started just before a signal still knows the line).
     floor_count: f32,
+    /// Mean power since the carrier came (its level), and the samples it averages.
+    level: f32,
+    level_count: f32,
+    /// After a carrier went by its drop from its level: the mean power of the line since
+    /// (the noise a new carrier must rise 3 dB above); zero once it is 3 dB under the on
+    /// threshold.
+    noise: f32,
+    /// Consecutive samples the power has been [`DROP_DB`] under the level.
+    dropped: u32,
 }
+
+/// How far under its own level the power must fall for the carrier to go, dB.
+pub const DROP_DB: f32 = 20.0;
+/// How long the power must stay [`DROP_DB`] under the level, samples (30 ms): a packet lost
+/// on a VoIP path and concealed with a fade dips for one frame and is no end of signal.
+const DROP_HOLD_SAMPLES: u32 = 240;
+/// Samples of carrier before its level is trusted for the drop rule (25 ms), and the most the
+/// level averages (a quarter of a second, so it follows a signal that came over noise).
+const LEVEL_MIN_SAMPLES: f32 = 200.0;
+const LEVEL_SAMPLES: f32 = 2000.0;
+/// Time constant of the noise followed after a drop, samples (50 ms).
+const NOISE_SAMPLES: f32 = 400.0;
 
 /// Samples of line without carrier before the floor is trusted (50 ms).
 const FLOOR_MIN_SAMPLES: f32 = 400.0;
@@ -76,6 +103,13 @@ const FLOOR_CAP_DBM0: f32 = -33.0;
 pub const CARRIER_ON_DBM0: f32 = -43.0;
 /// Default on-to-off threshold, dBm0.
 pub const CARRIER_OFF_DBM0: f32 = -48.0;
+
+/// [`DROP_DB`] as a power ratio.
+#[inline]
+fn drop_ratio() -> f32 {
+    // 10^(−20/10)
+    0.01
+}
 
 fn dbm0_to_power(dbm0: f32) -> f32 {
     let rms = DBM0_RMS * 10f32.powf(dbm0 / 20.0);
@@ -97,6 +131,10 @@ impl CarrierDetect {
             present: false,
             floor: 0.0,
             floor_count: 0.0,
+            level: 0.0,
+            level_count: 0.0,
+            noise: 0.0,
+            dropped: 0,
         }
     }
 
@@ -106,18 +144,49 @@ impl CarrierDetect {
     pub fn update(&mut self, x: f32) -> Option<bool> {
         let p = self.meter.update(x);
         let on = self.on_power;
-        if !self.present && p < on {
-            let cap = dbm0_to_power(FLOOR_CAP_DBM0) / 2.0;
-            self.floor_count = (self.floor_count + 1.0).min(FLOOR_SAMPLES);
-            self.floor = (self.floor + (p - self.floor) / self.floor_count).min(cap);
+        if !self.present {
+            if p < on {
+                let cap = dbm0_to_power(FLOOR_CAP_DBM0) / 2.0;
+                self.floor_count = (self.floor_count + 1.0).min(FLOOR_SAMPLES);
+                self.floor = (self.floor + (p - self.floor) / self.floor_count).min(cap);
+            }
+            if self.noise > 0.0 {
+                // Follow the noise left behind, slowly (its own fluctuations must not count
+                // as a new carrier), until it is clearly under the on threshold.
+                self.noise += (p - self.noise) / NOISE_SAMPLES;
+                if self.noise < 0.5 * on {
+                    self.noise = 0.0;
+                }
+            }
+            if p > on.max(2.0 * self.noise) {
+                self.present = true;
+                self.level = p;
+                self.level_count = 1.0;
+                return Some(true);
+            }
+            return None;
         }
-        if !self.present && p > on {
-            self.present = true;
-            Some(true)
-        } else if self.present && p < self.off_threshold() {
+        if self.dropped == 0 {
+            self.level_count = (self.level_count + 1.0).min(LEVEL_SAMPLES);
+            self.level += (p - self.level) / self.level_count;
+        }
+        if p < self.off_threshold() {
+            self.dropped = 0;
             self.present = false;
             Some(false)
+        } else if self.level_count >= LEVEL_MIN_SAMPLES && p < self.level * drop_ratio() {
+            // The level stops following while the power is down, so a long dip is measured
+            // against the signal, not against itself.
+            self.dropped += 1;
+            if self.dropped < DROP_HOLD_SAMPLES {
+                return None;
+            }
+            self.present = false;
+            self.dropped = 0;
+            self.noise = p;
+            Some(false)
         } else {
+            self.dropped = 0;
             None
         }
     }
@@ -148,6 +217,7 @@ impl CarrierDetect {
     pub fn reset(&mut self) {
         self.meter.reset();
         self.present = false;
+        self.dropped = 0;
     }
 }
 
@@ -206,5 +276,55 @@ mod tests {
         assert_eq!(kinds, vec![(true, true), (false, false), (true, true)]);
         // Each change within 40 ms of the signal's own (the meter decays from -20 dBm0).
         assert!(changes.iter().all(|&(_, _, i)| i < 320), "{changes:?}");
+    }
+
+    /// Noise at −40 dBm0 is above the −43 dBm0 on threshold: it raises the carrier by
+    /// itself, and a fixed off threshold would then hold it for ever. A −10 dBm0 burst over
+    /// it must still be seen to end (its power falls 30 dB under the burst's level), the
+    /// noise alone must not raise the carrier again, and the next burst must.
+    #[test]
+    fn a_burst_ends_over_noise_above_the_on_threshold() {
+        let mut cd = CarrierDetect::new(40.0);
+        let mut nco = Nco::new(1800.0);
+        let mut rng = 777u32;
+        let mut gauss = || {
+            (0..12)
+                .map(|_| {
+                    rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (rng >> 8) as f32 / (1u32 << 24) as f32
+                })
+                .sum::<f32>()
+                - 6.0
+        };
+        let noise = dbm0_to_rms(-40.0);
+        let amp = dbm0_to_rms(-10.0) * std::f32::consts::SQRT_2;
+        let mut changes = vec![];
+        for (seg, (on, n)) in [
+            (false, 8000),
+            (true, 8000),
+            (false, 16000),
+            (true, 8000),
+            (false, 8000),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for i in 0..n {
+                let s = if on { amp * nco.next_sin() } else { 0.0 };
+                if let Some(c) = cd.update(s + noise * gauss()) {
+                    changes.push((seg, c, i));
+                }
+            }
+        }
+        // Up on the noise at first (nothing tells it from a weak carrier yet), down within
+        // 60 ms of each burst's end (the meter's fall by 20 dB, then the 30 ms hold), and up
+        // again only for the second burst.
+        let kinds: Vec<(usize, bool)> = changes.iter().map(|&(seg, c, _)| (seg, c)).collect();
+        assert_eq!(
+            kinds,
+            vec![(0, true), (2, false), (3, true), (4, false)],
+            "{changes:?}"
+        );
+        assert!(changes[1..].iter().all(|&(_, _, i)| i < 480), "{changes:?}");
     }
 }
