@@ -78,10 +78,12 @@ pub struct CarrierDetect {
     noise: f32,
     /// Consecutive samples the power has been [`DROP_DB`] under the level.
     dropped: u32,
+    /// [`DROP_DB`] as a power ratio.
+    drop_ratio: f32,
 }
 
 /// How far under its own level the power must fall for the carrier to go, dB.
-pub const DROP_DB: f32 = 20.0;
+const DROP_DB: f32 = 20.0;
 /// How long the power must stay [`DROP_DB`] under the level, samples (30 ms): a packet lost
 /// on a VoIP path and concealed with a fade dips for one frame and is no end of signal.
 const DROP_HOLD_SAMPLES: u32 = 240;
@@ -103,13 +105,6 @@ const FLOOR_CAP_DBM0: f32 = -33.0;
 pub const CARRIER_ON_DBM0: f32 = -43.0;
 /// Default on-to-off threshold, dBm0.
 pub const CARRIER_OFF_DBM0: f32 = -48.0;
-
-/// [`DROP_DB`] as a power ratio.
-#[inline]
-fn drop_ratio() -> f32 {
-    // 10^(−20/10)
-    0.01
-}
 
 fn dbm0_to_power(dbm0: f32) -> f32 {
     let rms = DBM0_RMS * 10f32.powf(dbm0 / 20.0);
@@ -135,6 +130,7 @@ impl CarrierDetect {
             level_count: 0.0,
             noise: 0.0,
             dropped: 0,
+            drop_ratio: 10f32.powf(-DROP_DB / 10.0),
         }
     }
 
@@ -174,7 +170,7 @@ impl CarrierDetect {
             self.dropped = 0;
             self.present = false;
             Some(false)
-        } else if self.level_count >= LEVEL_MIN_SAMPLES && p < self.level * drop_ratio() {
+        } else if self.level_count >= LEVEL_MIN_SAMPLES && p < self.level * self.drop_ratio {
             // The level stops following while the power is down, so a long dip is measured
             // against the signal, not against itself.
             self.dropped += 1;
