@@ -188,7 +188,27 @@ struct SignalDetect {
     hold: u32,
     count: u32,
     present: bool,
+    /// Mean power since the carrier came, and the samples it averages: noise louder than
+    /// the on threshold raises the carrier by itself, so the carrier also goes when the power
+    /// stays [`DROP_RATIO`] under this level for [`DROP_HOLD`] samples (the signal ended,
+    /// the noise is left), as the fast modems' detector does.
+    level: f32,
+    level_count: f32,
+    dropped: u32,
+    /// After such a drop, the mean power of the line since: a new carrier must rise 3 dB
+    /// above it; zero once it is 3 dB under the on threshold.
+    noise: f32,
 }
+
+/// 20 dB as a power ratio: how far under its level the carrier's power must fall to end.
+const DROP_RATIO: f32 = 0.01;
+/// How long the power must stay that low, samples (30 ms).
+const DROP_HOLD: u32 = 240;
+/// Samples of carrier before its level is trusted (25 ms), and the most it averages (0.25 s).
+const LEVEL_MIN: f32 = 200.0;
+const LEVEL_MAX: f32 = 2000.0;
+/// Time constant of the noise followed after a drop, samples (50 ms).
+const NOISE_SAMPLES: f32 = 400.0;
 
 impl SignalDetect {
     fn new(time_constant: f32, hold: u32) -> Self {
@@ -204,6 +224,10 @@ impl SignalDetect {
             hold,
             count: 0,
             present: false,
+            level: 0.0,
+            level_count: 0.0,
+            dropped: 0,
+            noise: 0.0,
         }
     }
 
@@ -213,9 +237,31 @@ impl SignalDetect {
         self.power += (power - self.power) * self.alpha;
         let p = self.power;
         let past = if self.present {
+            if self.dropped == 0 {
+                self.level_count = (self.level_count + 1.0).min(LEVEL_MAX);
+                self.level += (p - self.level) / self.level_count;
+            }
+            if p >= self.off_power && self.level_count >= LEVEL_MIN && p < self.level * DROP_RATIO {
+                self.dropped += 1;
+                if self.dropped >= DROP_HOLD {
+                    self.dropped = 0;
+                    self.count = 0;
+                    self.present = false;
+                    self.noise = p;
+                    return Some(false);
+                }
+            } else {
+                self.dropped = 0;
+            }
             p < self.off_power
         } else {
-            p > self.on_power
+            if self.noise > 0.0 {
+                self.noise += (p - self.noise) / NOISE_SAMPLES;
+                if self.noise < 0.5 * self.on_power {
+                    self.noise = 0.0;
+                }
+            }
+            p > self.on_power.max(2.0 * self.noise)
         };
         if !past {
             self.count = 0;
@@ -227,6 +273,11 @@ impl SignalDetect {
         }
         self.count = 0;
         self.present = !self.present;
+        if self.present {
+            self.level = p;
+            self.level_count = 1.0;
+        }
+        self.dropped = 0;
         Some(self.present)
     }
 
@@ -810,6 +861,48 @@ impl Receiver for V21Rx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In-band noise at −40 dBm0, above the −44 dBm0 on threshold, raises the carrier by
+    /// itself; a −10 dBm0 burst over it must still be seen to end, the noise alone must not
+    /// raise the carrier again, and the next burst must.
+    #[test]
+    fn carrier_ends_over_noise_above_the_on_threshold() {
+        let power = |dbm0: f32| {
+            let r = dbm0_to_rms(dbm0);
+            r * r
+        };
+        let mut det = SignalDetect::new(26.7, 40);
+        let mut rng = 99u32;
+        let mut changes = vec![];
+        let segments = [
+            (false, 8000),
+            (true, 8000),
+            (false, 16000),
+            (true, 8000),
+            (false, 8000),
+        ];
+        for (seg, (burst, n)) in segments.into_iter().enumerate() {
+            for i in 0..n {
+                // Exponentially distributed power samples, as a narrow-band noise's are.
+                rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let u = ((rng >> 8) as f32 + 1.0) / (1u32 << 24) as f32;
+                let mut p = -u.ln() * power(-40.0);
+                if burst {
+                    p += power(-10.0);
+                }
+                if let Some(c) = det.update(p) {
+                    changes.push((seg, c, i));
+                }
+            }
+        }
+        let kinds: Vec<(usize, bool)> = changes.iter().map(|&(seg, c, _)| (seg, c)).collect();
+        assert_eq!(
+            kinds,
+            vec![(0, true), (2, false), (3, true), (4, false)],
+            "{changes:?}"
+        );
+        assert!(changes[1..].iter().all(|&(_, _, i)| i < 480), "{changes:?}");
+    }
 
     /// The folded filters give the direct filters' output on any history.
     #[test]
