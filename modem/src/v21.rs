@@ -21,7 +21,7 @@
 //! at −48 dBm0, each held for 5 ms). Bits are delivered only while the carrier is
 //! present.
 
-use crate::dsp::{Complex32, Nco, phase_step};
+use crate::dsp::{CarrierFall, Complex32, Nco, phase_step};
 use crate::level::{dbm0_to_rms, power_to_dbm0};
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, SAMPLE_RATE,
@@ -188,27 +188,10 @@ struct SignalDetect {
     hold: u32,
     count: u32,
     present: bool,
-    /// Mean power since the carrier came, and the samples it averages: noise louder than
-    /// the on threshold raises the carrier by itself, so the carrier also goes when the power
-    /// stays [`DROP_RATIO`] under this level for [`DROP_HOLD`] samples (the signal ended,
-    /// the noise is left), as the fast modems' detector does.
-    level: f32,
-    level_count: f32,
-    dropped: u32,
-    /// After such a drop, the mean power of the line since: a new carrier must rise 3 dB
-    /// above it; zero once it is 3 dB under the on threshold.
-    noise: f32,
+    /// Noise louder than the on threshold raises the carrier by itself, so the carrier also
+    /// goes when its power falls well under its own level, as the fast modems' detector does.
+    fall: CarrierFall,
 }
-
-/// 20 dB as a power ratio: how far under its level the carrier's power must fall to end.
-const DROP_RATIO: f32 = 0.01;
-/// How long the power must stay that low, samples (30 ms).
-const DROP_HOLD: u32 = 240;
-/// Samples of carrier before its level is trusted (25 ms), and the most it averages (0.25 s).
-const LEVEL_MIN: f32 = 200.0;
-const LEVEL_MAX: f32 = 2000.0;
-/// Time constant of the noise followed after a drop, samples (50 ms).
-const NOISE_SAMPLES: f32 = 400.0;
 
 impl SignalDetect {
     fn new(time_constant: f32, hold: u32) -> Self {
@@ -224,10 +207,7 @@ impl SignalDetect {
             hold,
             count: 0,
             present: false,
-            level: 0.0,
-            level_count: 0.0,
-            dropped: 0,
-            noise: 0.0,
+            fall: CarrierFall::default(),
         }
     }
 
@@ -237,31 +217,18 @@ impl SignalDetect {
         self.power += (power - self.power) * self.alpha;
         let p = self.power;
         let past = if self.present {
-            if self.dropped == 0 {
-                self.level_count = (self.level_count + 1.0).min(LEVEL_MAX);
-                self.level += (p - self.level) / self.level_count;
-            }
-            if p >= self.off_power && self.level_count >= LEVEL_MIN && p < self.level * DROP_RATIO {
-                self.dropped += 1;
-                if self.dropped >= DROP_HOLD {
-                    self.dropped = 0;
-                    self.count = 0;
-                    self.present = false;
-                    self.noise = p;
-                    return Some(false);
-                }
+            if p < self.off_power {
+                self.fall.clear_hold();
+                true
+            } else if self.fall.present(p) {
+                self.count = 0;
+                self.present = false;
+                return Some(false);
             } else {
-                self.dropped = 0;
+                false
             }
-            p < self.off_power
         } else {
-            if self.noise > 0.0 {
-                self.noise += (p - self.noise) / NOISE_SAMPLES;
-                if self.noise < 0.5 * self.on_power {
-                    self.noise = 0.0;
-                }
-            }
-            p > self.on_power.max(2.0 * self.noise)
+            p > self.fall.on_threshold(p, self.on_power)
         };
         if !past {
             self.count = 0;
@@ -274,10 +241,10 @@ impl SignalDetect {
         self.count = 0;
         self.present = !self.present;
         if self.present {
-            self.level = p;
-            self.level_count = 1.0;
+            self.fall.start(p);
+        } else {
+            self.fall.clear_hold();
         }
-        self.dropped = 0;
         Some(self.present)
     }
 

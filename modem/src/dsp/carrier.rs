@@ -55,7 +55,7 @@ impl PowerMeter {
 ///
 /// Noise louder than the on threshold (white noise at −42 dBm0 over the band, 32 dB under a
 /// −10 dBm0 signal) raises the carrier by itself, and no floor can be learnt under it. So a
-/// carrier also goes when the power falls [`DROP_DB`] under its own level (the mean power
+/// carrier also goes when the power falls 20 dB under its own level (the mean power
 /// since it came): a signal that ends leaves only the noise. The line's level at that moment
 /// is then noise, and a new carrier must rise 3 dB above it until the line falls quiet again.
 #[derive(Debug, Clone)]
@@ -69,22 +69,78 @@ pub struct CarrierDetect {
     /// Samples the floor has learnt from (it averages them all until FLOOR_SAMPLES, so a
     /// receiver started just before a signal still knows the line).
     floor_count: f32,
+    fall: CarrierFall,
+}
+
+/// The end of a carrier told by its fall under its own level, for lines whose noise is
+/// louder than the on threshold (shared by the fast modems' detector and V.21's).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CarrierFall {
     /// Mean power since the carrier came (its level), and the samples it averages.
     level: f32,
     level_count: f32,
-    /// After a carrier went by its drop from its level: the mean power of the line since
-    /// (the noise a new carrier must rise 3 dB above); zero once it is 3 dB under the on
-    /// threshold.
-    noise: f32,
-    /// Consecutive samples the power has been [`DROP_DB`] under the level.
+    /// Consecutive samples the power has been 20 dB under the level.
     dropped: u32,
-    /// [`DROP_DB`] as a power ratio.
-    drop_ratio: f32,
+    /// After a carrier went by its fall: the mean power of the line since (the noise a new
+    /// carrier must rise 3 dB above); zero once it is 3 dB under the on threshold.
+    noise: f32,
 }
 
-/// How far under its own level the power must fall for the carrier to go, dB.
-const DROP_DB: f32 = 20.0;
-/// How long the power must stay [`DROP_DB`] under the level, samples (30 ms): a packet lost
+impl CarrierFall {
+    /// The carrier came, at power `p`.
+    pub(crate) fn start(&mut self, p: f32) {
+        self.level = p;
+        self.level_count = 1.0;
+        self.dropped = 0;
+    }
+
+    /// One power reading while the carrier is present (and above the off threshold):
+    /// whether it has now ended by its fall. The level stops following while the power is
+    /// down, so a long dip is measured against the signal, not against itself.
+    #[inline]
+    pub(crate) fn present(&mut self, p: f32) -> bool {
+        if self.dropped == 0 {
+            self.level_count = (self.level_count + 1.0).min(LEVEL_SAMPLES);
+            self.level += (p - self.level) / self.level_count;
+        }
+        if self.level_count >= LEVEL_MIN_SAMPLES && p < self.level * DROP_RATIO {
+            self.dropped += 1;
+            if self.dropped >= DROP_HOLD_SAMPLES {
+                self.dropped = 0;
+                self.noise = p;
+                return true;
+            }
+        } else {
+            self.dropped = 0;
+        }
+        false
+    }
+
+    /// The carrier went by a threshold instead.
+    pub(crate) fn clear_hold(&mut self) {
+        self.dropped = 0;
+    }
+
+    /// One power reading while no carrier is present: the power a new carrier must exceed
+    /// (the on threshold `on`, or 3 dB over the noise a fall left behind).
+    #[inline]
+    pub(crate) fn on_threshold(&mut self, p: f32, on: f32) -> f32 {
+        if self.noise > 0.0 {
+            // Follow the noise left behind, slowly (its own fluctuations must not count as
+            // a new carrier), until it is clearly under the on threshold.
+            self.noise += (p - self.noise) / NOISE_SAMPLES;
+            if self.noise < 0.5 * on {
+                self.noise = 0.0;
+            }
+        }
+        on.max(2.0 * self.noise)
+    }
+}
+
+/// How far under its own level the power must fall for the carrier to go: 20 dB, as a
+/// power ratio.
+const DROP_RATIO: f32 = 0.01;
+/// How long the power must stay 20 dB under the level, samples (30 ms): a packet lost
 /// on a VoIP path and concealed with a fade dips for one frame and is no end of signal.
 const DROP_HOLD_SAMPLES: u32 = 240;
 /// Samples of carrier before its level is trusted for the drop rule (25 ms), and the most the
@@ -126,11 +182,7 @@ impl CarrierDetect {
             present: false,
             floor: 0.0,
             floor_count: 0.0,
-            level: 0.0,
-            level_count: 0.0,
-            noise: 0.0,
-            dropped: 0,
-            drop_ratio: 10f32.powf(-DROP_DB / 10.0),
+            fall: CarrierFall::default(),
         }
     }
 
@@ -146,43 +198,21 @@ impl CarrierDetect {
                 self.floor_count = (self.floor_count + 1.0).min(FLOOR_SAMPLES);
                 self.floor = (self.floor + (p - self.floor) / self.floor_count).min(cap);
             }
-            if self.noise > 0.0 {
-                // Follow the noise left behind, slowly (its own fluctuations must not count
-                // as a new carrier), until it is clearly under the on threshold.
-                self.noise += (p - self.noise) / NOISE_SAMPLES;
-                if self.noise < 0.5 * on {
-                    self.noise = 0.0;
-                }
-            }
-            if p > on.max(2.0 * self.noise) {
+            if p > self.fall.on_threshold(p, on) {
                 self.present = true;
-                self.level = p;
-                self.level_count = 1.0;
+                self.fall.start(p);
                 return Some(true);
             }
             return None;
         }
-        if self.dropped == 0 {
-            self.level_count = (self.level_count + 1.0).min(LEVEL_SAMPLES);
-            self.level += (p - self.level) / self.level_count;
-        }
         if p < self.off_threshold() {
-            self.dropped = 0;
+            self.fall.clear_hold();
             self.present = false;
             Some(false)
-        } else if self.level_count >= LEVEL_MIN_SAMPLES && p < self.level * self.drop_ratio {
-            // The level stops following while the power is down, so a long dip is measured
-            // against the signal, not against itself.
-            self.dropped += 1;
-            if self.dropped < DROP_HOLD_SAMPLES {
-                return None;
-            }
+        } else if self.fall.present(p) {
             self.present = false;
-            self.dropped = 0;
-            self.noise = p;
             Some(false)
         } else {
-            self.dropped = 0;
             None
         }
     }
@@ -213,7 +243,7 @@ impl CarrierDetect {
     pub fn reset(&mut self) {
         self.meter.reset();
         self.present = false;
-        self.dropped = 0;
+        self.fall.clear_hold();
     }
 }
 

@@ -6,6 +6,7 @@ mod carrier;
 mod nco;
 mod shaper;
 
+pub(crate) use carrier::CarrierFall;
 pub use carrier::{CarrierDetect, PowerMeter};
 pub use nco::{Nco, phase_step};
 pub use num_complex::Complex32;
