@@ -839,7 +839,7 @@ mod tests {
             r * r
         };
         let mut det = SignalDetect::new(26.7, 40);
-        let mut rng = 99u32;
+        let mut uniform = crate::dsp::TestUniform::new(99);
         let mut changes = vec![];
         let segments = [
             (false, 8000),
@@ -851,9 +851,7 @@ mod tests {
         for (seg, (burst, n)) in segments.into_iter().enumerate() {
             for i in 0..n {
                 // Exponentially distributed power samples, as a narrow-band noise's are.
-                rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                let u = ((rng >> 8) as f32 + 1.0) / (1u32 << 24) as f32;
-                let mut p = -u.ln() * power(-40.0);
+                let mut p = -uniform.next().ln() * power(-40.0);
                 if burst {
                     p += power(-10.0);
                 }

@@ -247,6 +247,28 @@ impl CarrierDetect {
     }
 }
 
+/// A seeded uniform source on (0, 1] for the detector tests (a linear congruential
+/// generator: the tests need repeatable noise, not good randomness).
+#[cfg(test)]
+pub(crate) struct TestUniform(u32);
+
+#[cfg(test)]
+impl TestUniform {
+    pub(crate) fn new(seed: u32) -> Self {
+        TestUniform(seed)
+    }
+
+    pub(crate) fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        ((self.0 >> 8) as f32 + 1.0) / (1u32 << 24) as f32
+    }
+
+    /// Near enough Gaussian with unit variance for a power test (a sum of 12 uniforms).
+    pub(crate) fn gauss(&mut self) -> f32 {
+        (0..12).map(|_| self.next()).sum::<f32>() - 6.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,37 +291,41 @@ mod tests {
         assert_eq!(changes, vec![(-40.0, true), (-50.0, false)]);
     }
 
+    /// Feeds `segments` of (carrier on?, samples) of a −`carrier_dbm0` 1800 Hz tone over
+    /// white noise at `noise_dbm0`; returns each change as (segment, present, sample within
+    /// the segment).
+    fn changes_over_noise(
+        segments: &[(bool, usize)],
+        carrier_dbm0: f32,
+        noise_dbm0: f32,
+        seed: u32,
+    ) -> Vec<(usize, bool, usize)> {
+        let mut cd = CarrierDetect::new(40.0);
+        let mut nco = Nco::new(1800.0);
+        let mut noise = TestUniform::new(seed);
+        let rms = dbm0_to_rms(noise_dbm0);
+        let amp = dbm0_to_rms(carrier_dbm0) * std::f32::consts::SQRT_2;
+        let mut changes = vec![];
+        for (seg, &(on, n)) in segments.iter().enumerate() {
+            for i in 0..n {
+                let s = if on { amp * nco.next_sin() } else { 0.0 };
+                if let Some(c) = cd.update(s + rms * noise.gauss()) {
+                    changes.push((seg, c, i));
+                }
+            }
+        }
+        changes
+    }
+
     /// Noise at −46 dBm0 sits above the −48 dBm0 off threshold (but below the −43 dBm0 on
     /// threshold): the detector must still see a −20 dBm0 carrier come and go over it, and
     /// never take the noise alone for a carrier.
     #[test]
     fn a_carrier_comes_and_goes_over_loud_noise() {
-        let mut cd = CarrierDetect::new(40.0);
-        let mut nco = Nco::new(1800.0);
-        let mut rng = 12345u32;
-        let mut gauss = || {
-            // Sum of uniforms: near enough Gaussian for a power test.
-            (0..12)
-                .map(|_| {
-                    rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (rng >> 8) as f32 / (1u32 << 24) as f32
-                })
-                .sum::<f32>()
-                - 6.0
-        };
-        let noise = dbm0_to_rms(-46.0);
-        let amp = dbm0_to_rms(-20.0) * std::f32::consts::SQRT_2;
-        let mut changes = vec![];
-        for (on, n) in [(false, 16000), (true, 8000), (false, 8000), (true, 8000)] {
-            for i in 0..n {
-                let s = if on { amp * nco.next_sin() } else { 0.0 };
-                if let Some(c) = cd.update(s + noise * gauss()) {
-                    changes.push((on, c, i));
-                }
-            }
-        }
-        let kinds: Vec<(bool, bool)> = changes.iter().map(|&(a, b, _)| (a, b)).collect();
-        assert_eq!(kinds, vec![(true, true), (false, false), (true, true)]);
+        let segments = [(false, 16000), (true, 8000), (false, 8000), (true, 8000)];
+        let changes = changes_over_noise(&segments, -20.0, -46.0, 12345);
+        let kinds: Vec<(usize, bool)> = changes.iter().map(|&(seg, c, _)| (seg, c)).collect();
+        assert_eq!(kinds, vec![(1, true), (2, false), (3, true)], "{changes:?}");
         // Each change within 40 ms of the signal's own (the meter decays from -20 dBm0).
         assert!(changes.iter().all(|&(_, _, i)| i < 320), "{changes:?}");
     }
@@ -310,38 +336,14 @@ mod tests {
     /// noise alone must not raise the carrier again, and the next burst must.
     #[test]
     fn a_burst_ends_over_noise_above_the_on_threshold() {
-        let mut cd = CarrierDetect::new(40.0);
-        let mut nco = Nco::new(1800.0);
-        let mut rng = 777u32;
-        let mut gauss = || {
-            (0..12)
-                .map(|_| {
-                    rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    (rng >> 8) as f32 / (1u32 << 24) as f32
-                })
-                .sum::<f32>()
-                - 6.0
-        };
-        let noise = dbm0_to_rms(-40.0);
-        let amp = dbm0_to_rms(-10.0) * std::f32::consts::SQRT_2;
-        let mut changes = vec![];
-        for (seg, (on, n)) in [
+        let segments = [
             (false, 8000),
             (true, 8000),
             (false, 16000),
             (true, 8000),
             (false, 8000),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            for i in 0..n {
-                let s = if on { amp * nco.next_sin() } else { 0.0 };
-                if let Some(c) = cd.update(s + noise * gauss()) {
-                    changes.push((seg, c, i));
-                }
-            }
-        }
+        ];
+        let changes = changes_over_noise(&segments, -10.0, -40.0, 777);
         // Up on the noise at first (nothing tells it from a weak carrier yet), down within
         // 60 ms of each burst's end (the meter's fall by 20 dB, then the 30 ms hold), and up
         // again only for the second burst.

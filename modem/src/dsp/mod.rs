@@ -7,6 +7,8 @@ mod nco;
 mod shaper;
 
 pub(crate) use carrier::CarrierFall;
+#[cfg(test)]
+pub(crate) use carrier::TestUniform;
 pub use carrier::{CarrierDetect, PowerMeter};
 pub use nco::{Nco, phase_step};
 pub use num_complex::Complex32;
