@@ -642,6 +642,14 @@ fn thumbnails(h: &mut String, c: &CallResult, opts: &HtmlOptions) {
     }
 }
 
+/// Escapes text for HTML (element content and double-quoted attributes).
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// Standard base64 with padding (for images embedded in the page).
 pub fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

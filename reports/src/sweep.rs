@@ -28,6 +28,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::chart::{ChartError, LineChart};
+use crate::html::escape;
 
 /// One call of a sweep, as its journal stores it (one JSON line).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -337,14 +338,6 @@ pub struct SweepPage {
     pub comparison: Vec<String>,
     /// The results table (may be empty for sweeps that are not calls).
     pub results: Option<SweepResults>,
-}
-
-/// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Writes every chart as PNG into `dir` and returns the self-contained page (charts inline
