@@ -42,12 +42,14 @@ fn heard_own(o: &CallOutput) -> bool {
 }
 
 #[test]
-fn talker_echo_without_cancellers_breaks_the_call() {
+fn our_engine_survives_talker_echo_without_cancellers() {
+    // Each side hears its own frames half a second later; ours takes them for what they
+    // are (copies of what it sent) and the page gets through.
     let o = call("pstn-echo-satellite", EndpointKind::Builtin);
     assert!(heard_own(&o), "the answerer should hear its own frames");
-    assert_eq!(o.caller.status, "FAILED", "{}", o.caller.summary_line());
-    assert_eq!(o.answerer.status, "FAILED", "{}", o.answerer.summary_line());
-    assert_eq!(o.answerer.pages, 0);
+    assert_eq!(o.caller.status, "SUCCESS", "{}", o.caller.summary_line());
+    assert_eq!(o.answerer.status, "SUCCESS", "{}", o.answerer.summary_line());
+    assert_eq!(o.received, pages());
 }
 
 #[test]
