@@ -167,7 +167,12 @@ fn end_of_signal_found_in_noise_at_low_snr() {
     let (errors, _) = best_aligned_errors(&bits, &c.bits);
     assert_eq!(errors, 0);
     assert!(c.bits.len() <= bits.len() + 72 * 2, "{} bits", c.bits.len());
-    assert_eq!(c.events.last(), Some(&RxEvent::CarrierDown), "{:?}", c.events);
+    assert_eq!(
+        c.events.last(),
+        Some(&RxEvent::CarrierDown),
+        "{:?}",
+        c.events
+    );
 }
 
 #[test]

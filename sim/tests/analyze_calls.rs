@@ -405,9 +405,10 @@ fn a_channel_so_noisy_that_the_caller_never_hears_dis() {
     let chain = dir.path().join("noisy.toml");
     std::fs::write(
         &chain,
-        // 12 dB SNR: V.21 still decodes, but the noise's fall after each burst is too small
-        // to end the caller's carrier, so it never answers the DIS it heard.
-        "name = \"noisy\"\ndescription = \"loud noise\"\n[[stages]]\ntype = \"noise\"\ndbm0 = -22.0\n",
+        // Noise 4 dB louder than the signals: the fall each of the answerer's bursts leaves
+        // behind (under 2 dB) is too small to end the caller's carrier, so it never answers
+        // the DIS.
+        "name = \"noisy\"\ndescription = \"loud noise\"\n[[stages]]\ntype = \"noise\"\ndbm0 = -6.0\n",
     )
     .unwrap();
     let (c, a) = call(

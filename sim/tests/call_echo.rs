@@ -48,7 +48,12 @@ fn our_engine_survives_talker_echo_without_cancellers() {
     let o = call("pstn-echo-satellite", EndpointKind::Builtin);
     assert!(heard_own(&o), "the answerer should hear its own frames");
     assert_eq!(o.caller.status, "SUCCESS", "{}", o.caller.summary_line());
-    assert_eq!(o.answerer.status, "SUCCESS", "{}", o.answerer.summary_line());
+    assert_eq!(
+        o.answerer.status,
+        "SUCCESS",
+        "{}",
+        o.answerer.summary_line()
+    );
     assert_eq!(o.received, pages());
 }
 
