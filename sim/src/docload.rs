@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use t30::image::load::{DOCUMENT_GENERATION_ERROR, read_pbm};
+use t30::image::load::{DOCUMENT_GENERATION_ERROR, load_document_coded, read_pbm};
+use t30::image::store::{CodedPage, Document};
 use t30::image::{Bitmap, Resolution};
 
 /// Fax resolution the pages are rasterised at (fine: 204 x 196 dpi).
@@ -22,10 +23,20 @@ pub fn is_pdf(path: &Path) -> bool {
         && &head == b"%PDF-"
 }
 
+/// The document to send from `path`: a PDF rasterised ([`rasterise_pdf`]), or a TIFF, PBM or
+/// PNG file, read page by page and kept coded. Errors are one line naming the file.
+pub fn load_send_document(path: &Path) -> Result<Document, String> {
+    if is_pdf(path) {
+        rasterise_pdf(path)
+    } else {
+        load_document_coded(path).map_err(|e| e.to_string())
+    }
+}
+
 /// Rasterises every page of the PDF at `path` with `pdftoppm -mono -rx 204 -ry 196` and fits it to
-/// the fax line width. Errors are one line naming the file, starting with the operator's
-/// "Document generation error".
-pub fn rasterise_pdf(path: &Path) -> Result<Vec<Bitmap>, String> {
+/// the fax line width, one page at a time, each kept coded. Errors are one line naming the
+/// file, starting with the operator's "Document generation error".
+pub fn rasterise_pdf(path: &Path) -> Result<Document, String> {
     let fail = |why: String| format!("{DOCUMENT_GENERATION_ERROR}: {}: {why}", path.display());
     let dir = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;
     let out = Command::new("pdftoppm")
@@ -72,9 +83,11 @@ pub fn rasterise_pdf(path: &Path) -> Result<Vec<Bitmap>, String> {
         .map(|(_, p)| {
             let bytes = std::fs::read(p).map_err(|e| fail(e.to_string()))?;
             let page = read_pbm(&bytes).map_err(|e| fail(e.to_string()))?;
-            fit_width(&page).map_err(|e| fail(e.to_string()))
+            let fitted = fit_width(&page).map_err(|e| fail(e.to_string()))?;
+            Ok(CodedPage::from_bitmap(&fitted))
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()
+        .map(Document::new)
 }
 
 /// `page` at fine resolution, `FAX_WIDTH` pels wide: white added or pels dropped on the right.
