@@ -112,6 +112,11 @@ pub struct CallArgs {
     /// station id).
     #[arg(long, value_name = "NUMBER")]
     pub to_number: Option<String>,
+    /// Keep the image data of every ECM frame (FCD) in the records' frame trace; without
+    /// it an FCD frame is traced by its header and frame number, so that records do not
+    /// grow with the pages.
+    #[arg(long)]
+    pub trace_ecm_data: bool,
 }
 
 /// Runs the receiver hook for `r`, whose record file is `record_path`, in `out`.
@@ -294,7 +299,17 @@ pub fn simulate_with(
     pages: &Document,
     out: &Path,
 ) -> Result<CallOutput, CliError> {
-    let mut session = session_setup(setup, pages);
+    simulate_session(session_setup(setup, pages), transport, endpoints, out)
+}
+
+/// Runs `session` over `transport` (its own transport is replaced), with these addresses
+/// in the pcap.
+fn simulate_session(
+    mut session: SessionSetup,
+    transport: Transport,
+    endpoints: Endpoints,
+    out: &Path,
+) -> Result<CallOutput, CliError> {
     session.transport = transport;
     let captures = Captures {
         wav: transport == Transport::Audio,
@@ -401,13 +416,11 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
             "--caller-addr and --answerer-addr must differ".to_string(),
         ));
     }
-    let mut o = simulate_with(
-        &setup,
-        args.transport.transport(),
-        endpoints,
-        &pages,
-        &args.out,
-    )?;
+    let mut session = session_setup(&setup, &pages);
+    for side in [&mut session.caller, &mut session.answerer] {
+        side.config.trace_ecm_data = args.trace_ecm_data;
+    }
+    let mut o = simulate_session(session, args.transport.transport(), endpoints, &args.out)?;
     let received = Received {
         pages: std::mem::take(&mut o.received),
         damage: std::mem::take(&mut o.damage),
