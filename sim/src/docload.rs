@@ -93,13 +93,35 @@ pub fn rasterise_pdf(path: &Path) -> Result<Document, String> {
 /// `page` at fine resolution, `FAX_WIDTH` pels wide: white added or pels dropped on the right.
 pub fn fit_width(page: &Bitmap) -> Result<Bitmap, t30::image::ImageError> {
     let mut out = Bitmap::new(FAX_WIDTH, page.height(), Resolution::Fine)?;
-    let w = page.width().min(FAX_WIDTH);
+    // Whole octets: FAX_WIDTH is a multiple of 8 and a narrower page's pad bits are clear.
+    let n = page.stride().min(out.stride());
     for y in 0..page.height() {
-        for x in 0..w {
-            if page.get(x, y) {
-                out.set(x, y, true);
+        out.row_mut(y)[..n].copy_from_slice(&page.row(y)[..n]);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_width_pads_or_cuts_on_the_right() {
+        for width in [1000, 1727, 1728, 1733, 2432] {
+            let mut page = Bitmap::new(width, 3, Resolution::Fine).unwrap();
+            for x in (0..width).step_by(3) {
+                page.set(x, x % 3, true);
+                page.set(x, 1, true);
+            }
+            page.set(width - 1, 2, true);
+            let out = fit_width(&page).unwrap();
+            assert_eq!((out.width(), out.height()), (FAX_WIDTH, 3));
+            for y in 0..3 {
+                for x in 0..FAX_WIDTH {
+                    let want = x < width && page.get(x, y);
+                    assert_eq!(out.get(x, y), want, "width {width} pel ({x}, {y})");
+                }
             }
         }
     }
-    Ok(out)
 }

@@ -490,21 +490,22 @@ pub fn write_tiff_document<W: std::io::Write + std::io::Seek>(
 ) -> Result<(), ImageError> {
     check_write(pages.len(), opts)?;
     let mut out = out;
-    let mut enc = TiffEncoder::new(&mut out).map_err(write_err)?;
-    for (n, page) in pages.iter().enumerate() {
-        let strip = match opts.coding {
-            Some(Coding::Mmr) => page.mmr().to_vec(),
-            Some(c) => encode_page(&page.bitmap()?, &EncodeOptions::tiff(c)).data,
-            None => page.bitmap()?.data().to_vec(),
-        };
-        let shape = PageShape {
-            width: page.width(),
-            height: page.height(),
-            resolution: page.resolution(),
-        };
-        write_page(&mut enc, n, pages.len(), shape, strip, damage, opts)?;
+    {
+        let mut enc = TiffEncoder::new(&mut out).map_err(write_err)?;
+        for (n, page) in pages.iter().enumerate() {
+            let strip = match opts.coding {
+                Some(Coding::Mmr) => page.mmr().to_vec(),
+                Some(c) => encode_page(&page.bitmap()?, &EncodeOptions::tiff(c)).data,
+                None => page.bitmap()?.data().to_vec(),
+            };
+            let shape = PageShape {
+                width: page.width(),
+                height: page.height(),
+                resolution: page.resolution(),
+            };
+            write_page(&mut enc, n, pages.len(), shape, strip, damage, opts)?;
+        }
     }
-    drop(enc);
     out.flush()
         .map_err(|e| unsupported(format!("TIFF writing failed: {e}")))
 }
