@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use t30::image::load::{DOCUMENT_GENERATION_ERROR, read_pbm};
+use t30::image::load::{DOCUMENT_GENERATION_ERROR, load_document_coded, read_pbm};
+use t30::image::store::{CodedPage, Document};
 use t30::image::{Bitmap, Resolution};
 
 /// Fax resolution the pages are rasterised at (fine: 204 x 196 dpi).
@@ -22,10 +23,20 @@ pub fn is_pdf(path: &Path) -> bool {
         && &head == b"%PDF-"
 }
 
+/// The document to send from `path`: a PDF rasterised ([`rasterise_pdf`]), or a TIFF, PBM or
+/// PNG file, read page by page and kept coded. Errors are one line naming the file.
+pub fn load_send_document(path: &Path) -> Result<Document, String> {
+    if is_pdf(path) {
+        rasterise_pdf(path)
+    } else {
+        load_document_coded(path).map_err(|e| e.to_string())
+    }
+}
+
 /// Rasterises every page of the PDF at `path` with `pdftoppm -mono -rx 204 -ry 196` and fits it to
-/// the fax line width. Errors are one line naming the file, starting with the operator's
-/// "Document generation error".
-pub fn rasterise_pdf(path: &Path) -> Result<Vec<Bitmap>, String> {
+/// the fax line width, one page at a time, each kept coded. Errors are one line naming the
+/// file, starting with the operator's "Document generation error".
+pub fn rasterise_pdf(path: &Path) -> Result<Document, String> {
     let fail = |why: String| format!("{DOCUMENT_GENERATION_ERROR}: {}: {why}", path.display());
     let dir = tempfile::tempdir().map_err(|e| fail(e.to_string()))?;
     let out = Command::new("pdftoppm")
@@ -72,21 +83,45 @@ pub fn rasterise_pdf(path: &Path) -> Result<Vec<Bitmap>, String> {
         .map(|(_, p)| {
             let bytes = std::fs::read(p).map_err(|e| fail(e.to_string()))?;
             let page = read_pbm(&bytes).map_err(|e| fail(e.to_string()))?;
-            fit_width(&page).map_err(|e| fail(e.to_string()))
+            let fitted = fit_width(&page).map_err(|e| fail(e.to_string()))?;
+            Ok(CodedPage::from_bitmap(&fitted))
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()
+        .map(Document::new)
 }
 
 /// `page` at fine resolution, `FAX_WIDTH` pels wide: white added or pels dropped on the right.
 pub fn fit_width(page: &Bitmap) -> Result<Bitmap, t30::image::ImageError> {
     let mut out = Bitmap::new(FAX_WIDTH, page.height(), Resolution::Fine)?;
-    let w = page.width().min(FAX_WIDTH);
+    // Whole octets: FAX_WIDTH is a multiple of 8 and a narrower page's pad bits are clear.
+    let n = page.stride().min(out.stride());
     for y in 0..page.height() {
-        for x in 0..w {
-            if page.get(x, y) {
-                out.set(x, y, true);
+        out.row_mut(y)[..n].copy_from_slice(&page.row(y)[..n]);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_width_pads_or_cuts_on_the_right() {
+        for width in [1000, 1727, 1728, 1733, 2432] {
+            let mut page = Bitmap::new(width, 3, Resolution::Fine).unwrap();
+            for x in (0..width).step_by(3) {
+                page.set(x, x % 3, true);
+                page.set(x, 1, true);
+            }
+            page.set(width - 1, 2, true);
+            let out = fit_width(&page).unwrap();
+            assert_eq!((out.width(), out.height()), (FAX_WIDTH, 3));
+            for y in 0..3 {
+                for x in 0..FAX_WIDTH {
+                    let want = x < width && page.get(x, y);
+                    assert_eq!(out.get(x, y), want, "width {width} pel ({x}, {y})");
+                }
             }
         }
     }
-    Ok(out)
 }

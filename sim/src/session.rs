@@ -26,11 +26,11 @@ use channel_models::packet::NetPacket;
 use channel_models::rng::derive_seed;
 use channel_models::t38::{LinkStats, UdptlLink};
 use t30::SampleTime;
-use t30::engine::codec::{BitmapDocument, DecodingSink, ReceivedPages};
+use t30::engine::codec::{CodedDocument, DecodingSink, ReceivedPages};
 use t30::engine::{Config, DocumentSource, Role};
-use t30::image::Bitmap;
 use t30::image::pdf::{PdfPage, write_pdf};
-use t30::image::tiff::{PageDamage, TiffWriteOptions, write_tiff};
+use t30::image::store::{CodedPage, Document};
+use t30::image::tiff::{PageDamage, TiffWriteOptions, write_tiff_document};
 
 use crate::call::{CallEnd, Chain, ChannelPreset, run_call};
 use crate::capture::{Endpoints, PcapWriter};
@@ -101,8 +101,9 @@ pub struct SideSetup {
     pub kind: SideKind,
     /// Its configuration. For spandsp: role, ident, ECM, modems and codings are used.
     pub config: Config,
-    /// The document it sends (empty: none).
-    pub pages: Vec<Bitmap>,
+    /// The document it sends (empty: none), held coded and shared: a call decodes one page
+    /// at a time.
+    pub pages: Document,
 }
 
 impl SideSetup {
@@ -111,7 +112,7 @@ impl SideSetup {
         SideSetup {
             kind: SideKind::Builtin,
             config: Config::new(role),
-            pages: Vec::new(),
+            pages: Document::default(),
         }
     }
 
@@ -120,7 +121,7 @@ impl SideSetup {
         if self.pages.is_empty() {
             Vec::new()
         } else {
-            vec![Box::new(BitmapDocument::new(self.pages.clone()))]
+            vec![Box::new(CodedDocument::new(self.pages.clone()))]
         }
     }
 
@@ -176,8 +177,8 @@ impl SessionSetup {
 /// Pages one side received, with their damage.
 #[derive(Debug, Clone, Default)]
 pub struct Received {
-    /// The pages, decoded.
-    pub pages: Vec<Bitmap>,
+    /// The pages as decoded (bad rows concealed), held coded.
+    pub pages: Vec<CodedPage>,
     /// Damage of each page, as far as the endpoint reports it.
     pub damage: Vec<PageDamage>,
 }
@@ -313,7 +314,7 @@ fn received_of(kept: &ReceivedPages) -> Received {
                         bad_rows: p.bad_rows,
                         longest_bad_run: p.longest_bad_run,
                     };
-                    (p.bitmap.clone(), d)
+                    (p.page.clone(), d)
                 })
                 .unzip();
             Received { pages, damage }
@@ -750,13 +751,19 @@ pub fn write_received(
     let fail = |p: &Path, e: String| SessionError::System(format!("{}: {e}", p.display()));
     let mut opts = TiffWriteOptions::new(t30::image::codec::Coding::Mmr);
     opts.description = Some(record.remotestationid.clone());
-    let tiff = write_tiff(&received.pages, Some(&received.damage), &opts)
-        .map_err(|e| fail(out, e.to_string()))?;
     let tiff_name = format!("{stem}.tif");
     let tiff_path = out.join(&tiff_name);
-    std::fs::write(&tiff_path, tiff).map_err(|e| fail(&tiff_path, e.to_string()))?;
+    let file = std::fs::File::create(&tiff_path).map_err(|e| fail(&tiff_path, e.to_string()))?;
+    // The pages are MMR already: they go into the file as they are, one after another.
+    write_tiff_document(
+        std::io::BufWriter::new(file),
+        &received.pages,
+        Some(&received.damage),
+        &opts,
+    )
+    .map_err(|e| fail(&tiff_path, e.to_string()))?;
     record.files.tiff = Some(tiff_name);
-    let pdf_pages: Vec<PdfPage> = received.pages.iter().map(PdfPage::from_bitmap).collect();
+    let pdf_pages: Vec<PdfPage> = received.pages.iter().map(PdfPage::from_coded).collect();
     let name = if record.status == "SUCCESS" {
         format!("{stem}.pdf")
     } else {

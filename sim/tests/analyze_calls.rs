@@ -56,7 +56,15 @@ const SAMPLE: &str = concat!(
 /// Runs a call sending `doc` into `dir/out`; returns the two records.
 fn call_doc(dir: &Path, doc: &str, extra: &[&str]) -> (Value, Value) {
     let out = dir.join("out");
-    let mut args = vec!["call", "--send", doc, "--out", out.to_str().unwrap()];
+    // The records keep the FCD image data, for the check of every decoded frame.
+    let mut args = vec![
+        "call",
+        "--send",
+        doc,
+        "--out",
+        out.to_str().unwrap(),
+        "--trace-ecm-data",
+    ];
     args.extend_from_slice(extra);
     let o = faxsim(&args);
     assert!(

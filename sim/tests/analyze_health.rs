@@ -32,7 +32,7 @@ fn recording() -> &'static (Vec<i16>, Vec<i16>) {
             .unwrap()
             .bitmap;
         let mut caller = SideSetup::builtin(Role::Caller);
-        caller.pages = vec![page];
+        caller.pages = vec![page].into();
         let answerer = SideSetup::builtin(Role::Answerer);
         let out = run_session(&SessionSetup::new(caller, answerer), d.path(), true).unwrap();
         assert_eq!(out.answerer.error, "OK");
@@ -419,7 +419,7 @@ fn constellation_snapshots_sit_on_the_constellation() {
     let mut page = Bitmap::new(1728, 600, Resolution::Standard).unwrap();
     page.fill_rect(100, 100, 1500, 140, true);
     let mut caller = SideSetup::builtin(Role::Caller);
-    caller.pages = vec![page];
+    caller.pages = vec![page].into();
     caller.config.modems = vec![Modem::V29];
     caller.config.ecm = false;
     let mut answerer = SideSetup::builtin(Role::Answerer);

@@ -165,7 +165,7 @@ fn spandsp_to_spandsp_replays_without_divergence() {
 fn an_answerer_that_sent_crp_is_where_our_engine_diverges() {
     let d = tempfile::tempdir().unwrap();
     let mut caller = SideSetup::builtin(Role::Caller);
-    caller.pages = vec![page()];
+    caller.pages = vec![page()].into();
     let mut answerer = SideSetup::builtin(Role::Answerer);
     // The recorded answerer answers the first command it receives (DCS) with CRP.
     answerer.config.faults.force_response = vec![(Fcf::CRP, 1)];

@@ -30,7 +30,7 @@ fn call(preset: &str, caller: EndpointKind) -> CallOutput {
         limit: SampleTime::from_ms(300_000),
     };
     let dir = tempfile::tempdir().unwrap();
-    simulate(&s, &pages(), dir.path()).unwrap()
+    simulate(&s, &pages().into(), dir.path()).unwrap()
 }
 
 fn heard_own(o: &CallOutput) -> bool {
@@ -68,7 +68,7 @@ fn echo_cancellers_make_the_satellite_route_work() {
         for r in [&o.caller, &o.answerer] {
             assert_eq!(r.status, "SUCCESS", "{preset}: {}", r.summary_line());
         }
-        assert_eq!(o.received, pages(), "{preset}");
+        assert_eq!(o.received_bitmaps(), pages(), "{preset}");
     }
 }
 

@@ -47,7 +47,7 @@ fn setup(caller: EndpointKind, answerer: EndpointKind, modem: Modem, ecm: bool) 
 
 fn call(s: &CallSetup, pages: &[Bitmap]) -> CallOutput {
     let dir = tempfile::tempdir().unwrap();
-    simulate(s, pages, dir.path()).unwrap()
+    simulate(s, &pages.into(), dir.path()).unwrap()
 }
 
 fn check(s: &CallSetup, pages: &[Bitmap], o: &CallOutput) {
@@ -68,7 +68,7 @@ fn check(s: &CallSetup, pages: &[Bitmap], o: &CallOutput) {
         assert!(!r.limit_reached, "{what}");
     }
     assert_eq!(o.received.len(), pages.len(), "{what}");
-    for (i, (got, sent)) in o.received.iter().zip(pages).enumerate() {
+    for (i, (got, sent)) in o.received_bitmaps().iter().zip(pages).enumerate() {
         assert_eq!(
             (got.width(), got.height()),
             (sent.width(), sent.height()),

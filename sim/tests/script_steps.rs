@@ -88,7 +88,9 @@ fn run(script: &str, role: Role, tweak: impl FnOnce(&mut Config, &mut Vec<Bitmap
     tester.kind = SideKind::Script(steps(script));
     let mut dut = SideSetup::builtin(dut_role);
     dut.config.ident = "+0123456789".into();
-    tweak(&mut dut.config, &mut dut.pages);
+    let mut pages = Vec::new();
+    tweak(&mut dut.config, &mut pages);
+    dut.pages = pages.into();
     let (caller, answerer) = match role {
         Role::Caller => (tester, dut),
         Role::Answerer => (dut, tester),

@@ -41,7 +41,7 @@ fn side(kind: &SideKind, role: Role, ecm: bool, pages: Vec<Bitmap>) -> SideSetup
     SideSetup {
         kind: kind.clone(),
         config,
-        pages,
+        pages: pages.into(),
     }
 }
 
@@ -81,6 +81,7 @@ fn check(what: &str, ecm: bool, pages: &[Bitmap], o: &SessionOutput) {
     }
     let got = &o.answerer_received.pages;
     assert_eq!(got.len(), pages.len(), "{what}");
+    let got: Vec<Bitmap> = got.iter().map(|p| p.bitmap().unwrap()).collect();
     for (i, (got, sent)) in got.iter().zip(pages).enumerate() {
         assert_eq!(
             (got.width(), got.height()),

@@ -79,7 +79,7 @@
 //! assert_eq!(a.completion, Completion::Ok);
 //! assert_eq!(b.completion.text(), "OK");
 //! assert_eq!(b.pages_received, 1);
-//! assert!(received.lock().unwrap()[0].bitmap.data() == page.data());
+//! assert!(received.lock().unwrap()[0].bitmap().data() == page.data());
 //! ```
 //!
 //! The [`image`] module is the document side, usable on its own: the bilevel page type

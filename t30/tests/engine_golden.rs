@@ -64,6 +64,9 @@ fn configs() -> (Config, Config) {
     a.ident = "+44 20 7946 0000".into();
     let mut b = Config::new(Role::Answerer);
     b.ident = "+44 20 7946 0999".into();
+    // The golden traces hold the coded image data of every FCD frame.
+    a.trace_ecm_data = true;
+    b.trace_ecm_data = true;
     (a, b)
 }
 

@@ -91,9 +91,9 @@ fn one(
     let want: Vec<&t30::image::Bitmap> = documents.iter().flatten().collect();
     assert_eq!(got.len(), want.len(), "{label}");
     for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
-        assert_eq!(g.bitmap.width(), w.width(), "{label}: page {i}");
-        assert_eq!(g.bitmap.height(), w.height(), "{label}: page {i}");
-        assert!(g.bitmap.data() == w.data(), "{label}: page {i} differs");
+        assert_eq!(g.bitmap().width(), w.width(), "{label}: page {i}");
+        assert_eq!(g.bitmap().height(), w.height(), "{label}: page {i}");
+        assert!(g.bitmap().data() == w.data(), "{label}: page {i} differs");
         assert_eq!(g.bad_rows, 0);
         assert!(g.end_of_page_seen);
     }
@@ -195,8 +195,8 @@ fn real_codec_fine_page_to_a_standard_only_receiver() {
         ecm: false,
     };
     let want = t30::engine::codec::page_for(&page, &params).unwrap();
-    assert_eq!(got[0].bitmap.height(), 80);
-    assert!(got[0].bitmap.data() == want.data());
+    assert_eq!(got[0].bitmap().height(), 80);
+    assert!(got[0].bitmap().data() == want.data());
 }
 
 #[test]
@@ -237,7 +237,7 @@ fn minimum_scan_line_time_adds_fill_and_still_decodes() {
         let page = real_page(9, 100, Resolution::Standard);
         let (r, _, kb) = run_real(a, vec![vec![page.clone()]], b, vec![]);
         assert_eq!(r.a.completion, Completion::Ok);
-        assert!(kb.lock().unwrap()[0].bitmap.data() == page.data());
+        assert!(kb.lock().unwrap()[0].bitmap().data() == page.data());
         let dcs = r.a.frames.iter().find(|f| f.name == "DCS").unwrap();
         let bytes: Vec<u8> = dcs
             .hex

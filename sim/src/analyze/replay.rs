@@ -156,7 +156,7 @@ pub fn replay(
     if replaced == Side::Caller {
         let (pages, note) = document_of(report);
         notes.push(note);
-        ours.pages = pages;
+        ours.pages = t30::image::store::Document::from_bitmaps(&pages);
     }
     let recorded = SideSetup {
         kind: SideKind::Replay {
@@ -164,7 +164,7 @@ pub fn replay(
             channel: 0,
         },
         config: Config::new(role(other)),
-        pages: Vec::new(),
+        pages: Default::default(),
     };
     let (caller, answerer) = if replaced == Side::Caller {
         (ours, recorded)

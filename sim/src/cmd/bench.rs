@@ -13,8 +13,7 @@ use clap::Args;
 use serde::Serialize;
 use t30::SampleTime;
 use t30::frame::dis::modem_name::Modem;
-use t30::image::Bitmap;
-use t30::image::load::load_document;
+use t30::image::store::Document;
 
 use super::CliError;
 use super::call::{CallSetup, EndpointKind, session_setup};
@@ -83,7 +82,7 @@ fn cpu_seconds() -> f64 {
 
 /// The fine sample page (docs/samples/impress-fine.tif), repeated to `pages` pages: the
 /// default document of `faxsim bench` and of the whole-call criterion bench.
-pub fn sample_document(pages: usize) -> Result<Vec<Bitmap>, CliError> {
+pub fn sample_document(pages: usize) -> Result<Document, CliError> {
     let path = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../docs/samples/impress-fine.tif"
@@ -91,16 +90,13 @@ pub fn sample_document(pages: usize) -> Result<Vec<Bitmap>, CliError> {
     load_repeated(&path, pages.max(1))
 }
 
-fn load_repeated(path: &std::path::Path, repeat: usize) -> Result<Vec<Bitmap>, CliError> {
-    let pages: Vec<Bitmap> = load_document(path)
-        .map_err(|e| CliError::usage(e.to_string()))?
-        .into_iter()
-        .map(|p| p.bitmap)
-        .collect();
+fn load_repeated(path: &std::path::Path, repeat: usize) -> Result<Document, CliError> {
+    let pages = crate::docload::load_send_document(path).map_err(CliError::usage)?;
     if pages.is_empty() {
         return Err(CliError::usage(format!("{}: no pages", path.display())));
     }
     Ok(pages
+        .pages()
         .iter()
         .cycle()
         .take(pages.len() * repeat)
@@ -108,7 +104,7 @@ fn load_repeated(path: &std::path::Path, repeat: usize) -> Result<Vec<Bitmap>, C
         .collect())
 }
 
-fn document(args: &BenchArgs) -> Result<Vec<Bitmap>, CliError> {
+fn document(args: &BenchArgs) -> Result<Document, CliError> {
     match &args.send {
         Some(p) => load_repeated(p, 1),
         None => sample_document(args.pages),
@@ -122,7 +118,7 @@ pub fn bench_session(
     channel: &ChannelPreset,
     modem: Modem,
     ecm: bool,
-    pages: &[Bitmap],
+    pages: &Document,
 ) -> SessionSetup {
     let setup = CallSetup {
         caller: kind,
@@ -142,7 +138,7 @@ fn measure(
     base: &BenchArgs,
     channel: &ChannelPreset,
     modem: Modem,
-    pages: &[Bitmap],
+    pages: &Document,
 ) -> Result<PairFigures, CliError> {
     let work = tempfile::tempdir().map_err(|e| CliError::failure(e.to_string()))?;
     let calls = base.calls;

@@ -7,7 +7,7 @@ use t30::SampleTime;
 use t30::engine::{Coding, Config, Role};
 use t30::frame::dis::modem_name::Modem;
 use t30::image::Bitmap;
-use t30::image::load::load_document;
+use t30::image::store::{CodedPage, Document};
 use t30::image::tiff::PageDamage;
 
 use super::CliError;
@@ -112,6 +112,11 @@ pub struct CallArgs {
     /// station id).
     #[arg(long, value_name = "NUMBER")]
     pub to_number: Option<String>,
+    /// Keep the image data of every ECM frame (FCD) in the records' frame trace; without
+    /// it an FCD frame is traced by its header and frame number, so that records do not
+    /// grow with the pages.
+    #[arg(long)]
+    pub trace_ecm_data: bool,
 }
 
 /// Runs the receiver hook for `r`, whose record file is `record_path`, in `out`.
@@ -232,12 +237,25 @@ pub struct CallOutput {
     pub caller: Record,
     /// The answerer's record.
     pub answerer: Record,
-    /// Pages the receiving side kept, decoded.
-    pub received: Vec<Bitmap>,
+    /// Pages the receiving side kept, held coded.
+    pub received: Vec<CodedPage>,
     /// Damage of each received page, as far as the receiving endpoint reports it.
     pub damage: Vec<PageDamage>,
     /// Summary lines of what the network did (T.38 calls: per direction).
     pub network: Vec<String>,
+}
+
+impl CallOutput {
+    /// The received pages decoded, one bitmap each (for checks on short calls).
+    pub fn received_bitmaps(&self) -> Vec<Bitmap> {
+        self.received
+            .iter()
+            .map(|p| {
+                p.bitmap()
+                    .expect("received pages are coded by our own encoder")
+            })
+            .collect()
+    }
 }
 
 impl EndpointKind {
@@ -250,15 +268,15 @@ impl EndpointKind {
 }
 
 /// The session `setup` describes: the caller sends `pages` to the answerer.
-pub fn session_setup(setup: &CallSetup, pages: &[Bitmap]) -> SessionSetup {
-    let side = |kind: EndpointKind, role: Role, pages: Vec<Bitmap>| SideSetup {
+pub fn session_setup(setup: &CallSetup, pages: &Document) -> SessionSetup {
+    let side = |kind: EndpointKind, role: Role, pages: Document| SideSetup {
         kind: kind.side_kind(),
         config: engine_config(setup, role),
         pages,
     };
     let mut s = SessionSetup::new(
-        side(setup.caller, Role::Caller, pages.to_vec()),
-        side(setup.answerer, Role::Answerer, Vec::new()),
+        side(setup.caller, Role::Caller, pages.clone()),
+        side(setup.answerer, Role::Answerer, Document::default()),
     );
     s.caller_to_answerer = setup.channel.spec.clone();
     s.answerer_to_caller = setup.channel.spec.clone();
@@ -269,7 +287,7 @@ pub fn session_setup(setup: &CallSetup, pages: &[Bitmap]) -> SessionSetup {
 
 /// Runs one call over audio, writing `call.wav` (and `call.pcap` when the channel carries
 /// RTP) into `out`; returns the records and received pages.
-pub fn simulate(setup: &CallSetup, pages: &[Bitmap], out: &Path) -> Result<CallOutput, CliError> {
+pub fn simulate(setup: &CallSetup, pages: &Document, out: &Path) -> Result<CallOutput, CliError> {
     simulate_with(setup, Transport::Audio, Endpoints::default(), pages, out)
 }
 
@@ -278,10 +296,20 @@ pub fn simulate_with(
     setup: &CallSetup,
     transport: Transport,
     endpoints: Endpoints,
-    pages: &[Bitmap],
+    pages: &Document,
     out: &Path,
 ) -> Result<CallOutput, CliError> {
-    let mut session = session_setup(setup, pages);
+    simulate_session(session_setup(setup, pages), transport, endpoints, out)
+}
+
+/// Runs `session` over `transport` (its own transport is replaced), with these addresses
+/// in the pcap.
+fn simulate_session(
+    mut session: SessionSetup,
+    transport: Transport,
+    endpoints: Endpoints,
+    out: &Path,
+) -> Result<CallOutput, CliError> {
     session.transport = transport;
     let captures = Captures {
         wav: transport == Transport::Audio,
@@ -370,15 +398,7 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
         }
         None => None,
     };
-    let pages: Vec<Bitmap> = if crate::docload::is_pdf(&args.send) {
-        crate::docload::rasterise_pdf(&args.send).map_err(CliError::usage)?
-    } else {
-        load_document(&args.send)
-            .map_err(|e| CliError::usage(e.to_string()))?
-            .into_iter()
-            .map(|p| p.bitmap)
-            .collect()
-    };
+    let pages = crate::docload::load_send_document(&args.send).map_err(CliError::usage)?;
     if pages.is_empty() {
         return Err(CliError::usage(format!(
             "{}: no pages",
@@ -396,13 +416,11 @@ pub fn run(args: CallArgs) -> Result<bool, CliError> {
             "--caller-addr and --answerer-addr must differ".to_string(),
         ));
     }
-    let mut o = simulate_with(
-        &setup,
-        args.transport.transport(),
-        endpoints,
-        &pages,
-        &args.out,
-    )?;
+    let mut session = session_setup(&setup, &pages);
+    for side in [&mut session.caller, &mut session.answerer] {
+        side.config.trace_ecm_data = args.trace_ecm_data;
+    }
+    let mut o = simulate_session(session, args.transport.transport(), endpoints, &args.out)?;
     let received = Received {
         pages: std::mem::take(&mut o.received),
         damage: std::mem::take(&mut o.damage),

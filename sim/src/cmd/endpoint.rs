@@ -11,11 +11,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 use t30::SampleTime;
-use t30::engine::codec::{BitmapDocument, DecodingSink};
+use t30::engine::codec::{CodedDocument, DecodingSink};
 use t30::engine::{DocumentSource, Role};
-use t30::image::Bitmap;
-use t30::image::load::load_document;
-use t30::image::tiff::{TiffWriteOptions, write_tiff};
+use t30::image::load::load_document_coded;
+use t30::image::store::CodedPage;
+use t30::image::tiff::{TiffWriteOptions, write_tiff_document};
 
 use super::CliError;
 use super::call::{CallSetup, EndpointKind, engine_config, setup_from_parts};
@@ -77,12 +77,8 @@ pub fn run(args: EndpointArgs) -> Result<(), CliError> {
     let mut cfg = engine_config(&setup, role);
     let docs: Vec<Box<dyn DocumentSource>> = match &args.send {
         Some(p) => {
-            let pages: Vec<Bitmap> = load_document(p)
-                .map_err(|e| CliError::usage(e.to_string()))?
-                .into_iter()
-                .map(|p| p.bitmap)
-                .collect();
-            vec![Box::new(BitmapDocument::new(pages))]
+            let pages = load_document_coded(p).map_err(|e| CliError::usage(e.to_string()))?;
+            vec![Box::new(CodedDocument::new(pages))]
         }
         None => Vec::new(),
     };
@@ -139,16 +135,16 @@ pub fn run(args: EndpointArgs) -> Result<(), CliError> {
     record.role = args.role.clone();
     record.endpoint = "builtin".into();
     if let Some(p) = &args.receive {
-        let pages: Vec<Bitmap> = kept
+        let pages: Vec<CodedPage> = kept
             .lock()
-            .map(|v| v.iter().map(|p| p.bitmap.clone()).collect())
+            .map(|v| v.iter().map(|p| p.page.clone()).collect())
             .unwrap_or_default();
         if !pages.is_empty() {
             let opts = TiffWriteOptions::new(t30::image::Coding::Mmr);
-            let tiff = write_tiff(&pages, None, &opts)
-                .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
-            std::fs::write(p, tiff)
-                .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+            let fail = |e: String| CliError::failure(format!("{}: {e}", p.display()));
+            let file = std::fs::File::create(p).map_err(|e| fail(e.to_string()))?;
+            write_tiff_document(std::io::BufWriter::new(file), &pages, None, &opts)
+                .map_err(|e| fail(e.to_string()))?;
             record.files.tiff = Some(p.display().to_string());
         }
     }

@@ -12,8 +12,8 @@ use t30::engine::{Coding, Config, Role};
 use t30::frame::Fcf;
 use t30::frame::Frame;
 use t30::frame::dis::DisBits;
-use t30::image::Bitmap;
-use t30::image::tiff::{TiffWriteOptions, read_tiff, write_tiff};
+use t30::image::store::{CodedPage, Document};
+use t30::image::tiff::{TiffWriteOptions, read_tiff_each, write_tiff_document};
 
 use super::record::{Files, FrameRecord, Record, TrainingRecord};
 use super::{Endpoint, EndpointOutcome};
@@ -29,7 +29,7 @@ pub struct SpandspEndpoint {
 impl SpandspEndpoint {
     /// An endpoint in `config`'s role (its ident, ECM, modems and codings) that sends
     /// `pages` when there are any and receives otherwise. Work files go into `work`.
-    pub fn new(config: &Config, pages: &[Bitmap], work: &Path) -> Result<SpandspEndpoint, String> {
+    pub fn new(config: &Config, pages: &Document, work: &Path) -> Result<SpandspEndpoint, String> {
         let sp = spandsp_peer::Spandsp::load().map_err(|e| e.to_string())?;
         let (cfg, files) = peer_config(config, pages, work, "")?;
         let fax = Fax::new(&sp, &cfg).map_err(|e| e.to_string())?;
@@ -42,7 +42,7 @@ impl SpandspEndpoint {
     }
 
     /// The pages spandsp wrote to its receive file.
-    pub fn received_pages(&self) -> Vec<Bitmap> {
+    pub fn received_pages(&self) -> Vec<CodedPage> {
         self.files.received_pages()
     }
 
@@ -67,15 +67,23 @@ pub(crate) struct PeerFiles {
 
 impl PeerFiles {
     /// The pages spandsp wrote to its receive file.
-    pub(crate) fn received_pages(&self) -> Vec<Bitmap> {
+    /// Read one page at a time and kept coded.
+    pub(crate) fn received_pages(&self) -> Vec<CodedPage> {
         let Some(p) = &self.rx else {
             return Vec::new();
         };
-        std::fs::read(p)
-            .ok()
-            .and_then(|b| read_tiff(&b).ok())
-            .map(|pages| pages.into_iter().map(|p| p.bitmap).collect())
-            .unwrap_or_default()
+        let Ok(bytes) = std::fs::read(p) else {
+            return Vec::new();
+        };
+        let mut pages = Vec::new();
+        let read = read_tiff_each(&bytes, |p| {
+            pages.push(CodedPage::from_bitmap(&p.bitmap));
+            Ok(())
+        });
+        if read.is_err() {
+            pages.clear();
+        }
+        pages
     }
 }
 
@@ -92,7 +100,7 @@ impl Drop for PeerFiles {
 /// `tag` keeps the audio and T.38 terminals' files apart.
 pub(crate) fn peer_config(
     config: &Config,
-    pages: &[Bitmap],
+    pages: &Document,
     work: &Path,
     tag: &str,
 ) -> Result<(FaxConfig, PeerFiles), String> {
@@ -125,13 +133,14 @@ pub(crate) fn peer_config(
     let (mut tx_file, mut rx_file) = (None, None);
     if !pages.is_empty() {
         let p = work.join(format!(".spandsp{tag}-{role}-send.tif"));
-        let tiff = write_tiff(
-            pages,
+        let file = std::fs::File::create(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        write_tiff_document(
+            std::io::BufWriter::new(file),
+            pages.pages(),
             None,
             &TiffWriteOptions::new(t30::image::codec::Coding::Mh),
         )
-        .map_err(|e| e.to_string())?;
-        std::fs::write(&p, tiff).map_err(|e| format!("{}: {e}", p.display()))?;
+        .map_err(|e| format!("{}: {e}", p.display()))?;
         cfg.tx_file = Some(p.clone());
         tx_file = Some(p);
     } else {

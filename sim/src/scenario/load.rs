@@ -10,7 +10,8 @@ use t30::engine::{
     Turnaround,
 };
 use t30::frame::dis::modem_name::Modem;
-use t30::image::load::{DOCUMENT_GENERATION_ERROR, DOCUMENT_LOADING_ERROR, load_document};
+use t30::image::load::{DOCUMENT_GENERATION_ERROR, DOCUMENT_LOADING_ERROR, load_document_coded};
+use t30::image::store::{CodedPage, Document};
 use t30::image::testpage::{TestPageKind, TestPageOptions, make_test_page};
 
 use super::expect::Expectation;
@@ -427,8 +428,8 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
     let mut document_problem = None;
     for f in &spec.send {
         let p = ctx.relative(f.get_ref());
-        match load_document(&p) {
-            Ok(loaded) => pages.extend(loaded.into_iter().map(|l| l.bitmap)),
+        match load_document_coded(&p) {
+            Ok(loaded) => pages.extend(loaded.pages().iter().cloned()),
             Err(e) if expects_document_error => {
                 let problem = match &e {
                     t30::image::load::DocumentError::Loading { .. } => {
@@ -466,7 +467,7 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
             {
                 corrupt_rows.push((pages.len() as u32 + 1, page.corrupt_rows.clone()));
             }
-            pages.push(page.bitmap);
+            pages.push(CodedPage::from_bitmap(&page.bitmap));
         }
     }
     if let Some(v) = spec.receive {
@@ -681,7 +682,7 @@ fn side(ctx: &Ctx, role: Role, spec: Option<SideSpec>) -> Result<ScenarioSide, S
     Ok(ScenarioSide {
         kind,
         config: c,
-        pages,
+        pages: Document::new(pages),
         document_problem,
         answers: spec.answer.unwrap_or(true),
         pdf_command: spec.pdf_command.clone(),

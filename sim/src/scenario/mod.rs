@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use channel_models::chain::ChainSpec;
 use t30::SampleTime;
 use t30::engine::{Config, Role};
-use t30::image::Bitmap;
+use t30::image::store::Document;
 
 use crate::session::{SideKind, Transport};
 
@@ -76,8 +76,8 @@ pub struct ScenarioSide {
     pub kind: SideKind,
     /// The engine configuration (role included).
     pub config: Config,
-    /// The pages it sends.
-    pub pages: Vec<Bitmap>,
+    /// The pages it sends, held coded.
+    pub pages: Document,
     /// A document that could not be loaded, when the scenario expects exactly that.
     pub document_problem: Option<DocumentProblem>,
     /// Answerer: whether it answers the call.

@@ -273,8 +273,9 @@ fn run_call(s: &Scenario, seed: u64, dir: &Path, opts: &RunOptions) -> Result<Ca
         &mut answerer,
         &s.answerer,
     )?;
-    let same = |got: &Received, sent: &[t30::image::Bitmap]| {
-        Some(!sent.is_empty() && got.pages.as_slice() == sent)
+    // Coded pages are equal exactly when their pels, size and resolution are.
+    let same = |got: &Received, sent: &t30::image::store::Document| {
+        Some(!sent.is_empty() && got.pages.as_slice() == sent.pages())
     };
     Ok(CallSides {
         identical: (

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use channel_models::rng::derive_seed;
 use reports::sweep::{CallLine, PointResult, PointStats, SweepResults};
 use t30::SampleTime;
-use t30::image::Bitmap;
+use t30::image::store::{CodedPage, Document};
 use t30::image::testpage::{TestPageKind, TestPageOptions, make_test_page};
 
 use super::{Implementation, Point, SweepSpec, apply};
@@ -65,11 +65,11 @@ pub struct RunSummary {
 }
 
 /// The document each call sends: `pages` ITU-style text test pages (standard resolution).
-pub fn document(pages: u32) -> Result<Vec<Bitmap>, SweepError> {
+pub fn document(pages: u32) -> Result<Document, SweepError> {
     (0..pages.max(1))
         .map(|i| {
             make_test_page(TestPageKind::Impress, i, &TestPageOptions::default())
-                .map(|p| p.bitmap)
+                .map(|p| CodedPage::from_bitmap(&p.bitmap))
                 .map_err(|e| SweepError::Failure(format!("test page: {e}")))
         })
         .collect()
@@ -274,7 +274,7 @@ pub fn run_sweep(spec: &SweepSpec, opts: &RunOptions) -> Result<RunSummary, Swee
 fn point_setup(
     spec: &SweepSpec,
     p: &Point,
-    pages: &[Bitmap],
+    pages: &Document,
 ) -> Result<crate::session::SessionSetup, SweepError> {
     let series = &spec.series[p.series];
     let mut params = series.fixed.clone();

@@ -765,7 +765,7 @@ mod tests {
             "{:?}",
             r.trainings
         );
-        assert!(kept.lock().unwrap()[0].bitmap.data() == page.data());
+        assert!(kept.lock().unwrap()[0].bitmap().data() == page.data());
     }
 
     #[test]

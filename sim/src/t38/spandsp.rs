@@ -7,7 +7,7 @@ use channel_models::t38::Delivered;
 use spandsp_peer::t38::T38Terminal;
 use t30::SampleTime;
 use t30::engine::Config;
-use t30::image::Bitmap;
+use t30::image::store::{CodedPage, Document};
 
 use super::{SentIfp, T38Endpoint};
 use crate::call::BLOCK;
@@ -29,7 +29,7 @@ impl SpandspT38 {
     /// files go into `work`.
     pub fn new(
         config: &Config,
-        pages: &[Bitmap],
+        pages: &Document,
         work: &Path,
         version: u8,
     ) -> Result<SpandspT38, String> {
@@ -45,7 +45,7 @@ impl SpandspT38 {
     }
 
     /// The pages spandsp wrote to its receive file.
-    pub fn received_pages(&self) -> Vec<Bitmap> {
+    pub fn received_pages(&self) -> Vec<CodedPage> {
         self.files.received_pages()
     }
 

@@ -270,6 +270,10 @@ pub struct Config {
     pub ced_ms: u64,
     /// Faults to inject.
     pub faults: Faults,
+    /// Keep the image data of ECM frames (FCD) in the trace. Off, an FCD frame's trace entry
+    /// holds its header and frame number only (and its full length), so that a long call's
+    /// trace does not grow with its pages.
+    pub trace_ecm_data: bool,
 }
 
 impl Config {
@@ -311,6 +315,7 @@ impl Config {
             send_cng: true,
             ced_ms: 3000,
             faults: Faults::default(),
+            trace_ecm_data: false,
         }
     }
 }

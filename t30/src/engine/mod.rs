@@ -291,12 +291,32 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// Octets in hex, space separated.
 fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// Octets of an FCD frame that the trace keeps without `trace_ecm_data`: address, control,
+/// FCF and frame number.
+const FCD_TRACE_OCTETS: usize = 4;
+
+/// The trace's hex of a frame: all of it, or only the header of an FCD frame when image
+/// data is not traced (it would make the trace as large as the pages).
+fn trace_hex(bytes: &[u8], name: &str, ecm_data: bool) -> String {
+    if !ecm_data && name == "FCD" {
+        hex(&bytes[..bytes.len().min(FCD_TRACE_OCTETS)])
+    } else {
+        hex(bytes)
+    }
 }
 
 fn is_ident_frame(f: Fcf) -> bool {
@@ -664,8 +684,9 @@ impl Engine {
         self.trace.push(TraceEntry {
             time: now,
             dir: Direction::Rx,
+            hex: trace_hex(bytes, &name, self.cfg.trace_ecm_data),
+            octets: bytes.len(),
             name,
-            hex: hex(bytes),
             fcs_ok,
         });
         if self.silent || !fcs_ok {
@@ -1016,8 +1037,9 @@ impl Engine {
                 self.trace.push(TraceEntry {
                     time: now,
                     dir: Direction::Tx,
+                    hex: trace_hex(bytes, &name, self.cfg.trace_ecm_data),
+                    octets: bytes.len(),
                     name,
-                    hex: hex(bytes),
                     fcs_ok: *fcs_ok,
                 });
             }

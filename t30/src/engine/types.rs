@@ -117,8 +117,12 @@ pub struct TraceEntry {
     pub dir: Direction,
     /// Frame name ("DCS", "FCF 0x00", "garbage").
     pub name: String,
-    /// Octets in hex, space separated, without FCS.
+    /// Octets in hex, space separated, without FCS; for an FCD frame without
+    /// [`Config::trace_ecm_data`](super::Config::trace_ecm_data), its first four octets
+    /// (address, control, FCF and frame number) only.
     pub hex: String,
+    /// Octets in the frame, without FCS (more than `hex` shows when it is abbreviated).
+    pub octets: usize,
     /// Whether the FCS was good.
     pub fcs_ok: bool,
 }

@@ -173,27 +173,24 @@ impl DecodedPage {
 /// Changing elements of a packed row, followed by three sentinels equal to `width`.
 pub(crate) fn row_changes(row: &[u8], width: u32, out: &mut Vec<u32>) {
     out.clear();
-    let mut colour = 0u8; // 0 white, 1 black
+    // All ones while the current colour is black: `b ^ colour` marks the pels that differ.
+    let mut colour = 0u8;
     let mut x = 0u32;
     for &b in row {
         if x >= width {
             break;
         }
-        let same = if colour == 0 { 0x00 } else { 0xff };
-        if b == same {
-            x += 8;
-            continue;
-        }
-        for i in 0..8 {
+        let mut diff = b ^ colour;
+        while diff != 0 {
+            let i = diff.leading_zeros();
             let px = x + i;
             if px >= width {
                 break;
             }
-            let bit = (b >> (7 - i)) & 1;
-            if bit != colour {
-                out.push(px);
-                colour = bit;
-            }
+            out.push(px);
+            colour = !colour;
+            // Past pel i the differing pels are those equal to the old colour.
+            diff = !diff & (0x7f >> i);
         }
         x += 8;
     }
@@ -202,18 +199,19 @@ pub(crate) fn row_changes(row: &[u8], width: u32, out: &mut Vec<u32>) {
 
 /// Set bits `[start, end)` of a packed row.
 fn fill_bits(row: &mut [u8], start: u32, end: u32) {
-    let (mut s, e) = (start as usize, end as usize);
-    while s < e && s % 8 != 0 {
-        row[s / 8] |= 0x80 >> (s % 8);
-        s += 1;
+    if start >= end {
+        return;
     }
-    while s + 8 <= e {
-        row[s / 8] = 0xff;
-        s += 8;
-    }
-    while s < e {
-        row[s / 8] |= 0x80 >> (s % 8);
-        s += 1;
+    let (s, e) = (start as usize, end as usize);
+    let (first, last) = (s / 8, (e - 1) / 8);
+    let head = 0xffu8 >> (s % 8);
+    let tail = 0xffu8 << (7 - (e - 1) % 8);
+    if first == last {
+        row[first] |= head & tail;
+    } else {
+        row[first] |= head;
+        row[first + 1..last].fill(0xff);
+        row[last] |= tail;
     }
 }
 
@@ -886,8 +884,124 @@ pub fn decode_mmr(
     Ok(sink.finish(eofb, 0))
 }
 
+/// Where each row of a clean T.6 (MMR) page lies, as [`encode_page`] reports it for the
+/// page it codes (MMR rows have no EOL or fill: each span's start is its data start): found
+/// by decoding the changing elements only, without building the page. Fails unless the
+/// data holds exactly `rows` rows that decode cleanly.
+pub fn mmr_row_spans(data: &[u8], width: u32, rows: u32) -> Result<Vec<RowSpan>, ImageError> {
+    let corrupt = |what: &str| ImageError::Corrupt(format!("MMR page: {what}"));
+    let mut r = BitReader::new(data);
+    let mut refc = vec![width; 3];
+    let mut cur = Vec::with_capacity(64);
+    let mut spans = Vec::with_capacity(rows as usize);
+    for _ in 0..rows {
+        if r.pos() >= r.end() || r.peek(24) == 0x0000_1001 {
+            return Err(corrupt("fewer rows than expected"));
+        }
+        let start = r.pos();
+        decode_2d(&mut r, width, &refc, &mut cur).map_err(|_| corrupt("bad code"))?;
+        let end = r.pos();
+        spans.push(RowSpan {
+            start,
+            data_start: start,
+            data_end: end,
+            end,
+        });
+        std::mem::swap(&mut refc, &mut cur);
+    }
+    Ok(spans)
+}
+
 /// Bits a page takes in a coding, RTC/EOFB and fill included: divided by the bit rate, its
 /// transmission time.
 pub fn coded_bits(page: &Bitmap, opts: &EncodeOptions) -> usize {
     encode_page(page, opts).bit_len
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pel-by-pel definitions the fast row helpers must agree with.
+    fn changes_by_pel(row: &[u8], width: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut colour = false;
+        for x in 0..width {
+            let black = row[x as usize / 8] & (0x80 >> (x % 8)) != 0;
+            if black != colour {
+                out.push(x);
+                colour = black;
+            }
+        }
+        out.extend_from_slice(&[width, width, width]);
+        out
+    }
+
+    fn rows(width: u32) -> Vec<Vec<u8>> {
+        let stride = width.div_ceil(8) as usize;
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut out = vec![vec![0u8; stride], vec![0xff; stride]];
+        for _ in 0..200 {
+            let mut row: Vec<u8> = (0..stride).map(|_| next() as u8).collect();
+            // Long runs as well as noise.
+            let (a, b) = (next() as usize % stride, next() as usize % stride);
+            row[a.min(b)..a.max(b)].fill(if next() & 1 == 0 { 0 } else { 0xff });
+            out.push(row);
+        }
+        for row in &mut out {
+            let rem = width % 8;
+            if rem != 0 {
+                row[stride - 1] &= 0xffu8 << (8 - rem);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn row_changes_agree_with_the_pel_by_pel_scan() {
+        for width in [1, 7, 8, 9, 1728, 1731, 2048, 2432] {
+            let mut got = Vec::new();
+            for row in rows(width) {
+                row_changes(&row, width, &mut got);
+                assert_eq!(got, changes_by_pel(&row, width), "width {width}");
+            }
+        }
+    }
+
+    #[test]
+    fn mmr_row_spans_are_the_encoders() {
+        use crate::image::testpage::{TestPageKind, TestPageOptions, make_test_page};
+        for kind in [
+            TestPageKind::Impress,
+            TestPageKind::Diag,
+            TestPageKind::White,
+        ] {
+            let page = make_test_page(kind, 1, &TestPageOptions::default())
+                .unwrap()
+                .bitmap;
+            let coded = encode_page(&page, &EncodeOptions::line(Coding::Mmr));
+            let spans = mmr_row_spans(&coded.data, page.width(), page.height()).unwrap();
+            assert_eq!(spans, coded.rows, "{kind:?}");
+            assert!(mmr_row_spans(&coded.data, page.width(), page.height() + 1).is_err());
+        }
+    }
+
+    #[test]
+    fn pack_changes_inverts_row_changes() {
+        for width in [1, 7, 8, 9, 1728, 1731, 2432] {
+            let mut changes = Vec::new();
+            for row in rows(width) {
+                row_changes(&row, width, &mut changes);
+                let mut back = vec![0x5a; row.len()];
+                pack_changes(&changes, width, &mut back);
+                assert_eq!(back, row, "width {width}");
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::store::{CodedPage, Document};
 use super::tiff::{StoredCoding, read_tiff};
 use super::{Bitmap, ImageError, MAX_HEIGHT, MAX_WIDTH, Resolution};
 
@@ -90,6 +91,36 @@ pub fn load_document(path: &Path) -> Result<Vec<LoadedPage>, DocumentError> {
         path: p,
         reason: e.to_string(),
     })
+}
+
+/// Load a document from a file, page by page, each page kept coded ([`Document`]): a long
+/// TIFF never has more than one page decoded at a time.
+pub fn load_document_coded(path: &Path) -> Result<Document, DocumentError> {
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| DocumentError::Loading {
+        path: p.clone(),
+        reason: e.to_string(),
+    })?;
+    load_bytes_coded(&bytes).map_err(|e| DocumentError::Generation {
+        path: p,
+        reason: e.to_string(),
+    })
+}
+
+/// [`load_bytes`], each page kept coded as soon as it is read.
+pub fn load_bytes_coded(bytes: &[u8]) -> Result<Document, ImageError> {
+    if sniff(bytes) == Some(FileKind::Tiff) {
+        let mut pages = Vec::new();
+        super::tiff::read_tiff_each(bytes, |p| {
+            pages.push(CodedPage::from_bitmap(&p.bitmap));
+            Ok(())
+        })?;
+        return Ok(Document::new(pages));
+    }
+    Ok(load_bytes(bytes)?
+        .iter()
+        .map(|p| CodedPage::from_bitmap(&p.bitmap))
+        .collect())
 }
 
 /// Load a document held in memory.

@@ -10,6 +10,7 @@ pub mod convert;
 mod font;
 pub mod load;
 pub mod pdf;
+pub mod store;
 mod tables;
 pub mod testpage;
 pub mod tiff;

@@ -4,6 +4,7 @@
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref};
 
 use super::codec::{Coding, EncodeOptions, encode_page};
+use super::store::CodedPage;
 use super::tiff::{StoredCoding, TiffPage};
 use super::{Bitmap, ImageError};
 
@@ -41,6 +42,22 @@ impl PdfPage {
             dpi: (r.x_dpi() as f64, r.y_dpi() as f64),
             strips: vec![CcittStrip {
                 data: encode_page(page, &EncodeOptions::tiff(Coding::Mmr)).data,
+                rows: page.height(),
+                k: -1,
+            }],
+        }
+    }
+
+    /// A page held coded: its MMR code is embedded as it is (the same bytes
+    /// [`from_bitmap`](Self::from_bitmap) would code).
+    pub fn from_coded(page: &CodedPage) -> Self {
+        let r = page.resolution();
+        Self {
+            width: page.width(),
+            height: page.height(),
+            dpi: (r.x_dpi() as f64, r.y_dpi() as f64),
+            strips: vec![CcittStrip {
+                data: page.mmr().to_vec(),
                 rows: page.height(),
                 k: -1,
             }],

@@ -15,6 +15,7 @@ use tiff::encoder::{Rational, TiffEncoder};
 use tiff::tags::Tag;
 
 use super::codec::{Coding, EncodeOptions, decode_g3, decode_mh_rle, decode_mmr, encode_page};
+use super::store::CodedPage;
 use super::{Bitmap, ImageError, MAX_HEIGHT, MAX_WIDTH, Resolution};
 
 const TAG_T4_OPTIONS: Tag = Tag::Unknown(292);
@@ -130,6 +131,20 @@ fn unpack_packbits(src: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), Im
 
 /// Read every page of a bilevel TIFF file held in memory.
 pub fn read_tiff(bytes: &[u8]) -> Result<Vec<TiffPage>, ImageError> {
+    let mut pages = Vec::new();
+    read_tiff_each(bytes, |p| {
+        pages.push(p);
+        Ok(())
+    })?;
+    Ok(pages)
+}
+
+/// Read the pages of a bilevel TIFF file held in memory one at a time, handing each to
+/// `page` before the next is decoded: a long document never has all its bitmaps at once.
+pub fn read_tiff_each(
+    bytes: &[u8],
+    mut page: impl FnMut(TiffPage) -> Result<(), ImageError>,
+) -> Result<(), ImageError> {
     let mut limits = Limits::default();
     limits.ifd_value_size = 1 << 20;
     limits.decoding_buffer_size = 64 << 20;
@@ -137,19 +152,20 @@ pub fn read_tiff(bytes: &[u8]) -> Result<Vec<TiffPage>, ImageError> {
     let mut dec = Decoder::new(Cursor::new(bytes))
         .map_err(terr)?
         .with_limits(limits);
-    let mut pages = Vec::new();
+    let mut count = 0;
     let mut budget = MAX_DECODED_BYTES;
     loop {
-        if pages.len() >= MAX_PAGES {
+        if count >= MAX_PAGES {
             return Err(unsupported(format!("more than {MAX_PAGES} pages")));
         }
-        pages.push(read_page(&mut dec, bytes, pages.len() + 1, &mut budget)?);
+        count += 1;
+        page(read_page(&mut dec, bytes, count, &mut budget)?)?;
         if !dec.more_images() {
             break;
         }
         dec.next_image().map_err(terr)?;
     }
-    Ok(pages)
+    Ok(())
 }
 
 fn read_page(
@@ -444,78 +460,146 @@ pub fn write_tiff_coded(
     damage: Option<&[PageDamage]>,
     opts: &TiffWriteOptions,
 ) -> Result<Vec<u8>, ImageError> {
-    let e = |e: tiff::TiffError| unsupported(format!("TIFF writing failed: {e}"));
-    if pages.is_empty() || pages.len() > u16::MAX as usize {
+    check_write(pages.len(), opts)?;
+    let mut out = Cursor::new(Vec::new());
+    let mut enc = TiffEncoder::new(&mut out).map_err(write_err)?;
+    for (n, page) in pages.iter().enumerate() {
+        let strip = match (opts.coding, coded.get(n)) {
+            (Some(_), Some(c)) if !c.is_empty() => c.clone(),
+            (Some(c), _) => encode_page(page, &EncodeOptions::tiff(c)).data,
+            (None, _) => page.data().to_vec(),
+        };
+        let shape = PageShape {
+            width: page.width(),
+            height: page.height(),
+            resolution: page.resolution,
+        };
+        write_page(&mut enc, n, pages.len(), shape, strip, damage, opts)?;
+    }
+    Ok(out.into_inner())
+}
+
+/// As [`write_tiff`], for pages held coded: into `out` (a file, typically), one page at a
+/// time. MMR pages go out as they are stored; other codings decode one page, code it and
+/// let it go, so at most one page is a bitmap at any time.
+pub fn write_tiff_document<W: std::io::Write + std::io::Seek>(
+    out: W,
+    pages: &[CodedPage],
+    damage: Option<&[PageDamage]>,
+    opts: &TiffWriteOptions,
+) -> Result<(), ImageError> {
+    check_write(pages.len(), opts)?;
+    let mut out = out;
+    {
+        let mut enc = TiffEncoder::new(&mut out).map_err(write_err)?;
+        for (n, page) in pages.iter().enumerate() {
+            let strip = match opts.coding {
+                Some(Coding::Mmr) => page.mmr().to_vec(),
+                Some(c) => encode_page(&page.bitmap()?, &EncodeOptions::tiff(c)).data,
+                None => page.bitmap()?.data().to_vec(),
+            };
+            let shape = PageShape {
+                width: page.width(),
+                height: page.height(),
+                resolution: page.resolution(),
+            };
+            write_page(&mut enc, n, pages.len(), shape, strip, damage, opts)?;
+        }
+    }
+    out.flush()
+        .map_err(|e| unsupported(format!("TIFF writing failed: {e}")))
+}
+
+fn write_err(e: tiff::TiffError) -> ImageError {
+    unsupported(format!("TIFF writing failed: {e}"))
+}
+
+fn check_write(pages: usize, opts: &TiffWriteOptions) -> Result<(), ImageError> {
+    if pages == 0 || pages > u16::MAX as usize {
         return Err(unsupported("a TIFF file needs 1 to 65535 pages"));
     }
     if opts.fill_order != 1 && opts.fill_order != 2 {
         return Err(unsupported("FillOrder must be 1 or 2"));
     }
-    let mut out = Cursor::new(Vec::new());
-    let mut enc = TiffEncoder::new(&mut out).map_err(e)?;
-    for (n, page) in pages.iter().enumerate() {
-        let mut strip = match (opts.coding, coded.get(n)) {
-            (Some(_), Some(c)) if !c.is_empty() => c.clone(),
-            (Some(c), _) => encode_page(page, &EncodeOptions::tiff(c)).data,
-            (None, _) => page.data().to_vec(),
-        };
-        if opts.fill_order == 2 {
-            super::bits::reverse_bits(&mut strip);
-        }
-        let mut dir = enc.image_directory().map_err(e)?;
-        let offset = dir.write_data(&strip[..]).map_err(e)?;
-        let offset = u32::try_from(offset).map_err(|_| unsupported("file over 4 GiB"))?;
-        dir.write_tag(Tag::NewSubfileType, 2u32).map_err(e)?;
-        dir.write_tag(Tag::ImageWidth, page.width()).map_err(e)?;
-        dir.write_tag(Tag::ImageLength, page.height()).map_err(e)?;
-        dir.write_tag(Tag::BitsPerSample, 1u16).map_err(e)?;
-        let compression: u16 = match opts.coding {
-            None => 1,
-            Some(Coding::Mmr) => 4,
-            Some(_) => 3,
-        };
-        dir.write_tag(Tag::Compression, compression).map_err(e)?;
-        dir.write_tag(Tag::PhotometricInterpretation, 0u16)
-            .map_err(e)?;
-        dir.write_tag(Tag::FillOrder, opts.fill_order).map_err(e)?;
-        if let Some(d) = &opts.description {
-            dir.write_tag(Tag::ImageDescription, d.as_str())
-                .map_err(e)?;
-        }
-        dir.write_tag(Tag::StripOffsets, offset).map_err(e)?;
-        dir.write_tag(Tag::Orientation, 1u16).map_err(e)?;
-        dir.write_tag(Tag::SamplesPerPixel, 1u16).map_err(e)?;
-        dir.write_tag(Tag::RowsPerStrip, page.height().max(1))
-            .map_err(e)?;
-        dir.write_tag(Tag::StripByteCounts, strip.len() as u32)
-            .map_err(e)?;
-        let r = page.resolution;
-        dir.write_tag(Tag::XResolution, Rational { n: r.x_dpi(), d: 1 })
-            .map_err(e)?;
-        dir.write_tag(Tag::YResolution, Rational { n: r.y_dpi(), d: 1 })
-            .map_err(e)?;
-        match opts.coding {
-            Some(Coding::Mr { .. }) => dir.write_tag(TAG_T4_OPTIONS, 1u32).map_err(e)?,
-            Some(Coding::Mh) => dir.write_tag(TAG_T4_OPTIONS, 0u32).map_err(e)?,
-            Some(Coding::Mmr) => dir.write_tag(TAG_T6_OPTIONS, 0u32).map_err(e)?,
-            None => {}
-        }
-        dir.write_tag(Tag::ResolutionUnit, 2u16).map_err(e)?;
-        dir.write_tag(TAG_PAGE_NUMBER, [n as u16, pages.len() as u16])
-            .map_err(e)?;
-        dir.write_tag(Tag::Software, opts.software.as_str())
-            .map_err(e)?;
-        if let Some(t) = &opts.date_time {
-            dir.write_tag(Tag::DateTime, t.as_str()).map_err(e)?;
-        }
-        if let Some(d) = damage.and_then(|d| d.get(n)) {
-            dir.write_tag(TAG_BAD_FAX_LINES, d.bad_rows).map_err(e)?;
-            let clean: u16 = if d.bad_rows == 0 { 0 } else { 2 };
-            dir.write_tag(TAG_CLEAN_FAX_DATA, clean).map_err(e)?;
-            dir.write_tag(TAG_CONSECUTIVE_BAD_FAX_LINES, d.longest_bad_run)
-                .map_err(e)?;
-        }
-        dir.finish().map_err(e)?;
+    Ok(())
+}
+
+/// Size and resolution of a page being written.
+#[derive(Clone, Copy)]
+struct PageShape {
+    width: u32,
+    height: u32,
+    resolution: Resolution,
+}
+
+/// Writes page `n` of `total` (its strip coded in `opts.coding`, MSB first) and its
+/// directory.
+fn write_page<W: std::io::Write + std::io::Seek>(
+    enc: &mut TiffEncoder<W>,
+    n: usize,
+    total: usize,
+    page: PageShape,
+    mut strip: Vec<u8>,
+    damage: Option<&[PageDamage]>,
+    opts: &TiffWriteOptions,
+) -> Result<(), ImageError> {
+    let e = write_err;
+    if opts.fill_order == 2 {
+        super::bits::reverse_bits(&mut strip);
     }
-    Ok(out.into_inner())
+    let mut dir = enc.image_directory().map_err(e)?;
+    let offset = dir.write_data(&strip[..]).map_err(e)?;
+    let offset = u32::try_from(offset).map_err(|_| unsupported("file over 4 GiB"))?;
+    dir.write_tag(Tag::NewSubfileType, 2u32).map_err(e)?;
+    dir.write_tag(Tag::ImageWidth, page.width).map_err(e)?;
+    dir.write_tag(Tag::ImageLength, page.height).map_err(e)?;
+    dir.write_tag(Tag::BitsPerSample, 1u16).map_err(e)?;
+    let compression: u16 = match opts.coding {
+        None => 1,
+        Some(Coding::Mmr) => 4,
+        Some(_) => 3,
+    };
+    dir.write_tag(Tag::Compression, compression).map_err(e)?;
+    dir.write_tag(Tag::PhotometricInterpretation, 0u16)
+        .map_err(e)?;
+    dir.write_tag(Tag::FillOrder, opts.fill_order).map_err(e)?;
+    if let Some(d) = &opts.description {
+        dir.write_tag(Tag::ImageDescription, d.as_str())
+            .map_err(e)?;
+    }
+    dir.write_tag(Tag::StripOffsets, offset).map_err(e)?;
+    dir.write_tag(Tag::Orientation, 1u16).map_err(e)?;
+    dir.write_tag(Tag::SamplesPerPixel, 1u16).map_err(e)?;
+    dir.write_tag(Tag::RowsPerStrip, page.height.max(1))
+        .map_err(e)?;
+    dir.write_tag(Tag::StripByteCounts, strip.len() as u32)
+        .map_err(e)?;
+    let r = page.resolution;
+    dir.write_tag(Tag::XResolution, Rational { n: r.x_dpi(), d: 1 })
+        .map_err(e)?;
+    dir.write_tag(Tag::YResolution, Rational { n: r.y_dpi(), d: 1 })
+        .map_err(e)?;
+    match opts.coding {
+        Some(Coding::Mr { .. }) => dir.write_tag(TAG_T4_OPTIONS, 1u32).map_err(e)?,
+        Some(Coding::Mh) => dir.write_tag(TAG_T4_OPTIONS, 0u32).map_err(e)?,
+        Some(Coding::Mmr) => dir.write_tag(TAG_T6_OPTIONS, 0u32).map_err(e)?,
+        None => {}
+    }
+    dir.write_tag(Tag::ResolutionUnit, 2u16).map_err(e)?;
+    dir.write_tag(TAG_PAGE_NUMBER, [n as u16, total as u16])
+        .map_err(e)?;
+    dir.write_tag(Tag::Software, opts.software.as_str())
+        .map_err(e)?;
+    if let Some(t) = &opts.date_time {
+        dir.write_tag(Tag::DateTime, t.as_str()).map_err(e)?;
+    }
+    if let Some(d) = damage.and_then(|d| d.get(n)) {
+        dir.write_tag(TAG_BAD_FAX_LINES, d.bad_rows).map_err(e)?;
+        let clean: u16 = if d.bad_rows == 0 { 0 } else { 2 };
+        dir.write_tag(TAG_CLEAN_FAX_DATA, clean).map_err(e)?;
+        dir.write_tag(TAG_CONSECUTIVE_BAD_FAX_LINES, d.longest_bad_run)
+            .map_err(e)?;
+    }
+    dir.finish().map_err(e)?;
+    Ok(())
 }

@@ -1,0 +1,194 @@
+//! Pages held coded in memory, so that long documents and long calls stay small.
+//!
+//! A fine A4 page is about half a megabyte as a bitmap and a few tens of kilobytes coded
+//! T.6 (MMR). A [`CodedPage`] keeps the MMR form (exactly the strip a TIFF-F or PDF of the
+//! page carries) and is decoded to a [`Bitmap`] only while one page is being worked on; a
+//! [`Document`] is a list of them shared between whoever needs it (a call's setup, its
+//! sending engine, the check of what arrived) without copying.
+
+use std::sync::Arc;
+
+use super::codec::{Coding, EncodeOptions, decode_mmr, encode_page};
+use super::{Bitmap, ImageError, Resolution};
+
+/// One page, coded T.6 (MMR, EOFB included, MSB first), with its size and resolution.
+///
+/// Equal pages have equal codes (the encoder is deterministic), so two coded pages compare
+/// equal exactly when their pels, size and resolution do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodedPage {
+    width: u32,
+    height: u32,
+    resolution: Resolution,
+    mmr: Vec<u8>,
+}
+
+impl CodedPage {
+    /// The page `page`, coded MMR as a TIFF strip of it is.
+    pub fn from_bitmap(page: &Bitmap) -> CodedPage {
+        CodedPage {
+            width: page.width(),
+            height: page.height(),
+            resolution: page.resolution,
+            mmr: encode_page(page, &EncodeOptions::tiff(Coding::Mmr)).data,
+        }
+    }
+
+    /// Width in pels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in rows.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Physical resolution.
+    pub fn resolution(&self) -> Resolution {
+        self.resolution
+    }
+
+    /// The MMR code of the page (EOFB included).
+    pub fn mmr(&self) -> &[u8] {
+        &self.mmr
+    }
+
+    /// The pels. Fails only if the code was damaged, which [`from_bitmap`](Self::from_bitmap)
+    /// never produces.
+    pub fn bitmap(&self) -> Result<Bitmap, ImageError> {
+        let d = decode_mmr(&self.mmr, self.width, Some(self.height), self.resolution)?;
+        if d.bad_rows > 0 || d.bitmap.height() != self.height {
+            return Err(ImageError::Corrupt(format!(
+                "stored page of {} rows decoded to {} rows, {} bad",
+                self.height,
+                d.bitmap.height(),
+                d.bad_rows
+            )));
+        }
+        Ok(d.bitmap)
+    }
+}
+
+impl From<&Bitmap> for CodedPage {
+    fn from(page: &Bitmap) -> CodedPage {
+        CodedPage::from_bitmap(page)
+    }
+}
+
+/// A document: coded pages in order, cheap to clone (the pages are shared, not copied).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Document {
+    pages: Arc<[CodedPage]>,
+}
+
+impl Document {
+    /// A document of these pages.
+    pub fn new(pages: Vec<CodedPage>) -> Document {
+        Document {
+            pages: pages.into(),
+        }
+    }
+
+    /// A document of these bitmaps, each coded on its own.
+    pub fn from_bitmaps(pages: &[Bitmap]) -> Document {
+        pages.iter().map(CodedPage::from_bitmap).collect()
+    }
+
+    /// Number of pages.
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Whether there are no pages.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// The coded pages.
+    pub fn pages(&self) -> &[CodedPage] {
+        &self.pages
+    }
+
+    /// Page `i` (0-based), if there is one.
+    pub fn page(&self, i: usize) -> Option<&CodedPage> {
+        self.pages.get(i)
+    }
+
+    /// Every page decoded, one at a time: only the page being looked at is a bitmap.
+    pub fn bitmaps(&self) -> impl Iterator<Item = Result<Bitmap, ImageError>> + '_ {
+        self.pages.iter().map(CodedPage::bitmap)
+    }
+}
+
+impl FromIterator<CodedPage> for Document {
+    fn from_iter<I: IntoIterator<Item = CodedPage>>(iter: I) -> Document {
+        Document::new(iter.into_iter().collect())
+    }
+}
+
+impl From<Vec<CodedPage>> for Document {
+    fn from(pages: Vec<CodedPage>) -> Document {
+        Document::new(pages)
+    }
+}
+
+impl From<&[Bitmap]> for Document {
+    fn from(pages: &[Bitmap]) -> Document {
+        Document::from_bitmaps(pages)
+    }
+}
+
+impl From<Vec<Bitmap>> for Document {
+    fn from(pages: Vec<Bitmap>) -> Document {
+        Document::from_bitmaps(&pages)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::testpage::{TestPageKind, TestPageOptions, make_test_page};
+
+    #[test]
+    fn coded_page_round_trips_and_is_the_tiff_strip() {
+        for kind in [
+            TestPageKind::Impress,
+            TestPageKind::White,
+            TestPageKind::Diag,
+        ] {
+            let page = make_test_page(kind, 0, &TestPageOptions::default())
+                .unwrap()
+                .bitmap;
+            let coded = CodedPage::from_bitmap(&page);
+            assert_eq!(coded.bitmap().unwrap(), page);
+            assert_eq!(
+                coded.mmr(),
+                encode_page(&page, &EncodeOptions::tiff(Coding::Mmr)).data
+            );
+            assert!(coded.mmr().len() < page.data().len());
+        }
+    }
+
+    #[test]
+    fn documents_share_their_pages() {
+        let page = make_test_page(TestPageKind::Impress, 0, &TestPageOptions::default())
+            .unwrap()
+            .bitmap;
+        let doc = Document::from_bitmaps(&[page.clone(), page.clone()]);
+        let copy = doc.clone();
+        assert!(std::ptr::eq(doc.pages().as_ptr(), copy.pages().as_ptr()));
+        let back: Vec<Bitmap> = copy.bitmaps().collect::<Result<_, _>>().unwrap();
+        assert_eq!(back, vec![page.clone(), page]);
+    }
+
+    #[test]
+    fn a_damaged_code_is_an_error() {
+        let page = make_test_page(TestPageKind::Impress, 0, &TestPageOptions::default())
+            .unwrap()
+            .bitmap;
+        let mut coded = CodedPage::from_bitmap(&page);
+        coded.mmr.truncate(coded.mmr.len() / 2);
+        assert!(coded.bitmap().is_err());
+    }
+}
