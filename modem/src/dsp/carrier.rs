@@ -69,6 +69,9 @@ pub struct CarrierDetect {
     /// Samples the floor has learnt from (it averages them all until FLOOR_SAMPLES, so a
     /// receiver started just before a signal still knows the line).
     floor_count: f32,
+    /// The off threshold in force while the carrier is present (the floor learns only
+    /// while it is absent, so it is fixed when the carrier comes).
+    off_now: f32,
     fall: CarrierFall,
 }
 
@@ -76,9 +79,12 @@ pub struct CarrierDetect {
 /// louder than the on threshold (shared by the fast modems' detector and V.21's).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CarrierFall {
-    /// Mean power since the carrier came (its level), and the samples it averages.
+    /// Mean power since the carrier came (its level), the samples it averages and their
+    /// reciprocal (the weight of a new reading, kept so the running mean needs no division
+    /// per sample once the count stops growing).
     level: f32,
     level_count: f32,
+    level_weight: f32,
     /// Consecutive samples the power has been 20 dB under the level.
     dropped: u32,
     /// After a carrier went by its fall: the mean power of the line since (the noise a new
@@ -91,6 +97,7 @@ impl CarrierFall {
     pub(crate) fn start(&mut self, p: f32) {
         self.level = p;
         self.level_count = 1.0;
+        self.level_weight = 1.0;
         self.dropped = 0;
     }
 
@@ -100,8 +107,11 @@ impl CarrierFall {
     #[inline]
     pub(crate) fn present(&mut self, p: f32) -> bool {
         if self.dropped == 0 {
-            self.level_count = (self.level_count + 1.0).min(LEVEL_SAMPLES);
-            self.level += (p - self.level) / self.level_count;
+            if self.level_count < LEVEL_SAMPLES {
+                self.level_count += 1.0;
+                self.level_weight = 1.0 / self.level_count;
+            }
+            self.level += (p - self.level) * self.level_weight;
         }
         if self.level_count >= LEVEL_MIN_SAMPLES && p < self.level * DROP_RATIO {
             self.dropped += 1;
@@ -182,6 +192,7 @@ impl CarrierDetect {
             present: false,
             floor: 0.0,
             floor_count: 0.0,
+            off_now: 0.0,
             fall: CarrierFall::default(),
         }
     }
@@ -200,12 +211,13 @@ impl CarrierDetect {
             }
             if p > self.fall.on_threshold(p, on) {
                 self.present = true;
+                self.off_now = self.off_threshold();
                 self.fall.start(p);
                 return Some(true);
             }
             return None;
         }
-        if p < self.off_threshold() {
+        if p < self.off_now {
             self.fall.clear_hold();
             self.present = false;
             Some(false)

@@ -20,7 +20,13 @@
 //! Symbols are in the modem's own constellation units: the AGC scales the input so that its
 //! mean power matches [`DemodConfig::symbol_power`], the mean of |a|² of the constellation.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
 use crate::dsp::{Complex32, Nco, PowerMeter, root_raised_cosine};
+
+mod kernels;
+
+use kernels::LANES;
 
 /// Interpolation phases of the matched filter per input sample.
 const PHASES: usize = 64;
@@ -67,7 +73,8 @@ struct Learnt {
     /// Whether anything has been saved.
     valid: bool,
     /// Allocated in `new()` so that saving never allocates.
-    taps: Vec<Complex32>,
+    tap_re: Vec<f32>,
+    tap_im: Vec<f32>,
     gain: f32,
     carrier_step: f32,
     timing_step: f32,
@@ -91,12 +98,9 @@ pub struct QamDemod {
     bb: Vec<f32>,
     bb_pos: usize,
     bb_len: usize,
-    /// `mf_re[p * bb_len + k]`: real part of the weight of the k-th newest passband sample at
-    /// fractional delay p/PHASES. The matched filter is shifted up to the carrier, so
-    /// down-conversion happens once per half symbol instead of once per sample.
-    mf_re: Vec<f32>,
-    /// Imaginary parts of the same taps (kept apart so the products vectorize).
-    mf_im: Vec<f32>,
+    /// The matched filter's taps for every fractional delay, shared by all cores with the
+    /// same settings.
+    mf: Arc<MatchedFilter>,
     // --- timing ---
     half_period: f32,
     /// Samples from the newest input sample to the next half-symbol instant.
@@ -118,9 +122,12 @@ pub struct QamDemod {
     // --- equalizer ---
     eq_len: usize,
     eq_center: usize,
-    taps: Vec<Complex32>,
-    /// T/2 samples written twice, as `bb`.
-    eq_buf: Vec<Complex32>,
+    /// Equalizer taps, real and imaginary parts apart so four taps fill a vector register.
+    tap_re: Vec<f32>,
+    tap_im: Vec<f32>,
+    /// T/2 samples written twice, as `bb`, real and imaginary parts apart.
+    eq_re: Vec<f32>,
+    eq_im: Vec<f32>,
     eq_pos: usize,
     eq_step: f32,
     eq_frozen: bool,
@@ -151,33 +158,9 @@ impl QamDemod {
         assert!(cfg.eq_taps >= 4, "equalizer too short");
         assert!(cfg.filter_span >= 2, "matched filter too short");
         let sps = crate::SAMPLE_RATE as f64 / cfg.baud as f64;
-        let half_len = cfg.filter_span as f64 * sps / 2.0;
-        // Rounded up to whole chunks of the dot product: the extra taps are zero (beyond the
-        // pulse's edge) and the products need no scalar tail.
-        let bb_len = ((2.0 * half_len).ceil() as usize + 2).div_ceil(LANES) * LANES;
-        let mf_delay = half_len + 1.0;
-        let omega = std::f64::consts::TAU * cfg.carrier_hz as f64 / crate::SAMPLE_RATE as f64;
-        let mut mf_re = vec![0f32; (PHASES + 1) * bb_len];
-        let mut mf_im = vec![0f32; (PHASES + 1) * bb_len];
-        for p in 0..=PHASES {
-            let frac = p as f64 / PHASES as f64;
-            for k in 0..bb_len {
-                // The k-th newest sample sits k - frac samples before the output instant,
-                // which is delayed by `mf_delay` samples to keep the filter causal.
-                let lag = k as f64 - frac - mf_delay;
-                let t = lag / sps;
-                let edge = cfg.filter_span as f64 / 2.0;
-                if t.abs() >= edge {
-                    continue;
-                }
-                let w = 0.5 + 0.5 * (std::f64::consts::PI * t / edge).cos();
-                // Down-converting 2·x·e^{-jωm} and filtering equals filtering x with
-                // 2·h·e^{jω·lag} and turning the result by e^{-jω·(output instant)}.
-                let a = 2.0 * root_raised_cosine(t, cfg.rolloff as f64) * w / sps;
-                mf_re[p * bb_len + k] = (a * (omega * lag).cos()) as f32;
-                mf_im[p * bb_len + k] = (a * (omega * lag).sin()) as f32;
-            }
-        }
+        let mf = MatchedFilter::shared(cfg);
+        let bb_len = mf.bb_len;
+        let mf_delay = mf.delay;
         let eq_len = cfg.eq_taps;
         // The centre tap must fall on an on-time (symbol-instant) sample: even distance
         // from the newest sample, about half-way along.
@@ -193,8 +176,7 @@ impl QamDemod {
             bb: vec![0.0; 2 * bb_len],
             bb_pos: 0,
             bb_len,
-            mf_re,
-            mf_im,
+            mf,
             half_period: (sps / 2.0) as f32,
             t_next: (sps / 2.0) as f32,
             timing_step: 0.0,
@@ -208,8 +190,10 @@ impl QamDemod {
             timing_frozen: false,
             eq_len,
             eq_center,
-            taps: vec![Complex32::new(0.0, 0.0); eq_len],
-            eq_buf: vec![Complex32::new(0.0, 0.0); 2 * eq_len],
+            tap_re: vec![0.0; eq_len],
+            tap_im: vec![0.0; eq_len],
+            eq_re: vec![0.0; 2 * eq_len],
+            eq_im: vec![0.0; 2 * eq_len],
             eq_pos: 0,
             eq_step: 0.0,
             eq_frozen: false,
@@ -228,7 +212,8 @@ impl QamDemod {
             symbols: 0,
             saved: Learnt {
                 valid: false,
-                taps: vec![Complex32::new(0.0, 0.0); eq_len],
+                tap_re: vec![0.0; eq_len],
+                tap_im: vec![0.0; eq_len],
                 gain: 0.0,
                 carrier_step: 0.0,
                 timing_step: 0.0,
@@ -265,9 +250,8 @@ impl QamDemod {
     /// and the carrier and timing phases, which a new burst does not share.
     pub fn restart_signal(&mut self) {
         self.bb.iter_mut().for_each(|c| *c = 0.0);
-        self.eq_buf
-            .iter_mut()
-            .for_each(|c| *c = Complex32::new(0.0, 0.0));
+        self.eq_re.iter_mut().for_each(|c| *c = 0.0);
+        self.eq_im.iter_mut().for_each(|c| *c = 0.0);
         self.bb_pos = 0;
         self.eq_pos = 0;
         // The first sample is at carrier phase zero.
@@ -293,10 +277,9 @@ impl QamDemod {
 
     /// Sets the equalizer to a single centre tap (a plain matched-filter receiver).
     pub fn reset_equalizer(&mut self) {
-        self.taps
-            .iter_mut()
-            .for_each(|c| *c = Complex32::new(0.0, 0.0));
-        self.taps[self.eq_center] = Complex32::new(1.0, 0.0);
+        self.tap_re.iter_mut().for_each(|c| *c = 0.0);
+        self.tap_im.iter_mut().for_each(|c| *c = 0.0);
+        self.tap_re[self.eq_center] = 1.0;
     }
 
     /// Feeds one input sample (16-bit units). Returns the equalized, carrier-corrected symbol
@@ -333,7 +316,7 @@ impl QamDemod {
         let p = ((frac * PHASES as f32 + 0.5) as usize).min(PHASES);
         let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
-        let v = dot2(&self.mf_re[taps.clone()], &self.mf_im[taps], h);
+        let v = kernels::dot2(&self.mf.re[taps.clone()], &self.mf.im[taps], h);
         // Down-convert at the output instant, `frac + mf_delay` samples before the newest.
         let back = ((frac as f64 + self.mf_delay) * self.carrier_inc as f64) as u64 as u32;
         self.rot.set_phase(self.carrier_phase.wrapping_sub(back));
@@ -357,8 +340,10 @@ impl QamDemod {
         } else {
             self.eq_pos + 1
         };
-        self.eq_buf[self.eq_pos] = y;
-        self.eq_buf[self.eq_pos + self.eq_len] = y;
+        self.eq_re[self.eq_pos] = y.re;
+        self.eq_re[self.eq_pos + self.eq_len] = y.re;
+        self.eq_im[self.eq_pos] = y.im;
+        self.eq_im[self.eq_pos + self.eq_len] = y.im;
         self.on_time = !self.on_time;
         if !self.on_time {
             self.prev_mid = y;
@@ -379,8 +364,13 @@ impl QamDemod {
         self.prev_on = y;
         self.last_raw = y;
 
-        let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
-        let z = dot_complex(&self.taps, win);
+        let win = self.eq_pos + 1..self.eq_pos + 1 + self.eq_len;
+        let z = kernels::cdot(
+            &self.tap_re,
+            &self.tap_im,
+            &self.eq_re[win.clone()],
+            &self.eq_im[win],
+        );
         // The carrier phase through the oscillator's sine table: cheaper than sin_cos.
         let turns = self.phase * (1.0 / std::f32::consts::TAU);
         self.rot.set_phase((turns * 4_294_967_296.0) as i64 as u32);
@@ -420,12 +410,14 @@ impl QamDemod {
         if !self.eq_frozen {
             // Rotate the error back to the equalizer's (un-derotated) frame.
             let e = err * self.derot.conj() * self.eq_step;
-            let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
-            for (t, x) in self.taps.iter_mut().zip(win) {
-                // t += e·conj(x), spelled out per component.
-                t.re += e.re * x.re + e.im * x.im;
-                t.im += e.im * x.re - e.re * x.im;
-            }
+            let win = self.eq_pos + 1..self.eq_pos + 1 + self.eq_len;
+            kernels::lms(
+                &mut self.tap_re,
+                &mut self.tap_im,
+                &self.eq_re[win.clone()],
+                &self.eq_im[win],
+                e,
+            );
         }
         // A plain mean at first, then an exponential one over 256 symbols.
         self.snr_count = self.snr_count.saturating_add(1);
@@ -463,7 +455,10 @@ impl QamDemod {
             return;
         }
         let k = expected / observed;
-        self.taps.iter_mut().for_each(|t| *t *= k);
+        for (re, im) in self.tap_re.iter_mut().zip(self.tap_im.iter_mut()) {
+            let t = Complex32::new(*re, *im) * k;
+            (*re, *im) = (t.re, t.im);
+        }
         self.last *= k;
     }
 
@@ -522,7 +517,8 @@ impl QamDemod {
 
     /// Keeps a copy of the equalizer, gain and learnt offsets (after a long training).
     pub fn save(&mut self) {
-        self.saved.taps.copy_from_slice(&self.taps);
+        self.saved.tap_re.copy_from_slice(&self.tap_re);
+        self.saved.tap_im.copy_from_slice(&self.tap_im);
         self.saved.gain = self.gain;
         self.saved.carrier_step = self.carrier_step;
         self.saved.timing_step = self.measured_drift();
@@ -536,7 +532,8 @@ impl QamDemod {
         if !s.valid {
             return false;
         }
-        self.taps.copy_from_slice(&s.taps);
+        self.tap_re.copy_from_slice(&s.tap_re);
+        self.tap_im.copy_from_slice(&s.tap_im);
         self.gain = s.gain;
         self.carrier_step = s.carrier_step;
         self.timing_step = s.timing_step;
@@ -608,112 +605,99 @@ impl QamDemod {
         self.symbols
     }
 
-    /// The equalizer taps (centre at `len - 1 - 2·(len/4)`).
-    pub fn taps(&self) -> &[Complex32] {
-        &self.taps
+    /// The equalizer taps, oldest sample's first (centre at `len - 1 - 2·(len/4)`).
+    pub fn taps(&self) -> impl Iterator<Item = Complex32> + '_ {
+        self.tap_re
+            .iter()
+            .zip(&self.tap_im)
+            .map(|(&re, &im)| Complex32::new(re, im))
     }
 }
 
-/// Lanes of the matched filter's dot products.
-const LANES: usize = 8;
-
-/// (Σ re·x, Σ im·x) in one pass over `x`, [`LANES`] partial sums each, for lengths that are
-/// a multiple of [`LANES`].
-#[inline]
-fn dot2(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
-    let mut acc_re = [0f32; LANES];
-    let mut acc_im = [0f32; LANES];
-    let chunks = re
-        .chunks_exact(LANES)
-        .zip(im.chunks_exact(LANES))
-        .zip(x.chunks_exact(LANES));
-    for ((r8, i8), x8) in chunks {
-        for k in 0..LANES {
-            acc_re[k] += r8[k] * x8[k];
-            acc_im[k] += i8[k] * x8[k];
-        }
-    }
-    let sum = |a: [f32; LANES]| ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-    Complex32::new(sum(acc_re), sum(acc_im))
+/// The interpolating matched filter's taps, which depend only on the core's settings and
+/// are built once per set of settings (a call makes several receivers).
+#[derive(Debug)]
+struct MatchedFilter {
+    /// `re[p * bb_len + k]`: real part of the weight of the k-th newest passband sample at
+    /// fractional delay p/PHASES. The matched filter is shifted up to the carrier, so
+    /// down-conversion happens once per half symbol instead of once per sample.
+    re: Vec<f32>,
+    /// Imaginary parts of the same taps (kept apart so the products vectorize).
+    im: Vec<f32>,
+    /// Taps per phase: the filter's length rounded up to whole vector chunks.
+    bb_len: usize,
+    /// Delay of the output instant behind the newest sample, samples.
+    delay: f64,
 }
 
-/// Σ a·b with eight partial sums, so the additions do not wait on each other and the
-/// products vectorize.
-#[cfg(test)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (a8, b8) in ac.zip(bc) {
-        for k in 0..8 {
-            acc[k] += a8[k] * b8[k];
+impl MatchedFilter {
+    fn build(cfg: &DemodConfig) -> Self {
+        let sps = crate::SAMPLE_RATE as f64 / cfg.baud as f64;
+        let half_len = cfg.filter_span as f64 * sps / 2.0;
+        // Rounded up to whole chunks of the dot product: the extra taps are zero (beyond the
+        // pulse's edge) and the products need no scalar tail.
+        let bb_len = ((2.0 * half_len).ceil() as usize + 2).div_ceil(LANES) * LANES;
+        let delay = half_len + 1.0;
+        let omega = std::f64::consts::TAU * cfg.carrier_hz as f64 / crate::SAMPLE_RATE as f64;
+        let mut re = vec![0f32; (PHASES + 1) * bb_len];
+        let mut im = vec![0f32; (PHASES + 1) * bb_len];
+        for p in 0..=PHASES {
+            let frac = p as f64 / PHASES as f64;
+            for k in 0..bb_len {
+                // The k-th newest sample sits k - frac samples before the output instant,
+                // which is delayed by `delay` samples to keep the filter causal.
+                let lag = k as f64 - frac - delay;
+                let t = lag / sps;
+                let edge = cfg.filter_span as f64 / 2.0;
+                if t.abs() >= edge {
+                    continue;
+                }
+                let w = 0.5 + 0.5 * (std::f64::consts::PI * t / edge).cos();
+                // Down-converting 2·x·e^{-jωm} and filtering equals filtering x with
+                // 2·h·e^{jω·lag} and turning the result by e^{-jω·(output instant)}.
+                let a = 2.0 * root_raised_cosine(t, cfg.rolloff as f64) * w / sps;
+                re[p * bb_len + k] = (a * (omega * lag).cos()) as f32;
+                im[p * bb_len + k] = (a * (omega * lag).sin()) as f32;
+            }
+        }
+        MatchedFilter {
+            re,
+            im,
+            bb_len,
+            delay,
         }
     }
-    for (x, y) in ar.iter().zip(br) {
-        acc[0] += x * y;
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
-}
 
-/// Σ a·b over complex slices, with four partial sums of each of the four real products
-/// (laid out so that the products vectorize).
-#[inline]
-fn dot_complex(a: &[Complex32], b: &[Complex32]) -> Complex32 {
-    let mut rr = [0f32; 4];
-    let mut ii = [0f32; 4];
-    let mut ri = [0f32; 4];
-    let mut ir = [0f32; 4];
-    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (a4, b4) in ac.zip(bc) {
-        for k in 0..4 {
-            rr[k] += a4[k].re * b4[k].re;
-            ii[k] += a4[k].im * b4[k].im;
-            ri[k] += a4[k].re * b4[k].im;
-            ir[k] += a4[k].im * b4[k].re;
+    /// The taps for `cfg`'s filter settings, built on first use.
+    fn shared(cfg: &DemodConfig) -> Arc<MatchedFilter> {
+        // Only what the taps depend on: baud, carrier, roll-off, span.
+        type Key = (u32, u32, u32, usize);
+        static CACHE: OnceLock<Mutex<Vec<(Key, Arc<MatchedFilter>)>>> = OnceLock::new();
+        let key = (
+            cfg.baud,
+            cfg.carrier_hz.to_bits(),
+            cfg.rolloff.to_bits(),
+            cfg.filter_span,
+        );
+        let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, f)) = cache.iter().find(|(k, _)| *k == key) {
+            return Arc::clone(f);
         }
+        let f = Arc::new(MatchedFilter::build(cfg));
+        // A handful of settings exist (one per modem and symbol rate); settings invented
+        // without end are built each time rather than kept.
+        if cache.len() < 16 {
+            cache.push((key, Arc::clone(&f)));
+        }
+        f
     }
-    for (x, y) in ar.iter().zip(br) {
-        rr[0] += x.re * y.re;
-        ii[0] += x.im * y.im;
-        ri[0] += x.re * y.im;
-        ir[0] += x.im * y.re;
-    }
-    let sum = |v: [f32; 4]| (v[0] + v[1]) + (v[2] + v[3]);
-    Complex32::new(sum(rr) - sum(ii), sum(ri) + sum(ir))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dsp::PulseShaper;
-
-    /// The spelled-out complex dot product gives the plain sum of complex products.
-    #[test]
-    fn complex_dot_matches_plain() {
-        for n in [4, 24, 27, 32] {
-            let a: Vec<Complex32> = (0..n)
-                .map(|k| Complex32::new((k as f32 * 0.7).sin(), (k as f32 * 1.3).cos()))
-                .collect();
-            let b: Vec<Complex32> = (0..n)
-                .map(|k| Complex32::new((k as f32 * 2.1).cos(), (k as f32 * 0.4).sin()))
-                .collect();
-            let plain: Complex32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-            assert!((dot_complex(&a, &b) - plain).norm() < 1e-4, "{n}");
-        }
-    }
-
-    /// The fused matched-filter product gives the two plain dot products.
-    #[test]
-    fn fused_dot_matches_plain() {
-        let v = |k: usize, m: f32| (k as f32 * m).sin();
-        let re: Vec<f32> = (0..48).map(|k| v(k, 0.37)).collect();
-        let im: Vec<f32> = (0..48).map(|k| v(k, 1.91)).collect();
-        let x: Vec<f32> = (0..48).map(|k| v(k, 2.3) * 100.0).collect();
-        let got = dot2(&re, &im, &x);
-        assert!((got.re - dot(&re, &x)).abs() < 1e-3);
-        assert!((got.im - dot(&im, &x)).abs() < 1e-3);
-    }
 
     /// A clean signal through a centre-tap-only receiver comes out at the right amplitude.
     #[test]
