@@ -514,7 +514,13 @@ impl Viterbi {
         if !(fx >= 0.0 && fy >= 0.0 && fx < n && fy < n) {
             return self.subset_nearest_all(r);
         }
-        let (gx, gy) = (fx as usize, fy as usize);
+        // SAFETY: both are finite and in [0, n) (checked above), within u32's range.
+        let (gx, gy) = unsafe {
+            (
+                fx.to_int_unchecked::<u32>() as usize,
+                fy.to_int_unchecked::<u32>() as usize,
+            )
+        };
         if gx >= t.grid_n || gy >= t.grid_n {
             // A value a hair below `n` can round up to it.
             return self.subset_nearest_all(r);

@@ -56,8 +56,8 @@
 //! ```
 
 use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
-use crate::qam::{DemodConfig, QamDemod};
-use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
+use crate::qam::{DemodConfig, GroupDescrambler, QamDemod};
+use crate::scrambler::{Scrambler, TAPS_V17_V29};
 use crate::trellis::{TrellisEncoder, Viterbi};
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
@@ -652,11 +652,12 @@ pub struct V17Rx {
     rate: u32,
     short: bool,
     points: Vec<Complex32>,
-    train: Vec<Complex32>,
+    /// The known training symbols ([`training_symbols`], shared by every receiver).
+    train: &'static [Complex32],
     core: QamDemod,
     detect: CarrierDetect,
     vit: Viterbi,
-    desc: Descrambler,
+    desc: GroupDescrambler,
     state: RxState,
     /// Running averages of the even and the odd symbols while searching.
     avg: [Complex32; 2],
@@ -704,10 +705,13 @@ impl V17Rx {
             short: cfg.short_train,
             vit: Viterbi::new(&points, TRACEBACK),
             points,
-            train: training_symbols(),
+            train: {
+                static TRAIN: std::sync::OnceLock<Vec<Complex32>> = std::sync::OnceLock::new();
+                TRAIN.get_or_init(training_symbols)
+            },
             core: QamDemod::new(&dcfg),
             detect: CarrierDetect::new(40.0),
-            desc: Descrambler::new(TAPS_V17_V29),
+            desc: GroupDescrambler::new(),
             state: RxState::Idle,
             avg: [Complex32::new(0.0, 0.0); 2],
             seg1: false,
@@ -969,7 +973,7 @@ impl V17Rx {
                         self.core.set_timing_bandwidth(TIMING_BW_DATA);
                         self.core.restart_snr_estimate();
                         self.vit.reset();
-                        self.desc = Descrambler::new(TAPS_V17_V29);
+                        self.desc = GroupDescrambler::new();
                         self.released = 0;
                         self.prev_y = 0;
                         self.state = RxState::Data;
@@ -1007,12 +1011,13 @@ impl V17Rx {
         let y = (label >> 1) & 3;
         let q = (y.wrapping_sub(self.prev_y)) & 3;
         self.prev_y = y;
-        let bps = (self.rate / BAUD) as usize;
+        // Bits per symbol: one fewer than the label's (Y0 is redundant).
+        let bps = self.points.len().trailing_zeros() - 1;
         let bits = (q as u32) | (((label >> 3) as u32) << 2);
-        for i in 0..bps {
-            let b = self.desc.descramble((bits >> i) & 1 != 0);
-            if data {
-                sink.bit(b);
+        let out = self.desc.descramble(bits, bps);
+        if data {
+            for i in 0..bps {
+                sink.bit((out >> i) & 1 != 0);
             }
         }
     }
@@ -1243,6 +1248,7 @@ mod tests {
 
     #[test]
     fn decoding_survives_a_quarter_turn() {
+        use crate::scrambler::Descrambler;
         for rate in [7200, 9600, 12000, 14400] {
             for turn in 0..4 {
                 let points = constellation(rate).unwrap();

@@ -89,8 +89,6 @@ pub struct QamDemod {
     /// Nominal carrier phase at the newest sample (2^32 = one cycle) and its step.
     carrier_phase: u32,
     carrier_inc: u32,
-    /// Delay of the matched filter's output instant behind the newest sample, samples.
-    mf_delay: f64,
     meter: PowerMeter,
     gain: f32,
     agc_frozen: bool,
@@ -160,7 +158,6 @@ impl QamDemod {
         let sps = crate::SAMPLE_RATE as f64 / cfg.baud as f64;
         let mf = MatchedFilter::shared(cfg);
         let bb_len = mf.bb_len;
-        let mf_delay = mf.delay;
         let eq_len = cfg.eq_taps;
         // The centre tap must fall on an on-time (symbol-instant) sample: even distance
         // from the newest sample, about half-way along.
@@ -169,7 +166,6 @@ impl QamDemod {
             cfg: *cfg,
             carrier_phase: 0,
             carrier_inc: crate::dsp::phase_step(cfg.carrier_hz) as u32,
-            mf_delay,
             meter: PowerMeter::new(200.0),
             gain: 0.0,
             agc_frozen: false,
@@ -312,15 +308,16 @@ impl QamDemod {
 
     #[inline]
     fn matched_filter(&mut self, frac: f32) -> Complex32 {
-        // `frac` is not negative: adding a half and truncating rounds, without a library call.
-        let p = ((frac * PHASES as f32 + 0.5) as usize).min(PHASES);
+        // `frac` is not negative: adding a half and truncating rounds, without a library call
+        // (and through i32, whose conversion is cheaper than usize's).
+        let p = ((frac * PHASES as f32 + 0.5) as i32).clamp(0, PHASES as i32) as usize;
         let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
         let v = kernels::dot2(&self.mf.re[taps.clone()], &self.mf.im[taps], h);
-        // Down-convert at the output instant, `frac + mf_delay` samples before the newest.
-        let back = ((frac as f64 + self.mf_delay) * self.carrier_inc as f64) as u64 as u32;
-        self.rot.set_phase(self.carrier_phase.wrapping_sub(back));
-        let (c, s) = self.rot.next_cos_sin();
+        // Down-convert at the instant the taps of phase p were built for.
+        let (c, s) = self
+            .rot
+            .cos_sin_at(self.carrier_phase.wrapping_sub(self.mf.back[p]));
         v * Complex32::new(c, -s)
     }
 
@@ -373,8 +370,8 @@ impl QamDemod {
         );
         // The carrier phase through the oscillator's sine table: cheaper than sin_cos.
         let turns = self.phase * (1.0 / std::f32::consts::TAU);
-        self.rot.set_phase((turns * 4_294_967_296.0) as i64 as u32);
-        let (c, s) = self.rot.next_cos_sin();
+        // `phase` stays within ±π, so the i32 conversion cannot saturate.
+        let (c, s) = self.rot.cos_sin_at((turns * 4_294_967_296.0) as i32 as u32);
         self.derot = Complex32::new(c, -s);
         self.last = z * self.derot;
         self.pending = true;
@@ -421,7 +418,11 @@ impl QamDemod {
         }
         // A plain mean at first, then an exponential one over 256 symbols.
         self.snr_count = self.snr_count.saturating_add(1);
-        let a = (1.0 / self.snr_count as f32).max(1.0 / 256.0);
+        let a = if self.snr_count < 256 {
+            1.0 / self.snr_count as f32
+        } else {
+            1.0 / 256.0
+        };
         self.err_power += (err.norm_sqr() - self.err_power) * a;
         self.sig_power += (tp - self.sig_power) * a;
     }
@@ -614,6 +615,32 @@ impl QamDemod {
     }
 }
 
+/// The 1 + x⁻¹⁸ + x⁻²³ descrambler of V.17 and V.29 (the same as
+/// [`crate::scrambler::Descrambler`] with [`crate::scrambler::TAPS_V17_V29`]), taking a
+/// symbol's bits at once: the received bits are kept with the newest at the top of a word,
+/// so each bit's taps 18 and 23 bits back are the word shifted up, for all bits together.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GroupDescrambler {
+    /// Received (scrambled) bits, newest in bit 63.
+    line: u64,
+}
+
+impl GroupDescrambler {
+    /// A descrambler with a cleared register.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Descrambles `n` (1..=32) bits, the first in bit 0; returns them in the same order.
+    #[inline]
+    pub(crate) fn descramble(&mut self, bits: u32, n: u32) -> u32 {
+        debug_assert!((1..=32).contains(&n));
+        self.line = (self.line >> n) | ((bits as u64) << (64 - n));
+        let out = self.line ^ (self.line << 18) ^ (self.line << 23);
+        (out >> (64 - n)) as u32
+    }
+}
+
 /// The interpolating matched filter's taps, which depend only on the core's settings and
 /// are built once per set of settings (a call makes several receivers).
 #[derive(Debug)]
@@ -626,8 +653,9 @@ struct MatchedFilter {
     im: Vec<f32>,
     /// Taps per phase: the filter's length rounded up to whole vector chunks.
     bb_len: usize,
-    /// Delay of the output instant behind the newest sample, samples.
-    delay: f64,
+    /// Carrier phase (2^32 = one cycle) from the output instant of phase p to the newest
+    /// sample, for down-converting the output.
+    back: Vec<u32>,
 }
 
 impl MatchedFilter {
@@ -660,11 +688,15 @@ impl MatchedFilter {
                 im[p * bb_len + k] = (a * (omega * lag).sin()) as f32;
             }
         }
+        let inc = crate::dsp::phase_step(cfg.carrier_hz) as u32 as f64;
+        let back = (0..=PHASES)
+            .map(|p| ((p as f64 / PHASES as f64 + delay) * inc).round() as u64 as u32)
+            .collect();
         MatchedFilter {
             re,
             im,
             bb_len,
-            delay,
+            back,
         }
     }
 
@@ -672,7 +704,8 @@ impl MatchedFilter {
     fn shared(cfg: &DemodConfig) -> Arc<MatchedFilter> {
         // Only what the taps depend on: baud, carrier, roll-off, span.
         type Key = (u32, u32, u32, usize);
-        static CACHE: OnceLock<Mutex<Vec<(Key, Arc<MatchedFilter>)>>> = OnceLock::new();
+        type Cache = Mutex<Vec<(Key, Arc<MatchedFilter>)>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
         let key = (
             cfg.baud,
             cfg.carrier_hz.to_bits(),
@@ -698,6 +731,26 @@ impl MatchedFilter {
 mod tests {
     use super::*;
     use crate::dsp::PulseShaper;
+
+    /// The group descrambler gives the bit-by-bit descrambler's output for any grouping.
+    #[test]
+    fn group_descrambler_matches_bitwise() {
+        use crate::scrambler::{Descrambler, TAPS_V17_V29};
+        let mut bitwise = Descrambler::new(TAPS_V17_V29);
+        let mut group = GroupDescrambler::new();
+        let mut x = 12345u32;
+        for round in 0..5000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let n = 1 + (x >> 27) % 7 + (round % 3) * 9;
+            let bits = (x >> 3) & ((1u64 << n) - 1) as u32;
+            let got = group.descramble(bits, n);
+            let mut want = 0u32;
+            for i in 0..n {
+                want |= (bitwise.descramble((bits >> i) & 1 != 0) as u32) << i;
+            }
+            assert_eq!(got, want, "round {round}, {n} bits");
+        }
+    }
 
     /// A clean signal through a centre-tap-only receiver comes out at the right amplitude.
     #[test]
