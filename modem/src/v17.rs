@@ -392,6 +392,31 @@ pub fn training_symbols() -> Vec<Complex32> {
     out
 }
 
+/// Segment 2's first [`CORR_WINDOW`] symbols with the mean of the even and of the odd ones
+/// removed (so the alternations of segment 1, period two, correlate to nothing), and their
+/// energy: the reference the receiver looks for segment 2 with.
+fn correlation_reference() -> &'static ([Complex32; CORR_WINDOW], f32) {
+    static REFERENCE: std::sync::OnceLock<([Complex32; CORR_WINDOW], f32)> =
+        std::sync::OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let train = training_symbols();
+        let zero = Complex32::new(0.0, 0.0);
+        let mut means = [zero; 2];
+        for (i, t) in train[..CORR_WINDOW].iter().enumerate() {
+            means[i & 1] += *t;
+        }
+        let half = (CORR_WINDOW / 2) as f32;
+        let means = [means[0] / half, means[1] / half];
+        let mut refs = [zero; CORR_WINDOW];
+        let mut energy = 0.0;
+        for (i, (r, t)) in refs.iter_mut().zip(&train[..CORR_WINDOW]).enumerate() {
+            *r = *t - means[i & 1];
+            energy += r.norm_sqr();
+        }
+        (refs, energy)
+    })
+}
+
 /// Bits to symbols: scrambler, differential encoder, trellis encoder, mapping.
 #[derive(Debug, Clone)]
 struct Coder {
@@ -768,25 +793,22 @@ impl V17Rx {
     /// ones, each with its even and its odd symbols' means removed so that the alternations
     /// (period two) add nothing: (magnitude, 1 for a perfect match; value).
     fn correlate(&self) -> (f32, Complex32) {
+        let (refs, ref_energy) = correlation_reference();
         let first = self.searched - CORR_WINDOW;
+        // One pass: with the reference's parity means removed, the window's own means drop
+        // out of the correlation, and they come off the energy as |sum|²/count per parity.
         let zero = Complex32::new(0.0, 0.0);
-        let (mut ym, mut tm) = ([zero; 2], [zero; 2]);
-        for (i, t) in self.train[..CORR_WINDOW].iter().enumerate() {
-            ym[i & 1] += self.ring[(first + i) % CORR_WINDOW];
-            tm[i & 1] += *t;
+        let mut sums = [zero; 2];
+        let mut energy = 0.0;
+        let mut r = zero;
+        for (i, t) in refs.iter().enumerate() {
+            let y = self.ring[(first + i) % CORR_WINDOW];
+            sums[i & 1] += y;
+            energy += y.norm_sqr();
+            r += y * t.conj();
         }
         let half = (CORR_WINDOW / 2) as f32;
-        let (ym, tm) = ([ym[0] / half, ym[1] / half], [tm[0] / half, tm[1] / half]);
-        let mut r = zero;
-        let mut energy = 0.0;
-        let mut ref_energy = 0.0;
-        for (i, t) in self.train[..CORR_WINDOW].iter().enumerate() {
-            let y = self.ring[(first + i) % CORR_WINDOW] - ym[i & 1];
-            let t = *t - tm[i & 1];
-            r += y * t.conj();
-            energy += y.norm_sqr();
-            ref_energy += t.norm_sqr();
-        }
+        energy -= (sums[0].norm_sqr() + sums[1].norm_sqr()) / half;
         if energy <= 1e-9 {
             return (0.0, r / ref_energy);
         }
@@ -1004,6 +1026,21 @@ impl V17Rx {
         }
     }
 
+    /// Runs the demodulator over samples during which the carrier does not change (only the
+    /// carrier detector makes the receiver idle).
+    fn demodulate(&mut self, mut samples: &[i16], sink: &mut dyn RxSink) {
+        if self.state == RxState::Idle {
+            return;
+        }
+        while !samples.is_empty() {
+            let (n, symbol) = self.core.push_block(samples);
+            samples = &samples[n..];
+            if let Some(y) = symbol {
+                self.on_symbol(y, sink);
+            }
+        }
+    }
+
     /// Turns one decided label into bits: differential decoding, descrambling.
     fn release(&mut self, label: u8, sink: &mut dyn RxSink) {
         let data = self.released >= SEG4;
@@ -1030,24 +1067,27 @@ impl Receiver for V17Rx {
     }
 
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &s in samples {
-            let x = s as f32;
-            match self.detect.update(x) {
-                Some(true) => {
-                    sink.event(RxEvent::CarrierUp {
-                        level_dbm0: self.detect.dbm0(),
-                    });
-                    self.start_signal();
-                }
-                Some(false) => self.end_signal(sink),
-                None => {}
+        // The carrier detector runs ahead to its next change (nothing the demodulator does
+        // reads it); the samples before the change are demodulated in one go, then the
+        // change is handled, then its own sample is demodulated, as sample by sample.
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let (n, change) = self.detect.scan(rest);
+            let Some(change) = change else {
+                self.demodulate(&rest[..n], sink);
+                break;
+            };
+            self.demodulate(&rest[..n - 1], sink);
+            if change {
+                sink.event(RxEvent::CarrierUp {
+                    level_dbm0: self.detect.dbm0(),
+                });
+                self.start_signal();
+            } else {
+                self.end_signal(sink);
             }
-            if self.state == RxState::Idle {
-                continue;
-            }
-            if let Some(y) = self.core.push(x) {
-                self.on_symbol(y, sink);
-            }
+            self.demodulate(&rest[n - 1..n], sink);
+            rest = &rest[n..];
         }
     }
 

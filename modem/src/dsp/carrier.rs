@@ -229,6 +229,18 @@ impl CarrierDetect {
         }
     }
 
+    /// Feeds samples until the carrier appears or goes: returns how many were taken and the
+    /// change, which happened on the last of them (`None`: all taken, no change). The same
+    /// as [`CarrierDetect::update`] sample by sample.
+    pub fn scan(&mut self, samples: &[i16]) -> (usize, Option<bool>) {
+        for (i, &s) in samples.iter().enumerate() {
+            if let Some(change) = self.update(s as f32) {
+                return (i + 1, Some(change));
+            }
+        }
+        (samples.len(), None)
+    }
+
     /// The on-to-off threshold in force: the default, or 3 dB above the line's floor once
     /// that has been measured for a while (a few samples of a rising meter are no floor),
     /// always at least 1.5 dB under the on threshold so that some hysteresis is left.

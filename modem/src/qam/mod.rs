@@ -306,6 +306,51 @@ impl QamDemod {
         self.half_symbol(y)
     }
 
+    /// Feeds samples until one completes a symbol: returns how many were taken and, if the
+    /// last of them completed a symbol, the symbol (then call [`QamDemod::adapt`] as after
+    /// [`QamDemod::push`]). The same as [`QamDemod::push`] sample by sample, with the samples
+    /// between half-symbol instants going straight into the history.
+    pub fn push_block(&mut self, samples: &[i16]) -> (usize, Option<Complex32>) {
+        if samples.is_empty() {
+            return (0, None);
+        }
+        self.pending = false;
+        let len = self.bb_len;
+        let inc = self.carrier_inc;
+        let track = !self.agc_frozen;
+        let mut i = 0;
+        while i < samples.len() {
+            let (mut t, mut pos, mut phase) = (self.t_next, self.bb_pos, self.carrier_phase);
+            loop {
+                let x = samples[i] as f32;
+                i += 1;
+                if track {
+                    self.meter.update(x);
+                }
+                phase = phase.wrapping_add(inc);
+                pos = if pos == 0 { len - 1 } else { pos - 1 };
+                self.bb[pos] = x;
+                self.bb[pos + len] = x;
+                t -= 1.0;
+                // Due when not after the newest sample (NaN included, as in `push`).
+                if t.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || i == samples.len() {
+                    break;
+                }
+            }
+            (self.t_next, self.bb_pos, self.carrier_phase) = (t, pos, phase);
+            if t > 0.0 {
+                break;
+            }
+            let frac = -t;
+            self.t_next += self.half_period;
+            let y = self.matched_filter(frac);
+            if let Some(s) = self.half_symbol(y) {
+                return (i, Some(s));
+            }
+        }
+        (samples.len(), None)
+    }
+
     #[inline]
     fn matched_filter(&mut self, frac: f32) -> Complex32 {
         // `frac` is not negative: adding a half and truncating rounds, without a library call
