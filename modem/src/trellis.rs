@@ -75,6 +75,8 @@ const CANDIDATES: usize = 4;
 /// k-th candidate of each subset, laid out so that one step handles all eight subsets.
 #[derive(Debug, Clone, Copy)]
 struct Cell {
+    /// Rows in use: the most candidates any subset has here (the rest repeat the last).
+    rows: usize,
     xs: [[f32; 8]; CANDIDATES],
     ys: [[f32; 8]; CANDIDATES],
     labels: [[u32; 8]; CANDIDATES],
@@ -134,7 +136,8 @@ fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
         let ry = _mm_set1_ps(r.im);
         let mut dist = [_mm_set1_ps(f32::MAX); 2];
         let mut lab = [_mm_setzero_ps(); 2];
-        for k in 0..CANDIDATES {
+        // Rows past `rows` repeat the last candidate, which never wins: skipped.
+        for k in 0..cell.rows.min(CANDIDATES) {
             for h in 0..2 {
                 let xs = _mm_loadu_ps(cell.xs[k].as_ptr().add(4 * h));
                 let ys = _mm_loadu_ps(cell.ys[k].as_ptr().add(4 * h));
@@ -326,6 +329,7 @@ impl Tables {
                 let (x0, y0) = (grid_lo + cx as f32, grid_lo + cy as f32);
                 let (x1, y1) = (x0 + 1.0, y0 + 1.0);
                 let mut cell = Cell {
+                    rows: 1,
                     xs: [[0.0; 8]; CANDIDATES],
                     ys: [[0.0; 8]; CANDIDATES],
                     labels: [[0; 8]; CANDIDATES],
@@ -356,6 +360,7 @@ impl Tables {
                         found += 1;
                     }
                     assert!(found > 0, "every subset has a nearest point");
+                    cell.rows = cell.rows.max(found);
                 }
                 cells.push(cell);
             }

@@ -299,6 +299,54 @@ mod tests {
     use crate::dsp::Nco;
     use crate::level::dbm0_to_rms;
 
+    /// Scanning a block gives the changes, at the same samples, and the same state as
+    /// updating sample by sample.
+    #[test]
+    fn scan_matches_update() {
+        let mut noise = TestUniform::new(99);
+        let mut nco = Nco::new(1800.0);
+        let mut signal = vec![];
+        for (on, n, amp) in [
+            (false, 3000, 0.0),
+            (true, 9000, 3000.0),
+            (false, 4000, 0.0),
+            (true, 500, 30.0),
+            (true, 6000, 2000.0),
+            (false, 3000, 0.0),
+        ] {
+            for _ in 0..n {
+                let s = if on { amp * nco.next_sin() } else { 0.0 };
+                signal.push((s + 20.0 * noise.gauss()) as i16);
+            }
+        }
+        for block in [1, 7, 160, 1000] {
+            let mut a = CarrierDetect::new(40.0);
+            let mut b = CarrierDetect::new(40.0);
+            let mut want = vec![];
+            for (i, &s) in signal.iter().enumerate() {
+                if let Some(c) = a.update(s as f32) {
+                    want.push((i, c));
+                }
+            }
+            let mut got = vec![];
+            let mut at = 0;
+            for chunk in signal.chunks(block) {
+                let mut rest = chunk;
+                while !rest.is_empty() {
+                    let (n, change) = b.scan(rest);
+                    at += n;
+                    if let Some(c) = change {
+                        got.push((at - 1, c));
+                    }
+                    rest = &rest[n..];
+                }
+            }
+            assert_eq!(got, want, "block {block}");
+            assert!(want.len() >= 4, "{want:?}");
+            assert_eq!(a.dbm0().to_bits(), b.dbm0().to_bits());
+        }
+    }
+
     #[test]
     fn hysteresis() {
         let mut cd = CarrierDetect::new(40.0);
