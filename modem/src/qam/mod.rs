@@ -359,10 +359,9 @@ impl QamDemod {
         let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
         let v = kernels::dot2(&self.mf.re[taps.clone()], &self.mf.im[taps], h);
-        // Down-convert at the instant the taps of phase p were built for.
-        let (c, s) = self
-            .rot
-            .cos_sin_at(self.carrier_phase.wrapping_sub(self.mf.back[p]));
+        // Down-convert at the output instant, `frac + delay` samples before the newest.
+        let back = ((frac as f64 + self.mf.delay) * self.carrier_inc as f64) as u64 as u32;
+        let (c, s) = self.rot.cos_sin_at(self.carrier_phase.wrapping_sub(back));
         v * Complex32::new(c, -s)
     }
 
@@ -415,8 +414,7 @@ impl QamDemod {
         );
         // The carrier phase through the oscillator's sine table: cheaper than sin_cos.
         let turns = self.phase * (1.0 / std::f32::consts::TAU);
-        // `phase` stays within ±π, so the i32 conversion cannot saturate.
-        let (c, s) = self.rot.cos_sin_at((turns * 4_294_967_296.0) as i32 as u32);
+        let (c, s) = self.rot.cos_sin_at((turns * 4_294_967_296.0) as i64 as u32);
         self.derot = Complex32::new(c, -s);
         self.last = z * self.derot;
         self.pending = true;
@@ -698,9 +696,8 @@ struct MatchedFilter {
     im: Vec<f32>,
     /// Taps per phase: the filter's length rounded up to whole vector chunks.
     bb_len: usize,
-    /// Carrier phase (2^32 = one cycle) from the output instant of phase p to the newest
-    /// sample, for down-converting the output.
-    back: Vec<u32>,
+    /// Delay of the output instant behind the newest sample, samples.
+    delay: f64,
 }
 
 impl MatchedFilter {
@@ -733,15 +730,11 @@ impl MatchedFilter {
                 im[p * bb_len + k] = (a * (omega * lag).sin()) as f32;
             }
         }
-        let inc = crate::dsp::phase_step(cfg.carrier_hz) as u32 as f64;
-        let back = (0..=PHASES)
-            .map(|p| ((p as f64 / PHASES as f64 + delay) * inc).round() as u64 as u32)
-            .collect();
         MatchedFilter {
             re,
             im,
             bb_len,
-            back,
+            delay,
         }
     }
 
