@@ -7,6 +7,8 @@
 //! subset sequences are valid, and the decoder picks the valid sequence nearest (in squared
 //! Euclidean distance) to what was received.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
 use crate::dsp::Complex32;
 
 /// Number of encoder states.
@@ -73,6 +75,8 @@ const CANDIDATES: usize = 4;
 /// k-th candidate of each subset, laid out so that one step handles all eight subsets.
 #[derive(Debug, Clone, Copy)]
 struct Cell {
+    /// Rows in use: the most candidates any subset has here (the rest repeat the last).
+    rows: usize,
     xs: [[f32; 8]; CANDIDATES],
     ys: [[f32; 8]; CANDIDATES],
     labels: [[u32; 8]; CANDIDATES],
@@ -132,7 +136,8 @@ fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
         let ry = _mm_set1_ps(r.im);
         let mut dist = [_mm_set1_ps(f32::MAX); 2];
         let mut lab = [_mm_setzero_ps(); 2];
-        for k in 0..CANDIDATES {
+        // Rows past `rows` repeat the last candidate, which never wins: skipped.
+        for k in 0..cell.rows.min(CANDIDATES) {
             for h in 0..2 {
                 let xs = _mm_loadu_ps(cell.xs[k].as_ptr().add(4 * h));
                 let ys = _mm_loadu_ps(cell.ys[k].as_ptr().add(4 * h));
@@ -160,51 +165,145 @@ fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
     }
 }
 
-/// One survivor step: the predecessor state and the label chosen on the branch.
+/// One symbol of survivor history: for each state the branch taken into it (its index in
+/// [`PRED`]), and the nearest point's label in each subset.
 #[derive(Debug, Clone, Copy, Default)]
 struct Step {
-    prev: u8,
-    label: u8,
+    branch: [u8; STATES],
+    labels: [u8; 8],
 }
 
-/// Soft-decision Viterbi decoder for the V.17 trellis code over a labelled constellation.
-///
-/// Each received symbol is compared with the nearest point of every subset (squared
-/// Euclidean distance); path metrics are kept for the eight states and the label on the best
-/// path `depth` symbols back is released.
-#[derive(Debug, Clone)]
-pub struct Viterbi {
+impl Step {
+    /// The predecessor of `state` on its survivor, and the label of the branch.
+    #[inline]
+    fn back(&self, state: usize) -> (usize, u8) {
+        let (prev, sub) = PRED[state][self.branch[state] as usize];
+        (prev as usize, self.labels[sub as usize])
+    }
+}
+
+/// Add-compare-select for one symbol: from the path `metrics` and the subset distances
+/// `dist`, the new metrics and the branch chosen into each state (ties keep the first of
+/// [`PRED`]). The reference for [`acs_sse2`].
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn acs(metrics: &[f32; STATES], dist: &[f32; 8]) -> ([f32; STATES], [u8; STATES]) {
+    let mut newm = [0f32; STATES];
+    let mut branch = [0u8; STATES];
+    for ns in 0..STATES {
+        let mut best = f32::MAX;
+        for (j, &(s, sub)) in PRED[ns].iter().enumerate() {
+            let c = metrics[s as usize] + dist[sub as usize];
+            if c < best {
+                best = c;
+                branch[ns] = j as u8;
+            }
+        }
+        newm[ns] = best;
+    }
+    (newm, branch)
+}
+
+/// [`acs`] four states per instruction (SSE2). States 0–3 are entered from the even states
+/// through the even subsets, states 4–7 from the odd ones through the odd subsets, each
+/// subset in a fixed lane order ([`PRED`]), so constant shuffles line the distances up.
+/// The same additions and comparisons per state, so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn acs_sse2(metrics: &[f32; STATES], dist: &[f32; 8]) -> ([f32; STATES], [u8; STATES]) {
+    use std::arch::x86_64::*;
+    // The lane order of the distances for branch j into states 4g..4g+4, as positions in
+    // [D0 D2 D4 D6] (g = 0) or [D1 D3 D5 D7] (g = 1); checked against PRED in the tests.
+    const fn sel(a: i32, b: i32, c: i32, d: i32) -> i32 {
+        a | (b << 2) | (c << 4) | (d << 6)
+    }
+    // SAFETY: SSE2 is part of the x86-64 baseline; loads and stores stay within the fixed
+    // arrays they name.
+    unsafe {
+        let m_lo = _mm_loadu_ps(metrics.as_ptr());
+        let m_hi = _mm_loadu_ps(metrics.as_ptr().add(4));
+        let d_lo = _mm_loadu_ps(dist.as_ptr());
+        let d_hi = _mm_loadu_ps(dist.as_ptr().add(4));
+        // Even and odd halves: [x0 x2 x4 x6] and [x1 x3 x5 x7].
+        let me = _mm_shuffle_ps::<{ sel(0, 2, 0, 2) }>(m_lo, m_hi);
+        let mo = _mm_shuffle_ps::<{ sel(1, 3, 1, 3) }>(m_lo, m_hi);
+        let de = _mm_shuffle_ps::<{ sel(0, 2, 0, 2) }>(d_lo, d_hi);
+        let dodd = _mm_shuffle_ps::<{ sel(1, 3, 1, 3) }>(d_lo, d_hi);
+        macro_rules! group {
+            ($m:expr, $d:expr, $p0:expr, $p1:expr, $p2:expr, $p3:expr) => {{
+                let c0 = _mm_add_ps(
+                    _mm_shuffle_ps::<0x00>($m, $m),
+                    _mm_shuffle_ps::<$p0>($d, $d),
+                );
+                let c1 = _mm_add_ps(
+                    _mm_shuffle_ps::<0x55>($m, $m),
+                    _mm_shuffle_ps::<$p1>($d, $d),
+                );
+                let c2 = _mm_add_ps(
+                    _mm_shuffle_ps::<0xaa>($m, $m),
+                    _mm_shuffle_ps::<$p2>($d, $d),
+                );
+                let c3 = _mm_add_ps(
+                    _mm_shuffle_ps::<0xff>($m, $m),
+                    _mm_shuffle_ps::<$p3>($d, $d),
+                );
+                let mut best = c0;
+                let mut j = _mm_setzero_si128();
+                for (k, c) in [(1, c1), (2, c2), (3, c3)] {
+                    let better = _mm_castps_si128(_mm_cmplt_ps(c, best));
+                    best = _mm_min_ps(c, best);
+                    let kv = _mm_set1_epi32(k);
+                    j = _mm_or_si128(_mm_and_si128(better, kv), _mm_andnot_si128(better, j));
+                }
+                (best, j)
+            }};
+        }
+        let (n_lo, j_lo) = group!(
+            me,
+            de,
+            { sel(0, 3, 1, 2) },
+            { sel(3, 0, 2, 1) },
+            { sel(1, 2, 0, 3) },
+            { sel(2, 1, 3, 0) }
+        );
+        let (n_hi, j_hi) = group!(
+            mo,
+            dodd,
+            { sel(0, 1, 3, 2) },
+            { sel(1, 0, 2, 3) },
+            { sel(2, 3, 1, 0) },
+            { sel(3, 2, 0, 1) }
+        );
+        let mut newm = [0f32; STATES];
+        _mm_storeu_ps(newm.as_mut_ptr(), n_lo);
+        _mm_storeu_ps(newm.as_mut_ptr().add(4), n_hi);
+        let packed = _mm_packus_epi16(_mm_packs_epi32(j_lo, j_hi), _mm_setzero_si128());
+        let mut branch = [0u8; STATES];
+        _mm_storel_epi64(branch.as_mut_ptr() as *mut __m128i, packed);
+        (newm, branch)
+    }
+}
+
+/// The constellation's tables, built once per constellation and shared by every decoder
+/// for it (a fax call makes several receivers; building the grid costs more than decoding a
+/// second of signal).
+#[derive(Debug)]
+struct Tables {
     /// Points grouped by subset, `per_subset` each: the k-th point of subset `s` is at
     /// `s * per_subset + k`, its label `s + 8 k`. Separate coordinate arrays let the distance
     /// loop vectorise.
     xs: Vec<f32>,
     ys: Vec<f32>,
     per_subset: usize,
-    /// Squared distances of the current symbol to every point (scratch, no allocation).
-    dists: Vec<f32>,
     /// A unit grid over the constellation: for each cell, the points that can be each
     /// subset's nearest to some place in the cell (at most [`CANDIDATES`] per subset, padded
     /// by repeating the last one), so the search has a fixed shape and no branches.
     cells: Vec<Cell>,
     grid_lo: f32,
     grid_n: usize,
-    depth: usize,
-    metrics: [f32; STATES],
-    /// Ring of `depth + BATCH` steps of survivors, each `STATES` long.
-    hist: Vec<[Step; STATES]>,
-    /// Decisions of the last traceback, oldest first, and how many have been handed out.
-    queue: [u8; BATCH],
-    taken: usize,
-    head: usize,
-    filled: usize,
-    best: u8,
 }
 
-impl Viterbi {
-    /// A decoder for `points` (indexed by label) with a traceback of `depth` symbols.
-    pub fn new(points: &[Complex32], depth: usize) -> Self {
-        assert!(points.len() >= 8 && points.len().is_power_of_two());
-        assert!(depth >= 2);
+impl Tables {
+    fn build(points: &[Complex32]) -> Self {
         let per_subset = points.len() / 8;
         let mut xs = vec![0f32; points.len()];
         let mut ys = vec![0f32; points.len()];
@@ -230,6 +329,7 @@ impl Viterbi {
                 let (x0, y0) = (grid_lo + cx as f32, grid_lo + cy as f32);
                 let (x1, y1) = (x0 + 1.0, y0 + 1.0);
                 let mut cell = Cell {
+                    rows: 1,
                     xs: [[0.0; 8]; CANDIDATES],
                     ys: [[0.0; 8]; CANDIDATES],
                     labels: [[0; 8]; CANDIDATES],
@@ -260,21 +360,77 @@ impl Viterbi {
                         found += 1;
                     }
                     assert!(found > 0, "every subset has a nearest point");
+                    cell.rows = cell.rows.max(found);
                 }
                 cells.push(cell);
             }
         }
-        Viterbi {
+        Tables {
             xs,
             ys,
             per_subset,
-            dists: vec![0f32; points.len()],
             cells,
             grid_lo,
             grid_n,
+        }
+    }
+
+    /// The tables for `points`, built on first use (the V.17 rates need four).
+    fn shared(points: &[Complex32]) -> Arc<Tables> {
+        type Cache = Mutex<Vec<(Vec<[u32; 2]>, Arc<Tables>)>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let key: Vec<[u32; 2]> = points
+            .iter()
+            .map(|p| [p.re.to_bits(), p.im.to_bits()])
+            .collect();
+        let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, t)) = cache.iter().find(|(k, _)| *k == key) {
+            return Arc::clone(t);
+        }
+        let t = Arc::new(Tables::build(points));
+        // A handful of constellations at most; a caller inventing new ones forever would
+        // only rebuild (the cache stops growing).
+        if cache.len() < 16 {
+            cache.push((key, Arc::clone(&t)));
+        }
+        t
+    }
+}
+
+/// Soft-decision Viterbi decoder for the V.17 trellis code over a labelled constellation.
+///
+/// Each received symbol is compared with the nearest point of every subset (squared
+/// Euclidean distance); path metrics are kept for the eight states and the label on the best
+/// path `depth` symbols back is released.
+#[derive(Debug, Clone)]
+pub struct Viterbi {
+    tables: Arc<Tables>,
+    /// Squared distances of the current symbol to every point (scratch, no allocation).
+    dists: Vec<f32>,
+    depth: usize,
+    metrics: [f32; STATES],
+    /// Ring of `depth + BATCH` steps of survivors.
+    hist: Vec<Step>,
+    /// Decisions of the last traceback, oldest first, and how many have been handed out.
+    queue: [u8; BATCH],
+    taken: usize,
+    head: usize,
+    filled: usize,
+    best: u8,
+}
+
+impl Viterbi {
+    /// A decoder for `points` (indexed by label) with a traceback of `depth` symbols.
+    pub fn new(points: &[Complex32], depth: usize) -> Self {
+        assert!(points.len() >= 8 && points.len().is_power_of_two());
+        assert!(depth >= 2);
+        Viterbi {
+            tables: Tables::shared(points),
+            dists: vec![0f32; points.len()],
             depth,
             metrics: [0.0; STATES],
-            hist: vec![[Step::default(); STATES]; depth + BATCH],
+            hist: vec![Step::default(); depth + BATCH],
             queue: [0; BATCH],
             taken: BATCH,
             head: 0,
@@ -299,35 +455,17 @@ impl Viterbi {
 
     /// Adds one received symbol. Once `depth + BATCH` symbols have been seen, returns one
     /// decided label per call, in order, each at least `depth` symbols old.
+    #[inline]
     pub fn push(&mut self, r: Complex32) -> Option<u8> {
-        let (dist, lab) = self.subset_nearest(r);
-        let mut newm = [0f32; STATES];
-        let mut step = [Step::default(); STATES];
-        for ns in 0..STATES {
-            // Four branches enter each state; pick the best without data-dependent jumps.
-            let mut best = f32::MAX;
-            let mut from = (0u8, 0u8);
-            for &(s, sub) in &PRED[ns] {
-                let c = self.metrics[s as usize] + dist[sub as usize];
-                let better = c < best;
-                best = if better { c } else { best };
-                from = if better { (s, sub) } else { from };
-            }
-            newm[ns] = best;
-            step[ns] = Step {
-                prev: from.0,
-                label: lab[from.1 as usize],
-            };
-        }
-        // Keep the metrics small; only differences matter.
-        let mut min = f32::MAX;
-        let mut best = 0;
-        for (s, &m) in newm.iter().enumerate() {
-            if m < min {
-                min = m;
-                best = s;
-            }
-        }
+        let (dist, labels) = self.subset_nearest(r);
+        #[cfg(target_arch = "x86_64")]
+        let (newm, branch) = acs_sse2(&self.metrics, &dist);
+        #[cfg(not(target_arch = "x86_64"))]
+        let (newm, branch) = acs(&self.metrics, &dist);
+        // Keep the metrics small; only differences matter. The best state is the first
+        // with the smallest metric.
+        let min = newm.iter().fold(f32::MAX, |a, &m| a.min(m));
+        let best = newm.iter().position(|&m| m == min).unwrap_or(0);
         for (d, &m) in self.metrics.iter_mut().zip(newm.iter()) {
             *d = m - min;
         }
@@ -338,7 +476,7 @@ impl Viterbi {
         } else {
             self.head + 1
         };
-        self.hist[self.head] = step;
+        self.hist[self.head] = Step { branch, labels };
         if self.filled < ring {
             self.filled += 1;
             if self.filled < ring {
@@ -346,40 +484,53 @@ impl Viterbi {
             }
         }
         if self.taken == BATCH {
-            // Trace back from the best state once per BATCH symbols and keep the BATCH
-            // oldest decisions (between depth and depth + BATCH - 1 symbols old).
-            let mut s = best;
-            let mut idx = self.head;
-            for age in 0..ring {
-                if age >= self.depth {
-                    self.queue[ring - 1 - age] = self.hist[idx][s].label;
-                }
-                s = self.hist[idx][s].prev as usize;
-                idx = if idx == 0 { ring - 1 } else { idx - 1 };
-            }
-            self.taken = 0;
+            self.trace_back(best);
         }
         self.taken += 1;
         Some(self.queue[self.taken - 1])
+    }
+
+    /// Traces back from `state` once per BATCH symbols and keeps the BATCH oldest decisions
+    /// (between depth and depth + BATCH - 1 symbols old).
+    fn trace_back(&mut self, state: usize) {
+        let ring = self.hist.len();
+        let mut s = state;
+        let mut idx = self.head;
+        for age in 0..ring {
+            let (prev, label) = self.hist[idx].back(s);
+            if age >= self.depth {
+                self.queue[ring - 1 - age] = label;
+            }
+            s = prev;
+            idx = if idx == 0 { ring - 1 } else { idx - 1 };
+        }
+        self.taken = 0;
     }
 
     /// The nearest point of each subset to `r`: squared distances and labels. Uses the
     /// candidate grid when `r` is on it (nearly always), else every point.
     #[inline]
     fn subset_nearest(&mut self, r: Complex32) -> ([f32; 8], [u8; 8]) {
+        let t = &*self.tables;
         // Offsets into the grid; on it they are not negative, so truncation is the floor.
-        let fx = r.re - self.grid_lo;
-        let fy = r.im - self.grid_lo;
-        let n = self.grid_n as f32;
+        let fx = r.re - t.grid_lo;
+        let fy = r.im - t.grid_lo;
+        let n = t.grid_n as f32;
         if !(fx >= 0.0 && fy >= 0.0 && fx < n && fy < n) {
             return self.subset_nearest_all(r);
         }
-        let (gx, gy) = (fx as usize, fy as usize);
-        if gx >= self.grid_n || gy >= self.grid_n {
+        // SAFETY: both are finite and in [0, n) (checked above), within u32's range.
+        let (gx, gy) = unsafe {
+            (
+                fx.to_int_unchecked::<u32>() as usize,
+                fy.to_int_unchecked::<u32>() as usize,
+            )
+        };
+        if gx >= t.grid_n || gy >= t.grid_n {
             // A value a hair below `n` can round up to it.
             return self.subset_nearest_all(r);
         }
-        let cell = &self.cells[gy * self.grid_n + gx];
+        let cell = &t.cells[gy * t.grid_n + gx];
         #[cfg(target_arch = "x86_64")]
         let (dist, lab) = search_cell_sse2(cell, r);
         #[cfg(not(target_arch = "x86_64"))]
@@ -389,14 +540,15 @@ impl Viterbi {
 
     /// [`Viterbi::subset_nearest`] by measuring the distance to every point.
     fn subset_nearest_all(&mut self, r: Complex32) -> ([f32; 8], [u8; 8]) {
+        let t = &*self.tables;
         let mut dist = [f32::MAX; 8];
         let mut lab = [0u8; 8];
-        for ((d, &x), &y) in self.dists.iter_mut().zip(&self.xs).zip(&self.ys) {
+        for ((d, &x), &y) in self.dists.iter_mut().zip(&t.xs).zip(&t.ys) {
             let dx = r.re - x;
             let dy = r.im - y;
             *d = dx * dx + dy * dy;
         }
-        for (s, chunk) in self.dists.chunks_exact(self.per_subset).enumerate() {
+        for (s, chunk) in self.dists.chunks_exact(t.per_subset).enumerate() {
             let bd = chunk.iter().fold(f32::MAX, |a, &d| a.min(d));
             let bk = chunk.iter().position(|&d| d == bd).unwrap_or(0);
             dist[s] = bd;
@@ -407,7 +559,7 @@ impl Viterbi {
 
     /// The label on the best path for the newest symbol (a tentative decision).
     pub fn newest(&self) -> u8 {
-        self.hist[self.head][self.best as usize].label
+        self.hist[self.head].back(self.best as usize).1
     }
 }
 
@@ -493,7 +645,7 @@ mod tests {
         let pts = crate::v17::constellation(14400).unwrap();
         let vit = Viterbi::new(&pts, 16);
         let mut rng = Lcg(5);
-        for cell in &vit.cells {
+        for cell in &vit.tables.cells {
             for _ in 0..20 {
                 let r = Complex32::new(
                     rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
@@ -504,6 +656,29 @@ mod tests {
                 assert_eq!(d1.map(f32::to_bits), d2.map(f32::to_bits));
                 assert_eq!(l1, l2);
             }
+        }
+    }
+
+    /// The vector add-compare-select gives the bits of the scalar reference, ties included.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_acs_matches_scalar() {
+        let mut rng = Lcg(11);
+        for round in 0..20_000 {
+            let mut m = [0f32; STATES];
+            let mut d = [0f32; 8];
+            // Small integers make ties common; fractions cover the rest.
+            let coarse = round % 2 == 0;
+            let mut draw = || {
+                let u = rng.next() as f32 / 2_147_483_648.0 * 8.0;
+                if coarse { u.floor() } else { u }
+            };
+            m.iter_mut().for_each(|v| *v = draw());
+            d.iter_mut().for_each(|v| *v = draw());
+            let (n1, b1) = acs(&m, &d);
+            let (n2, b2) = acs_sse2(&m, &d);
+            assert_eq!(n1.map(f32::to_bits), n2.map(f32::to_bits), "{m:?} {d:?}");
+            assert_eq!(b1, b2, "{m:?} {d:?}");
         }
     }
 

@@ -56,8 +56,8 @@
 //! ```
 
 use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
-use crate::qam::{DemodConfig, QamDemod};
-use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
+use crate::qam::{DemodConfig, GroupDescrambler, QamDemod};
+use crate::scrambler::{Scrambler, TAPS_V17_V29};
 use crate::trellis::{TrellisEncoder, Viterbi};
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
@@ -392,6 +392,31 @@ pub fn training_symbols() -> Vec<Complex32> {
     out
 }
 
+/// Segment 2's first [`CORR_WINDOW`] symbols with the mean of the even and of the odd ones
+/// removed (so the alternations of segment 1, period two, correlate to nothing), and their
+/// energy: the reference the receiver looks for segment 2 with.
+fn correlation_reference() -> &'static ([Complex32; CORR_WINDOW], f32) {
+    static REFERENCE: std::sync::OnceLock<([Complex32; CORR_WINDOW], f32)> =
+        std::sync::OnceLock::new();
+    REFERENCE.get_or_init(|| {
+        let train = training_symbols();
+        let zero = Complex32::new(0.0, 0.0);
+        let mut means = [zero; 2];
+        for (i, t) in train[..CORR_WINDOW].iter().enumerate() {
+            means[i & 1] += *t;
+        }
+        let half = (CORR_WINDOW / 2) as f32;
+        let means = [means[0] / half, means[1] / half];
+        let mut refs = [zero; CORR_WINDOW];
+        let mut energy = 0.0;
+        for (i, (r, t)) in refs.iter_mut().zip(&train[..CORR_WINDOW]).enumerate() {
+            *r = *t - means[i & 1];
+            energy += r.norm_sqr();
+        }
+        (refs, energy)
+    })
+}
+
 /// Bits to symbols: scrambler, differential encoder, trellis encoder, mapping.
 #[derive(Debug, Clone)]
 struct Coder {
@@ -652,11 +677,12 @@ pub struct V17Rx {
     rate: u32,
     short: bool,
     points: Vec<Complex32>,
-    train: Vec<Complex32>,
+    /// The known training symbols ([`training_symbols`], shared by every receiver).
+    train: &'static [Complex32],
     core: QamDemod,
     detect: CarrierDetect,
     vit: Viterbi,
-    desc: Descrambler,
+    desc: GroupDescrambler,
     state: RxState,
     /// Running averages of the even and the odd symbols while searching.
     avg: [Complex32; 2],
@@ -704,10 +730,13 @@ impl V17Rx {
             short: cfg.short_train,
             vit: Viterbi::new(&points, TRACEBACK),
             points,
-            train: training_symbols(),
+            train: {
+                static TRAIN: std::sync::OnceLock<Vec<Complex32>> = std::sync::OnceLock::new();
+                TRAIN.get_or_init(training_symbols)
+            },
             core: QamDemod::new(&dcfg),
             detect: CarrierDetect::new(40.0),
-            desc: Descrambler::new(TAPS_V17_V29),
+            desc: GroupDescrambler::new(),
             state: RxState::Idle,
             avg: [Complex32::new(0.0, 0.0); 2],
             seg1: false,
@@ -764,25 +793,22 @@ impl V17Rx {
     /// ones, each with its even and its odd symbols' means removed so that the alternations
     /// (period two) add nothing: (magnitude, 1 for a perfect match; value).
     fn correlate(&self) -> (f32, Complex32) {
+        let (refs, ref_energy) = correlation_reference();
         let first = self.searched - CORR_WINDOW;
+        // One pass: with the reference's parity means removed, the window's own means drop
+        // out of the correlation, and they come off the energy as |sum|²/count per parity.
         let zero = Complex32::new(0.0, 0.0);
-        let (mut ym, mut tm) = ([zero; 2], [zero; 2]);
-        for (i, t) in self.train[..CORR_WINDOW].iter().enumerate() {
-            ym[i & 1] += self.ring[(first + i) % CORR_WINDOW];
-            tm[i & 1] += *t;
+        let mut sums = [zero; 2];
+        let mut energy = 0.0;
+        let mut r = zero;
+        for (i, t) in refs.iter().enumerate() {
+            let y = self.ring[(first + i) % CORR_WINDOW];
+            sums[i & 1] += y;
+            energy += y.norm_sqr();
+            r += y * t.conj();
         }
         let half = (CORR_WINDOW / 2) as f32;
-        let (ym, tm) = ([ym[0] / half, ym[1] / half], [tm[0] / half, tm[1] / half]);
-        let mut r = zero;
-        let mut energy = 0.0;
-        let mut ref_energy = 0.0;
-        for (i, t) in self.train[..CORR_WINDOW].iter().enumerate() {
-            let y = self.ring[(first + i) % CORR_WINDOW] - ym[i & 1];
-            let t = *t - tm[i & 1];
-            r += y * t.conj();
-            energy += y.norm_sqr();
-            ref_energy += t.norm_sqr();
-        }
+        energy -= (sums[0].norm_sqr() + sums[1].norm_sqr()) / half;
         if energy <= 1e-9 {
             return (0.0, r / ref_energy);
         }
@@ -969,7 +995,7 @@ impl V17Rx {
                         self.core.set_timing_bandwidth(TIMING_BW_DATA);
                         self.core.restart_snr_estimate();
                         self.vit.reset();
-                        self.desc = Descrambler::new(TAPS_V17_V29);
+                        self.desc = GroupDescrambler::new();
                         self.released = 0;
                         self.prev_y = 0;
                         self.state = RxState::Data;
@@ -1000,6 +1026,21 @@ impl V17Rx {
         }
     }
 
+    /// Runs the demodulator over samples during which the carrier does not change (only the
+    /// carrier detector makes the receiver idle).
+    fn demodulate(&mut self, mut samples: &[i16], sink: &mut dyn RxSink) {
+        if self.state == RxState::Idle {
+            return;
+        }
+        while !samples.is_empty() {
+            let (n, symbol) = self.core.push_block(samples);
+            samples = &samples[n..];
+            if let Some(y) = symbol {
+                self.on_symbol(y, sink);
+            }
+        }
+    }
+
     /// Turns one decided label into bits: differential decoding, descrambling.
     fn release(&mut self, label: u8, sink: &mut dyn RxSink) {
         let data = self.released >= SEG4;
@@ -1007,12 +1048,13 @@ impl V17Rx {
         let y = (label >> 1) & 3;
         let q = (y.wrapping_sub(self.prev_y)) & 3;
         self.prev_y = y;
-        let bps = (self.rate / BAUD) as usize;
+        // Bits per symbol: one fewer than the label's (Y0 is redundant).
+        let bps = self.points.len().trailing_zeros() - 1;
         let bits = (q as u32) | (((label >> 3) as u32) << 2);
-        for i in 0..bps {
-            let b = self.desc.descramble((bits >> i) & 1 != 0);
-            if data {
-                sink.bit(b);
+        let out = self.desc.descramble(bits, bps);
+        if data {
+            for i in 0..bps {
+                sink.bit((out >> i) & 1 != 0);
             }
         }
     }
@@ -1025,24 +1067,27 @@ impl Receiver for V17Rx {
     }
 
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &s in samples {
-            let x = s as f32;
-            match self.detect.update(x) {
-                Some(true) => {
-                    sink.event(RxEvent::CarrierUp {
-                        level_dbm0: self.detect.dbm0(),
-                    });
-                    self.start_signal();
-                }
-                Some(false) => self.end_signal(sink),
-                None => {}
+        // The carrier detector runs ahead to its next change (nothing the demodulator does
+        // reads it); the samples before the change are demodulated in one go, then the
+        // change is handled, then its own sample is demodulated, as sample by sample.
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let (n, change) = self.detect.scan(rest);
+            let Some(change) = change else {
+                self.demodulate(&rest[..n], sink);
+                break;
+            };
+            self.demodulate(&rest[..n - 1], sink);
+            if change {
+                sink.event(RxEvent::CarrierUp {
+                    level_dbm0: self.detect.dbm0(),
+                });
+                self.start_signal();
+            } else {
+                self.end_signal(sink);
             }
-            if self.state == RxState::Idle {
-                continue;
-            }
-            if let Some(y) = self.core.push(x) {
-                self.on_symbol(y, sink);
-            }
+            self.demodulate(&rest[n - 1..n], sink);
+            rest = &rest[n..];
         }
     }
 
@@ -1243,6 +1288,7 @@ mod tests {
 
     #[test]
     fn decoding_survives_a_quarter_turn() {
+        use crate::scrambler::Descrambler;
         for rate in [7200, 9600, 12000, 14400] {
             for turn in 0..4 {
                 let points = constellation(rate).unwrap();

@@ -41,8 +41,8 @@
 //! (−43 dBm0 on, −48 dBm0 off).
 
 use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
-use crate::qam::{DemodConfig, QamDemod};
-use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
+use crate::qam::{DemodConfig, GroupDescrambler, QamDemod};
+use crate::scrambler::{Scrambler, TAPS_V17_V29};
 use crate::{
     BitSource, Error, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig,
 };
@@ -431,7 +431,7 @@ pub struct V29Rx {
     /// Index in segment 3 where the equalizer was first aligned.
     aligned_at: u32,
     phase: u8,
-    descrambler: Descrambler,
+    descrambler: GroupDescrambler,
     ones: u32,
     seg4_bits: u32,
     energy: f32,
@@ -488,7 +488,7 @@ impl V29Rx {
             },
             aligned_at: 0,
             phase: 0,
-            descrambler: Descrambler::new(TAPS_V17_V29),
+            descrambler: GroupDescrambler::new(),
             ones: 0,
             seg4_bits: 0,
             energy: 0.0,
@@ -558,27 +558,14 @@ impl V29Rx {
         let change = phase.wrapping_sub(self.phase) & 7;
         self.phase = phase;
         let tribit = TRIBIT_OF_CHANGE[change as usize];
-        let (q2, q3, q4) = (tribit & 4 != 0, tribit & 2 != 0, tribit & 1 != 0);
-        let mut raw = [false; 4];
-        let n = match self.rate {
-            9600 => {
-                raw = [q1, q2, q3, q4];
-                4
-            }
-            7200 => {
-                raw[..3].copy_from_slice(&[q2, q3, q4]);
-                3
-            }
-            _ => {
-                raw[..2].copy_from_slice(&[q2, q3]);
-                2
-            }
+        // Q2 Q3 Q4 in sending order (the tribit has Q2 on top), after Q1 at 9600 bit/s.
+        let q234 = (((tribit & 4) >> 2) | (tribit & 2) | ((tribit & 1) << 2)) as u32;
+        let (raw, n) = match self.rate {
+            9600 => (q1 as u32 | (q234 << 1), 4),
+            7200 => (q234, 3),
+            _ => (q234 & 3, 2),
         };
-        let mut bits = 0u8;
-        for (i, &b) in raw[..n].iter().enumerate() {
-            bits |= (self.descrambler.descramble(b) as u8) << i;
-        }
-        (bits, n as u32)
+        (self.descrambler.descramble(raw, n) as u8, n)
     }
 
     fn symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {

@@ -70,6 +70,9 @@ pub struct CarrierDetect {
     /// Samples the floor has learnt from (it averages them all until FLOOR_SAMPLES, so a
     /// receiver started just before a signal still knows the line).
     floor_count: f32,
+    /// The off threshold in force while the carrier is present (the floor learns only
+    /// while it is absent, so it is fixed when the carrier comes).
+    off_now: f32,
     fall: CarrierFall,
 }
 
@@ -77,9 +80,12 @@ pub struct CarrierDetect {
 /// louder than the on threshold (shared by the fast modems' detector and V.21's).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CarrierFall {
-    /// Mean power since the carrier came (its level), and the samples it averages.
+    /// Mean power since the carrier came (its level), the samples it averages and their
+    /// reciprocal (the weight of a new reading, kept so the running mean needs no division
+    /// per sample once the count stops growing).
     level: f32,
     level_count: f32,
+    level_weight: f32,
     /// Consecutive samples the power has been 20 dB under the level.
     dropped: u32,
     /// Consecutive samples the power has been 6 dB under the level.
@@ -94,6 +100,7 @@ impl CarrierFall {
     pub(crate) fn start(&mut self, p: f32) {
         self.level = p;
         self.level_count = 1.0;
+        self.level_weight = 1.0;
         self.dropped = 0;
         self.dipped = 0;
     }
@@ -104,8 +111,11 @@ impl CarrierFall {
     #[inline]
     pub(crate) fn present(&mut self, p: f32) -> bool {
         if self.dipped == 0 {
-            self.level_count = (self.level_count + 1.0).min(LEVEL_SAMPLES);
-            self.level += (p - self.level) / self.level_count;
+            if self.level_count < LEVEL_SAMPLES {
+                self.level_count += 1.0;
+                self.level_weight = 1.0 / self.level_count;
+            }
+            self.level += (p - self.level) * self.level_weight;
         }
         if self.level_count < LEVEL_MIN_SAMPLES {
             return false;
@@ -202,6 +212,7 @@ impl CarrierDetect {
             present: false,
             floor: 0.0,
             floor_count: 0.0,
+            off_now: 0.0,
             fall: CarrierFall::default(),
         }
     }
@@ -220,12 +231,13 @@ impl CarrierDetect {
             }
             if p > self.fall.on_threshold(p, on) {
                 self.present = true;
+                self.off_now = self.off_threshold();
                 self.fall.start(p);
                 return Some(true);
             }
             return None;
         }
-        if p < self.off_threshold() {
+        if p < self.off_now {
             self.fall.clear_hold();
             self.present = false;
             Some(false)
@@ -235,6 +247,18 @@ impl CarrierDetect {
         } else {
             None
         }
+    }
+
+    /// Feeds samples until the carrier appears or goes: returns how many were taken and the
+    /// change, which happened on the last of them (`None`: all taken, no change). The same
+    /// as [`CarrierDetect::update`] sample by sample.
+    pub fn scan(&mut self, samples: &[i16]) -> (usize, Option<bool>) {
+        for (i, &s) in samples.iter().enumerate() {
+            if let Some(change) = self.update(s as f32) {
+                return (i + 1, Some(change));
+            }
+        }
+        (samples.len(), None)
     }
 
     /// The on-to-off threshold in force: the default, or 3 dB above the line's floor once
@@ -294,6 +318,54 @@ mod tests {
     use super::*;
     use crate::dsp::Nco;
     use crate::level::dbm0_to_rms;
+
+    /// Scanning a block gives the changes, at the same samples, and the same state as
+    /// updating sample by sample.
+    #[test]
+    fn scan_matches_update() {
+        let mut noise = TestUniform::new(99);
+        let mut nco = Nco::new(1800.0);
+        let mut signal = vec![];
+        for (on, n, amp) in [
+            (false, 3000, 0.0),
+            (true, 9000, 3000.0),
+            (false, 4000, 0.0),
+            (true, 500, 30.0),
+            (true, 6000, 2000.0),
+            (false, 3000, 0.0),
+        ] {
+            for _ in 0..n {
+                let s = if on { amp * nco.next_sin() } else { 0.0 };
+                signal.push((s + 20.0 * noise.gauss()) as i16);
+            }
+        }
+        for block in [1, 7, 160, 1000] {
+            let mut a = CarrierDetect::new(40.0);
+            let mut b = CarrierDetect::new(40.0);
+            let mut want = vec![];
+            for (i, &s) in signal.iter().enumerate() {
+                if let Some(c) = a.update(s as f32) {
+                    want.push((i, c));
+                }
+            }
+            let mut got = vec![];
+            let mut at = 0;
+            for chunk in signal.chunks(block) {
+                let mut rest = chunk;
+                while !rest.is_empty() {
+                    let (n, change) = b.scan(rest);
+                    at += n;
+                    if let Some(c) = change {
+                        got.push((at - 1, c));
+                    }
+                    rest = &rest[n..];
+                }
+            }
+            assert_eq!(got, want, "block {block}");
+            assert!(want.len() >= 4, "{want:?}");
+            assert_eq!(a.dbm0().to_bits(), b.dbm0().to_bits());
+        }
+    }
 
     #[test]
     fn hysteresis() {

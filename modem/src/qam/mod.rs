@@ -20,7 +20,13 @@
 //! Symbols are in the modem's own constellation units: the AGC scales the input so that its
 //! mean power matches [`DemodConfig::symbol_power`], the mean of |a|² of the constellation.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
 use crate::dsp::{Complex32, Nco, PowerMeter, root_raised_cosine};
+
+mod kernels;
+
+use kernels::LANES;
 
 /// Interpolation phases of the matched filter per input sample.
 const PHASES: usize = 64;
@@ -67,7 +73,8 @@ struct Learnt {
     /// Whether anything has been saved.
     valid: bool,
     /// Allocated in `new()` so that saving never allocates.
-    taps: Vec<Complex32>,
+    tap_re: Vec<f32>,
+    tap_im: Vec<f32>,
     gain: f32,
     carrier_step: f32,
     timing_step: f32,
@@ -82,8 +89,6 @@ pub struct QamDemod {
     /// Nominal carrier phase at the newest sample (2^32 = one cycle) and its step.
     carrier_phase: u32,
     carrier_inc: u32,
-    /// Delay of the matched filter's output instant behind the newest sample, samples.
-    mf_delay: f64,
     meter: PowerMeter,
     gain: f32,
     agc_frozen: bool,
@@ -91,12 +96,9 @@ pub struct QamDemod {
     bb: Vec<f32>,
     bb_pos: usize,
     bb_len: usize,
-    /// `mf_re[p * bb_len + k]`: real part of the weight of the k-th newest passband sample at
-    /// fractional delay p/PHASES. The matched filter is shifted up to the carrier, so
-    /// down-conversion happens once per half symbol instead of once per sample.
-    mf_re: Vec<f32>,
-    /// Imaginary parts of the same taps (kept apart so the products vectorize).
-    mf_im: Vec<f32>,
+    /// The matched filter's taps for every fractional delay, shared by all cores with the
+    /// same settings.
+    mf: Arc<MatchedFilter>,
     // --- timing ---
     half_period: f32,
     /// Samples from the newest input sample to the next half-symbol instant.
@@ -118,9 +120,12 @@ pub struct QamDemod {
     // --- equalizer ---
     eq_len: usize,
     eq_center: usize,
-    taps: Vec<Complex32>,
-    /// T/2 samples written twice, as `bb`.
-    eq_buf: Vec<Complex32>,
+    /// Equalizer taps, real and imaginary parts apart so four taps fill a vector register.
+    tap_re: Vec<f32>,
+    tap_im: Vec<f32>,
+    /// T/2 samples written twice, as `bb`, real and imaginary parts apart.
+    eq_re: Vec<f32>,
+    eq_im: Vec<f32>,
     eq_pos: usize,
     eq_step: f32,
     eq_frozen: bool,
@@ -151,33 +156,8 @@ impl QamDemod {
         assert!(cfg.eq_taps >= 4, "equalizer too short");
         assert!(cfg.filter_span >= 2, "matched filter too short");
         let sps = crate::SAMPLE_RATE as f64 / cfg.baud as f64;
-        let half_len = cfg.filter_span as f64 * sps / 2.0;
-        // Rounded up to whole chunks of the dot product: the extra taps are zero (beyond the
-        // pulse's edge) and the products need no scalar tail.
-        let bb_len = ((2.0 * half_len).ceil() as usize + 2).div_ceil(LANES) * LANES;
-        let mf_delay = half_len + 1.0;
-        let omega = std::f64::consts::TAU * cfg.carrier_hz as f64 / crate::SAMPLE_RATE as f64;
-        let mut mf_re = vec![0f32; (PHASES + 1) * bb_len];
-        let mut mf_im = vec![0f32; (PHASES + 1) * bb_len];
-        for p in 0..=PHASES {
-            let frac = p as f64 / PHASES as f64;
-            for k in 0..bb_len {
-                // The k-th newest sample sits k - frac samples before the output instant,
-                // which is delayed by `mf_delay` samples to keep the filter causal.
-                let lag = k as f64 - frac - mf_delay;
-                let t = lag / sps;
-                let edge = cfg.filter_span as f64 / 2.0;
-                if t.abs() >= edge {
-                    continue;
-                }
-                let w = 0.5 + 0.5 * (std::f64::consts::PI * t / edge).cos();
-                // Down-converting 2·x·e^{-jωm} and filtering equals filtering x with
-                // 2·h·e^{jω·lag} and turning the result by e^{-jω·(output instant)}.
-                let a = 2.0 * root_raised_cosine(t, cfg.rolloff as f64) * w / sps;
-                mf_re[p * bb_len + k] = (a * (omega * lag).cos()) as f32;
-                mf_im[p * bb_len + k] = (a * (omega * lag).sin()) as f32;
-            }
-        }
+        let mf = MatchedFilter::shared(cfg);
+        let bb_len = mf.bb_len;
         let eq_len = cfg.eq_taps;
         // The centre tap must fall on an on-time (symbol-instant) sample: even distance
         // from the newest sample, about half-way along.
@@ -186,15 +166,13 @@ impl QamDemod {
             cfg: *cfg,
             carrier_phase: 0,
             carrier_inc: crate::dsp::phase_step(cfg.carrier_hz) as u32,
-            mf_delay,
             meter: PowerMeter::new(200.0),
             gain: 0.0,
             agc_frozen: false,
             bb: vec![0.0; 2 * bb_len],
             bb_pos: 0,
             bb_len,
-            mf_re,
-            mf_im,
+            mf,
             half_period: (sps / 2.0) as f32,
             t_next: (sps / 2.0) as f32,
             timing_step: 0.0,
@@ -208,8 +186,10 @@ impl QamDemod {
             timing_frozen: false,
             eq_len,
             eq_center,
-            taps: vec![Complex32::new(0.0, 0.0); eq_len],
-            eq_buf: vec![Complex32::new(0.0, 0.0); 2 * eq_len],
+            tap_re: vec![0.0; eq_len],
+            tap_im: vec![0.0; eq_len],
+            eq_re: vec![0.0; 2 * eq_len],
+            eq_im: vec![0.0; 2 * eq_len],
             eq_pos: 0,
             eq_step: 0.0,
             eq_frozen: false,
@@ -228,7 +208,8 @@ impl QamDemod {
             symbols: 0,
             saved: Learnt {
                 valid: false,
-                taps: vec![Complex32::new(0.0, 0.0); eq_len],
+                tap_re: vec![0.0; eq_len],
+                tap_im: vec![0.0; eq_len],
                 gain: 0.0,
                 carrier_step: 0.0,
                 timing_step: 0.0,
@@ -265,9 +246,8 @@ impl QamDemod {
     /// and the carrier and timing phases, which a new burst does not share.
     pub fn restart_signal(&mut self) {
         self.bb.iter_mut().for_each(|c| *c = 0.0);
-        self.eq_buf
-            .iter_mut()
-            .for_each(|c| *c = Complex32::new(0.0, 0.0));
+        self.eq_re.iter_mut().for_each(|c| *c = 0.0);
+        self.eq_im.iter_mut().for_each(|c| *c = 0.0);
         self.bb_pos = 0;
         self.eq_pos = 0;
         // The first sample is at carrier phase zero.
@@ -293,10 +273,9 @@ impl QamDemod {
 
     /// Sets the equalizer to a single centre tap (a plain matched-filter receiver).
     pub fn reset_equalizer(&mut self) {
-        self.taps
-            .iter_mut()
-            .for_each(|c| *c = Complex32::new(0.0, 0.0));
-        self.taps[self.eq_center] = Complex32::new(1.0, 0.0);
+        self.tap_re.iter_mut().for_each(|c| *c = 0.0);
+        self.tap_im.iter_mut().for_each(|c| *c = 0.0);
+        self.tap_re[self.eq_center] = 1.0;
     }
 
     /// Feeds one input sample (16-bit units). Returns the equalized, carrier-corrected symbol
@@ -327,17 +306,62 @@ impl QamDemod {
         self.half_symbol(y)
     }
 
+    /// Feeds samples until one completes a symbol: returns how many were taken and, if the
+    /// last of them completed a symbol, the symbol (then call [`QamDemod::adapt`] as after
+    /// [`QamDemod::push`]). The same as [`QamDemod::push`] sample by sample, with the samples
+    /// between half-symbol instants going straight into the history.
+    pub fn push_block(&mut self, samples: &[i16]) -> (usize, Option<Complex32>) {
+        if samples.is_empty() {
+            return (0, None);
+        }
+        self.pending = false;
+        let len = self.bb_len;
+        let inc = self.carrier_inc;
+        let track = !self.agc_frozen;
+        let mut i = 0;
+        while i < samples.len() {
+            let (mut t, mut pos, mut phase) = (self.t_next, self.bb_pos, self.carrier_phase);
+            loop {
+                let x = samples[i] as f32;
+                i += 1;
+                if track {
+                    self.meter.update(x);
+                }
+                phase = phase.wrapping_add(inc);
+                pos = if pos == 0 { len - 1 } else { pos - 1 };
+                self.bb[pos] = x;
+                self.bb[pos + len] = x;
+                t -= 1.0;
+                // Due when not after the newest sample (NaN included, as in `push`).
+                if t.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || i == samples.len() {
+                    break;
+                }
+            }
+            (self.t_next, self.bb_pos, self.carrier_phase) = (t, pos, phase);
+            if t > 0.0 {
+                break;
+            }
+            let frac = -t;
+            self.t_next += self.half_period;
+            let y = self.matched_filter(frac);
+            if let Some(s) = self.half_symbol(y) {
+                return (i, Some(s));
+            }
+        }
+        (samples.len(), None)
+    }
+
     #[inline]
     fn matched_filter(&mut self, frac: f32) -> Complex32 {
-        // `frac` is not negative: adding a half and truncating rounds, without a library call.
-        let p = ((frac * PHASES as f32 + 0.5) as usize).min(PHASES);
+        // `frac` is not negative: adding a half and truncating rounds, without a library call
+        // (and through i32, whose conversion is cheaper than usize's).
+        let p = ((frac * PHASES as f32 + 0.5) as i32).clamp(0, PHASES as i32) as usize;
         let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
-        let v = dot2(&self.mf_re[taps.clone()], &self.mf_im[taps], h);
-        // Down-convert at the output instant, `frac + mf_delay` samples before the newest.
-        let back = ((frac as f64 + self.mf_delay) * self.carrier_inc as f64) as u64 as u32;
-        self.rot.set_phase(self.carrier_phase.wrapping_sub(back));
-        let (c, s) = self.rot.next_cos_sin();
+        let v = kernels::dot2(&self.mf.re[taps.clone()], &self.mf.im[taps], h);
+        // Down-convert at the output instant, `frac + delay` samples before the newest.
+        let back = ((frac as f64 + self.mf.delay) * self.carrier_inc as f64) as u64 as u32;
+        let (c, s) = self.rot.cos_sin_at(self.carrier_phase.wrapping_sub(back));
         v * Complex32::new(c, -s)
     }
 
@@ -357,8 +381,10 @@ impl QamDemod {
         } else {
             self.eq_pos + 1
         };
-        self.eq_buf[self.eq_pos] = y;
-        self.eq_buf[self.eq_pos + self.eq_len] = y;
+        self.eq_re[self.eq_pos] = y.re;
+        self.eq_re[self.eq_pos + self.eq_len] = y.re;
+        self.eq_im[self.eq_pos] = y.im;
+        self.eq_im[self.eq_pos + self.eq_len] = y.im;
         self.on_time = !self.on_time;
         if !self.on_time {
             self.prev_mid = y;
@@ -379,12 +405,16 @@ impl QamDemod {
         self.prev_on = y;
         self.last_raw = y;
 
-        let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
-        let z = dot_complex(&self.taps, win);
+        let win = self.eq_pos + 1..self.eq_pos + 1 + self.eq_len;
+        let z = kernels::cdot(
+            &self.tap_re,
+            &self.tap_im,
+            &self.eq_re[win.clone()],
+            &self.eq_im[win],
+        );
         // The carrier phase through the oscillator's sine table: cheaper than sin_cos.
         let turns = self.phase * (1.0 / std::f32::consts::TAU);
-        self.rot.set_phase((turns * 4_294_967_296.0) as i64 as u32);
-        let (c, s) = self.rot.next_cos_sin();
+        let (c, s) = self.rot.cos_sin_at((turns * 4_294_967_296.0) as i64 as u32);
         self.derot = Complex32::new(c, -s);
         self.last = z * self.derot;
         self.pending = true;
@@ -420,16 +450,22 @@ impl QamDemod {
         if !self.eq_frozen {
             // Rotate the error back to the equalizer's (un-derotated) frame.
             let e = err * self.derot.conj() * self.eq_step;
-            let win = &self.eq_buf[self.eq_pos + 1..self.eq_pos + 1 + self.eq_len];
-            for (t, x) in self.taps.iter_mut().zip(win) {
-                // t += e·conj(x), spelled out per component.
-                t.re += e.re * x.re + e.im * x.im;
-                t.im += e.im * x.re - e.re * x.im;
-            }
+            let win = self.eq_pos + 1..self.eq_pos + 1 + self.eq_len;
+            kernels::lms(
+                &mut self.tap_re,
+                &mut self.tap_im,
+                &self.eq_re[win.clone()],
+                &self.eq_im[win],
+                e,
+            );
         }
         // A plain mean at first, then an exponential one over 256 symbols.
         self.snr_count = self.snr_count.saturating_add(1);
-        let a = (1.0 / self.snr_count as f32).max(1.0 / 256.0);
+        let a = if self.snr_count < 256 {
+            1.0 / self.snr_count as f32
+        } else {
+            1.0 / 256.0
+        };
         self.err_power += (err.norm_sqr() - self.err_power) * a;
         self.sig_power += (tp - self.sig_power) * a;
     }
@@ -463,7 +499,10 @@ impl QamDemod {
             return;
         }
         let k = expected / observed;
-        self.taps.iter_mut().for_each(|t| *t *= k);
+        for (re, im) in self.tap_re.iter_mut().zip(self.tap_im.iter_mut()) {
+            let t = Complex32::new(*re, *im) * k;
+            (*re, *im) = (t.re, t.im);
+        }
         self.last *= k;
     }
 
@@ -522,7 +561,8 @@ impl QamDemod {
 
     /// Keeps a copy of the equalizer, gain and learnt offsets (after a long training).
     pub fn save(&mut self) {
-        self.saved.taps.copy_from_slice(&self.taps);
+        self.saved.tap_re.copy_from_slice(&self.tap_re);
+        self.saved.tap_im.copy_from_slice(&self.tap_im);
         self.saved.gain = self.gain;
         self.saved.carrier_step = self.carrier_step;
         self.saved.timing_step = self.measured_drift();
@@ -536,7 +576,8 @@ impl QamDemod {
         if !s.valid {
             return false;
         }
-        self.taps.copy_from_slice(&s.taps);
+        self.tap_re.copy_from_slice(&s.tap_re);
+        self.tap_im.copy_from_slice(&s.tap_im);
         self.gain = s.gain;
         self.carrier_step = s.carrier_step;
         self.timing_step = s.timing_step;
@@ -608,79 +649,120 @@ impl QamDemod {
         self.symbols
     }
 
-    /// The equalizer taps (centre at `len - 1 - 2·(len/4)`).
-    pub fn taps(&self) -> &[Complex32] {
-        &self.taps
+    /// The equalizer taps, oldest sample's first (centre at `len - 1 - 2·(len/4)`).
+    pub fn taps(&self) -> impl Iterator<Item = Complex32> + '_ {
+        self.tap_re
+            .iter()
+            .zip(&self.tap_im)
+            .map(|(&re, &im)| Complex32::new(re, im))
     }
 }
 
-/// Lanes of the matched filter's dot products.
-const LANES: usize = 8;
-
-/// (Σ re·x, Σ im·x) in one pass over `x`, [`LANES`] partial sums each, for lengths that are
-/// a multiple of [`LANES`].
-#[inline]
-fn dot2(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
-    let mut acc_re = [0f32; LANES];
-    let mut acc_im = [0f32; LANES];
-    let chunks = re
-        .chunks_exact(LANES)
-        .zip(im.chunks_exact(LANES))
-        .zip(x.chunks_exact(LANES));
-    for ((r8, i8), x8) in chunks {
-        for k in 0..LANES {
-            acc_re[k] += r8[k] * x8[k];
-            acc_im[k] += i8[k] * x8[k];
-        }
-    }
-    let sum = |a: [f32; LANES]| ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-    Complex32::new(sum(acc_re), sum(acc_im))
+/// The 1 + x⁻¹⁸ + x⁻²³ descrambler of V.17 and V.29 (the same as
+/// [`crate::scrambler::Descrambler`] with [`crate::scrambler::TAPS_V17_V29`]), taking a
+/// symbol's bits at once: the received bits are kept with the newest at the top of a word,
+/// so each bit's taps 18 and 23 bits back are the word shifted up, for all bits together.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GroupDescrambler {
+    /// Received (scrambled) bits, newest in bit 63.
+    line: u64,
 }
 
-/// Σ a·b with eight partial sums, so the additions do not wait on each other and the
-/// products vectorize.
-#[cfg(test)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (a8, b8) in ac.zip(bc) {
-        for k in 0..8 {
-            acc[k] += a8[k] * b8[k];
-        }
+impl GroupDescrambler {
+    /// A descrambler with a cleared register.
+    pub(crate) fn new() -> Self {
+        Self::default()
     }
-    for (x, y) in ar.iter().zip(br) {
-        acc[0] += x * y;
+
+    /// Descrambles `n` (1..=32) bits, the first in bit 0; returns them in the same order.
+    #[inline]
+    pub(crate) fn descramble(&mut self, bits: u32, n: u32) -> u32 {
+        debug_assert!((1..=32).contains(&n));
+        self.line = (self.line >> n) | ((bits as u64) << (64 - n));
+        let out = self.line ^ (self.line << 18) ^ (self.line << 23);
+        (out >> (64 - n)) as u32
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// Σ a·b over complex slices, with four partial sums of each of the four real products
-/// (laid out so that the products vectorize).
-#[inline]
-fn dot_complex(a: &[Complex32], b: &[Complex32]) -> Complex32 {
-    let mut rr = [0f32; 4];
-    let mut ii = [0f32; 4];
-    let mut ri = [0f32; 4];
-    let mut ir = [0f32; 4];
-    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ar, br) = (ac.remainder(), bc.remainder());
-    for (a4, b4) in ac.zip(bc) {
-        for k in 0..4 {
-            rr[k] += a4[k].re * b4[k].re;
-            ii[k] += a4[k].im * b4[k].im;
-            ri[k] += a4[k].re * b4[k].im;
-            ir[k] += a4[k].im * b4[k].re;
+/// The interpolating matched filter's taps, which depend only on the core's settings and
+/// are built once per set of settings (a call makes several receivers).
+#[derive(Debug)]
+struct MatchedFilter {
+    /// `re[p * bb_len + k]`: real part of the weight of the k-th newest passband sample at
+    /// fractional delay p/PHASES. The matched filter is shifted up to the carrier, so
+    /// down-conversion happens once per half symbol instead of once per sample.
+    re: Vec<f32>,
+    /// Imaginary parts of the same taps (kept apart so the products vectorize).
+    im: Vec<f32>,
+    /// Taps per phase: the filter's length rounded up to whole vector chunks.
+    bb_len: usize,
+    /// Delay of the output instant behind the newest sample, samples.
+    delay: f64,
+}
+
+impl MatchedFilter {
+    fn build(cfg: &DemodConfig) -> Self {
+        let sps = crate::SAMPLE_RATE as f64 / cfg.baud as f64;
+        let half_len = cfg.filter_span as f64 * sps / 2.0;
+        // Rounded up to whole chunks of the dot product: the extra taps are zero (beyond the
+        // pulse's edge) and the products need no scalar tail.
+        let bb_len = ((2.0 * half_len).ceil() as usize + 2).div_ceil(LANES) * LANES;
+        let delay = half_len + 1.0;
+        let omega = std::f64::consts::TAU * cfg.carrier_hz as f64 / crate::SAMPLE_RATE as f64;
+        let mut re = vec![0f32; (PHASES + 1) * bb_len];
+        let mut im = vec![0f32; (PHASES + 1) * bb_len];
+        for p in 0..=PHASES {
+            let frac = p as f64 / PHASES as f64;
+            for k in 0..bb_len {
+                // The k-th newest sample sits k - frac samples before the output instant,
+                // which is delayed by `delay` samples to keep the filter causal.
+                let lag = k as f64 - frac - delay;
+                let t = lag / sps;
+                let edge = cfg.filter_span as f64 / 2.0;
+                if t.abs() >= edge {
+                    continue;
+                }
+                let w = 0.5 + 0.5 * (std::f64::consts::PI * t / edge).cos();
+                // Down-converting 2·x·e^{-jωm} and filtering equals filtering x with
+                // 2·h·e^{jω·lag} and turning the result by e^{-jω·(output instant)}.
+                let a = 2.0 * root_raised_cosine(t, cfg.rolloff as f64) * w / sps;
+                re[p * bb_len + k] = (a * (omega * lag).cos()) as f32;
+                im[p * bb_len + k] = (a * (omega * lag).sin()) as f32;
+            }
+        }
+        MatchedFilter {
+            re,
+            im,
+            bb_len,
+            delay,
         }
     }
-    for (x, y) in ar.iter().zip(br) {
-        rr[0] += x.re * y.re;
-        ii[0] += x.im * y.im;
-        ri[0] += x.re * y.im;
-        ir[0] += x.im * y.re;
+
+    /// The taps for `cfg`'s filter settings, built on first use.
+    fn shared(cfg: &DemodConfig) -> Arc<MatchedFilter> {
+        // Only what the taps depend on: baud, carrier, roll-off, span.
+        type Key = (u32, u32, u32, usize);
+        type Cache = Mutex<Vec<(Key, Arc<MatchedFilter>)>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let key = (
+            cfg.baud,
+            cfg.carrier_hz.to_bits(),
+            cfg.rolloff.to_bits(),
+            cfg.filter_span,
+        );
+        let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, f)) = cache.iter().find(|(k, _)| *k == key) {
+            return Arc::clone(f);
+        }
+        let f = Arc::new(MatchedFilter::build(cfg));
+        // A handful of settings exist (one per modem and symbol rate); settings invented
+        // without end are built each time rather than kept.
+        if cache.len() < 16 {
+            cache.push((key, Arc::clone(&f)));
+        }
+        f
     }
-    let sum = |v: [f32; 4]| (v[0] + v[1]) + (v[2] + v[3]);
-    Complex32::new(sum(rr) - sum(ii), sum(ri) + sum(ir))
 }
 
 #[cfg(test)]
@@ -688,31 +770,24 @@ mod tests {
     use super::*;
     use crate::dsp::PulseShaper;
 
-    /// The spelled-out complex dot product gives the plain sum of complex products.
+    /// The group descrambler gives the bit-by-bit descrambler's output for any grouping.
     #[test]
-    fn complex_dot_matches_plain() {
-        for n in [4, 24, 27, 32] {
-            let a: Vec<Complex32> = (0..n)
-                .map(|k| Complex32::new((k as f32 * 0.7).sin(), (k as f32 * 1.3).cos()))
-                .collect();
-            let b: Vec<Complex32> = (0..n)
-                .map(|k| Complex32::new((k as f32 * 2.1).cos(), (k as f32 * 0.4).sin()))
-                .collect();
-            let plain: Complex32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-            assert!((dot_complex(&a, &b) - plain).norm() < 1e-4, "{n}");
+    fn group_descrambler_matches_bitwise() {
+        use crate::scrambler::{Descrambler, TAPS_V17_V29};
+        let mut bitwise = Descrambler::new(TAPS_V17_V29);
+        let mut group = GroupDescrambler::new();
+        let mut x = 12345u32;
+        for round in 0..5000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let n = 1 + (x >> 27) % 7 + (round % 3) * 9;
+            let bits = (x >> 3) & ((1u64 << n) - 1) as u32;
+            let got = group.descramble(bits, n);
+            let mut want = 0u32;
+            for i in 0..n {
+                want |= (bitwise.descramble((bits >> i) & 1 != 0) as u32) << i;
+            }
+            assert_eq!(got, want, "round {round}, {n} bits");
         }
-    }
-
-    /// The fused matched-filter product gives the two plain dot products.
-    #[test]
-    fn fused_dot_matches_plain() {
-        let v = |k: usize, m: f32| (k as f32 * m).sin();
-        let re: Vec<f32> = (0..48).map(|k| v(k, 0.37)).collect();
-        let im: Vec<f32> = (0..48).map(|k| v(k, 1.91)).collect();
-        let x: Vec<f32> = (0..48).map(|k| v(k, 2.3) * 100.0).collect();
-        let got = dot2(&re, &im, &x);
-        assert!((got.re - dot(&re, &x)).abs() < 1e-3);
-        assert!((got.im - dot(&im, &x)).abs() < 1e-3);
     }
 
     /// A clean signal through a centre-tap-only receiver comes out at the right amplitude.

@@ -1,0 +1,274 @@
+//! The receiver core's inner loops: the matched filter's dot product, the equalizer's
+//! complex convolution and its LMS update.
+//!
+//! Each has a plain scalar reference and, on x86-64, an SSE2 version (SSE2 is part of the
+//! x86-64 baseline, so no run-time detection is needed) that performs the same operations
+//! per lane in the same order and therefore gives the same bits; the tests check that.
+//! The equalizer keeps real and imaginary parts in separate arrays so four taps fill one
+//! register.
+
+use crate::dsp::Complex32;
+
+/// Lanes of the matched filter's dot products (two SSE registers per sum).
+pub(super) const LANES: usize = 8;
+
+/// (Σ re·x, Σ im·x) over slices whose length is a multiple of [`LANES`], with eight
+/// partial sums each. The reference for the SSE2 version.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(super) fn dot2_scalar(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
+    let mut acc_re = [0f32; LANES];
+    let mut acc_im = [0f32; LANES];
+    let chunks = re
+        .chunks_exact(LANES)
+        .zip(im.chunks_exact(LANES))
+        .zip(x.chunks_exact(LANES));
+    for ((r8, i8), x8) in chunks {
+        for k in 0..LANES {
+            acc_re[k] += r8[k] * x8[k];
+            acc_im[k] += i8[k] * x8[k];
+        }
+    }
+    Complex32::new(sum8(&acc_re), sum8(&acc_im))
+}
+
+/// The fixed order in which eight partial sums are added.
+#[inline]
+fn sum8(a: &[f32; LANES]) -> f32 {
+    ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+}
+
+/// [`dot2_scalar`], four lanes per instruction.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(super) fn dot2(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
+    use std::arch::x86_64::*;
+    let n = x.len().min(re.len()).min(im.len()) / LANES * LANES;
+    // SAFETY: SSE2 is part of the x86-64 baseline; every unaligned load reads
+    // [i, i + 8) with i + 8 <= n, within all three slices.
+    unsafe {
+        let (mut r0, mut r1) = (_mm_setzero_ps(), _mm_setzero_ps());
+        let (mut i0, mut i1) = (_mm_setzero_ps(), _mm_setzero_ps());
+        let mut i = 0;
+        while i < n {
+            let x0 = _mm_loadu_ps(x.as_ptr().add(i));
+            let x1 = _mm_loadu_ps(x.as_ptr().add(i + 4));
+            r0 = _mm_add_ps(r0, _mm_mul_ps(_mm_loadu_ps(re.as_ptr().add(i)), x0));
+            r1 = _mm_add_ps(r1, _mm_mul_ps(_mm_loadu_ps(re.as_ptr().add(i + 4)), x1));
+            i0 = _mm_add_ps(i0, _mm_mul_ps(_mm_loadu_ps(im.as_ptr().add(i)), x0));
+            i1 = _mm_add_ps(i1, _mm_mul_ps(_mm_loadu_ps(im.as_ptr().add(i + 4)), x1));
+            i += LANES;
+        }
+        let mut a = [0f32; LANES];
+        let mut b = [0f32; LANES];
+        _mm_storeu_ps(a.as_mut_ptr(), r0);
+        _mm_storeu_ps(a.as_mut_ptr().add(4), r1);
+        _mm_storeu_ps(b.as_mut_ptr(), i0);
+        _mm_storeu_ps(b.as_mut_ptr().add(4), i1);
+        Complex32::new(sum8(&a), sum8(&b))
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub(super) use dot2_scalar as dot2;
+
+/// Σ t·x over complex vectors held as separate real and imaginary parts, with four partial
+/// sums of each of the four real products; a tail shorter than four goes into lane 0. The
+/// reference for the SSE2 version.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(super) fn cdot_scalar(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
+    let n = tr.len();
+    let body = n / 4 * 4;
+    let mut rr = [0f32; 4];
+    let mut ii = [0f32; 4];
+    let mut ri = [0f32; 4];
+    let mut ir = [0f32; 4];
+    for c in (0..body).step_by(4) {
+        for k in 0..4 {
+            rr[k] += tr[c + k] * xr[c + k];
+            ii[k] += ti[c + k] * xi[c + k];
+            ri[k] += tr[c + k] * xi[c + k];
+            ir[k] += ti[c + k] * xr[c + k];
+        }
+    }
+    for j in body..n {
+        rr[0] += tr[j] * xr[j];
+        ii[0] += ti[j] * xi[j];
+        ri[0] += tr[j] * xi[j];
+        ir[0] += ti[j] * xr[j];
+    }
+    finish_cdot(rr, ii, ri, ir)
+}
+
+#[inline]
+fn finish_cdot(rr: [f32; 4], ii: [f32; 4], ri: [f32; 4], ir: [f32; 4]) -> Complex32 {
+    let sum = |v: [f32; 4]| (v[0] + v[1]) + (v[2] + v[3]);
+    Complex32::new(sum(rr) - sum(ii), sum(ri) + sum(ir))
+}
+
+/// [`cdot_scalar`], four taps per instruction.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(super) fn cdot(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
+    use std::arch::x86_64::*;
+    let n = tr.len();
+    assert!(ti.len() == n && xr.len() == n && xi.len() == n);
+    let body = n / 4 * 4;
+    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads [c, c + 4) with
+    // c + 4 <= body <= n, the length of all four slices.
+    let (mut rr, mut ii, mut ri, mut ir) = unsafe {
+        let mut rr = _mm_setzero_ps();
+        let mut ii = _mm_setzero_ps();
+        let mut ri = _mm_setzero_ps();
+        let mut ir = _mm_setzero_ps();
+        let mut c = 0;
+        while c < body {
+            let a = _mm_loadu_ps(tr.as_ptr().add(c));
+            let b = _mm_loadu_ps(ti.as_ptr().add(c));
+            let x = _mm_loadu_ps(xr.as_ptr().add(c));
+            let y = _mm_loadu_ps(xi.as_ptr().add(c));
+            rr = _mm_add_ps(rr, _mm_mul_ps(a, x));
+            ii = _mm_add_ps(ii, _mm_mul_ps(b, y));
+            ri = _mm_add_ps(ri, _mm_mul_ps(a, y));
+            ir = _mm_add_ps(ir, _mm_mul_ps(b, x));
+            c += 4;
+        }
+        let out = |v: __m128| {
+            let mut a = [0f32; 4];
+            _mm_storeu_ps(a.as_mut_ptr(), v);
+            a
+        };
+        (out(rr), out(ii), out(ri), out(ir))
+    };
+    for j in body..n {
+        rr[0] += tr[j] * xr[j];
+        ii[0] += ti[j] * xi[j];
+        ri[0] += tr[j] * xi[j];
+        ir[0] += ti[j] * xr[j];
+    }
+    finish_cdot(rr, ii, ri, ir)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub(super) use cdot_scalar as cdot;
+
+/// The LMS update t += e·conj(x) over split complex vectors. The reference for the SSE2
+/// version.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub(super) fn lms_scalar(tr: &mut [f32], ti: &mut [f32], xr: &[f32], xi: &[f32], e: Complex32) {
+    for (((a, b), &x), &y) in tr.iter_mut().zip(ti.iter_mut()).zip(xr).zip(xi) {
+        *a += e.re * x + e.im * y;
+        *b += e.im * x - e.re * y;
+    }
+}
+
+/// [`lms_scalar`], four taps per instruction.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(super) fn lms(tr: &mut [f32], ti: &mut [f32], xr: &[f32], xi: &[f32], e: Complex32) {
+    use std::arch::x86_64::*;
+    let n = tr.len();
+    assert!(ti.len() == n && xr.len() == n && xi.len() == n);
+    let body = n / 4 * 4;
+    // SAFETY: SSE2 is part of the x86-64 baseline; every load and store touches
+    // [c, c + 4) with c + 4 <= body <= n, the length of all four slices.
+    unsafe {
+        let er = _mm_set1_ps(e.re);
+        let ei = _mm_set1_ps(e.im);
+        let mut c = 0;
+        while c < body {
+            let x = _mm_loadu_ps(xr.as_ptr().add(c));
+            let y = _mm_loadu_ps(xi.as_ptr().add(c));
+            let a = _mm_loadu_ps(tr.as_ptr().add(c));
+            let b = _mm_loadu_ps(ti.as_ptr().add(c));
+            let da = _mm_add_ps(_mm_mul_ps(er, x), _mm_mul_ps(ei, y));
+            let db = _mm_sub_ps(_mm_mul_ps(ei, x), _mm_mul_ps(er, y));
+            _mm_storeu_ps(tr.as_mut_ptr().add(c), _mm_add_ps(a, da));
+            _mm_storeu_ps(ti.as_mut_ptr().add(c), _mm_add_ps(b, db));
+            c += 4;
+        }
+    }
+    lms_scalar(
+        &mut tr[body..],
+        &mut ti[body..],
+        &xr[body..],
+        &xi[body..],
+        e,
+    );
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub(super) use lms_scalar as lms;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wave(n: usize, m: f32, scale: f32) -> Vec<f32> {
+        (0..n).map(|k| (k as f32 * m + 0.3).sin() * scale).collect()
+    }
+
+    /// The plain sum of products, for checking the partial-sum order is only a reordering.
+    #[test]
+    fn matched_filter_dot_is_a_dot_product() {
+        let re = wave(48, 0.37, 1.0);
+        let im = wave(48, 1.91, 1.0);
+        let x = wave(48, 2.3, 100.0);
+        let got = dot2_scalar(&re, &im, &x);
+        let plain_re: f32 = re.iter().zip(&x).map(|(a, b)| a * b).sum();
+        let plain_im: f32 = im.iter().zip(&x).map(|(a, b)| a * b).sum();
+        assert!((got.re - plain_re).abs() < 1e-3);
+        assert!((got.im - plain_im).abs() < 1e-3);
+    }
+
+    #[test]
+    fn complex_dot_is_a_dot_product() {
+        for n in [4, 24, 27, 32] {
+            let (tr, ti) = (wave(n, 0.7, 1.0), wave(n, 1.3, 1.0));
+            let (xr, xi) = (wave(n, 2.1, 1.0), wave(n, 0.4, 1.0));
+            let plain: Complex32 = (0..n)
+                .map(|k| Complex32::new(tr[k], ti[k]) * Complex32::new(xr[k], xi[k]))
+                .sum();
+            assert!(
+                (cdot_scalar(&tr, &ti, &xr, &xi) - plain).norm() < 1e-4,
+                "{n}"
+            );
+        }
+    }
+
+    /// The vector kernels give the scalar references' bits, tails included.
+    #[test]
+    fn kernels_match_their_references() {
+        for n in [8, 24, 32, 48, 56] {
+            let re = wave(n, 0.37, 1.0);
+            let im = wave(n, 1.91, 0.5);
+            let x = wave(n, 2.3, 1000.0);
+            let (a, b) = (dot2(&re, &im, &x), dot2_scalar(&re, &im, &x));
+            assert_eq!(
+                (a.re.to_bits(), a.im.to_bits()),
+                (b.re.to_bits(), b.im.to_bits())
+            );
+        }
+        for n in [4, 5, 24, 27, 32] {
+            let (tr, ti) = (wave(n, 0.7, 1.0), wave(n, 1.3, 0.2));
+            let (xr, xi) = (wave(n, 2.1, 3.0), wave(n, 0.4, 7.0));
+            let (a, b) = (cdot(&tr, &ti, &xr, &xi), cdot_scalar(&tr, &ti, &xr, &xi));
+            assert_eq!(
+                (a.re.to_bits(), a.im.to_bits()),
+                (b.re.to_bits(), b.im.to_bits())
+            );
+            let e = Complex32::new(0.013, -0.007);
+            let (mut ar, mut ai) = (tr.clone(), ti.clone());
+            let (mut br, mut bi) = (tr.clone(), ti.clone());
+            lms(&mut ar, &mut ai, &xr, &xi, e);
+            lms_scalar(&mut br, &mut bi, &xr, &xi, e);
+            assert_eq!(
+                ar.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                br.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                ai.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                bi.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
+}
