@@ -55,7 +55,7 @@
 //! # Ok::<(), modem::Error>(())
 //! ```
 
-use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
+use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
 use crate::qam::{DemodConfig, QamDemod};
 use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
 use crate::trellis::{TrellisEncoder, Viterbi};
@@ -534,14 +534,14 @@ impl SymbolGen {
 #[derive(Debug, Clone)]
 pub struct V17Tx {
     symbols: SymbolGen,
-    shaper: PulseShaper,
+    shaper: BlockShaper,
 }
 
 impl V17Tx {
     /// A transmitter for `cfg.rate` with the long or short training, at `cfg.level_dbm0`.
     pub fn new(cfg: &TxConfig) -> Result<Self, Error> {
         let points = constellation(cfg.rate)?;
-        let mut shaper = PulseShaper::new(BAUD, CARRIER_HZ, 0.25, 12);
+        let mut shaper = BlockShaper::new(BAUD, CARRIER_HZ as u32, 0.25, 12);
         shaper.set_level(cfg.level_dbm0, mean_power(&points));
         let mut seg2 = Scrambler::new(TAPS_V17_V29);
         seg2.set_state(SEG2_SCRAMBLER);
@@ -573,17 +573,19 @@ impl V17Tx {
 
 impl Transmitter for V17Tx {
     fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
-        let mut n = 0;
-        for o in out.iter_mut() {
-            if self.symbols.phase == TxPhase::Done {
-                break;
-            }
-            let symbols = &mut self.symbols;
-            let x = self.shaper.next_sample(&mut || symbols.next(src));
-            *o = crate::level::to_i16(x);
-            n += 1;
+        if self.symbols.phase == TxPhase::Done {
+            return 0;
         }
-        n
+        let symbols = &mut self.symbols;
+        self.shaper.fill(out, || {
+            let a = symbols.next(src);
+            // The sample of the last pull is still sent.
+            if symbols.phase == TxPhase::Done {
+                Pull::Last(a)
+            } else {
+                Pull::Symbol(a)
+            }
+        })
     }
 
     fn is_finished(&self) -> bool {

@@ -53,12 +53,12 @@
 //! spandsp 0.0.6's V.27ter receiver, told to reuse its old training, still expects the long
 //! sequence and does not train on the short one; its transmitter has no short training.
 
-use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
+use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
 use crate::qam::{DemodConfig, QamDemod};
 use crate::scrambler::TAPS_V27TER;
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
-    TxConfig, level,
+    TxConfig,
 };
 
 /// Carrier frequency, Hz.
@@ -406,7 +406,7 @@ impl SymbolSource {
 /// The V.27ter modulator.
 #[derive(Debug, Clone)]
 pub struct V27terTx {
-    shaper: PulseShaper,
+    shaper: BlockShaper,
     symbols: SymbolSource,
     /// Silence samples still to send before the first symbol.
     silence: usize,
@@ -424,7 +424,7 @@ impl V27terTx {
             )));
         }
         let baud = baud(cfg.rate);
-        let mut shaper = PulseShaper::new(baud, CARRIER_HZ, ROLLOFF, TX_SPAN);
+        let mut shaper = BlockShaper::new(baud, CARRIER_HZ as u32, ROLLOFF, TX_SPAN);
         shaper.set_level(cfg.level_dbm0, 1.0);
         Ok(V27terTx {
             shaper,
@@ -456,26 +456,23 @@ impl V27terTx {
 
 impl Transmitter for V27terTx {
     fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
-        let mut n = 0;
-        while n < out.len() && !self.finished {
-            if self.silence > 0 {
-                self.silence -= 1;
-                out[n] = 0;
-                n += 1;
-                continue;
-            }
-            let symbols = &mut self.symbols;
-            let x = self
-                .shaper
-                .next_sample(&mut || symbols.next_symbol(&mut *src));
-            if self.symbols.ended {
-                self.finished = true;
-                break;
-            }
-            out[n] = level::to_i16(x);
-            n += 1;
+        if self.finished {
+            return 0;
         }
-        n
+        let quiet = self.silence.min(out.len());
+        out[..quiet].fill(0);
+        self.silence -= quiet;
+        let symbols = &mut self.symbols;
+        let n = self.shaper.fill(&mut out[quiet..], || {
+            let a = symbols.next_symbol(&mut *src);
+            if symbols.ended {
+                Pull::End
+            } else {
+                Pull::Symbol(a)
+            }
+        });
+        self.finished = self.shaper.is_finished();
+        quiet + n
     }
 
     fn is_finished(&self) -> bool {

@@ -40,7 +40,7 @@
 //! equalized signal energy collapses, and reports carrier loss with hysteresis
 //! (−43 dBm0 on, −48 dBm0 off).
 
-use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
+use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
 use crate::qam::{DemodConfig, QamDemod};
 use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
 use crate::{
@@ -206,6 +206,8 @@ struct TxFramer {
     scrambler: Scrambler,
     phase: u8,
     data_ended: bool,
+    /// Zero symbols that let the pulse die away: its span.
+    flush: u32,
 }
 
 impl TxFramer {
@@ -299,7 +301,7 @@ impl TxFramer {
                     self.count += 1;
                     return self.data_symbol(&mut || Some(true));
                 }
-                TxStage::Flush if self.count < SPAN as u32 => {
+                TxStage::Flush if self.count < self.flush => {
                     self.count += 1;
                     return zero;
                 }
@@ -322,7 +324,7 @@ impl TxFramer {
 /// The V.29 modulator.
 #[derive(Debug, Clone)]
 pub struct V29Tx {
-    shaper: PulseShaper,
+    shaper: BlockShaper,
     framer: TxFramer,
 }
 
@@ -330,14 +332,23 @@ impl V29Tx {
     /// A transmitter at `cfg.rate` (9600, 7200 or 4800) and `cfg.level_dbm0`. V.29 has no
     /// short training, so `cfg.short_train` is ignored.
     pub fn new(cfg: &TxConfig) -> Result<Self, Error> {
+        Self::with_pulse_span(cfg, SPAN)
+    }
+
+    /// The same transmitter with a transmit pulse `span` symbols long (even, at least 2)
+    /// instead of the standard one: for measuring what the pulse length does to receivers.
+    pub fn with_pulse_span(cfg: &TxConfig, span: usize) -> Result<Self, Error> {
         check_rate(cfg.rate)?;
+        if span < 2 || !span.is_multiple_of(2) {
+            return Err(Error::InvalidConfig(format!("pulse span {span} symbols")));
+        }
         if !(-60.0..=3.0).contains(&cfg.level_dbm0) {
             return Err(Error::InvalidConfig(format!(
                 "transmit level {} dBm0",
                 cfg.level_dbm0
             )));
         }
-        let mut shaper = PulseShaper::new(BAUD, CARRIER_HZ, ROLLOFF, SPAN);
+        let mut shaper = BlockShaper::new(BAUD, CARRIER_HZ as u32, ROLLOFF, span);
         shaper.set_level(cfg.level_dbm0, mean_power(cfg.rate));
         Ok(V29Tx {
             shaper,
@@ -349,6 +360,7 @@ impl V29Tx {
                 scrambler: Scrambler::new(TAPS_V17_V29),
                 phase: 0,
                 data_ended: false,
+                flush: span as u32,
             },
         })
     }
@@ -356,19 +368,16 @@ impl V29Tx {
 
 impl Transmitter for V29Tx {
     fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
-        for (i, o) in out.iter_mut().enumerate() {
-            if self.framer.stage == TxStage::Done {
-                return i;
-            }
-            let framer = &mut self.framer;
-            let x = self.shaper.next_sample(&mut || framer.next_symbol(src));
-            if self.framer.stage == TxStage::Done {
+        let framer = &mut self.framer;
+        self.shaper.fill(out, || {
+            let a = framer.next_symbol(src);
+            if framer.stage == TxStage::Done {
                 // The pulse has died away: this sample is silence and not sent.
-                return i;
+                Pull::End
+            } else {
+                Pull::Symbol(a)
             }
-            *o = crate::level::to_i16(x);
-        }
-        out.len()
+        })
     }
 
     fn is_finished(&self) -> bool {
