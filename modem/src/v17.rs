@@ -57,7 +57,7 @@
 
 use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
 use crate::qam::{DemodConfig, QamDemod};
-use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
+use crate::scrambler::{Descrambler, GroupScrambler, Scrambler, TAPS_V17_V29};
 use crate::trellis::{TrellisEncoder, Viterbi};
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
@@ -397,7 +397,7 @@ pub fn training_symbols() -> Vec<Complex32> {
 struct Coder {
     bps: usize,
     points: Vec<Complex32>,
-    scr: Scrambler,
+    scr: GroupScrambler,
     diff: u8,
     enc: TrellisEncoder,
 }
@@ -406,10 +406,7 @@ impl Coder {
     /// Codes one symbol's worth of raw (unscrambled) bits, Q1 in bit 0.
     #[inline]
     fn symbol(&mut self, raw: u32) -> Complex32 {
-        let mut q = 0u32;
-        for i in 0..self.bps {
-            q |= (self.scr.scramble((raw >> i) & 1 != 0) as u32) << i;
-        }
+        let q = self.scr.scramble_group(raw, self.bps as u32);
         self.diff = (self.diff + (q & 3) as u8) & 3;
         let subset = self.enc.encode(self.diff);
         self.points[subset as usize | (((q >> 2) as usize) << 3)]
@@ -485,31 +482,15 @@ impl SymbolGen {
                 }
                 TxPhase::Seg4 => self.enter(TxPhase::Data),
                 TxPhase::Data => {
-                    let mut raw = 0u32;
-                    let mut ended = false;
-                    for i in 0..self.coder.bps {
-                        // Once the data has ended, the rest of the symbol is ones.
-                        let b = if ended {
-                            true
-                        } else {
-                            match src.next_bit() {
-                                Some(b) => b,
-                                None => {
-                                    ended = true;
-                                    true
-                                }
-                            }
-                        };
-                        if ended && i == 0 {
-                            break;
-                        }
-                        raw |= (b as u32) << i;
-                    }
-                    if ended && raw == 0 {
+                    let bps = self.coder.bps as u32;
+                    let (bits, got) = src.next_bits(bps);
+                    if got == 0 {
                         self.enter(TxPhase::Tail);
                         continue;
                     }
-                    if ended {
+                    // Once the data has ended, the rest of the symbol is ones.
+                    let raw = bits | !((1u32 << got) - 1);
+                    if got < bps {
                         self.enter(TxPhase::Tail);
                     }
                     return self.coder.symbol(raw);
@@ -560,7 +541,7 @@ impl V17Tx {
                 coder: Coder {
                     bps: (cfg.rate / BAUD) as usize,
                     points,
-                    scr: Scrambler::new(TAPS_V17_V29),
+                    scr: GroupScrambler::new(TAPS_V17_V29),
                     diff: 0,
                     enc: TrellisEncoder::new(),
                 },
@@ -1252,7 +1233,7 @@ mod tests {
                 let mut coder = Coder {
                     bps,
                     points: points.clone(),
-                    scr: Scrambler::new(TAPS_V17_V29),
+                    scr: GroupScrambler::new(TAPS_V17_V29),
                     diff: 0,
                     enc: TrellisEncoder::new(),
                 };

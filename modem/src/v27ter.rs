@@ -140,7 +140,7 @@ pub struct GuardedScrambler {
 fn repeats(reg: u32, bit: u32) -> bool {
     // Bit k-1 of `reg` is the line bit k periods ago.
     let b = bit & 1;
-    ((reg >> 7) & 1) == b || ((reg >> 8) & 1) == b || ((reg >> 11) & 1) == b
+    (((reg >> 7) & 1) == b) | (((reg >> 8) & 1) == b) | (((reg >> 11) & 1) == b)
 }
 
 #[inline]
@@ -157,15 +157,11 @@ impl GuardedScrambler {
     /// Scrambles one data bit into one line bit.
     #[inline]
     pub fn scramble(&mut self, bit: bool) -> bool {
-        let mut out = bit as u32 ^ feedback(self.reg);
-        if self.run >= GUARD_RUN {
-            out ^= 1;
-            self.run = 0;
-        } else if repeats(self.reg, out) {
-            self.run += 1;
-        } else {
-            self.run = 0;
-        }
+        // Without branches: the data bits would make them unpredictable.
+        let flip = self.run >= GUARD_RUN;
+        let out = (bit as u32 ^ feedback(self.reg)) ^ flip as u32;
+        let counts = !flip & repeats(self.reg, out);
+        self.run = if counts { self.run + 1 } else { 0 };
         self.reg = (self.reg << 1) | out;
         out != 0
     }
@@ -345,24 +341,15 @@ impl SymbolSource {
                 self.ones_change()
             }
             Stage::Data => {
+                let (bits, got) = src.next_bits(self.bits as u32);
+                if (got as usize) < self.bits {
+                    self.stage = Stage::Tail(self.tail_symbols);
+                }
+                // Once the data has ended, the rest of the symbol is ones.
+                let raw = bits | !((1u32 << got) - 1);
                 let mut group = 0u8;
-                let mut got = 0;
-                for _ in 0..self.bits {
-                    let bit = if self.stage == Stage::Data {
-                        match src.next_bit() {
-                            Some(b) => {
-                                got += 1;
-                                b
-                            }
-                            None => {
-                                self.stage = Stage::Tail(self.tail_symbols);
-                                true
-                            }
-                        }
-                    } else {
-                        true
-                    };
-                    group = (group << 1) | self.scrambler.scramble(bit) as u8;
+                for i in 0..self.bits {
+                    group = (group << 1) | self.scrambler.scramble((raw >> i) & 1 != 0) as u8;
                 }
                 if got == 0 {
                     // The data ended on a symbol boundary: this symbol is the first of the tail.

@@ -42,7 +42,7 @@
 
 use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
 use crate::qam::{DemodConfig, QamDemod};
-use crate::scrambler::{Descrambler, Scrambler, TAPS_V17_V29};
+use crate::scrambler::{Descrambler, GroupScrambler, TAPS_V17_V29};
 use crate::{
     BitSource, Error, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig,
 };
@@ -203,53 +203,47 @@ struct TxFramer {
     stage: TxStage,
     count: u32,
     cond: ConditioningSequence,
-    scrambler: Scrambler,
+    scrambler: GroupScrambler,
     phase: u8,
+    /// [`point`] by `phase << 1 | q1`: a table, as the data bits would defeat branches.
+    points: [Complex32; 16],
     data_ended: bool,
     /// Zero symbols that let the pulse die away: its span.
     flush: u32,
 }
 
 impl TxFramer {
-    fn next_bit(&mut self, src: &mut dyn BitSource) -> bool {
-        let bit = if self.stage == TxStage::Data && !self.data_ended {
-            match src.next_bit() {
-                Some(b) => b,
-                None => {
+    /// The next signal element from `bits` (first in bit 0) of data, or ones when `None`:
+    /// scrambled, then Q1 (9600 only) and Q2 Q3 Q4 in line order.
+    #[inline]
+    fn data_symbol(&mut self, src: Option<&mut dyn BitSource>) -> Complex32 {
+        let n = bits_per_symbol(self.rate);
+        let all = (1u32 << n) - 1;
+        let raw = match src {
+            Some(src) => {
+                let (bits, got) = src.next_bits(n);
+                if got < n {
+                    // The data ended: the rest of the symbol is ones.
                     self.data_ended = true;
-                    true
                 }
+                bits | (all & !((1u32 << got) - 1))
             }
-        } else {
-            true
+            None => all,
         };
-        self.scrambler.scramble(bit)
-    }
-
-    fn data_symbol(&mut self, src: &mut dyn BitSource) -> Complex32 {
-        let (q1, tribit) = match bits_per_symbol(self.rate) {
-            4 => {
-                let q1 = self.next_bit(src);
-                let q2 = self.next_bit(src);
-                let q3 = self.next_bit(src);
-                let q4 = self.next_bit(src);
-                (q1, (q2 as u8) << 2 | (q3 as u8) << 1 | q4 as u8)
-            }
-            3 => {
-                let q2 = self.next_bit(src);
-                let q3 = self.next_bit(src);
-                let q4 = self.next_bit(src);
-                (false, (q2 as u8) << 2 | (q3 as u8) << 1 | q4 as u8)
-            }
+        let line = self.scrambler.scramble_group(raw, n);
+        let (q1, tribit) = match n {
+            4 => (
+                line & 1 != 0,
+                (line & 2) << 1 | (line & 4) >> 1 | (line & 8) >> 3,
+            ),
+            3 => (false, (line & 1) << 2 | (line & 2) | (line & 4) >> 2),
             _ => {
-                let q2 = self.next_bit(src);
-                let q3 = self.next_bit(src);
-                let q4 = !(q2 ^ q3);
-                (false, (q2 as u8) << 2 | (q3 as u8) << 1 | q4 as u8)
+                let (q2, q3) = (line & 1, (line >> 1) & 1);
+                (false, q2 << 2 | q3 << 1 | (!(q2 ^ q3) & 1))
             }
         };
         self.phase = (self.phase + PHASE_CHANGE[tribit as usize]) & 7;
-        point(self.phase, q1)
+        self.points[(self.phase as usize) << 1 | q1 as usize]
     }
 
     fn next_symbol(&mut self, src: &mut dyn BitSource) -> Complex32 {
@@ -284,10 +278,10 @@ impl TxFramer {
                     let in_seg4 = self.count < SEG4;
                     self.count += 1;
                     if in_seg4 {
-                        return self.data_symbol(&mut || Some(true));
+                        return self.data_symbol(None);
                     }
                     if !self.data_ended {
-                        let s = self.data_symbol(src);
+                        let s = self.data_symbol(Some(&mut *src));
                         if self.data_ended {
                             self.stage = TxStage::Tail;
                             self.count = 0;
@@ -299,7 +293,7 @@ impl TxFramer {
                 }
                 TxStage::Tail if self.count < TAIL => {
                     self.count += 1;
-                    return self.data_symbol(&mut || Some(true));
+                    return self.data_symbol(None);
                 }
                 TxStage::Flush if self.count < self.flush => {
                     self.count += 1;
@@ -357,8 +351,9 @@ impl V29Tx {
                 stage: TxStage::Silence,
                 count: 0,
                 cond: ConditioningSequence::new(),
-                scrambler: Scrambler::new(TAPS_V17_V29),
+                scrambler: GroupScrambler::new(TAPS_V17_V29),
                 phase: 0,
+                points: std::array::from_fn(|i| point((i >> 1) as u8, i & 1 != 0)),
                 data_ended: false,
                 flush: span as u32,
             },

@@ -475,14 +475,8 @@ fn avx_available() -> bool {
 /// so any vector width gives the same bits.
 #[inline(always)]
 fn scatter(acc: &mut [f32], x: f32, y: f32, a: &[f32], b: &[f32]) {
-    let chunks = acc.chunks_exact_mut(SCATTER_LANES).zip(
-        a.chunks_exact(SCATTER_LANES)
-            .zip(b.chunks_exact(SCATTER_LANES)),
-    );
-    for (acc8, (a8, b8)) in chunks {
-        for k in 0..SCATTER_LANES {
-            acc8[k] += x * a8[k] + y * b8[k];
-        }
+    for ((s, &p), &q) in acc.iter_mut().zip(a).zip(b) {
+        *s += x * p + y * q;
     }
 }
 
