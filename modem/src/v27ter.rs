@@ -166,6 +166,44 @@ impl GuardedScrambler {
         out != 0
     }
 
+    /// Scrambles `n` (1 to 6) data bits, the first in time in bit 0, into line bits, the
+    /// first in time in bit `n - 1` (the order [`phase_change`] reads them): the same as `n`
+    /// calls of [`GuardedScrambler::scramble`]. The line bits of a group depend only on line
+    /// bits at least 6 places back, so they are computed side by side; only a group that
+    /// could reach the guard's run length goes bit by bit.
+    #[inline]
+    pub fn scramble_group(&mut self, bits: u32, n: u32) -> u32 {
+        debug_assert!((1..=6).contains(&n), "group of {n} bits");
+        if self.run + n > GUARD_RUN {
+            let mut group = 0;
+            for i in 0..n {
+                group = (group << 1) | self.scramble((bits >> i) & 1 != 0) as u32;
+            }
+            return group;
+        }
+        let reg = self.reg;
+        let mut group = 0u32;
+        let mut repeated = 0u32;
+        for i in 0..n {
+            // Bit k-1 of `reg` shifted i places: the line bit k - i periods before this one.
+            let out = ((bits >> i) ^ (reg >> (5 - i)) ^ (reg >> (6 - i))) & 1;
+            group = (group << 1) | out;
+            let rep = (((reg >> (7 - i)) & 1) == out)
+                | (((reg >> (8 - i)) & 1) == out)
+                | (((reg >> (11 - i)) & 1) == out);
+            repeated |= (rep as u32) << i;
+        }
+        self.reg = (reg << n) | group;
+        let broken = !repeated & ((1 << n) - 1);
+        self.run = if broken == 0 {
+            self.run + n
+        } else {
+            // The run is what follows the last bit that did not repeat.
+            (broken << (32 - n)).leading_zeros()
+        };
+        group
+    }
+
     /// Scrambles without the guard (the conditioning pattern of segment 4 is defined so).
     #[inline]
     pub fn scramble_unguarded(&mut self, bit: bool) -> bool {
@@ -314,14 +352,14 @@ struct SymbolSource {
     pattern: TrainingPattern,
     scrambler: GuardedScrambler,
     phase: u8,
-    points: [Complex32; 8],
     tail_symbols: usize,
     /// Set when a symbol is asked for after the flush: the transmission is over.
     ended: bool,
 }
 
 impl SymbolSource {
-    fn next_symbol(&mut self, src: &mut dyn BitSource) -> Complex32 {
+    /// The next symbol: a point of [`phase_points`], or silence.
+    fn next_symbol(&mut self, src: &mut dyn BitSource) -> Pull {
         let change = match self.stage {
             Stage::Training => match self.pattern.next_change() {
                 Some(c) => c,
@@ -347,10 +385,7 @@ impl SymbolSource {
                 }
                 // Once the data has ended, the rest of the symbol is ones.
                 let raw = bits | !((1u32 << got) - 1);
-                let mut group = 0u8;
-                for i in 0..self.bits {
-                    group = (group << 1) | self.scrambler.scramble((raw >> i) & 1 != 0) as u8;
-                }
+                let group = self.scrambler.scramble_group(raw, self.bits as u32) as u8;
                 if got == 0 {
                     // The data ended on a symbol boundary: this symbol is the first of the tail.
                     if let Stage::Tail(n) = self.stage {
@@ -370,22 +405,19 @@ impl SymbolSource {
             Stage::Flush(0) | Stage::Done => {
                 self.stage = Stage::Done;
                 self.ended = true;
-                return Complex32::new(0.0, 0.0);
+                return Pull::Symbol(Complex32::new(0.0, 0.0));
             }
             Stage::Flush(n) => {
                 self.stage = Stage::Flush(n - 1);
-                return Complex32::new(0.0, 0.0);
+                return Pull::Symbol(Complex32::new(0.0, 0.0));
             }
         };
         self.phase = (self.phase + change) & 7;
-        self.points[self.phase as usize]
+        Pull::Point(self.phase)
     }
 
     fn ones_change(&mut self) -> u8 {
-        let mut group = 0u8;
-        for _ in 0..self.bits {
-            group = (group << 1) | self.scrambler.scramble(true) as u8;
-        }
+        let group = self.scrambler.scramble_group(u32::MAX, self.bits as u32) as u8;
         phase_change(self.rate, group)
     }
 }
@@ -412,6 +444,7 @@ impl V27terTx {
         }
         let baud = baud(cfg.rate);
         let mut shaper = BlockShaper::new(baud, CARRIER_HZ as u32, ROLLOFF, TX_SPAN);
+        shaper.set_points(&phase_points());
         shaper.set_level(cfg.level_dbm0, 1.0);
         Ok(V27terTx {
             shaper,
@@ -422,7 +455,6 @@ impl V27terTx {
                 pattern: TrainingPattern::new(cfg.short_train),
                 scrambler: GuardedScrambler::new(),
                 phase: 0,
-                points: phase_points(),
                 tail_symbols: (baud / 50) as usize,
                 ended: false,
             },
@@ -452,11 +484,7 @@ impl Transmitter for V27terTx {
         let symbols = &mut self.symbols;
         let n = self.shaper.fill(&mut out[quiet..], || {
             let a = symbols.next_symbol(&mut *src);
-            if symbols.ended {
-                Pull::End
-            } else {
-                Pull::Symbol(a)
-            }
+            if symbols.ended { Pull::End } else { a }
         });
         self.finished = self.shaper.is_finished();
         quiet + n
@@ -924,6 +952,45 @@ impl Receiver for V27terRx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Groups give the bit-by-bit scrambler's output, also where the guard steps in: the data
+    /// is mostly chosen so that line bits repeat, which drives the run to the guard length.
+    #[test]
+    fn scramble_group_matches_bitwise() {
+        let mut seed = 11u32;
+        let mut rnd = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            seed >> 8
+        };
+        let mut bitwise = GuardedScrambler::new();
+        let mut grouped = GuardedScrambler::new();
+        let mut flips = 0;
+        for step in 0..20_000 {
+            let n = if step % 3 == 0 { 2 } else { 3 };
+            let mut data = 0u32;
+            let mut want = 0u32;
+            for i in 0..n {
+                // A data bit that repeats the line bit 8 places back, most of the time.
+                let fb = feedback(bitwise.reg);
+                let target = (bitwise.reg >> 7) & 1;
+                let bit = if rnd() % 16 == 0 {
+                    rnd() & 1
+                } else {
+                    target ^ fb
+                };
+                data |= bit << i;
+                let before = bitwise.run;
+                let out = bitwise.scramble(bit != 0) as u32;
+                if before >= GUARD_RUN {
+                    flips += 1;
+                }
+                want = (want << 1) | out;
+            }
+            assert_eq!(grouped.scramble_group(data, n), want, "step {step}");
+            assert_eq!((grouped.reg, grouped.run), (bitwise.reg, bitwise.run));
+        }
+        assert!(flips > 10, "the guard stepped in {flips} times");
+    }
 
     /// The comparison slicer agrees with the arc tangent one away from the decision
     /// boundaries (where a rounding difference may go either way).
