@@ -173,7 +173,22 @@ impl GuardedScrambler {
     /// could reach the guard's run length goes bit by bit.
     #[inline]
     pub fn scramble_group(&mut self, bits: u32, n: u32) -> u32 {
-        debug_assert!((1..=6).contains(&n), "group of {n} bits");
+        // The two group sizes of V.27ter get their own copy, with constant shifts.
+        match n {
+            3 => self.scramble_n::<3>(bits),
+            2 => self.scramble_n::<2>(bits),
+            _ => self.scramble_n_var(bits, n),
+        }
+    }
+
+    #[inline(always)]
+    fn scramble_n<const N: u32>(&mut self, bits: u32) -> u32 {
+        self.scramble_n_var(bits, N)
+    }
+
+    #[inline(always)]
+    fn scramble_n_var(&mut self, bits: u32, n: u32) -> u32 {
+        assert!((1..=6).contains(&n), "group of {n} bits");
         if self.run + n > GUARD_RUN {
             let mut group = 0;
             for i in 0..n {
