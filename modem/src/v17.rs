@@ -451,6 +451,7 @@ impl SymbolGen {
         }
     }
 
+    #[inline]
     fn next(&mut self, src: &mut dyn BitSource) -> Complex32 {
         loop {
             let k = self.count;

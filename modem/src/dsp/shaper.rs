@@ -427,7 +427,25 @@ impl BlockShaper {
     /// in order. Returns the samples written: fewer than `out.len()` once the source ended
     /// the transmission (see [`Pull`]), and none after that.
     #[inline]
-    pub fn fill(&mut self, out: &mut [i16], mut next_symbol: impl FnMut() -> Pull) -> usize {
+    pub fn fill(&mut self, out: &mut [i16], next_symbol: impl FnMut() -> Pull) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx {
+            // SAFETY: `avx` is set only when the CPU reports AVX.
+            return unsafe { self.fill_avx(out, next_symbol) };
+        }
+        self.fill_with(out, next_symbol)
+    }
+
+    /// [`BlockShaper::fill`] compiled for AVX as a whole, so the pulse loops inside it run
+    /// eight lanes wide (no FMA: the same bits as the portable code).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    unsafe fn fill_avx(&mut self, out: &mut [i16], next_symbol: impl FnMut() -> Pull) -> usize {
+        self.fill_with(out, next_symbol)
+    }
+
+    #[inline(always)]
+    fn fill_with(&mut self, out: &mut [i16], mut next_symbol: impl FnMut() -> Pull) -> usize {
         let mut done = 0;
         while done < out.len() && !self.finished {
             let len = (out.len() - done).min(CHUNK);
@@ -468,7 +486,7 @@ impl BlockShaper {
 
     /// Moves the symbol clock on by one symbol; returns the position in the pattern of the
     /// symbol that was due.
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self) -> usize {
         let q = self.q;
         self.q += 1;
@@ -483,7 +501,7 @@ impl BlockShaper {
     }
 
     /// Adds the pulse of the next symbol, `a`, starting `off` samples from now.
-    #[inline]
+    #[inline(always)]
     fn add_symbol(&mut self, off: usize, a: Complex32) {
         let q = self.advance();
         if a.re == 0.0 && a.im == 0.0 {
@@ -493,29 +511,17 @@ impl BlockShaper {
         let row = q * self.row_len..(q + 1) * self.row_len;
         let acc = &mut self.acc[off..off + self.row_len];
         let (re, im) = (&self.rows_re[row.clone()], &self.rows_im[row]);
-        #[cfg(target_arch = "x86_64")]
-        if self.avx {
-            // SAFETY: `avx` is set only when the CPU reports AVX.
-            unsafe { scatter_avx(acc, a.re, a.im, re, im) };
-            return;
-        }
         scatter(acc, a.re, a.im, re, im);
     }
 
     /// Adds the pulse of the next symbol, point `p` of [`BlockShaper::set_points`].
-    #[inline]
+    #[inline(always)]
     fn add_point(&mut self, off: usize, p: usize) {
         let q = self.advance();
         let l = self.row_len;
         let at = (q * self.points.len() + p) * l;
         let row = &self.point_rows[at..at + l];
         let acc = &mut self.acc[off..off + l];
-        #[cfg(target_arch = "x86_64")]
-        if self.avx {
-            // SAFETY: `avx` is set only when the CPU reports AVX.
-            unsafe { add_avx(acc, row) };
-            return;
-        }
         add(acc, row);
     }
 }
@@ -528,17 +534,10 @@ fn add(acc: &mut [f32], row: &[f32]) {
     }
 }
 
-/// [`add`] compiled for AVX.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn add_avx(acc: &mut [f32], row: &[f32]) {
-    add(acc, row)
-}
-
 /// [`crate::level::to_i16`] of every sample; four at a time with SSE2 (part of every
 /// x86-64), which gives the same values: the same rounding addition, then a clamp and a
 /// truncation in place of the saturating cast.
-#[inline]
+#[inline(always)]
 fn to_i16_block(out: &mut [i16], x: &[f32]) {
     let n = out.len().min(x.len());
     let mut i = 0;
@@ -594,13 +593,6 @@ fn scatter(acc: &mut [f32], x: f32, y: f32, a: &[f32], b: &[f32]) {
     for ((s, &p), &q) in acc.iter_mut().zip(a).zip(b) {
         *s += x * p + y * q;
     }
-}
-
-/// [`scatter`] compiled for AVX (eight lanes per instruction; no FMA, so the same bits).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn scatter_avx(acc: &mut [f32], x: f32, y: f32, a: &[f32], b: &[f32]) {
-    scatter(acc, x, y, a, b)
 }
 
 /// Σ a·x + b·y with one partial sum per lane so the products vectorize.
