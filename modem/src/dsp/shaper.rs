@@ -3,6 +3,11 @@
 //! Complex symbols at the baud rate are shaped by a root-raised-cosine pulse and mixed up to
 //! the carrier. The baud rate need not divide 8000 (V.17/V.29 run 2400 baud, 10/3 samples a
 //! symbol): the pulse is tabulated at every sampling phase that occurs, which is exact.
+//!
+//! [`BlockShaper`] is what the transmitters use: a block at a time, each symbol adding its
+//! carrier-multiplied pulse into the samples to come. [`PulseShaper`] computes the same
+//! signal sample by sample (a dot product over the symbol history); it stays as the
+//! reference the block path is tested against, and for tests that want one sample at a time.
 
 use super::{Complex32, Nco};
 
