@@ -166,6 +166,20 @@ pub struct RxConfig {
 pub trait BitSource {
     /// The next bit to send, or `None` when there is no more data.
     fn next_bit(&mut self) -> Option<bool>;
+
+    /// Up to `n` (at most 32) next bits, the first in bit 0, and how many there were: fewer
+    /// than `n` once the data has ended (no bit is asked for after the first `None`). The
+    /// transmitters take a symbol's bits in one call, which saves a dynamic call per bit.
+    fn next_bits(&mut self, n: u32) -> (u32, u32) {
+        let mut bits = 0;
+        for i in 0..n {
+            match self.next_bit() {
+                Some(b) => bits |= (b as u32) << i,
+                None => return (bits, i),
+            }
+        }
+        (bits, n)
+    }
 }
 
 impl<F: FnMut() -> Option<bool>> BitSource for F {

@@ -44,6 +44,54 @@ impl Scrambler {
     }
 }
 
+/// The transmit scrambler taking a group of bits at a time: the same output as
+/// [`Scrambler`], bit for bit, with no per-bit dependency chain. Each line bit depends on
+/// line bits at least `a` places back, so up to `a` bits are scrambled at once.
+#[derive(Debug, Clone)]
+pub struct GroupScrambler {
+    /// The register of [`Scrambler`] bit-reversed: the most recent line bit in bit 31, so a
+    /// group's feedback, first bit in bit 0, is two shifts.
+    rev: u32,
+    a: u32,
+    b: u32,
+}
+
+impl GroupScrambler {
+    /// A scrambler for `1 + x^-a + x^-b` (a < b ≤ 32), register cleared.
+    pub fn new((a, b): (u32, u32)) -> Self {
+        assert!(0 < a && a < b && b <= 32, "scrambler taps out of range");
+        GroupScrambler { rev: 0, a, b }
+    }
+
+    /// Scrambles `n` bits (1 ≤ n ≤ a), the first in time in bit 0; the line bits come back
+    /// in the same order.
+    #[inline]
+    pub fn scramble_group(&mut self, bits: u32, n: u32) -> u32 {
+        debug_assert!(n >= 1 && n <= self.a, "group of {n} bits");
+        let mask = (1u32 << n) - 1;
+        let fb = (self.rev >> (32 - self.a)) ^ (self.rev >> (32 - self.b));
+        let out = (bits ^ fb) & mask;
+        self.rev = (self.rev >> n) | (out << (32 - n));
+        out
+    }
+
+    /// Scrambles one bit.
+    #[inline]
+    pub fn scramble(&mut self, bit: bool) -> bool {
+        self.scramble_group(bit as u32, 1) != 0
+    }
+
+    /// The register as [`Scrambler::state`] gives it (most recent line bit in bit 0).
+    pub fn state(&self) -> u32 {
+        self.rev.reverse_bits()
+    }
+
+    /// Sets the register ([`Scrambler::set_state`]'s layout).
+    pub fn set_state(&mut self, reg: u32) {
+        self.rev = reg.reverse_bits();
+    }
+}
+
 /// The matching descrambler.
 #[derive(Debug, Clone)]
 pub struct Descrambler {
@@ -99,6 +147,33 @@ mod tests {
                 if i >= taps.1 as usize {
                     prop_assert_eq!(out, b);
                 }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn group_scrambler_matches_bitwise(bits in proptest::collection::vec(any::<bool>(), 0..600),
+                                           groups in proptest::collection::vec(1u32..7, 1..20),
+                                           state in any::<u32>(), v27 in any::<bool>()) {
+            let taps = if v27 { TAPS_V27TER } else { TAPS_V17_V29 };
+            let mut s = Scrambler::new(taps);
+            let mut g = GroupScrambler::new(taps);
+            s.set_state(state);
+            g.set_state(state);
+            prop_assert_eq!(g.state(), state);
+            let mut i = 0;
+            let mut k = 0;
+            while i < bits.len() {
+                let n = (groups[k % groups.len()]).min(taps.0).min((bits.len() - i) as u32);
+                k += 1;
+                let word = (0..n).fold(0u32, |w, j| w | (bits[i + j as usize] as u32) << j);
+                let out = g.scramble_group(word, n);
+                for j in 0..n {
+                    prop_assert_eq!(out >> j & 1 != 0, s.scramble(bits[i + j as usize]));
+                }
+                i += n as usize;
+                prop_assert_eq!(g.state(), s.state());
             }
         }
     }

@@ -55,9 +55,9 @@
 //! # Ok::<(), modem::Error>(())
 //! ```
 
-use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
+use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
 use crate::qam::{DemodConfig, GroupDescrambler, QamDemod};
-use crate::scrambler::{Scrambler, TAPS_V17_V29};
+use crate::scrambler::{GroupScrambler, Scrambler, TAPS_V17_V29};
 use crate::trellis::{TrellisEncoder, Viterbi};
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
@@ -422,7 +422,7 @@ fn correlation_reference() -> &'static ([Complex32; CORR_WINDOW], f32) {
 struct Coder {
     bps: usize,
     points: Vec<Complex32>,
-    scr: Scrambler,
+    scr: GroupScrambler,
     diff: u8,
     enc: TrellisEncoder,
 }
@@ -431,10 +431,7 @@ impl Coder {
     /// Codes one symbol's worth of raw (unscrambled) bits, Q1 in bit 0.
     #[inline]
     fn symbol(&mut self, raw: u32) -> Complex32 {
-        let mut q = 0u32;
-        for i in 0..self.bps {
-            q |= (self.scr.scramble((raw >> i) & 1 != 0) as u32) << i;
-        }
+        let q = self.scr.scramble_group(raw, self.bps as u32);
         self.diff = (self.diff + (q & 3) as u8) & 3;
         let subset = self.enc.encode(self.diff);
         self.points[subset as usize | (((q >> 2) as usize) << 3)]
@@ -479,6 +476,7 @@ impl SymbolGen {
         }
     }
 
+    #[inline]
     fn next(&mut self, src: &mut dyn BitSource) -> Complex32 {
         loop {
             let k = self.count;
@@ -510,31 +508,15 @@ impl SymbolGen {
                 }
                 TxPhase::Seg4 => self.enter(TxPhase::Data),
                 TxPhase::Data => {
-                    let mut raw = 0u32;
-                    let mut ended = false;
-                    for i in 0..self.coder.bps {
-                        // Once the data has ended, the rest of the symbol is ones.
-                        let b = if ended {
-                            true
-                        } else {
-                            match src.next_bit() {
-                                Some(b) => b,
-                                None => {
-                                    ended = true;
-                                    true
-                                }
-                            }
-                        };
-                        if ended && i == 0 {
-                            break;
-                        }
-                        raw |= (b as u32) << i;
-                    }
-                    if ended && raw == 0 {
+                    let bps = self.coder.bps as u32;
+                    let (bits, got) = src.next_bits(bps);
+                    if got == 0 {
                         self.enter(TxPhase::Tail);
                         continue;
                     }
-                    if ended {
+                    // Once the data has ended, the rest of the symbol is ones.
+                    let raw = bits | !((1u32 << got) - 1);
+                    if got < bps {
                         self.enter(TxPhase::Tail);
                     }
                     return self.coder.symbol(raw);
@@ -559,14 +541,14 @@ impl SymbolGen {
 #[derive(Debug, Clone)]
 pub struct V17Tx {
     symbols: SymbolGen,
-    shaper: PulseShaper,
+    shaper: BlockShaper,
 }
 
 impl V17Tx {
     /// A transmitter for `cfg.rate` with the long or short training, at `cfg.level_dbm0`.
     pub fn new(cfg: &TxConfig) -> Result<Self, Error> {
         let points = constellation(cfg.rate)?;
-        let mut shaper = PulseShaper::new(BAUD, CARRIER_HZ, 0.25, 12);
+        let mut shaper = BlockShaper::new(BAUD, CARRIER_HZ as u32, 0.25, 12);
         shaper.set_level(cfg.level_dbm0, mean_power(&points));
         let mut seg2 = Scrambler::new(TAPS_V17_V29);
         seg2.set_state(SEG2_SCRAMBLER);
@@ -585,7 +567,7 @@ impl V17Tx {
                 coder: Coder {
                     bps: (cfg.rate / BAUD) as usize,
                     points,
-                    scr: Scrambler::new(TAPS_V17_V29),
+                    scr: GroupScrambler::new(TAPS_V17_V29),
                     diff: 0,
                     enc: TrellisEncoder::new(),
                 },
@@ -598,17 +580,19 @@ impl V17Tx {
 
 impl Transmitter for V17Tx {
     fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
-        let mut n = 0;
-        for o in out.iter_mut() {
-            if self.symbols.phase == TxPhase::Done {
-                break;
-            }
-            let symbols = &mut self.symbols;
-            let x = self.shaper.next_sample(&mut || symbols.next(src));
-            *o = crate::level::to_i16(x);
-            n += 1;
+        if self.symbols.phase == TxPhase::Done {
+            return 0;
         }
-        n
+        let symbols = &mut self.symbols;
+        self.shaper.fill(out, || {
+            let a = symbols.next(src);
+            // The sample of the last pull is still sent.
+            if symbols.phase == TxPhase::Done {
+                Pull::Last(a)
+            } else {
+                Pull::Symbol(a)
+            }
+        })
     }
 
     fn is_finished(&self) -> bool {
@@ -1296,7 +1280,7 @@ mod tests {
                 let mut coder = Coder {
                     bps,
                     points: points.clone(),
-                    scr: Scrambler::new(TAPS_V17_V29),
+                    scr: GroupScrambler::new(TAPS_V17_V29),
                     diff: 0,
                     enc: TrellisEncoder::new(),
                 };

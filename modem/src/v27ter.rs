@@ -53,12 +53,12 @@
 //! spandsp 0.0.6's V.27ter receiver, told to reuse its old training, still expects the long
 //! sequence and does not train on the short one; its transmitter has no short training.
 
-use crate::dsp::{CarrierDetect, Complex32, PulseShaper};
+use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
 use crate::qam::{DemodConfig, QamDemod};
 use crate::scrambler::TAPS_V27TER;
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
-    TxConfig, level,
+    TxConfig,
 };
 
 /// Carrier frequency, Hz.
@@ -140,7 +140,7 @@ pub struct GuardedScrambler {
 fn repeats(reg: u32, bit: u32) -> bool {
     // Bit k-1 of `reg` is the line bit k periods ago.
     let b = bit & 1;
-    ((reg >> 7) & 1) == b || ((reg >> 8) & 1) == b || ((reg >> 11) & 1) == b
+    (((reg >> 7) & 1) == b) | (((reg >> 8) & 1) == b) | (((reg >> 11) & 1) == b)
 }
 
 #[inline]
@@ -157,17 +157,66 @@ impl GuardedScrambler {
     /// Scrambles one data bit into one line bit.
     #[inline]
     pub fn scramble(&mut self, bit: bool) -> bool {
-        let mut out = bit as u32 ^ feedback(self.reg);
-        if self.run >= GUARD_RUN {
-            out ^= 1;
-            self.run = 0;
-        } else if repeats(self.reg, out) {
-            self.run += 1;
-        } else {
-            self.run = 0;
-        }
+        // Without branches: the data bits would make them unpredictable.
+        let flip = self.run >= GUARD_RUN;
+        let out = (bit as u32 ^ feedback(self.reg)) ^ flip as u32;
+        let counts = !flip & repeats(self.reg, out);
+        self.run = if counts { self.run + 1 } else { 0 };
         self.reg = (self.reg << 1) | out;
         out != 0
+    }
+
+    /// Scrambles `n` (1 to 6) data bits, the first in time in bit 0, into line bits, the
+    /// first in time in bit `n - 1` (the order [`phase_change`] reads them): the same as `n`
+    /// calls of [`GuardedScrambler::scramble`]. The line bits of a group depend only on line
+    /// bits at least 6 places back, so they are computed side by side; only a group that
+    /// could reach the guard's run length goes bit by bit.
+    #[inline]
+    pub fn scramble_group(&mut self, bits: u32, n: u32) -> u32 {
+        // The two group sizes of V.27ter get their own copy, with constant shifts.
+        match n {
+            3 => self.scramble_n::<3>(bits),
+            2 => self.scramble_n::<2>(bits),
+            _ => self.scramble_n_var(bits, n),
+        }
+    }
+
+    #[inline(always)]
+    fn scramble_n<const N: u32>(&mut self, bits: u32) -> u32 {
+        self.scramble_n_var(bits, N)
+    }
+
+    #[inline(always)]
+    fn scramble_n_var(&mut self, bits: u32, n: u32) -> u32 {
+        assert!((1..=6).contains(&n), "group of {n} bits");
+        if self.run + n > GUARD_RUN {
+            let mut group = 0;
+            for i in 0..n {
+                group = (group << 1) | self.scramble((bits >> i) & 1 != 0) as u32;
+            }
+            return group;
+        }
+        let reg = self.reg;
+        let mut group = 0u32;
+        let mut repeated = 0u32;
+        for i in 0..n {
+            // Bit k-1 of `reg` shifted i places: the line bit k - i periods before this one.
+            let out = ((bits >> i) ^ (reg >> (5 - i)) ^ (reg >> (6 - i))) & 1;
+            group = (group << 1) | out;
+            let rep = (((reg >> (7 - i)) & 1) == out)
+                | (((reg >> (8 - i)) & 1) == out)
+                | (((reg >> (11 - i)) & 1) == out);
+            repeated |= (rep as u32) << i;
+        }
+        self.reg = (reg << n) | group;
+        let broken = !repeated & ((1 << n) - 1);
+        self.run = if broken == 0 {
+            self.run + n
+        } else {
+            // The run is what follows the last bit that did not repeat.
+            (broken << (32 - n)).leading_zeros()
+        };
+        group
     }
 
     /// Scrambles without the guard (the conditioning pattern of segment 4 is defined so).
@@ -318,14 +367,14 @@ struct SymbolSource {
     pattern: TrainingPattern,
     scrambler: GuardedScrambler,
     phase: u8,
-    points: [Complex32; 8],
     tail_symbols: usize,
     /// Set when a symbol is asked for after the flush: the transmission is over.
     ended: bool,
 }
 
 impl SymbolSource {
-    fn next_symbol(&mut self, src: &mut dyn BitSource) -> Complex32 {
+    /// The next symbol: a point of [`phase_points`], or silence.
+    fn next_symbol(&mut self, src: &mut dyn BitSource) -> Pull {
         let change = match self.stage {
             Stage::Training => match self.pattern.next_change() {
                 Some(c) => c,
@@ -345,25 +394,13 @@ impl SymbolSource {
                 self.ones_change()
             }
             Stage::Data => {
-                let mut group = 0u8;
-                let mut got = 0;
-                for _ in 0..self.bits {
-                    let bit = if self.stage == Stage::Data {
-                        match src.next_bit() {
-                            Some(b) => {
-                                got += 1;
-                                b
-                            }
-                            None => {
-                                self.stage = Stage::Tail(self.tail_symbols);
-                                true
-                            }
-                        }
-                    } else {
-                        true
-                    };
-                    group = (group << 1) | self.scrambler.scramble(bit) as u8;
+                let (bits, got) = src.next_bits(self.bits as u32);
+                if (got as usize) < self.bits {
+                    self.stage = Stage::Tail(self.tail_symbols);
                 }
+                // Once the data has ended, the rest of the symbol is ones.
+                let raw = bits | !((1u32 << got) - 1);
+                let group = self.scrambler.scramble_group(raw, self.bits as u32) as u8;
                 if got == 0 {
                     // The data ended on a symbol boundary: this symbol is the first of the tail.
                     if let Stage::Tail(n) = self.stage {
@@ -383,22 +420,19 @@ impl SymbolSource {
             Stage::Flush(0) | Stage::Done => {
                 self.stage = Stage::Done;
                 self.ended = true;
-                return Complex32::new(0.0, 0.0);
+                return Pull::Symbol(Complex32::new(0.0, 0.0));
             }
             Stage::Flush(n) => {
                 self.stage = Stage::Flush(n - 1);
-                return Complex32::new(0.0, 0.0);
+                return Pull::Symbol(Complex32::new(0.0, 0.0));
             }
         };
         self.phase = (self.phase + change) & 7;
-        self.points[self.phase as usize]
+        Pull::Point(self.phase)
     }
 
     fn ones_change(&mut self) -> u8 {
-        let mut group = 0u8;
-        for _ in 0..self.bits {
-            group = (group << 1) | self.scrambler.scramble(true) as u8;
-        }
+        let group = self.scrambler.scramble_group(u32::MAX, self.bits as u32) as u8;
         phase_change(self.rate, group)
     }
 }
@@ -406,7 +440,7 @@ impl SymbolSource {
 /// The V.27ter modulator.
 #[derive(Debug, Clone)]
 pub struct V27terTx {
-    shaper: PulseShaper,
+    shaper: BlockShaper,
     symbols: SymbolSource,
     /// Silence samples still to send before the first symbol.
     silence: usize,
@@ -424,7 +458,8 @@ impl V27terTx {
             )));
         }
         let baud = baud(cfg.rate);
-        let mut shaper = PulseShaper::new(baud, CARRIER_HZ, ROLLOFF, TX_SPAN);
+        let mut shaper = BlockShaper::new(baud, CARRIER_HZ as u32, ROLLOFF, TX_SPAN);
+        shaper.set_points(&phase_points());
         shaper.set_level(cfg.level_dbm0, 1.0);
         Ok(V27terTx {
             shaper,
@@ -435,7 +470,6 @@ impl V27terTx {
                 pattern: TrainingPattern::new(cfg.short_train),
                 scrambler: GuardedScrambler::new(),
                 phase: 0,
-                points: phase_points(),
                 tail_symbols: (baud / 50) as usize,
                 ended: false,
             },
@@ -456,26 +490,19 @@ impl V27terTx {
 
 impl Transmitter for V27terTx {
     fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
-        let mut n = 0;
-        while n < out.len() && !self.finished {
-            if self.silence > 0 {
-                self.silence -= 1;
-                out[n] = 0;
-                n += 1;
-                continue;
-            }
-            let symbols = &mut self.symbols;
-            let x = self
-                .shaper
-                .next_sample(&mut || symbols.next_symbol(&mut *src));
-            if self.symbols.ended {
-                self.finished = true;
-                break;
-            }
-            out[n] = level::to_i16(x);
-            n += 1;
+        if self.finished {
+            return 0;
         }
-        n
+        let quiet = self.silence.min(out.len());
+        out[..quiet].fill(0);
+        self.silence -= quiet;
+        let symbols = &mut self.symbols;
+        let n = self.shaper.fill(&mut out[quiet..], || {
+            let a = symbols.next_symbol(&mut *src);
+            if symbols.ended { Pull::End } else { a }
+        });
+        self.finished = self.shaper.is_finished();
+        quiet + n
     }
 
     fn is_finished(&self) -> bool {
@@ -940,6 +967,45 @@ impl Receiver for V27terRx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Groups give the bit-by-bit scrambler's output, also where the guard steps in: the data
+    /// is mostly chosen so that line bits repeat, which drives the run to the guard length.
+    #[test]
+    fn scramble_group_matches_bitwise() {
+        let mut seed = 11u32;
+        let mut rnd = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            seed >> 8
+        };
+        let mut bitwise = GuardedScrambler::new();
+        let mut grouped = GuardedScrambler::new();
+        let mut flips = 0;
+        for step in 0..20_000 {
+            let n = if step % 3 == 0 { 2 } else { 3 };
+            let mut data = 0u32;
+            let mut want = 0u32;
+            for i in 0..n {
+                // A data bit that repeats the line bit 8 places back, most of the time.
+                let fb = feedback(bitwise.reg);
+                let target = (bitwise.reg >> 7) & 1;
+                let bit = if rnd() % 16 == 0 {
+                    rnd() & 1
+                } else {
+                    target ^ fb
+                };
+                data |= bit << i;
+                let before = bitwise.run;
+                let out = bitwise.scramble(bit != 0) as u32;
+                if before >= GUARD_RUN {
+                    flips += 1;
+                }
+                want = (want << 1) | out;
+            }
+            assert_eq!(grouped.scramble_group(data, n), want, "step {step}");
+            assert_eq!((grouped.reg, grouped.run), (bitwise.reg, bitwise.run));
+        }
+        assert!(flips > 10, "the guard stepped in {flips} times");
+    }
 
     /// The comparison slicer agrees with the arc tangent one away from the decision
     /// boundaries (where a rounding difference may go either way).

@@ -12,4 +12,4 @@ pub(crate) use carrier::TestUniform;
 pub use carrier::{CarrierDetect, PowerMeter};
 pub use nco::{Nco, phase_step};
 pub use num_complex::Complex32;
-pub use shaper::{PulseShaper, root_raised_cosine};
+pub use shaper::{BlockShaper, Pull, PulseShaper, root_raised_cosine};
