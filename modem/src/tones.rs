@@ -273,7 +273,10 @@ struct Band {
     tone: Tone,
     nominal_hz: f32,
     tolerance_hz: f32,
-    nco: Nco,
+    /// The mixer's phasor over one frame: both tones are whole multiples of 100 Hz, so it
+    /// repeats exactly every [`FRAME`] samples and is indexed by the position in the frame.
+    mix_cos: [f32; FRAME as usize],
+    mix_sin: [f32; FRAME as usize],
     s1: Complex32,
     s2: Complex32,
     prev: Complex32,
@@ -295,13 +298,19 @@ struct Band {
     reversals: u32,
 }
 
+/// The mixer's phase for `freq_hz` at sample `n`, radians.
+fn mix_phase(freq_hz: f32, n: usize) -> f64 {
+    std::f64::consts::TAU * f64::from(freq_hz) * n as f64 / f64::from(SAMPLE_RATE)
+}
+
 impl Band {
     fn new(tone: Tone, nominal_hz: f32, tolerance_hz: f32) -> Self {
         Band {
             tone,
             nominal_hz,
             tolerance_hz,
-            nco: Nco::new(nominal_hz),
+            mix_cos: std::array::from_fn(|n| mix_phase(nominal_hz, n).cos() as f32),
+            mix_sin: std::array::from_fn(|n| mix_phase(nominal_hz, n).sin() as f32),
             s1: Complex32::new(0.0, 0.0),
             s2: Complex32::new(0.0, 0.0),
             prev: Complex32::new(0.0, 0.0),
@@ -319,6 +328,31 @@ impl Band {
             last_phase: None,
             reversals: 0,
         }
+    }
+}
+
+impl Band {
+    /// Mixes and filters `x` (NaN marks a skipped sample), which starts `at` samples into
+    /// the frame, accumulating the frame's power and rotation.
+    #[inline]
+    fn filter(&mut self, x: &[f32], at: usize, g: f32) {
+        let (mut s1, mut s2, mut prev) = (self.s1, self.s2, self.prev);
+        let (mut power, mut rot) = (self.power_acc, self.rot_acc);
+        let cos = &self.mix_cos[at..at + x.len()];
+        let sin = &self.mix_sin[at..at + x.len()];
+        for ((&x, &c), &sn) in x.iter().zip(cos).zip(sin) {
+            if x.is_nan() {
+                continue;
+            }
+            let mixed = Complex32::new(x * c, -x * sn);
+            s1 += (mixed - s1) * g;
+            s2 += (s1 - s2) * g;
+            power += s2.norm_sqr();
+            rot += s2 * prev.conj();
+            prev = s2;
+        }
+        (self.s1, self.s2, self.prev) = (s1, s2, prev);
+        (self.power_acc, self.rot_acc) = (power, rot);
     }
 }
 
@@ -392,24 +426,26 @@ impl ToneDetector {
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
             let any_on = self.bands.iter().any(|b| b.on);
-            for &s in chunk {
+            // The samples the band filters must see, zero for the others: while no tone is
+            // on and the input is far below the on threshold they have nothing to find
+            // (most of a call is silence here).
+            let mut loud = [0f32; FRAME as usize];
+            let mut any_loud = false;
+            for (&s, slot) in chunk.iter().zip(loud.iter_mut()) {
                 let x = s as f32;
                 self.total_acc += x * x;
                 self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
-                // While no tone is on and the input is far below the on threshold, the band
-                // filters have nothing to find: skip them (most of a call is silence here).
-                if !any_on && self.input_power < self.quiet_power {
-                    continue;
+                if any_on || self.input_power >= self.quiet_power {
+                    *slot = x;
+                    any_loud = true;
+                } else {
+                    *slot = f32::NAN;
                 }
+            }
+            if any_loud {
+                let at = self.frame_pos as usize;
                 for band in self.bands.iter_mut() {
-                    let (c, sn) = band.nco.next_cos_sin();
-                    let mixed = Complex32::new(x * c, -x * sn);
-                    band.s1 += (mixed - band.s1) * g;
-                    band.s2 += (band.s1 - band.s2) * g;
-                    let z = band.s2;
-                    band.power_acc += z.norm_sqr();
-                    band.rot_acc += z * band.prev.conj();
-                    band.prev = z;
+                    band.filter(&loud[..n], at, g);
                 }
             }
             self.samples += n as u64;
