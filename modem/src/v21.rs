@@ -348,8 +348,8 @@ const MAX_WINDOW: usize = 32;
 /// discriminator are skipped. Half-duplex T.30 leaves each receiver listening to silence
 /// most of a call, so this is where a call's V.21 time goes.
 const QUIET_DBM0: f32 = -52.0;
-/// Time constant of the broadband power mean behind the quiet gate, samples.
-const QUIET_TC: f32 = 16.0;
+/// Samples whose mean power the quiet gate measures.
+const QUIET_SPAN: usize = 16;
 
 /// A dot product in [`LANES`] independent partial sums.
 #[inline]
@@ -424,6 +424,10 @@ struct Path {
     window: [f32; MAX_WINDOW],
     sum_prev: f32,
     sum: f32,
+    /// The sum over exactly one bit (the oldest output weighted by the bit's fraction of
+    /// it), now and one output before.
+    value: f32,
+    value_prev: f32,
 }
 
 impl Path {
@@ -450,6 +454,8 @@ impl Path {
             window: [0.0; MAX_WINDOW],
             sum_prev: 0.0,
             sum: 0.0,
+            value: 0.0,
+            value_prev: 0.0,
         }
     }
 
@@ -463,7 +469,7 @@ impl Path {
     /// power so that its output is sin(phase step) for a clean tone but weaker samples count
     /// less; then the one-bit moving sum.
     #[inline]
-    fn discriminate(&mut self, y: Complex32, pos: usize, len: usize) {
+    fn discriminate(&mut self, y: Complex32, pos: usize, len: usize, cut: f32) {
         self.power += (y.norm_sqr() - self.power) * (DECIM as f32 / 32.0);
         let prod = y * self.prev.conj() * self.turn;
         self.prev = y;
@@ -481,12 +487,16 @@ impl Path {
         } else {
             self.sum += d - leaving;
         }
+        // The oldest output in the window counts only in part, so the sum spans one bit.
+        let oldest = if pos + 1 == len { 0 } else { pos + 1 };
+        self.value_prev = self.value;
+        self.value = self.sum - cut * self.window[oldest];
     }
 
-    /// The moving sum `back` outputs (0..1) before the latest.
+    /// The one-bit sum `back` outputs (0..1) before the latest.
     #[inline]
     fn sum_at(&self, back: f32) -> f32 {
-        self.sum - back * (self.sum - self.sum_prev)
+        self.value - back * (self.value - self.value_prev)
     }
 }
 
@@ -498,7 +508,8 @@ impl Path {
 #[derive(Debug, Clone)]
 pub struct FskRx {
     spec: FskSpec,
-    /// Input history; the newest sample is at `hist_len − 1`.
+    /// Input history; the newest sample is at `hist_len − 1`, and the newest
+    /// [`CHANNEL_TAPS`] are always there (after a reset, zeros).
     hist: Box<[f32; HIST]>,
     hist_len: usize,
     /// Input samples since the last filter output.
@@ -508,6 +519,8 @@ pub struct FskRx {
     carrier: SignalDetect,
     window_len: usize,
     window_pos: usize,
+    /// How much of the oldest output in the window lies outside one bit.
+    window_cut: f32,
     /// Outputs since the last decision, and the current bit period estimate (in outputs).
     phase: f32,
     period: f32,
@@ -528,8 +541,7 @@ pub struct FskRx {
     env_mean: f32,
     env_sq: f32,
     env_count: u32,
-    /// Broadband mean power of the input, and the power below which it counts as quiet.
-    input_power: f32,
+    /// Broadband mean power below which the input counts as quiet.
     quiet_power: f32,
 }
 
@@ -542,7 +554,7 @@ impl FskRx {
         let fs = SAMPLE_RATE as f32;
         let bit_samples = fs / spec.baud;
         let nominal_period = bit_samples / DECIM as f32;
-        let window_len = (nominal_period.round() as usize).clamp(2, MAX_WINDOW);
+        let window_len = (nominal_period.ceil() as usize).clamp(2, MAX_WINDOW);
         let d_nominal = (TAU * spec.deviation_hz() * DECIM as f32 / fs).sin();
         let mut rx = FskRx {
             spec,
@@ -556,6 +568,7 @@ impl FskRx {
             carrier: SignalDetect::new(bit_samples, SAMPLE_RATE / 200),
             window_len,
             window_pos: 0,
+            window_cut: (window_len as f32 - nominal_period).clamp(0.0, 1.0),
             phase: 0.0,
             period: nominal_period,
             nominal_period,
@@ -572,7 +585,6 @@ impl FskRx {
             env_mean: 0.0,
             env_sq: 0.0,
             env_count: 0,
-            input_power: 0.0,
             quiet_power: {
                 let r = dbm0_to_rms(QUIET_DBM0);
                 r * r
@@ -592,8 +604,13 @@ impl FskRx {
         self.carrier.present
     }
 
+    /// The one-bit sum's length in outputs.
+    fn bit_outputs(&self) -> f32 {
+        self.window_len as f32 - self.window_cut
+    }
+
     fn reset_demod(&mut self) {
-        let full = self.window_len as f32 * self.d_nominal;
+        let full = self.bit_outputs() * self.d_nominal;
         // Mark is the lower frequency in V.21, so it gives the negative discriminator output;
         // the sign follows the spec so that other FSK plans fit too.
         let mark_sign = if self.spec.mark_hz < self.spec.space_hz {
@@ -633,29 +650,39 @@ impl FskRx {
             let n = rest.len().min(HIST - self.hist_len);
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
-            for &s in chunk {
-                let x = s as f32;
-                self.hist[self.hist_len] = x;
-                self.hist_len += 1;
-                self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
-                self.sub += 1;
-                if self.sub == DECIM {
-                    self.sub = 0;
-                    // While no carrier is present and the input is too quiet to raise one,
-                    // nothing after the history needs to run.
-                    if self.carrier.present || self.input_power >= self.quiet_power {
-                        self.output(sink);
-                    }
-                }
+            let start = self.hist_len;
+            for (h, &s) in self.hist[start..start + n].iter_mut().zip(chunk) {
+                *h = s as f32;
             }
+            self.hist_len += n;
+            // Outputs fall every DECIM samples; `end` is the history length at each.
+            let mut end = start + (DECIM - self.sub);
+            while end <= self.hist_len {
+                // While no carrier is present and the input is too quiet to raise one,
+                // nothing after the history needs to run.
+                if self.carrier.present || !self.quiet(end) {
+                    self.output(end, sink);
+                }
+                end += DECIM;
+            }
+            self.sub = (self.sub + n) % DECIM;
         }
+    }
+
+    /// Whether the mean power of the [`QUIET_SPAN`] samples before `end` is under the quiet
+    /// level.
+    #[inline]
+    fn quiet(&self, end: usize) -> bool {
+        let recent = &self.hist[end - QUIET_SPAN..end];
+        let energy: f32 = recent.iter().map(|x| x * x).sum();
+        energy < self.quiet_power * QUIET_SPAN as f32
     }
 
     /// One filter output (every [`DECIM`] samples): carrier detection, discriminators, the
     /// clock loop and, when due, a decision.
     #[inline]
-    fn output(&mut self, sink: &mut dyn RxSink) {
-        let (sum, diff) = fold(&self.hist[self.hist_len - CHANNEL_TAPS..self.hist_len]);
+    fn output(&mut self, end: usize, sink: &mut dyn RxSink) {
+        let (sum, diff) = fold(&self.hist[end - CHANNEL_TAPS..end]);
         let yw = self.wide.filter(&sum, &diff);
         let yn = self.narrow.filter(&sum, &diff);
         let mag2 = yw.norm_sqr();
@@ -673,9 +700,11 @@ impl FskRx {
                 None => {}
             }
         }
-        self.wide.discriminate(yw, self.window_pos, self.window_len);
+        let cut = self.window_cut;
+        self.wide
+            .discriminate(yw, self.window_pos, self.window_len, cut);
         self.narrow
-            .discriminate(yn, self.window_pos, self.window_len);
+            .discriminate(yn, self.window_pos, self.window_len, cut);
         self.window_pos += 1;
         if self.window_pos == self.window_len {
             self.window_pos = 0;
@@ -685,8 +714,8 @@ impl FskRx {
         }
         self.track_envelope(mag2.sqrt());
         let threshold = 0.5 * (self.mark_level + self.space_level);
-        let a = self.narrow.sum_prev - threshold;
-        let b = self.narrow.sum - threshold;
+        let a = self.narrow.value_prev - threshold;
+        let b = self.narrow.value - threshold;
         self.phase += 1.0;
         if (a < 0.0) != (b < 0.0) && a != b {
             // A transition: the moving sum crosses the threshold half a bit after it, so
@@ -750,7 +779,7 @@ impl FskRx {
         let var = (self.env_sq - self.env_mean * self.env_mean).max(1e-9);
         // A constant-envelope signal: envelope variance is half the in-band noise power.
         let snr = self.env_mean * self.env_mean * self.wide.noise_gain / var;
-        let mid = 0.5 * (self.wide_mark + self.wide_space) / self.window_len as f32;
+        let mid = 0.5 * (self.wide_mark + self.wide_space) / self.bit_outputs();
         let offset_hz = mid.clamp(-1.0, 1.0).asin() * SAMPLE_RATE as f32 / (TAU * DECIM as f32);
         Quality {
             level_dbm0: self.carrier.dbm0(),
@@ -947,7 +976,7 @@ mod tests {
             while end <= x.len() {
                 let (sum, diff) = fold(&x[end - CHANNEL_TAPS..end]);
                 let y = path.filter(&sum, &diff);
-                path.discriminate(y, 0, 1);
+                path.discriminate(y, 0, 1, 0.0);
                 d = path.sum;
                 end += DECIM;
             }
