@@ -331,29 +331,39 @@ impl Band {
     }
 }
 
-impl Band {
-    /// Mixes and filters `x` (NaN marks a skipped sample), which starts `at` samples into
-    /// the frame, accumulating the frame's power and rotation.
-    #[inline]
-    fn filter(&mut self, x: &[f32], at: usize, g: f32) {
-        let (mut s1, mut s2, mut prev) = (self.s1, self.s2, self.prev);
-        let (mut power, mut rot) = (self.power_acc, self.rot_acc);
-        let cos = &self.mix_cos[at..at + x.len()];
-        let sin = &self.mix_sin[at..at + x.len()];
-        for ((&x, &c), &sn) in x.iter().zip(cos).zip(sin) {
-            if x.is_nan() {
-                continue;
-            }
-            let mixed = Complex32::new(x * c, -x * sn);
-            s1 += (mixed - s1) * g;
-            s2 += (s1 - s2) * g;
-            power += s2.norm_sqr();
-            rot += s2 * prev.conj();
-            prev = s2;
+/// Mixes and filters `x` (NaN marks a skipped sample), which starts `at` samples into the
+/// frame, in both bands, accumulating each frame's power and rotation. The two bands' filters
+/// are recursive, so they run side by side in one loop, each hiding the other's latency.
+#[inline]
+fn filter_bands(bands: &mut [Band; 2], x: &[f32], at: usize, g: f32) {
+    let [a, b] = bands;
+    let (mut a1, mut a2, mut ap) = (a.s1, a.s2, a.prev);
+    let (mut b1, mut b2, mut bp) = (b.s1, b.s2, b.prev);
+    let (mut apow, mut arot) = (a.power_acc, a.rot_acc);
+    let (mut bpow, mut brot) = (b.power_acc, b.rot_acc);
+    let n = x.len();
+    let (ac, as_) = (&a.mix_cos[at..at + n], &a.mix_sin[at..at + n]);
+    let (bc, bs) = (&b.mix_cos[at..at + n], &b.mix_sin[at..at + n]);
+    let mixers = ac.iter().zip(as_).zip(bc.iter().zip(bs));
+    for (&v, ((&ac, &as_), (&bc, &bs))) in x.iter().zip(mixers) {
+        if v.is_nan() {
+            continue;
         }
-        (self.s1, self.s2, self.prev) = (s1, s2, prev);
-        (self.power_acc, self.rot_acc) = (power, rot);
+        let ma = Complex32::new(v * ac, -v * as_);
+        let mb = Complex32::new(v * bc, -v * bs);
+        a1 += (ma - a1) * g;
+        b1 += (mb - b1) * g;
+        a2 += (a1 - a2) * g;
+        b2 += (b1 - b2) * g;
+        apow += a2.norm_sqr();
+        bpow += b2.norm_sqr();
+        arot += a2 * ap.conj();
+        brot += b2 * bp.conj();
+        ap = a2;
+        bp = b2;
     }
+    (a.s1, a.s2, a.prev, a.power_acc, a.rot_acc) = (a1, a2, ap, apow, arot);
+    (b.s1, b.s2, b.prev, b.power_acc, b.rot_acc) = (b1, b2, bp, bpow, brot);
 }
 
 /// Detects CNG and CED in a sample stream. Output does not depend on block sizes.
@@ -443,10 +453,7 @@ impl ToneDetector {
                 }
             }
             if any_loud {
-                let at = self.frame_pos as usize;
-                for band in self.bands.iter_mut() {
-                    band.filter(&loud[..n], at, g);
-                }
+                filter_bands(&mut self.bands, &loud[..n], self.frame_pos as usize, g);
             }
             self.samples += n as u64;
             self.frame_pos += n as u32;
