@@ -254,8 +254,9 @@ impl Default for ToneDetectorConfig {
 /// How far under the on threshold the broadband input must be for the band filters to be
 /// skipped, dB.
 const QUIET_MARGIN_DB: f32 = 9.0;
-/// Time constant of the broadband power mean behind the quiet gate, samples.
-const QUIET_TC: f32 = 16.0;
+/// The quiet gate: a frame counts as quiet when its energy is under this many samples'
+/// worth at the quiet level.
+const QUIET_SPAN: f32 = 16.0;
 /// Analysis frame, samples (10 ms).
 const FRAME: u32 = 80;
 /// Pole frequency of each of the two one-pole narrowband low-pass stages, Hz.
@@ -331,24 +332,19 @@ impl Band {
     }
 }
 
-/// Mixes and filters `x` (NaN marks a skipped sample), which starts `at` samples into the
-/// frame, in both bands, accumulating each frame's power and rotation. The two bands' filters
+/// Mixes and filters one frame `x` in both bands, accumulating each frame's power and rotation. The two bands' filters
 /// are recursive, so they run side by side in one loop, each hiding the other's latency.
 #[inline]
-fn filter_bands(bands: &mut [Band; 2], x: &[f32], at: usize, g: f32) {
+fn filter_bands(bands: &mut [Band; 2], x: &[f32; FRAME as usize], g: f32) {
     let [a, b] = bands;
     let (mut a1, mut a2, mut ap) = (a.s1, a.s2, a.prev);
     let (mut b1, mut b2, mut bp) = (b.s1, b.s2, b.prev);
     let (mut apow, mut arot) = (a.power_acc, a.rot_acc);
     let (mut bpow, mut brot) = (b.power_acc, b.rot_acc);
-    let n = x.len();
-    let (ac, as_) = (&a.mix_cos[at..at + n], &a.mix_sin[at..at + n]);
-    let (bc, bs) = (&b.mix_cos[at..at + n], &b.mix_sin[at..at + n]);
+    let (ac, as_) = (&a.mix_cos, &a.mix_sin);
+    let (bc, bs) = (&b.mix_cos, &b.mix_sin);
     let mixers = ac.iter().zip(as_).zip(bc.iter().zip(bs));
     for (&v, ((&ac, &as_), (&bc, &bs))) in x.iter().zip(mixers) {
-        if v.is_nan() {
-            continue;
-        }
         let ma = Complex32::new(v * ac, -v * as_);
         let mb = Complex32::new(v * bc, -v * bs);
         a1 += (ma - a1) * g;
@@ -373,11 +369,11 @@ pub struct ToneDetector {
     bands: [Band; 2],
     /// Pole coefficient of the narrowband stages.
     pole: f32,
-    total_acc: f32,
+    /// The current frame's samples so far.
+    frame: [f32; FRAME as usize],
     frame_pos: u32,
     samples: u64,
-    /// Broadband mean power of the input, and the power below which it counts as quiet.
-    input_power: f32,
+    /// Mean power below which the input counts as quiet.
     quiet_power: f32,
     min_frames: u32,
     on_power: f32,
@@ -404,10 +400,9 @@ impl ToneDetector {
                 Band::new(Tone::Ced, CED_HZ, 15.0),
             ],
             pole: (-TAU * POLE_HZ / SAMPLE_RATE as f32).exp(),
-            total_acc: 0.0,
+            frame: [0.0; FRAME as usize],
             frame_pos: 0,
             samples: 0,
-            input_power: 0.0,
             quiet_power: dbm0_to_power(cfg.on_dbm0 - QUIET_MARGIN_DB),
             min_frames: (cfg.min_on_ms / 10).max(1),
             on_power: dbm0_to_power(cfg.on_dbm0),
@@ -435,33 +430,39 @@ impl ToneDetector {
             let n = rest.len().min((FRAME - self.frame_pos) as usize);
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
-            let any_on = self.bands.iter().any(|b| b.on);
-            // The samples the band filters must see, zero for the others: while no tone is
-            // on and the input is far below the on threshold they have nothing to find
-            // (most of a call is silence here).
-            let mut loud = [0f32; FRAME as usize];
-            let mut any_loud = false;
-            for (&s, slot) in chunk.iter().zip(loud.iter_mut()) {
-                let x = s as f32;
-                self.total_acc += x * x;
-                self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
-                if any_on || self.input_power >= self.quiet_power {
-                    *slot = x;
-                    any_loud = true;
-                } else {
-                    *slot = f32::NAN;
-                }
-            }
-            if any_loud {
-                filter_bands(&mut self.bands, &loud[..n], self.frame_pos as usize, g);
+            let at = self.frame_pos as usize;
+            for (slot, &x) in self.frame[at..at + n].iter_mut().zip(chunk) {
+                *slot = x as f32;
             }
             self.samples += n as u64;
             self.frame_pos += n as u32;
             if self.frame_pos == FRAME {
                 self.frame_pos = 0;
-                self.end_frame(events);
+                self.run_frame(g, events);
             }
         }
+    }
+
+    /// Filters a complete frame and decides on it. Tones turn on and off only at frame
+    /// ends, so the frame's samples wait for it to complete and run through the filters
+    /// together.
+    fn run_frame(&mut self, g: f32, events: &mut dyn FnMut(ToneEvent)) {
+        // The frame's energy in a fixed order of partial sums (vectorised, and the same
+        // whatever the block sizes were).
+        let mut acc = [0f32; 8];
+        for part in self.frame.chunks_exact(8) {
+            for (a, &x) in acc.iter_mut().zip(part) {
+                *a += x * x;
+            }
+        }
+        let energy: f32 = acc.iter().sum();
+        // While no tone is on and the frame holds less energy than QUIET_SPAN samples at the
+        // quiet level, the band filters have nothing to find (most of a call is silence).
+        let any_on = self.bands.iter().any(|b| b.on);
+        if any_on || energy >= self.quiet_power * QUIET_SPAN {
+            filter_bands(&mut self.bands, &self.frame, g);
+        }
+        self.end_frame(energy / FRAME as f32, events);
     }
 
     /// Squared magnitude of the two-stage low-pass at `offset_hz`.
@@ -472,9 +473,7 @@ impl ToneDetector {
         one * one
     }
 
-    fn end_frame(&mut self, events: &mut dyn FnMut(ToneEvent)) {
-        let total = self.total_acc / FRAME as f32;
-        self.total_acc = 0.0;
+    fn end_frame(&mut self, total: f32, events: &mut dyn FnMut(ToneEvent)) {
         let frame_end = self.samples;
         for i in 0..self.bands.len() {
             let (power_acc, rot) = {
