@@ -1,4 +1,5 @@
-//! HDLC framing and deframing (bits per second through our framer and deframer) and UDPTL
+//! HDLC framing and deframing (bits per second through our framer and deframer, a bit at a
+//! time and a word or octet at a time) and UDPTL
 //! packet build and parse (packets per second), on the traffic of an ECM page: 256-octet
 //! frames of pseudo-random data, with flag- and stuffing-heavy frames mixed in.
 
@@ -53,6 +54,41 @@ fn hdlc(c: &mut Criterion) {
                 n += bit as usize;
             }
             black_box(n)
+        })
+    });
+    group.bench_function("frame-words", |b| {
+        let mut framer = HdlcFramer::new(HdlcTxConfig::default());
+        b.iter(|| {
+            for f in &frames {
+                framer.push(f);
+            }
+            let mut n = 0u32;
+            while let Some((word, _)) = framer.next_word() {
+                n += word.count_ones();
+            }
+            black_box(n)
+        })
+    });
+    let bytes: Vec<u8> = bits
+        .chunks(8)
+        .map(|c| {
+            c.iter()
+                .enumerate()
+                .fold(0u8, |b, (i, &x)| b | (x as u8) << i)
+        })
+        .collect();
+    group.bench_function("deframe-bytes", |b| {
+        let mut deframer = HdlcDeframer::new(HdlcRxConfig::default());
+        b.iter(|| {
+            let mut good = 0usize;
+            let mut sink = |e: HdlcEvent<'_>| {
+                if let HdlcEvent::Frame { crc_ok: true, .. } = e {
+                    good += 1;
+                }
+            };
+            deframer.push_bytes(&bytes, &mut sink);
+            assert_eq!(good, FRAMES);
+            black_box(good)
         })
     });
     group.bench_function("deframe", |b| {

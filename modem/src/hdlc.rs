@@ -6,8 +6,9 @@
 //! abort a frame. T.30 sends about one second of flags before the first frame of a V.21
 //! transmission (≈ 38 flags at 300 bit/s).
 //!
-//! [`HdlcFramer`] is a [`BitSource`] that turns queued frames into that bit stream.
-//! [`HdlcDeframer`] takes bits one at a time and reports [`HdlcEvent`]s through an
+//! [`HdlcFramer`] is a [`BitSource`] that turns queued frames into that bit stream (also a
+//! word of up to 64 bits at a time). [`HdlcDeframer`] takes bits one at a time (or eight at
+//! a time) and reports [`HdlcEvent`]s through an
 //! [`HdlcSink`]; it never allocates after construction and re-synchronises on the next flag
 //! whatever came before.
 
@@ -65,25 +66,79 @@ struct QueuedFrame {
     abort_at: Option<usize>,
 }
 
+/// One octet zero-stuffed after `ones` consecutive ones: the line bits (least significant
+/// first), how many, and the run of ones after it.
+#[derive(Debug, Clone, Copy)]
+struct Stuffed {
+    bits: u16,
+    len: u8,
+    ones: u8,
+}
+
+/// [`Stuffed`] for every run (0–4) and octet: stuffing an octet at a time.
+const fn build_stuff_table() -> [[Stuffed; 256]; 5] {
+    let mut table = [[Stuffed {
+        bits: 0,
+        len: 0,
+        ones: 0,
+    }; 256]; 5];
+    let mut ones = 0;
+    while ones < 5 {
+        let mut byte = 0;
+        while byte < 256 {
+            let mut run = ones as u8;
+            let mut bits = 0u16;
+            let mut len = 0u8;
+            let mut i = 0;
+            while i < 8 {
+                if byte >> i & 1 != 0 {
+                    bits |= 1 << len;
+                    len += 1;
+                    run += 1;
+                    if run == 5 {
+                        // The inserted zero.
+                        len += 1;
+                        run = 0;
+                    }
+                } else {
+                    len += 1;
+                    run = 0;
+                }
+                i += 1;
+            }
+            table[ones][byte] = Stuffed {
+                bits,
+                len,
+                ones: run,
+            };
+            byte += 1;
+        }
+        ones += 1;
+    }
+    table
+}
+
+static STUFF: [[Stuffed; 256]; 5] = build_stuff_table();
+
 /// Turns queued frames into an HDLC bit stream: preamble flags, stuffed frames with their
 /// FCS, closing flags, then `None` (or idle flags).
 ///
 /// Frames queued after the framer has returned `None` start a new transmission with a new
-/// preamble.
+/// preamble. Octets are stuffed a whole octet at a time (table-driven) into a bit register
+/// that [`BitSource::next_bit`] drains a bit at a time and [`HdlcFramer::next_word`] up to
+/// 64 bits at a time.
 #[derive(Debug, Clone)]
 pub struct HdlcFramer {
     cfg: HdlcTxConfig,
     queue: VecDeque<QueuedFrame>,
     current: Option<QueuedFrame>,
-    /// Next octet of `current` to send, and the next bit within it.
+    /// Next octet of `current` to send.
     pos: usize,
-    bit: u8,
     /// Consecutive data ones sent, for zero insertion.
     ones: u8,
-    stuff_pending: bool,
-    /// Unstuffed bits (flag or abort) waiting to go out, least significant first.
-    raw: u16,
-    raw_len: u8,
+    /// Line bits ready to go out, least significant first, and how many.
+    reg: u64,
+    reg_len: u32,
     flags_pending: usize,
     running: bool,
 }
@@ -96,11 +151,9 @@ impl HdlcFramer {
             queue: VecDeque::new(),
             current: None,
             pos: 0,
-            bit: 0,
             ones: 0,
-            stuff_pending: false,
-            raw: 0,
-            raw_len: 0,
+            reg: 0,
+            reg_len: 0,
             flags_pending: 0,
             running: false,
         }
@@ -137,60 +190,39 @@ impl HdlcFramer {
         self.queue.is_empty()
             && self.current.is_none()
             && self.flags_pending == 0
-            && self.raw_len == 0
-            && !self.stuff_pending
+            && self.reg_len == 0
     }
 
-    fn load_raw(&mut self, pattern: u16, len: u8) {
-        self.raw = pattern;
-        self.raw_len = len;
+    #[inline]
+    fn load(&mut self, bits: u64, len: u32) {
+        self.reg |= bits << self.reg_len;
+        self.reg_len += len;
     }
-}
 
-impl BitSource for HdlcFramer {
-    fn next_bit(&mut self) -> Option<bool> {
+    /// Appends the next piece of the stream (a flag, an abort, one stuffed octet) to the
+    /// register; false at the end of the stream.
+    fn refill(&mut self) -> bool {
         loop {
-            if self.stuff_pending {
-                self.stuff_pending = false;
-                return Some(false);
-            }
-            if self.raw_len > 0 {
-                let b = self.raw & 1 != 0;
-                self.raw >>= 1;
-                self.raw_len -= 1;
-                return Some(b);
-            }
             if self.flags_pending > 0 {
                 self.flags_pending -= 1;
-                self.load_raw(FLAG as u16, 8);
-                continue;
+                self.load(FLAG as u64, 8);
+                return true;
             }
             if let Some(frame) = &self.current {
                 if frame.abort_at == Some(self.pos) {
                     // Eight ones: an abort by any receiver's count (seven or more).
                     self.current = None;
                     self.ones = 0;
-                    self.load_raw(0xFF, 8);
+                    self.load(0xFF, 8);
                     self.flags_pending = 1;
-                    continue;
+                    return true;
                 }
-                if self.pos < frame.octets.len() {
-                    let b = frame.octets[self.pos] >> self.bit & 1 != 0;
-                    self.bit += 1;
-                    if self.bit == 8 {
-                        self.bit = 0;
-                        self.pos += 1;
-                    }
-                    if b {
-                        self.ones += 1;
-                        if self.ones == 5 {
-                            self.ones = 0;
-                            self.stuff_pending = true;
-                        }
-                    } else {
-                        self.ones = 0;
-                    }
-                    return Some(b);
+                if let Some(&octet) = frame.octets.get(self.pos) {
+                    self.pos += 1;
+                    let s = STUFF[self.ones as usize][octet as usize];
+                    self.ones = s.ones;
+                    self.load(s.bits as u64, s.len as u32);
+                    return true;
                 }
                 self.current = None;
                 self.ones = 0;
@@ -210,17 +242,44 @@ impl BitSource for HdlcFramer {
                 }
                 self.current = Some(next);
                 self.pos = 0;
-                self.bit = 0;
                 self.ones = 0;
                 continue;
             }
             if self.cfg.idle_flags && self.running {
-                self.load_raw(FLAG as u16, 8);
-                continue;
+                self.load(FLAG as u64, 8);
+                return true;
             }
             self.running = false;
+            return false;
+        }
+    }
+
+    /// The next bits of the stream at once, least significant first: `(bits, count)` with
+    /// 1 ≤ count ≤ 64, exactly the bits [`BitSource::next_bit`] would give one by one, or
+    /// `None` at the end of the stream. With idle flags it never ends.
+    pub fn next_word(&mut self) -> Option<(u64, u32)> {
+        // A refill adds at most 10 bits.
+        while self.reg_len <= 54 && self.refill() {}
+        if self.reg_len == 0 {
             return None;
         }
+        let out = (self.reg, self.reg_len);
+        self.reg = 0;
+        self.reg_len = 0;
+        Some(out)
+    }
+}
+
+impl BitSource for HdlcFramer {
+    #[inline]
+    fn next_bit(&mut self) -> Option<bool> {
+        if self.reg_len == 0 && !self.refill() {
+            return None;
+        }
+        let b = self.reg & 1 != 0;
+        self.reg >>= 1;
+        self.reg_len -= 1;
+        Some(b)
     }
 }
 
@@ -290,6 +349,39 @@ impl<F: FnMut(HdlcEvent<'_>)> HdlcSink for F {
     }
 }
 
+/// Whether an octet (least significant bit first) after a run of `ones` ones (0–4) holds no
+/// run of five ones: then all its bits are plain data, with no stuffed zero, flag or abort
+/// among them, and the deframer can take it whole.
+const fn build_plain_table() -> [[bool; 256]; 5] {
+    let mut table = [[false; 256]; 5];
+    let mut ones = 0;
+    while ones < 5 {
+        let mut byte = 0;
+        while byte < 256 {
+            let mut run = ones;
+            let mut plain = true;
+            let mut i = 0;
+            while i < 8 {
+                if byte >> i & 1 != 0 {
+                    run += 1;
+                    if run >= 5 {
+                        plain = false;
+                    }
+                } else {
+                    run = 0;
+                }
+                i += 1;
+            }
+            table[ones][byte] = plain;
+            byte += 1;
+        }
+        ones += 1;
+    }
+    table
+}
+
+static PLAIN: [[bool; 256]; 5] = build_plain_table();
+
 /// Recovers frames from a bit stream, one bit at a time, with a fixed buffer.
 #[derive(Debug, Clone)]
 pub struct HdlcDeframer {
@@ -343,12 +435,43 @@ impl HdlcDeframer {
         self.synced
     }
 
-    /// Feeds bytes, least significant bit first (convenience for tests and captures).
+    /// Feeds bytes, each least significant bit first (see [`HdlcDeframer::push_byte`]).
     pub fn push_bytes<S: HdlcSink + ?Sized>(&mut self, bytes: &[u8], sink: &mut S) {
         for &b in bytes {
-            for i in 0..8 {
-                self.push_bit(b >> i & 1 != 0, sink);
+            self.push_byte(b, sink);
+        }
+    }
+
+    /// Feeds eight received bits, least significant (earliest) first: the same as eight
+    /// [`HdlcDeframer::push_bit`] calls, but an octet of plain data (no run of five ones)
+    /// is stored whole.
+    #[inline]
+    pub fn push_byte<S: HdlcSink + ?Sized>(&mut self, byte: u8, sink: &mut S) {
+        let ones = self.ones as usize;
+        if ones < 5 && PLAIN[ones][byte as usize] {
+            // A run of ones ends inside a plain octet, so the run after it is the octet's
+            // top ones.
+            self.ones = byte.leading_ones();
+            if !self.synced {
+                return;
             }
+            if self.nbits + 8 <= self.max_bits {
+                let idx = self.nbits / 8;
+                let shift = self.nbits % 8;
+                if shift == 0 {
+                    self.buf[idx] = byte;
+                } else {
+                    self.buf[idx] = self.buf[idx] & ((1u8 << shift) - 1) | byte << shift;
+                    self.buf[idx + 1] = byte >> (8 - shift);
+                }
+                self.nbits += 8;
+                return;
+            }
+            // Near the length limit: bit by bit, so the overflow is found where it happens.
+            self.ones = ones as u32;
+        }
+        for i in 0..8 {
+            self.push_bit(byte >> i & 1 != 0, sink);
         }
     }
 

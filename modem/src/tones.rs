@@ -254,8 +254,9 @@ impl Default for ToneDetectorConfig {
 /// How far under the on threshold the broadband input must be for the band filters to be
 /// skipped, dB.
 const QUIET_MARGIN_DB: f32 = 9.0;
-/// Time constant of the broadband power mean behind the quiet gate, samples.
-const QUIET_TC: f32 = 16.0;
+/// The quiet gate: a frame counts as quiet when its energy is under this many samples'
+/// worth at the quiet level.
+const QUIET_SPAN: f32 = 16.0;
 /// Analysis frame, samples (10 ms).
 const FRAME: u32 = 80;
 /// Pole frequency of each of the two one-pole narrowband low-pass stages, Hz.
@@ -273,7 +274,10 @@ struct Band {
     tone: Tone,
     nominal_hz: f32,
     tolerance_hz: f32,
-    nco: Nco,
+    /// The mixer's phasor over one frame: both tones are whole multiples of 100 Hz, so it
+    /// repeats exactly every [`FRAME`] samples and is indexed by the position in the frame.
+    mix_cos: [f32; FRAME as usize],
+    mix_sin: [f32; FRAME as usize],
     s1: Complex32,
     s2: Complex32,
     prev: Complex32,
@@ -295,13 +299,19 @@ struct Band {
     reversals: u32,
 }
 
+/// The mixer's phase for `freq_hz` at sample `n`, radians.
+fn mix_phase(freq_hz: f32, n: usize) -> f64 {
+    std::f64::consts::TAU * f64::from(freq_hz) * n as f64 / f64::from(SAMPLE_RATE)
+}
+
 impl Band {
     fn new(tone: Tone, nominal_hz: f32, tolerance_hz: f32) -> Self {
         Band {
             tone,
             nominal_hz,
             tolerance_hz,
-            nco: Nco::new(nominal_hz),
+            mix_cos: std::array::from_fn(|n| mix_phase(nominal_hz, n).cos() as f32),
+            mix_sin: std::array::from_fn(|n| mix_phase(nominal_hz, n).sin() as f32),
             s1: Complex32::new(0.0, 0.0),
             s2: Complex32::new(0.0, 0.0),
             prev: Complex32::new(0.0, 0.0),
@@ -322,6 +332,36 @@ impl Band {
     }
 }
 
+/// Mixes and filters one frame `x` in both bands, accumulating each frame's power and rotation. The two bands' filters
+/// are recursive, so they run side by side in one loop, each hiding the other's latency.
+#[inline]
+fn filter_bands(bands: &mut [Band; 2], x: &[f32; FRAME as usize], g: f32) {
+    let [a, b] = bands;
+    let (mut a1, mut a2, mut ap) = (a.s1, a.s2, a.prev);
+    let (mut b1, mut b2, mut bp) = (b.s1, b.s2, b.prev);
+    let (mut apow, mut arot) = (a.power_acc, a.rot_acc);
+    let (mut bpow, mut brot) = (b.power_acc, b.rot_acc);
+    let (ac, as_) = (&a.mix_cos, &a.mix_sin);
+    let (bc, bs) = (&b.mix_cos, &b.mix_sin);
+    let mixers = ac.iter().zip(as_).zip(bc.iter().zip(bs));
+    for (&v, ((&ac, &as_), (&bc, &bs))) in x.iter().zip(mixers) {
+        let ma = Complex32::new(v * ac, -v * as_);
+        let mb = Complex32::new(v * bc, -v * bs);
+        a1 += (ma - a1) * g;
+        b1 += (mb - b1) * g;
+        a2 += (a1 - a2) * g;
+        b2 += (b1 - b2) * g;
+        apow += a2.norm_sqr();
+        bpow += b2.norm_sqr();
+        arot += a2 * ap.conj();
+        brot += b2 * bp.conj();
+        ap = a2;
+        bp = b2;
+    }
+    (a.s1, a.s2, a.prev, a.power_acc, a.rot_acc) = (a1, a2, ap, apow, arot);
+    (b.s1, b.s2, b.prev, b.power_acc, b.rot_acc) = (b1, b2, bp, bpow, brot);
+}
+
 /// Detects CNG and CED in a sample stream. Output does not depend on block sizes.
 #[derive(Debug, Clone)]
 pub struct ToneDetector {
@@ -329,11 +369,11 @@ pub struct ToneDetector {
     bands: [Band; 2],
     /// Pole coefficient of the narrowband stages.
     pole: f32,
-    total_acc: f32,
+    /// The current frame's samples so far.
+    frame: [f32; FRAME as usize],
     frame_pos: u32,
     samples: u64,
-    /// Broadband mean power of the input, and the power below which it counts as quiet.
-    input_power: f32,
+    /// Mean power below which the input counts as quiet.
     quiet_power: f32,
     min_frames: u32,
     on_power: f32,
@@ -360,10 +400,9 @@ impl ToneDetector {
                 Band::new(Tone::Ced, CED_HZ, 15.0),
             ],
             pole: (-TAU * POLE_HZ / SAMPLE_RATE as f32).exp(),
-            total_acc: 0.0,
+            frame: [0.0; FRAME as usize],
             frame_pos: 0,
             samples: 0,
-            input_power: 0.0,
             quiet_power: dbm0_to_power(cfg.on_dbm0 - QUIET_MARGIN_DB),
             min_frames: (cfg.min_on_ms / 10).max(1),
             on_power: dbm0_to_power(cfg.on_dbm0),
@@ -391,34 +430,39 @@ impl ToneDetector {
             let n = rest.len().min((FRAME - self.frame_pos) as usize);
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
-            let any_on = self.bands.iter().any(|b| b.on);
-            for &s in chunk {
-                let x = s as f32;
-                self.total_acc += x * x;
-                self.input_power += (x * x - self.input_power) * (1.0 / QUIET_TC);
-                // While no tone is on and the input is far below the on threshold, the band
-                // filters have nothing to find: skip them (most of a call is silence here).
-                if !any_on && self.input_power < self.quiet_power {
-                    continue;
-                }
-                for band in self.bands.iter_mut() {
-                    let (c, sn) = band.nco.next_cos_sin();
-                    let mixed = Complex32::new(x * c, -x * sn);
-                    band.s1 += (mixed - band.s1) * g;
-                    band.s2 += (band.s1 - band.s2) * g;
-                    let z = band.s2;
-                    band.power_acc += z.norm_sqr();
-                    band.rot_acc += z * band.prev.conj();
-                    band.prev = z;
-                }
+            let at = self.frame_pos as usize;
+            for (slot, &x) in self.frame[at..at + n].iter_mut().zip(chunk) {
+                *slot = x as f32;
             }
             self.samples += n as u64;
             self.frame_pos += n as u32;
             if self.frame_pos == FRAME {
                 self.frame_pos = 0;
-                self.end_frame(events);
+                self.run_frame(g, events);
             }
         }
+    }
+
+    /// Filters a complete frame and decides on it. Tones turn on and off only at frame
+    /// ends, so the frame's samples wait for it to complete and run through the filters
+    /// together.
+    fn run_frame(&mut self, g: f32, events: &mut dyn FnMut(ToneEvent)) {
+        // The frame's energy in a fixed order of partial sums (vectorised, and the same
+        // whatever the block sizes were).
+        let mut acc = [0f32; 8];
+        for part in self.frame.chunks_exact(8) {
+            for (a, &x) in acc.iter_mut().zip(part) {
+                *a += x * x;
+            }
+        }
+        let energy: f32 = acc.iter().sum();
+        // While no tone is on and the frame holds less energy than QUIET_SPAN samples at the
+        // quiet level, the band filters have nothing to find (most of a call is silence).
+        let any_on = self.bands.iter().any(|b| b.on);
+        if any_on || energy >= self.quiet_power * QUIET_SPAN {
+            filter_bands(&mut self.bands, &self.frame, g);
+        }
+        self.end_frame(energy / FRAME as f32, events);
     }
 
     /// Squared magnitude of the two-stage low-pass at `offset_hz`.
@@ -429,9 +473,7 @@ impl ToneDetector {
         one * one
     }
 
-    fn end_frame(&mut self, events: &mut dyn FnMut(ToneEvent)) {
-        let total = self.total_acc / FRAME as f32;
-        self.total_acc = 0.0;
+    fn end_frame(&mut self, total: f32, events: &mut dyn FnMut(ToneEvent)) {
         let frame_end = self.samples;
         for i in 0..self.bands.len() {
             let (power_acc, rot) = {

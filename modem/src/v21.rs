@@ -98,36 +98,80 @@ fn check_v21_rate(channel: V21Channel, rate: u32) -> Result<(), Error> {
 
 /// A phase-continuous binary FSK modulator. It pulls one bit per symbol period from the
 /// source and ends (after the current symbol) when the source returns `None`.
+///
+/// Each bit is a run of samples `A·sin(φ₀ + kΔ)` from the phase φ₀ at its start: with
+/// `A·cos kΔ` and `A·sin kΔ` tabulated per tone, a sample is `sin φ₀·C[k] + cos φ₀·S[k]`,
+/// two multiplies and no table lookup in the inner loop. The phase itself advances in a
+/// wrapping 32-bit accumulator, so long runs do not drift.
 #[derive(Debug, Clone)]
 pub struct FskTx {
-    nco: Nco,
-    mark_step: i32,
-    space_step: i32,
+    /// Sine table lookups for the phase at each bit start.
+    lut: Nco,
+    /// Phase at the start of the current bit (2^32 = one cycle).
+    phase: u32,
+    mark_step: u32,
+    space_step: u32,
     amplitude: f32,
+    /// `A·cos kΔ` and `A·sin kΔ` for k within one bit, mark then space.
+    tables: [Vec<f32>; 4],
+    /// sin φ₀ and cos φ₀ of the current bit, and which tone it is.
+    sin0: f32,
+    cos0: f32,
+    mark: bool,
+    /// Samples of the current bit sent and still to send.
+    sent: usize,
+    left: usize,
     bit_clock: u32,
     bit_step: u32,
-    bit_due: bool,
     finished: bool,
+}
+
+/// Samples in the bit that starts at `clock`: the bit ends with the sample at which the
+/// 32-bit clock advancing by `step` wraps.
+fn bit_samples(clock: u32, step: u32) -> usize {
+    ((1u64 << 32) - u64::from(clock)).div_ceil(u64::from(step.max(1))) as usize
 }
 
 impl FskTx {
     /// A modulator for `spec` at `level_dbm0` (constant envelope: the level of the sine).
     pub fn new(spec: FskSpec, level_dbm0: f32) -> Self {
-        FskTx {
-            nco: Nco::new(spec.mark_hz),
-            mark_step: phase_step(spec.mark_hz),
-            space_step: phase_step(spec.space_hz),
-            amplitude: sine_amplitude(level_dbm0),
+        let bit_step = (spec.baud as f64 / SAMPLE_RATE as f64 * 4_294_967_296.0)
+            .round()
+            .clamp(1.0, u32::MAX as f64) as u32;
+        let mut tx = FskTx {
+            lut: Nco::new(0.0),
+            phase: 0,
+            mark_step: phase_step(spec.mark_hz) as u32,
+            space_step: phase_step(spec.space_hz) as u32,
+            amplitude: 0.0,
+            tables: Default::default(),
+            sin0: 0.0,
+            cos0: 1.0,
+            mark: true,
+            sent: 0,
+            left: 0,
             bit_clock: 0,
-            bit_step: (spec.baud as f64 / SAMPLE_RATE as f64 * 4_294_967_296.0).round() as u32,
-            bit_due: true,
+            bit_step,
             finished: false,
-        }
+        };
+        tx.set_level(level_dbm0);
+        tx
     }
 
     /// Changes the transmit level.
     pub fn set_level(&mut self, level_dbm0: f32) {
         self.amplitude = sine_amplitude(level_dbm0);
+        let len = bit_samples(0, self.bit_step) + 1;
+        let a = f64::from(self.amplitude);
+        for (i, step) in [self.mark_step, self.space_step].into_iter().enumerate() {
+            let delta = f64::from(step) * std::f64::consts::TAU / 4_294_967_296.0;
+            self.tables[2 * i] = (0..len)
+                .map(|k| (a * (delta * k as f64).cos()) as f32)
+                .collect();
+            self.tables[2 * i + 1] = (0..len)
+                .map(|k| (a * (delta * k as f64).sin()) as f32)
+                .collect();
+        }
     }
 }
 
@@ -137,27 +181,46 @@ fn sine_amplitude(level_dbm0: f32) -> f32 {
 
 impl Transmitter for FskTx {
     fn fill(&mut self, out: &mut [i16], src: &mut dyn BitSource) -> usize {
-        for (n, slot) in out.iter_mut().enumerate() {
+        let mut n = 0;
+        while n < out.len() {
             if self.finished {
                 return n;
             }
-            if self.bit_due {
-                self.bit_due = false;
-                match src.next_bit() {
-                    Some(bit) => {
-                        self.nco
-                            .set_step(if bit { self.mark_step } else { self.space_step })
-                    }
-                    None => {
-                        self.finished = true;
-                        return n;
-                    }
+            if self.left == 0 {
+                let Some(bit) = src.next_bit() else {
+                    self.finished = true;
+                    return n;
+                };
+                // The previous bit's run ended at the phase this one starts from.
+                if self.sent > 0 {
+                    let step = if self.mark {
+                        self.mark_step
+                    } else {
+                        self.space_step
+                    };
+                    self.phase = self.phase.wrapping_add(step.wrapping_mul(self.sent as u32));
                 }
+                self.mark = bit;
+                let (c, s) = self.lut.cos_sin_at(self.phase);
+                self.sin0 = s;
+                self.cos0 = c;
+                self.left = bit_samples(self.bit_clock, self.bit_step);
+                self.bit_clock = self
+                    .bit_clock
+                    .wrapping_add(self.bit_step.wrapping_mul(self.left as u32));
+                self.sent = 0;
             }
-            *slot = crate::level::to_i16(self.amplitude * self.nco.next_sin());
-            let (clock, wrapped) = self.bit_clock.overflowing_add(self.bit_step);
-            self.bit_clock = clock;
-            self.bit_due = wrapped;
+            let m = self.left.min(out.len() - n);
+            let t = if self.mark { 0 } else { 2 };
+            let cos_k = &self.tables[t][self.sent..self.sent + m];
+            let sin_k = &self.tables[t + 1][self.sent..self.sent + m];
+            let (s0, c0) = (self.sin0, self.cos0);
+            for ((slot, &ck), &sk) in out[n..n + m].iter_mut().zip(cos_k).zip(sin_k) {
+                *slot = crate::level::to_i16(s0 * ck + c0 * sk);
+            }
+            self.sent += m;
+            self.left -= m;
+            n += m;
         }
         out.len()
     }

@@ -185,8 +185,24 @@ pub(crate) struct FastState {
     pub(crate) nbits: u8,
 }
 
+/// In HDLC mode, `FastState::nbits` counts the bits waiting for the deframer from this
+/// value up, so that a partial octet of the other mode is never taken for them.
+const HDLC_PENDING: u8 = 16;
+
 impl FastSink<'_> {
+    /// Hands on what is waiting: HDLC bits short of an octet to the deframer, octets to
+    /// `heard`. Called before every event and at the end of each block, so frames and
+    /// events keep their order.
     pub(crate) fn flush(&mut self) {
+        if self.hdlc && self.st.nbits > HDLC_PENDING {
+            let mut frames = FastFrames(self.heard);
+            for i in 0..self.st.nbits - HDLC_PENDING {
+                self.st
+                    .deframer
+                    .push_bit(self.st.octet >> i & 1 != 0, &mut frames);
+            }
+            self.st.nbits = 0;
+        }
         if !self.bytes.is_empty() {
             self.heard
                 .push(Heard::Data(std::mem::take(&mut self.bytes)));
@@ -211,9 +227,18 @@ impl RxSink for FastSink<'_> {
             return;
         }
         if self.hdlc {
-            self.flush();
-            let mut frames = FastFrames(self.heard);
-            self.st.deframer.push_bit(bit, &mut frames);
+            // Eight bits at a time (least significant first) for the deframer's octet path.
+            if st.nbits < HDLC_PENDING {
+                st.octet = 0;
+                st.nbits = HDLC_PENDING;
+            }
+            st.octet |= (bit as u8) << (st.nbits - HDLC_PENDING);
+            st.nbits += 1;
+            if st.nbits == HDLC_PENDING + 8 {
+                st.nbits = HDLC_PENDING;
+                let octet = std::mem::take(&mut st.octet);
+                st.deframer.push_byte(octet, &mut FastFrames(self.heard));
+            }
         } else {
             st.octet = st.octet << 1 | bit as u8;
             st.nbits += 1;
