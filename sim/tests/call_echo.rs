@@ -54,7 +54,7 @@ fn our_engine_survives_talker_echo_without_cancellers() {
         "{}",
         o.answerer.summary_line()
     );
-    assert_eq!(o.received, pages());
+    assert_eq!(o.received_bitmaps(), pages());
 }
 
 #[test]
