@@ -7,21 +7,21 @@
 //! both implementations demodulate the very same samples. `scripts/bench-table.py` turns the
 //! results into the README table with the ratio.
 
+#[path = "../shared/modem_signal.rs"]
+mod modem_signal;
+
 use std::hint::black_box;
 use std::time::Duration;
 
-use channel_models::AudioStage;
-use channel_models::line::Awgn;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use modem::prbs::PrbsSource;
-use modem::{ModemKind, Receiver, RxConfig, RxEvent, RxSink, TxConfig};
+use modem::{ModemKind, Receiver, RxConfig, RxEvent, RxSink};
 use sim::modems::{Implementation, make_rx, make_tx};
 
-const BLOCK: usize = 160;
+use modem_signal::{BLOCK, noisy_signal, tx_cfg};
+
 /// Blocks per measured modulator iteration: one second.
 const TX_BLOCKS: usize = 50;
-const LEVEL_DBM0: f32 = -10.0;
-const NOISE_SEED: u64 = 0x5eed;
 
 const CASES: &[(ModemKind, u32)] = &[
     (ModemKind::V17, 14400),
@@ -45,32 +45,6 @@ fn implementations() -> Vec<Implementation> {
 
 fn id(imp: Implementation, kind: ModemKind, rate: u32) -> String {
     format!("{}/{}/{rate}", imp.name(), kind.name())
-}
-
-fn tx_cfg(rate: u32) -> TxConfig {
-    TxConfig {
-        rate,
-        level_dbm0: LEVEL_DBM0,
-        ..Default::default()
-    }
-}
-
-/// A whole transmission of two seconds of PRBS data by our modulator, with AWGN at 30 dB.
-fn noisy_signal(kind: ModemKind, rate: u32) -> Vec<i16> {
-    let mut tx = make_tx(Implementation::Ours, kind, &tx_cfg(rate)).expect("modulator");
-    let mut src = PrbsSource::bounded(u64::from(rate) * 2);
-    let mut clean = Vec::new();
-    let mut block = [0i16; BLOCK];
-    while !tx.is_finished() {
-        let n = tx.fill(&mut block, &mut src);
-        clean.extend_from_slice(&block[..n]);
-    }
-    // Start at the first symbol: a receiver that fails training on noise before the signal
-    // would otherwise be timed idling.
-    let start = clean.iter().position(|&x| x != 0).unwrap_or(0);
-    let mut noisy = Vec::with_capacity(clean.len());
-    Awgn::with_snr(30.0, f64::from(LEVEL_DBM0), NOISE_SEED).process(&clean[start..], &mut noisy);
-    noisy
 }
 
 struct CountBits(u64);

@@ -11,17 +11,16 @@
 //! The count callgrind reports ("Collected") covers `REPEATS` demodulations; divide by
 //! `REPEATS` and by the sample count printed for instructions per sample.
 
+#[path = "../shared/modem_signal.rs"]
+mod modem_signal;
+
 use std::hint::black_box;
 
-use channel_models::AudioStage;
-use channel_models::line::Awgn;
-use modem::prbs::PrbsSource;
-use modem::{ModemKind, RxConfig, RxEvent, RxSink, TxConfig};
-use sim::modems::{Implementation, make_rx, make_tx};
+use modem::{ModemKind, RxConfig, RxEvent, RxSink};
+use sim::modems::{Implementation, make_rx};
 
-const BLOCK: usize = 160;
-const LEVEL_DBM0: f32 = -10.0;
-const NOISE_SEED: u64 = 0x5eed;
+use modem_signal::{BLOCK, noisy_signal};
+
 const REPEATS: usize = 5;
 
 struct CountBits(u64);
@@ -31,27 +30,6 @@ impl RxSink for CountBits {
         self.0 += 1;
     }
     fn event(&mut self, _event: RxEvent) {}
-}
-
-/// The bench's signal: our modulator, two seconds of PRBS, AWGN at 30 dB.
-fn noisy_signal(kind: ModemKind, rate: u32) -> Vec<i16> {
-    let cfg = TxConfig {
-        rate,
-        level_dbm0: LEVEL_DBM0,
-        ..Default::default()
-    };
-    let mut tx = make_tx(Implementation::Ours, kind, &cfg).expect("modulator");
-    let mut src = PrbsSource::bounded(u64::from(rate) * 2);
-    let mut clean = Vec::new();
-    let mut block = [0i16; BLOCK];
-    while !tx.is_finished() {
-        let n = tx.fill(&mut block, &mut src);
-        clean.extend_from_slice(&block[..n]);
-    }
-    let start = clean.iter().position(|&x| x != 0).unwrap_or(0);
-    let mut noisy = Vec::with_capacity(clean.len());
-    Awgn::with_snr(30.0, f64::from(LEVEL_DBM0), NOISE_SEED).process(&clean[start..], &mut noisy);
-    noisy
 }
 
 /// The measured part: callgrind collects only inside it.

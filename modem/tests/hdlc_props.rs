@@ -4,6 +4,10 @@
 use modem::BitSource;
 use modem::crc;
 use modem::hdlc::{HdlcDeframer, HdlcEvent, HdlcFramer, HdlcRxConfig, HdlcTxConfig, TxFault};
+#[path = "common/octets.rs"]
+mod octets;
+
+use octets::octet;
 use proptest::prelude::*;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,19 +45,6 @@ fn frame_bits(frames: &[Vec<u8>], cfg: HdlcTxConfig) -> Vec<bool> {
         f.push(fr);
     }
     std::iter::from_fn(|| f.next_bit()).collect()
-}
-
-/// Octets biased towards flags, runs of ones and stuffing-heavy patterns.
-fn octet() -> impl Strategy<Value = u8> {
-    prop_oneof![
-        any::<u8>(),
-        Just(0x7E),
-        Just(0xFF),
-        Just(0x3F),
-        Just(0xFC),
-        Just(0x7F),
-        Just(0x00),
-    ]
 }
 
 fn tx_config() -> impl Strategy<Value = HdlcTxConfig> {

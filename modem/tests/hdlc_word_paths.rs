@@ -6,22 +6,11 @@
 use modem::BitSource;
 use modem::crc;
 use modem::hdlc::{HdlcDeframer, HdlcEvent, HdlcFramer, HdlcRxConfig, HdlcTxConfig, TxFault};
-use proptest::prelude::*;
+#[path = "common/octets.rs"]
+mod octets;
 
-/// Octets biased towards flags, runs of ones and stuffing-heavy patterns.
-fn octet() -> impl Strategy<Value = u8> {
-    prop_oneof![
-        any::<u8>(),
-        Just(0x7E),
-        Just(0xFF),
-        Just(0x3F),
-        Just(0xFC),
-        Just(0x7F),
-        Just(0x1F),
-        Just(0xF8),
-        Just(0x00),
-    ]
-}
+use octets::octet;
+use proptest::prelude::*;
 
 fn fault() -> impl Strategy<Value = TxFault> {
     prop_oneof![

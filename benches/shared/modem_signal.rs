@@ -1,0 +1,41 @@
+//! The receive benches' input, shared by the `modems` bench and the `rx_instructions`
+//! example (included by path): a whole transmission of our modulator with AWGN at 30 dB.
+
+use channel_models::AudioStage;
+use channel_models::line::Awgn;
+use modem::prbs::PrbsSource;
+use modem::{ModemKind, TxConfig};
+use sim::modems::{Implementation, make_tx};
+
+/// Samples per block handed to a modem.
+pub const BLOCK: usize = 160;
+/// Transmit level, dBm0; the SNR is relative to it.
+pub const LEVEL_DBM0: f32 = -10.0;
+const NOISE_SEED: u64 = 0x5eed;
+
+/// Our modulator's settings at `rate` and the bench level.
+pub fn tx_cfg(rate: u32) -> TxConfig {
+    TxConfig {
+        rate,
+        level_dbm0: LEVEL_DBM0,
+        ..Default::default()
+    }
+}
+
+/// A whole transmission of two seconds of PRBS data by our modulator, with AWGN at 30 dB.
+pub fn noisy_signal(kind: ModemKind, rate: u32) -> Vec<i16> {
+    let mut tx = make_tx(Implementation::Ours, kind, &tx_cfg(rate)).expect("modulator");
+    let mut src = PrbsSource::bounded(u64::from(rate) * 2);
+    let mut clean = Vec::new();
+    let mut block = [0i16; BLOCK];
+    while !tx.is_finished() {
+        let n = tx.fill(&mut block, &mut src);
+        clean.extend_from_slice(&block[..n]);
+    }
+    // Start at the first symbol: a receiver that fails training on noise before the signal
+    // would otherwise be timed idling.
+    let start = clean.iter().position(|&x| x != 0).unwrap_or(0);
+    let mut noisy = Vec::with_capacity(clean.len());
+    Awgn::with_snr(30.0, f64::from(LEVEL_DBM0), NOISE_SEED).process(&clean[start..], &mut noisy);
+    noisy
+}
