@@ -24,6 +24,8 @@ pub struct SpandspEndpoint {
     files: PeerFiles,
     end: Option<SampleTime>,
     now: SampleTime,
+    /// Whether FCD frames keep their image data in the record (`Config::trace_ecm_data`).
+    trace_ecm_data: bool,
 }
 
 impl SpandspEndpoint {
@@ -38,6 +40,7 @@ impl SpandspEndpoint {
             files,
             end: None,
             now: SampleTime::ZERO,
+            trace_ecm_data: config.trace_ecm_data,
         })
     }
 
@@ -54,6 +57,7 @@ impl SpandspEndpoint {
             self.fax.frames(),
             (self.fax.local_ident(), self.fax.remote_ident()),
             self.end.unwrap_or(self.now),
+            self.trace_ecm_data,
         )
     }
 }
@@ -159,7 +163,8 @@ pub(crate) fn peer_config(
 
 /// Our record of a call as a spandsp terminal (audio or T.38) reports it: its completion
 /// code and string, transfer statistics, the frames it logged (trainings read from the DCSs
-/// and FTTs among them), the two idents and when it ended.
+/// and FTTs among them), the two idents and when it ended. FCD frames are traced by their
+/// header unless `ecm_data`, as our engine traces them.
 pub(crate) fn peer_record(
     code: i32,
     error: String,
@@ -167,6 +172,7 @@ pub(crate) fn peer_record(
     logged: &[PeerFrame],
     (local, remote): (String, String),
     end: SampleTime,
+    ecm_data: bool,
 ) -> Record {
     let mut modem = String::new();
     let mut coding = String::new();
@@ -209,13 +215,8 @@ pub(crate) fn peer_record(
         frames.push(FrameRecord {
             time_s,
             dir: if f.incoming { "rx" } else { "tx" }.into(),
+            hex: t30::engine::trace_hex(&f.bytes, &name, ecm_data),
             name,
-            hex: f
-                .bytes
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(" "),
             fcs_ok: true,
         });
     }

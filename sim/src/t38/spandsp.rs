@@ -21,6 +21,8 @@ pub struct SpandspT38 {
     files: PeerFiles,
     end: Option<SampleTime>,
     now: SampleTime,
+    /// Whether FCD frames keep their image data in the record (`Config::trace_ecm_data`).
+    trace_ecm_data: bool,
 }
 
 impl SpandspT38 {
@@ -41,6 +43,7 @@ impl SpandspT38 {
             files,
             end: None,
             now: SampleTime::ZERO,
+            trace_ecm_data: config.trace_ecm_data,
         })
     }
 
@@ -57,6 +60,7 @@ impl SpandspT38 {
             self.term.frames(),
             (self.term.local_ident(), self.term.remote_ident()),
             self.end.unwrap_or(self.now),
+            self.trace_ecm_data,
         )
     }
 }

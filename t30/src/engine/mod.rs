@@ -310,8 +310,9 @@ fn hex(bytes: &[u8]) -> String {
 const FCD_TRACE_OCTETS: usize = 4;
 
 /// The trace's hex of a frame: all of it, or only the header of an FCD frame when image
-/// data is not traced (it would make the trace as large as the pages).
-fn trace_hex(bytes: &[u8], name: &str, ecm_data: bool) -> String {
+/// data is not traced (it would make the trace as large as the pages). Records of other
+/// engines (spandsp's) use it too, so every record traces frames alike.
+pub fn trace_hex(bytes: &[u8], name: &str, ecm_data: bool) -> String {
     if !ecm_data && name == "FCD" {
         hex(&bytes[..bytes.len().min(FCD_TRACE_OCTETS)])
     } else {
