@@ -3,39 +3,21 @@
 
 use modem::BitSource;
 use modem::crc;
-use modem::hdlc::{HdlcDeframer, HdlcEvent, HdlcFramer, HdlcRxConfig, HdlcTxConfig, TxFault};
-#[path = "common/octets.rs"]
-mod octets;
+use modem::hdlc::{HdlcDeframer, HdlcFramer, HdlcRxConfig, HdlcTxConfig, TxFault};
+#[path = "common/hdlc_props_common.rs"]
+mod hdlc_props_common;
 
-use octets::octet;
+use hdlc_props_common::{Seen, octet, record};
 use proptest::prelude::*;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Seen {
-    Preamble,
-    Frame(Vec<u8>, bool),
-    Abort,
-    TooLong,
-    TooShort(usize),
-    Garbage(usize),
-}
 
 fn deframe(bits: &[bool], cfg: HdlcRxConfig) -> Vec<Seen> {
     let mut d = HdlcDeframer::new(cfg);
     let mut seen = Vec::new();
-    let mut sink = |e: HdlcEvent<'_>| {
-        seen.push(match e {
-            HdlcEvent::Preamble => Seen::Preamble,
-            HdlcEvent::Frame { data, crc_ok } => Seen::Frame(data.to_vec(), crc_ok),
-            HdlcEvent::Abort => Seen::Abort,
-            HdlcEvent::TooLong => Seen::TooLong,
-            HdlcEvent::TooShort { octets } => Seen::TooShort(octets),
-            HdlcEvent::Garbage { bits } => Seen::Garbage(bits),
-        })
-    };
+    let mut sink = record(&mut seen);
     for &b in bits {
         d.push_bit(b, &mut sink);
     }
+    drop(sink);
     seen
 }
 

@@ -5,11 +5,11 @@
 
 use modem::BitSource;
 use modem::crc;
-use modem::hdlc::{HdlcDeframer, HdlcEvent, HdlcFramer, HdlcRxConfig, HdlcTxConfig, TxFault};
-#[path = "common/octets.rs"]
-mod octets;
+use modem::hdlc::{HdlcDeframer, HdlcFramer, HdlcRxConfig, HdlcTxConfig, TxFault};
+#[path = "common/hdlc_props_common.rs"]
+mod hdlc_props_common;
 
-use octets::octet;
+use hdlc_props_common::{Seen, octet, record};
 use proptest::prelude::*;
 
 fn fault() -> impl Strategy<Value = TxFault> {
@@ -64,29 +64,6 @@ fn reference_bits(frames: &[Vec<u8>], cfg: HdlcTxConfig) -> Vec<bool> {
         }
     }
     out
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Seen {
-    Preamble,
-    Frame(Vec<u8>, bool),
-    Abort,
-    TooLong,
-    TooShort(usize),
-    Garbage(usize),
-}
-
-fn record(seen: &mut Vec<Seen>) -> impl FnMut(HdlcEvent<'_>) + '_ {
-    |e| {
-        seen.push(match e {
-            HdlcEvent::Preamble => Seen::Preamble,
-            HdlcEvent::Frame { data, crc_ok } => Seen::Frame(data.to_vec(), crc_ok),
-            HdlcEvent::Abort => Seen::Abort,
-            HdlcEvent::TooLong => Seen::TooLong,
-            HdlcEvent::TooShort { octets } => Seen::TooShort(octets),
-            HdlcEvent::Garbage { bits } => Seen::Garbage(bits),
-        })
-    }
 }
 
 /// Events from `bytes` fed bit by bit and octet by octet, then from the same tail of single
