@@ -68,7 +68,7 @@ fn demodulate(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 4 {
-        eprintln!("usage: rx_instructions ours|spandsp v17|v29|v27ter RATE");
+        eprintln!("usage: rx_instructions ours|spandsp v17|v29|v27ter|v21 RATE");
         std::process::exit(2);
     }
     let imp = match args[1].as_str() {
@@ -83,6 +83,7 @@ fn main() {
         "v17" => ModemKind::V17,
         "v29" => ModemKind::V29,
         "v27ter" => ModemKind::V27ter,
+        "v21" => ModemKind::V21Ch2,
         other => {
             eprintln!("rx_instructions: unknown modem {other:?}");
             std::process::exit(2);

@@ -78,7 +78,10 @@ pub struct CarrierDetect {
 
 /// The end of a carrier told by its fall under its own level, for lines whose noise is
 /// louder than the on threshold (shared by the fast modems' detector and V.21's).
-#[derive(Debug, Clone, Default)]
+///
+/// Each reading stands for `step` input samples (1 for a per-sample detector), so a
+/// detector that reads its power once per block of samples keeps the same times.
+#[derive(Debug, Clone)]
 pub(crate) struct CarrierFall {
     /// Mean power since the carrier came (its level), the samples it averages and their
     /// reciprocal (the weight of a new reading, kept so the running mean needs no division
@@ -93,13 +96,37 @@ pub(crate) struct CarrierFall {
     /// After a carrier went by its fall: the mean power of the line since (the noise a new
     /// carrier must rise 3 dB above); zero once it is 3 dB under the on threshold.
     noise: f32,
+    /// Input samples per reading, as a count and as a weight.
+    step: u32,
+    step_weight: f32,
+}
+
+impl Default for CarrierFall {
+    fn default() -> Self {
+        CarrierFall::with_step(1)
+    }
 }
 
 impl CarrierFall {
+    /// A rule fed one reading per `step` input samples.
+    pub(crate) fn with_step(step: u32) -> Self {
+        let step = step.max(1);
+        CarrierFall {
+            level: 0.0,
+            level_count: 0.0,
+            level_weight: 0.0,
+            dropped: 0,
+            dipped: 0,
+            noise: 0.0,
+            step,
+            step_weight: step as f32,
+        }
+    }
+
     /// The carrier came, at power `p`.
     pub(crate) fn start(&mut self, p: f32) {
         self.level = p;
-        self.level_count = 1.0;
+        self.level_count = self.step_weight;
         self.level_weight = 1.0;
         self.dropped = 0;
         self.dipped = 0;
@@ -112,8 +139,8 @@ impl CarrierFall {
     pub(crate) fn present(&mut self, p: f32) -> bool {
         if self.dipped == 0 {
             if self.level_count < LEVEL_SAMPLES {
-                self.level_count += 1.0;
-                self.level_weight = 1.0 / self.level_count;
+                self.level_count += self.step_weight;
+                self.level_weight = self.step_weight / self.level_count;
             }
             self.level += (p - self.level) * self.level_weight;
         }
@@ -121,12 +148,12 @@ impl CarrierFall {
             return false;
         }
         if p < self.level * DIP_RATIO {
-            self.dipped += 1;
+            self.dipped += self.step;
         } else {
             self.dipped = 0;
         }
         if p < self.level * DROP_RATIO {
-            self.dropped += 1;
+            self.dropped += self.step;
         } else {
             self.dropped = 0;
         }
@@ -152,7 +179,7 @@ impl CarrierFall {
         if self.noise > 0.0 {
             // Follow the noise left behind, slowly (its own fluctuations must not count as
             // a new carrier), until it is clearly under the on threshold.
-            self.noise += (p - self.noise) / NOISE_SAMPLES;
+            self.noise += (p - self.noise) * self.step_weight / NOISE_SAMPLES;
             if self.noise < 0.5 * on {
                 self.noise = 0.0;
             }
