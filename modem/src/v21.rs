@@ -459,8 +459,7 @@ impl FilterBank {
         // x[MID − m0 − 3 .. MID − m0 + 1] and x[MID + m0 .. MID + m0 + 4], within
         // 0..CHANNEL_TAPS (MID − 23 = 0, MID + 23 = 46), and taps[k][m0 .. m0 + 4].
         unsafe {
-            let (mut wr, mut wi) = (_mm_setzero_ps(), _mm_setzero_ps());
-            let (mut nr, mut ni) = (_mm_setzero_ps(), _mm_setzero_ps());
+            let mut acc = [_mm_setzero_ps(); 4];
             let mut m0 = 0;
             while m0 < FOLDED_TAPS {
                 let older = _mm_loadu_ps(x.as_ptr().add(MID - m0 - 3));
@@ -470,22 +469,20 @@ impl FilterBank {
                 let sum = _mm_add_ps(a, b);
                 let diff = _mm_sub_ps(a, b);
                 let t = |k: usize| _mm_loadu_ps(self.taps[k].as_ptr().add(m0));
-                wr = _mm_add_ps(wr, _mm_mul_ps(t(0), sum));
-                wi = _mm_add_ps(wi, _mm_mul_ps(t(1), diff));
-                nr = _mm_add_ps(nr, _mm_mul_ps(t(2), sum));
-                ni = _mm_add_ps(ni, _mm_mul_ps(t(3), diff));
+                acc[0] = _mm_add_ps(acc[0], _mm_mul_ps(t(0), sum));
+                acc[1] = _mm_add_ps(acc[1], _mm_mul_ps(t(1), diff));
+                acc[2] = _mm_add_ps(acc[2], _mm_mul_ps(t(2), sum));
+                acc[3] = _mm_add_ps(acc[3], _mm_mul_ps(t(3), diff));
                 m0 += 4;
             }
-            // The four totals at once, each (l0 + l2) + (l1 + l3) as in the reference:
-            // the pairs (l0 + l2, l1 + l3) of all four side by side, then added.
-            let lo = _mm_add_ps(_mm_unpacklo_ps(wr, wi), _mm_unpackhi_ps(wr, wi));
-            let hi = _mm_add_ps(_mm_unpacklo_ps(nr, ni), _mm_unpackhi_ps(nr, ni));
-            let totals = _mm_add_ps(_mm_movelh_ps(lo, hi), _mm_movehl_ps(hi, lo));
-            let mut out = [0f32; 4];
-            _mm_storeu_ps(out.as_mut_ptr(), totals);
+            let mut out = [[0f32; 4]; 4];
+            for (o, a) in out.iter_mut().zip(acc) {
+                _mm_storeu_ps(o.as_mut_ptr(), a);
+            }
+            let total = |a: [f32; 4]| (a[0] + a[2]) + (a[1] + a[3]);
             (
-                Complex32::new(out[0], out[1]),
-                Complex32::new(out[2], out[3]),
+                Complex32::new(total(out[0]), total(out[1])),
+                Complex32::new(total(out[2]), total(out[3])),
             )
         }
     }
@@ -590,12 +587,10 @@ impl Path {
     #[inline]
     fn discriminate(&mut self, y: Complex32, pos: usize, len: usize, cut: f32) {
         self.power += (y.norm_sqr() - self.power) * (DECIM as f32 / 32.0);
-        let prod = y * self.prev.conj();
+        let prod = y * self.prev.conj() * self.turn;
         self.prev = y;
-        // The imaginary part of prod · turn.
-        let cross = prod.re * self.turn.im + prod.im * self.turn.re;
         let d = if self.power > 1e-3 {
-            cross / self.power
+            prod.im / self.power
         } else {
             0.0
         };
