@@ -487,6 +487,23 @@ impl QamDemod {
         self.last_raw
     }
 
+    /// The half-symbol sample between the last two symbol instants, as
+    /// [`QamDemod::raw_symbol`] (matched filter and AGC only): with it a modem can measure
+    /// its timing phase on a training pattern wherever the loop happens to sample.
+    pub fn raw_midpoint(&self) -> Complex32 {
+        self.prev_mid
+    }
+
+    /// Moves every following symbol instant `samples` later (negative: earlier), e.g. to a
+    /// timing phase the modem measured on a training pattern. A move to before the next
+    /// input sample lands one symbol later instead.
+    pub fn shift_timing(&mut self, samples: f32) {
+        self.t_next += samples;
+        while self.t_next <= 0.0 {
+            self.t_next += 2.0 * self.half_period;
+        }
+    }
+
     /// The last equalized, carrier-corrected symbol.
     pub fn symbol(&self) -> Complex32 {
         self.last
