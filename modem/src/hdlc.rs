@@ -268,6 +268,24 @@ impl HdlcFramer {
         self.reg_len = 0;
         Some(out)
     }
+
+    /// As [`HdlcFramer::next_word`], but only the bits of what is queued or being sent
+    /// (preamble, frames, closing flags): no idle flag is ever taken, so the caller can
+    /// follow the frames with its own bits once [`HdlcFramer::is_empty`] says so. `None`
+    /// when nothing is pending.
+    pub fn next_pending_word(&mut self) -> Option<(u64, u32)> {
+        while self.reg_len <= 54
+            && (self.flags_pending > 0 || self.current.is_some() || !self.queue.is_empty())
+            && self.refill()
+        {}
+        if self.reg_len == 0 {
+            return None;
+        }
+        let out = (self.reg, self.reg_len);
+        self.reg = 0;
+        self.reg_len = 0;
+        Some(out)
+    }
 }
 
 impl BitSource for HdlcFramer {

@@ -166,13 +166,11 @@ impl DocumentSource for CodedDocument {
     fn encode_page(&mut self, page: usize, params: &PageParams) -> Result<EncodedPage, Completion> {
         let coded = self.doc.page(page).ok_or(Completion::Nopage)?;
         // MMR at the page's own resolution is the stored code itself (the line and TIFF
-        // options of MMR are the same): only the row positions are needed from it.
+        // options of MMR are the same), and the stored page knows where its rows lie.
         if params.coding == Coding::Mmr && coded.resolution() == image_resolution(params.resolution)
         {
-            let spans = image::codec::mmr_row_spans(coded.mmr(), coded.width(), coded.height())
-                .map_err(|_| Completion::Badtiff)?;
             return Ok(EncodedPage {
-                row_data: spans.iter().map(row_data_of).collect(),
+                row_data: coded.row_spans().iter().map(row_data_of).collect(),
                 data: coded.mmr().to_vec(),
             });
         }
