@@ -452,8 +452,15 @@ enum RowError {
 }
 
 fn read_run(r: &mut BitReader, colour: usize) -> Result<u32, RowError> {
+    read_run_codes(r, colour).map(|(run, _)| run)
+}
+
+/// A run and the number of codes it was made of.
+#[inline(always)]
+fn read_run_codes(r: &mut BitReader, colour: usize) -> Result<(u32, u32), RowError> {
     let table = &run_lookup()[colour];
     let mut total = 0u32;
+    let mut codes = 0;
     loop {
         let e = table[r.peek(LOOKUP_BITS) as usize];
         if e.len == 0 {
@@ -461,8 +468,9 @@ fn read_run(r: &mut BitReader, colour: usize) -> Result<u32, RowError> {
         }
         r.skip(e.len as u32);
         total += e.run as u32;
+        codes += 1;
         if e.run < 64 {
-            return Ok(total);
+            return Ok((total, codes));
         }
         if total > MAX_WIDTH {
             return Err(RowError::WrongLength);
@@ -507,9 +515,13 @@ fn decode_2d(
     refc: &[u32],
     out: &mut Vec<u32>,
 ) -> Result<(), RowError> {
-    decode_2d_with(r, width, refc, out, find_b1)
+    decode_2d_with(r, width, refc, out, find_b1, &mut true)
 }
 
+/// As [`decode_2d`], finding b1 with `find_b1`; clears `canonical` unless every mode and
+/// run of the row is the one [`encode_page`] would have chosen for the decoded row (T.4
+/// §4.2.1.3.4 leaves no choice except for the make-up codes of runs over 2560 pels, which
+/// count as not canonical here), so that the row's bits are exactly what it would write.
 #[inline(always)]
 fn decode_2d_with(
     r: &mut BitReader,
@@ -517,22 +529,32 @@ fn decode_2d_with(
     refc: &[u32],
     out: &mut Vec<u32>,
     find_b1: FindB1,
+    canonical: &mut bool,
 ) -> Result<(), RowError> {
     out.clear();
     let mut a0: i64 = -1;
     let mut colour = 0usize;
     let mut hint = 0usize;
+    // The encoder passes only when a change of the row lies beyond b2: after a pass the
+    // next change is right of a0 = b2 by the checks below, and the row may not end on one.
+    let mut last_was_pass = false;
+    let mut canon = true;
     while a0 < width as i64 {
         let (mode, len) = decode_mode(r.peek(7)).ok_or(RowError::BadCode)?;
         r.skip(len);
         let (b1, b2) = find_b1(refc, a0, colour, &mut hint);
         match mode {
-            Mode::Pass => a0 = b2 as i64,
+            Mode::Pass => {
+                a0 = b2 as i64;
+                last_was_pass = true;
+            }
             Mode::Vertical(d) => {
                 let a1 = b1 as i64 + d as i64;
                 if a1 <= a0 || a1 > width as i64 {
                     return Err(RowError::WrongLength);
                 }
+                canon &= b2 as i64 >= a1;
+                last_was_pass = false;
                 if a1 < width as i64 {
                     push_change(out, a1 as u32);
                 }
@@ -541,11 +563,20 @@ fn decode_2d_with(
             }
             Mode::Horizontal => {
                 let start = a0.max(0) as u32;
-                let a1 = start + read_run(r, colour)?;
-                let a2 = a1 + read_run(r, colour ^ 1)?;
+                let (run1, codes1) = read_run_codes(r, colour)?;
+                let (run2, codes2) = read_run_codes(r, colour ^ 1)?;
+                let a1 = start + run1;
+                let a2 = a1 + run2;
                 if a2 > width {
                     return Err(RowError::WrongLength);
                 }
+                last_was_pass = false;
+                canon &= a1 as i64 > a0
+                    && b2 >= a1
+                    && (a1 as i64 - b1 as i64).abs() > 3
+                    && (a2 > a1 || a2 == width)
+                    && codes1 == canonical_codes(run1)
+                    && codes2 == canonical_codes(run2);
                 if a1 < width {
                     push_change(out, a1);
                 }
@@ -557,8 +588,19 @@ fn decode_2d_with(
             Mode::Extension => return Err(RowError::BadCode),
         }
     }
+    *canonical &= canon && !last_was_pass;
     out.extend_from_slice(&[width, width, width]);
     Ok(())
+}
+
+/// Codes [`put_run`] uses for a run: one terminating code, or a make-up and a terminating
+/// code; `u32::MAX` (never matched) for runs that need more than one make-up code.
+fn canonical_codes(run: u32) -> u32 {
+    match run {
+        0..64 => 1,
+        64..2624 => 2,
+        _ => u32::MAX,
+    }
 }
 
 /// Shared bookkeeping of decoded rows: output page, concealment and damage statistics.
@@ -898,12 +940,35 @@ pub fn decode_mmr(
     expected_rows: Option<u32>,
     resolution: Resolution,
 ) -> Result<DecodedPage, ImageError> {
+    decode_mmr_coded(data, width, expected_rows, resolution).map(|(page, _)| page)
+}
+
+/// A T.6 code that is exactly what [`encode_page`] writes for its page (MMR, EOFB): its
+/// length and where its rows end, so the code can be kept instead of coding the page again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnMmrCode {
+    /// Bits up to the end of EOFB (the code is these bits, zero-padded to an octet).
+    pub bit_len: usize,
+    /// Where each row ends, in bits from the start.
+    pub row_ends: Vec<u32>,
+}
+
+/// As [`decode_mmr`], and when the page decoded cleanly to EOFB and every row was coded
+/// as [`encode_page`] codes it, where that code lies in `data`.
+pub fn decode_mmr_coded(
+    data: &[u8],
+    width: u32,
+    expected_rows: Option<u32>,
+    resolution: Resolution,
+) -> Result<(DecodedPage, Option<OwnMmrCode>), ImageError> {
     let max_rows = expected_rows.unwrap_or(MAX_HEIGHT).min(MAX_HEIGHT);
     let mut sink = RowSink::new(width, resolution, max_rows)?;
     let mut r = BitReader::new(data);
     let mut refc = vec![width; 3];
     let mut cur = Vec::with_capacity(64);
     let mut eofb = false;
+    let mut canonical = true;
+    let mut row_ends = Vec::new();
     while sink.page.height() < max_rows {
         if r.pos() >= r.end() || r.rest_is_zero() {
             break;
@@ -912,7 +977,8 @@ pub fn decode_mmr(
             eofb = true;
             break;
         }
-        if decode_2d(&mut r, width, &refc, &mut cur).is_err() {
+        if decode_2d_with(&mut r, width, &refc, &mut cur, find_b1, &mut canonical).is_err() {
+            canonical = false;
             if let Some(n) = expected_rows {
                 while sink.page.height() < n.min(MAX_HEIGHT) {
                     sink.bad();
@@ -920,10 +986,16 @@ pub fn decode_mmr(
             }
             break;
         }
+        row_ends.push(r.pos() as u32);
         sink.good(&cur);
         std::mem::swap(&mut refc, &mut cur);
     }
-    Ok(sink.finish(eofb, 0))
+    let page = sink.finish(eofb, 0);
+    let own = (eofb && canonical && page.bad_rows == 0 && !page.truncated).then(|| OwnMmrCode {
+        bit_len: r.pos() + 24,
+        row_ends,
+    });
+    Ok((page, own))
 }
 
 /// Where each row of a clean T.6 (MMR) page lies, as [`encode_page`] reports it for the
@@ -1144,7 +1216,9 @@ mod tests {
             let (mut fast_cur, mut ref_cur) = (Vec::new(), Vec::new());
             for _ in 0..30 {
                 let a = decode_2d(&mut fast_r, width, &fast_refc, &mut fast_cur);
-                let b = decode_2d_with(&mut ref_r, width, &ref_refc, &mut ref_cur, find_b1_scan);
+                let b = decode_2d_with(
+                    &mut ref_r, width, &ref_refc, &mut ref_cur, find_b1_scan, &mut true,
+                );
                 proptest::prop_assert_eq!(a, b);
                 proptest::prop_assert_eq!(fast_r.pos(), ref_r.pos());
                 if a.is_err() {
@@ -1155,6 +1229,43 @@ mod tests {
                 std::mem::swap(&mut ref_refc, &mut ref_cur);
             }
         }
+    }
+
+    #[test]
+    fn only_the_encoders_own_choices_count_as_its_code() {
+        let page = Bitmap::new(16, 1, Resolution::Fine).unwrap();
+        let own = encode_page(&page, &EncodeOptions::tiff(Coding::Mmr));
+        let (back, code) = decode_mmr_coded(&own.data, 16, None, Resolution::Fine).unwrap();
+        assert_eq!(back.bitmap, page);
+        assert_eq!(code.unwrap().bit_len, own.bit_len);
+        // The same white row as a horizontal mode (white 16, black 0) where the encoder
+        // writes V0: a valid code of the page, but not the encoder's.
+        let mut w = BitWriter::new();
+        put_mode(&mut w, Mode::Horizontal);
+        put_run(&mut w, 0, 16);
+        put_run(&mut w, 1, 0);
+        put_eol(&mut w, false);
+        put_eol(&mut w, false);
+        let other = w.into_bytes();
+        let (back, code) = decode_mmr_coded(&other, 16, None, Resolution::Fine).unwrap();
+        assert_eq!(back.bitmap, page);
+        assert_eq!(code, None);
+        // A white row under a row black from pel 4 to the end: the encoder writes a
+        // horizontal mode (white 16, black 0); a pass mode to the row's end is valid too,
+        // but not the encoder's.
+        let mut refrow = Bitmap::new(16, 2, Resolution::Fine).unwrap();
+        refrow.row_mut(0).copy_from_slice(&[0x0f, 0xff]);
+        let own = encode_page(&refrow, &EncodeOptions::tiff(Coding::Mmr));
+        let (_, code) = decode_mmr_coded(&own.data, 16, None, Resolution::Fine).unwrap();
+        assert!(code.is_some());
+        let mut w = BitWriter::new();
+        encode_2d_with(&mut w, &[4, 16, 16, 16], &[16, 16, 16], 16, find_b1);
+        put_mode(&mut w, Mode::Pass);
+        put_eol(&mut w, false);
+        put_eol(&mut w, false);
+        let (back, code) = decode_mmr_coded(&w.into_bytes(), 16, None, Resolution::Fine).unwrap();
+        assert_eq!(back.bitmap, refrow);
+        assert_eq!(code, None);
     }
 
     #[test]

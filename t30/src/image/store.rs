@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::codec::{Coding, EncodeOptions, RowSpan, decode_mmr, encode_page};
+use super::codec::{Coding, EncodeOptions, OwnMmrCode, RowSpan, decode_mmr, encode_page};
 use super::{Bitmap, ImageError, Resolution};
 
 /// One page, coded T.6 (MMR, EOFB included, MSB first), with its size and resolution.
@@ -37,6 +37,24 @@ impl CodedPage {
             resolution: page.resolution,
             mmr: coded.data,
             row_ends: coded.rows.iter().map(|r| r.end as u32).collect(),
+        }
+    }
+
+    /// The page `page` decoded from `data`, keeping the code itself where
+    /// [`decode_mmr_coded`](super::codec::decode_mmr_coded) found it to be exactly what
+    /// [`from_bitmap`](Self::from_bitmap) would write: the same page without coding it again.
+    pub fn from_own_code(page: &Bitmap, data: &[u8], code: OwnMmrCode) -> CodedPage {
+        let mut mmr = data[..code.bit_len.div_ceil(8)].to_vec();
+        let spare = (mmr.len() * 8 - code.bit_len) as u32;
+        if let Some(last) = mmr.last_mut() {
+            *last &= 0xffu8 << spare;
+        }
+        CodedPage {
+            width: page.width(),
+            height: page.height(),
+            resolution: page.resolution,
+            mmr,
+            row_ends: code.row_ends,
         }
     }
 
@@ -224,6 +242,60 @@ mod tests {
                     .unwrap();
             assert_eq!(coded.row_spans(), decoded);
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        /// A received code is kept as it came only when it is what coding the page would
+        /// give: damaged, cut or trailed by junk, the kept page is still the coded one.
+        #[test]
+        fn a_kept_own_code_is_the_coded_page(
+            kind in proptest::sample::select(vec![
+                TestPageKind::Impress, TestPageKind::Diag, TestPageKind::White,
+                TestPageKind::Stairstep,
+            ]),
+            flips in proptest::collection::vec(proptest::prelude::any::<u32>(), 0..3),
+            cut in proptest::option::of(0.0f64..1.0),
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4),
+        ) {
+            let page = make_test_page(kind, 0, &TestPageOptions::default()).unwrap().bitmap;
+            let mut data = CodedPage::from_bitmap(&page).mmr().to_vec();
+            for f in flips {
+                let bit = f as usize % (data.len() * 8);
+                data[bit / 8] ^= 0x80 >> (bit % 8);
+            }
+            if let Some(c) = cut {
+                data.truncate((data.len() as f64 * c) as usize);
+            }
+            data.extend(junk);
+            let (decoded, code) = super::super::codec::decode_mmr_coded(
+                &data, page.width(), None, page.resolution,
+            ).unwrap();
+            if let Some(code) = code {
+                proptest::prop_assert_eq!(
+                    CodedPage::from_own_code(&decoded.bitmap, &data, code),
+                    CodedPage::from_bitmap(&decoded.bitmap)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_undamaged_code_is_kept_as_it_is() {
+        let page = make_test_page(TestPageKind::Impress, 0, &TestPageOptions::default())
+            .unwrap()
+            .bitmap;
+        let coded = CodedPage::from_bitmap(&page);
+        let mut data = coded.mmr().to_vec();
+        data.extend([0xA5, 0xFF]);
+        let (decoded, code) =
+            super::super::codec::decode_mmr_coded(&data, page.width(), None, page.resolution)
+                .unwrap();
+        assert_eq!(
+            CodedPage::from_own_code(&decoded.bitmap, &data, code.unwrap()),
+            coded
+        );
     }
 
     #[test]
