@@ -630,6 +630,34 @@ mod tests {
     }
 
     #[test]
+    fn pending_words_stop_where_the_frames_end() {
+        let cfg = HdlcTxConfig {
+            preamble_flags: 3,
+            shared_flags: true,
+            closing_flags: 1,
+            idle_flags: true,
+        };
+        let (mut one, mut many) = (HdlcFramer::new(cfg), HdlcFramer::new(cfg));
+        for f in [&mut one, &mut many] {
+            f.push(&DIS);
+            f.push_with_fault(&[0xFF, 0x13, 0x84], TxFault::BadFcs);
+            f.push_with_fault(&DIS, TxFault::AbortAfter(5));
+        }
+        let mut want = Vec::new();
+        while !one.is_empty() {
+            want.push(one.next_bit().unwrap());
+        }
+        let mut got = Vec::new();
+        while let Some((w, n)) = many.next_pending_word() {
+            got.extend((0..n).map(|i| w >> i & 1 != 0));
+        }
+        assert_eq!(got, want);
+        assert!(many.is_empty());
+        // Only idle flags would follow, and those are the caller's to send.
+        assert_eq!(many.next_pending_word(), None);
+    }
+
+    #[test]
     fn dis_fcs_and_residue() {
         let fcs = crc::fcs(&DIS);
         let mut frame = DIS.to_vec();
