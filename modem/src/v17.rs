@@ -785,11 +785,17 @@ impl V17Rx {
         let mut sums = [zero; 2];
         let mut energy = 0.0;
         let mut r = zero;
-        for (i, t) in refs.iter().enumerate() {
-            let y = self.ring[(first + i) % CORR_WINDOW];
-            sums[i & 1] += y;
-            energy += y.norm_sqr();
-            r += y * t.conj();
+        // Symbols two at a time (even, odd), in the window's order: the same sums in the
+        // same order as one at a time, without picking the parity's sum per symbol.
+        for (k, t) in refs.chunks_exact(2).enumerate() {
+            let at = (first + 2 * k) % CORR_WINDOW;
+            let (y0, y1) = (self.ring[at], self.ring[(at + 1) % CORR_WINDOW]);
+            sums[0] += y0;
+            energy += y0.norm_sqr();
+            r += y0 * t[0].conj();
+            sums[1] += y1;
+            energy += y1.norm_sqr();
+            r += y1 * t[1].conj();
         }
         let half = (CORR_WINDOW / 2) as f32;
         energy -= (sums[0].norm_sqr() + sums[1].norm_sqr()) / half;
@@ -1037,9 +1043,7 @@ impl V17Rx {
         let bits = (q as u32) | (((label >> 3) as u32) << 2);
         let out = self.desc.descramble(bits, bps);
         if data {
-            for i in 0..bps {
-                sink.bit((out >> i) & 1 != 0);
-            }
+            sink.bits(out, bps);
         }
     }
 }
