@@ -249,6 +249,35 @@ impl RxSink for FastSink<'_> {
         }
     }
 
+    /// A symbol's bits at once: on the HDLC path they go into the pending octet in runs
+    /// (the same octets as bit by bit); elsewhere one by one.
+    fn bits(&mut self, mut bits: u32, mut n: u32) {
+        if !self.hdlc || !self.st.trained {
+            for i in 0..n {
+                self.bit((bits >> i) & 1 != 0);
+            }
+            return;
+        }
+        let st = &mut *self.st;
+        if st.nbits < HDLC_PENDING {
+            st.octet = 0;
+            st.nbits = HDLC_PENDING;
+        }
+        while n > 0 {
+            let filled = u32::from(st.nbits - HDLC_PENDING);
+            let take = (8 - filled).min(n);
+            st.octet |= ((bits & ((1u32 << take) - 1)) << filled) as u8;
+            st.nbits += take as u8;
+            bits = bits.checked_shr(take).unwrap_or(0);
+            n -= take;
+            if st.nbits == HDLC_PENDING + 8 {
+                st.nbits = HDLC_PENDING;
+                let octet = std::mem::take(&mut st.octet);
+                st.deframer.push_byte(octet, &mut FastFrames(self.heard));
+            }
+        }
+    }
+
     fn event(&mut self, event: RxEvent) {
         self.flush();
         match event {
