@@ -293,6 +293,35 @@ impl RxSink for FastSink<'_> {
         }
     }
 
+    /// A symbol's bits at once: on the HDLC path they go into the pending octet in runs
+    /// (the same octets as bit by bit); elsewhere one by one.
+    fn bits(&mut self, mut bits: u32, mut n: u32) {
+        if !self.hdlc || !self.st.trained {
+            for i in 0..n {
+                self.bit((bits >> i) & 1 != 0);
+            }
+            return;
+        }
+        let st = &mut *self.st;
+        if st.nbits < HDLC_PENDING {
+            st.octet = 0;
+            st.nbits = HDLC_PENDING;
+        }
+        while n > 0 {
+            let filled = u32::from(st.nbits - HDLC_PENDING);
+            let take = (8 - filled).min(n);
+            st.octet |= ((bits & ((1u32 << take) - 1)) << filled) as u8;
+            st.nbits += take as u8;
+            bits = bits.checked_shr(take).unwrap_or(0);
+            n -= take;
+            if st.nbits == HDLC_PENDING + 8 {
+                st.nbits = HDLC_PENDING;
+                let octet = std::mem::take(&mut st.octet);
+                st.deframer.push_byte(octet, &mut FastFrames(self.heard));
+            }
+        }
+    }
+
     fn event(&mut self, event: RxEvent) {
         self.flush();
         match event {
@@ -884,6 +913,76 @@ mod tests {
             })
             .collect();
         assert!(!is_quiet(&tone));
+    }
+
+    /// The fast-modem sink gives the same frames and octets whether the receiver hands it
+    /// bits one by one or a symbol's worth at once, across block ends (flushes) and with a
+    /// partial octet pending.
+    #[test]
+    fn fast_sink_takes_bits_at_once_as_one_by_one() {
+        let mut s = BurstSource::new(true);
+        s.items.push_back(Item::Flags(7));
+        for k in 0..12u8 {
+            let frame: Vec<u8> = (0..3 + k as usize * 5)
+                .map(|i| k ^ (i as u8).wrapping_mul(37))
+                .collect();
+            s.items.push_back(Item::Frame(frame, k % 3 != 1));
+        }
+        s.stopped = true;
+        let mut stream = Vec::new();
+        while let Some(b) = s.next_bit() {
+            stream.push(b);
+        }
+        for hdlc in [true, false] {
+            let state = || FastState {
+                deframer: HdlcDeframer::new(HdlcRxConfig::default()),
+                trained: true,
+                octet: 0,
+                nbits: 0,
+            };
+            let (mut one_st, mut group_st) = (state(), state());
+            let (mut one_heard, mut group_heard) = (Vec::new(), Vec::new());
+            let mut x = 7u32;
+            let mut pos = 0;
+            while pos < stream.len() {
+                // A block of a few symbols, then a flush, as at the end of each audio block.
+                let mut one = FastSink {
+                    heard: &mut one_heard,
+                    st: &mut one_st,
+                    hdlc,
+                    bytes: Vec::new(),
+                };
+                let mut group = FastSink {
+                    heard: &mut group_heard,
+                    st: &mut group_st,
+                    hdlc,
+                    bytes: Vec::new(),
+                };
+                for _ in 0..5 {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let n = (1 + (x >> 16) % 7).min((stream.len() - pos) as u32);
+                    let mut word = 0u32;
+                    for i in 0..n as usize {
+                        one.bit(stream[pos + i]);
+                        word |= u32::from(stream[pos + i]) << i;
+                    }
+                    group.bits(word, n);
+                    pos += n as usize;
+                }
+                one.flush();
+                group.flush();
+            }
+            assert_eq!(
+                format!("{one_heard:?}"),
+                format!("{group_heard:?}"),
+                "hdlc {hdlc}"
+            );
+            let frames = group_heard
+                .iter()
+                .filter(|h| matches!(h, Heard::FastFrame(..)))
+                .count();
+            assert!(!hdlc || frames == 12, "{frames} frames");
+        }
     }
 
     #[test]
