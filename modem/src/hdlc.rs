@@ -268,6 +268,24 @@ impl HdlcFramer {
         self.reg_len = 0;
         Some(out)
     }
+
+    /// As [`HdlcFramer::next_word`], but only the bits of what is queued or being sent
+    /// (preamble, frames, closing flags): no idle flag is ever taken, so the caller can
+    /// follow the frames with its own bits once [`HdlcFramer::is_empty`] says so. `None`
+    /// when nothing is pending.
+    pub fn next_pending_word(&mut self) -> Option<(u64, u32)> {
+        while self.reg_len <= 54
+            && (self.flags_pending > 0 || self.current.is_some() || !self.queue.is_empty())
+            && self.refill()
+        {}
+        if self.reg_len == 0 {
+            return None;
+        }
+        let out = (self.reg, self.reg_len);
+        self.reg = 0;
+        self.reg_len = 0;
+        Some(out)
+    }
 }
 
 impl BitSource for HdlcFramer {
@@ -609,6 +627,34 @@ mod tests {
                 other => format!("{other:?}"),
             });
         }
+    }
+
+    #[test]
+    fn pending_words_stop_where_the_frames_end() {
+        let cfg = HdlcTxConfig {
+            preamble_flags: 3,
+            shared_flags: true,
+            closing_flags: 1,
+            idle_flags: true,
+        };
+        let (mut one, mut many) = (HdlcFramer::new(cfg), HdlcFramer::new(cfg));
+        for f in [&mut one, &mut many] {
+            f.push(&DIS);
+            f.push_with_fault(&[0xFF, 0x13, 0x84], TxFault::BadFcs);
+            f.push_with_fault(&DIS, TxFault::AbortAfter(5));
+        }
+        let mut want = Vec::new();
+        while !one.is_empty() {
+            want.push(one.next_bit().unwrap());
+        }
+        let mut got = Vec::new();
+        while let Some((w, n)) = many.next_pending_word() {
+            got.extend((0..n).map(|i| w >> i & 1 != 0));
+        }
+        assert_eq!(got, want);
+        assert!(many.is_empty());
+        // Only idle flags would follow, and those are the caller's to send.
+        assert_eq!(many.next_pending_word(), None);
     }
 
     #[test]

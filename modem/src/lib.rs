@@ -228,6 +228,16 @@ pub struct Quality {
 pub trait RxSink {
     /// One received data bit, in transmission order.
     fn bit(&mut self, bit: bool);
+    /// `n` (at most 32) received data bits at once, the first in bit 0 of `bits`: what a
+    /// receiver that decides several bits per symbol hands over. The default passes them to
+    /// [`RxSink::bit`] one by one, in a loop the compiler sees through (one dynamic call per
+    /// symbol instead of one per bit).
+    #[inline]
+    fn bits(&mut self, bits: u32, n: u32) {
+        for i in 0..n {
+            self.bit((bits >> i) & 1 != 0);
+        }
+    }
     /// A receiver event.
     fn event(&mut self, event: RxEvent);
 }

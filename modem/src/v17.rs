@@ -417,6 +417,107 @@ fn correlation_reference() -> &'static ([Complex32; CORR_WINDOW], f32) {
     })
 }
 
+/// The sums of [`V17Rx::correlate`] over the window of `ring` that starts at `first`
+/// (modulo its length): the even and the odd symbols' sums, the energy, and the correlation
+/// with `refs`. Symbols two at a time (even, odd) in the window's order. The reference for
+/// [`window_sums_sse2`].
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn window_sums_scalar(
+    ring: &[Complex32; CORR_WINDOW],
+    first: usize,
+    refs: &[Complex32; CORR_WINDOW],
+) -> ([Complex32; 2], f32, Complex32) {
+    let zero = Complex32::new(0.0, 0.0);
+    let mut sums = [zero; 2];
+    let mut energy = 0.0;
+    let mut r = zero;
+    for (k, t) in refs.chunks_exact(2).enumerate() {
+        let at = (first + 2 * k) % CORR_WINDOW;
+        let (y0, y1) = (ring[at], ring[(at + 1) % CORR_WINDOW]);
+        sums[0] += y0;
+        energy += y0.norm_sqr();
+        r += y0 * t[0].conj();
+        sums[1] += y1;
+        energy += y1.norm_sqr();
+        r += y1 * t[1].conj();
+    }
+    (sums, energy, r)
+}
+
+/// The reference of [`window_sums_sse2`] laid out for it: per pair of symbols,
+/// [t0.re, −t0.im, t1.re, −t1.im] and [−t0.im, t0.re, −t1.im, t1.re].
+#[cfg(target_arch = "x86_64")]
+fn sse_reference() -> &'static [[[f32; 4]; 2]; CORR_WINDOW / 2] {
+    static TABLE: std::sync::OnceLock<[[[f32; 4]; 2]; CORR_WINDOW / 2]> =
+        std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let (refs, _) = correlation_reference();
+        let mut table = [[[0f32; 4]; 2]; CORR_WINDOW / 2];
+        for (row, t) in table.iter_mut().zip(refs.chunks_exact(2)) {
+            row[0] = [t[0].re, -t[0].im, t[1].re, -t[1].im];
+            row[1] = [-t[0].im, t[0].re, -t[1].im, t[1].re];
+        }
+        table
+    })
+}
+
+/// [`window_sums_scalar`] with a pair of symbols per instruction where the sums allow it
+/// (SSE2, part of every x86-64): both parities' sums in one register, both products of a
+/// pair at once, and the energy and correlation added in the same order, so the same bits.
+/// `refs` must be [`correlation_reference`]'s (its layout for this is precomputed).
+#[cfg(target_arch = "x86_64")]
+fn window_sums_sse2(
+    ring: &[Complex32; CORR_WINDOW],
+    first: usize,
+    refs: &[Complex32; CORR_WINDOW],
+) -> ([Complex32; 2], f32, Complex32) {
+    use std::arch::x86_64::*;
+    debug_assert!(std::ptr::eq(refs, &correlation_reference().0));
+    let table = sse_reference();
+    // SAFETY: SSE2 is part of the x86-64 baseline; loads read the fixed-size table rows
+    // they name, everything else is in registers.
+    unsafe {
+        let mut sums = _mm_setzero_ps();
+        let mut energy = _mm_setzero_ps();
+        let mut r = _mm_setzero_ps();
+        // Negates lanes 0 and 2: a + (−b) is the same operation as a − b.
+        let neg_even = _mm_setr_ps(-0.0, 0.0, -0.0, 0.0);
+        for (k, row) in table.iter().enumerate() {
+            let at = (first + 2 * k) % CORR_WINDOW;
+            let (y0, y1) = (ring[at], ring[(at + 1) % CORR_WINDOW]);
+            let y = _mm_setr_ps(y0.re, y0.im, y1.re, y1.im);
+            sums = _mm_add_ps(sums, y);
+            // |y0|² in lane 0, |y1|² in lane 2 (re·re + im·im), added one after the other.
+            let sq = _mm_mul_ps(y, y);
+            let norms = _mm_add_ps(sq, _mm_shuffle_ps::<0b10_11_00_01>(sq, sq));
+            energy = _mm_add_ss(energy, norms);
+            energy = _mm_add_ss(energy, _mm_movehl_ps(norms, norms));
+            // y·conj(t) for both: (re·t.re − im·(−t.im), re·(−t.im) + im·t.re).
+            let re = _mm_shuffle_ps::<0b10_10_00_00>(y, y);
+            let im = _mm_shuffle_ps::<0b11_11_01_01>(y, y);
+            let p = _mm_mul_ps(re, _mm_loadu_ps(row[0].as_ptr()));
+            let q = _mm_mul_ps(im, _mm_loadu_ps(row[1].as_ptr()));
+            let prod = _mm_add_ps(p, _mm_xor_ps(q, neg_even));
+            r = _mm_add_ps(r, prod);
+            r = _mm_add_ps(r, _mm_movehl_ps(prod, prod));
+        }
+        let mut s = [0f32; 4];
+        _mm_storeu_ps(s.as_mut_ptr(), sums);
+        let mut rr = [0f32; 4];
+        _mm_storeu_ps(rr.as_mut_ptr(), r);
+        (
+            [Complex32::new(s[0], s[1]), Complex32::new(s[2], s[3])],
+            _mm_cvtss_f32(energy),
+            Complex32::new(rr[0], rr[1]),
+        )
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use window_sums_scalar as window_sums;
+#[cfg(target_arch = "x86_64")]
+use window_sums_sse2 as window_sums;
+
 /// Bits to symbols: scrambler, differential encoder, trellis encoder, mapping.
 #[derive(Debug, Clone)]
 struct Coder {
@@ -781,16 +882,7 @@ impl V17Rx {
         let first = self.searched - CORR_WINDOW;
         // One pass: with the reference's parity means removed, the window's own means drop
         // out of the correlation, and they come off the energy as |sum|²/count per parity.
-        let zero = Complex32::new(0.0, 0.0);
-        let mut sums = [zero; 2];
-        let mut energy = 0.0;
-        let mut r = zero;
-        for (i, t) in refs.iter().enumerate() {
-            let y = self.ring[(first + i) % CORR_WINDOW];
-            sums[i & 1] += y;
-            energy += y.norm_sqr();
-            r += y * t.conj();
-        }
+        let (sums, mut energy, r) = window_sums(&self.ring, first, refs);
         let half = (CORR_WINDOW / 2) as f32;
         energy -= (sums[0].norm_sqr() + sums[1].norm_sqr()) / half;
         if energy <= 1e-9 {
@@ -1037,9 +1129,7 @@ impl V17Rx {
         let bits = (q as u32) | (((label >> 3) as u32) << 2);
         let out = self.desc.descramble(bits, bps);
         if data {
-            for i in 0..bps {
-                sink.bit((out >> i) & 1 != 0);
-            }
+            sink.bits(out, bps);
         }
     }
 }
@@ -1104,6 +1194,34 @@ impl Receiver for V17Rx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The vector window sums give the scalar reference's bits, wherever the window starts
+    /// in the ring.
+    #[test]
+    fn window_sums_match_their_reference() {
+        let (refs, _) = correlation_reference();
+        let mut ring = [Complex32::new(0.0, 0.0); CORR_WINDOW];
+        let mut x = 99u32;
+        for y in ring.iter_mut() {
+            let mut next = || {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 8) as f32 / (1u32 << 21) as f32 - 4.0
+            };
+            *y = Complex32::new(next(), next());
+        }
+        for first in [0, 1, 2, 63, 126, 127, 128, 129, 1000] {
+            let (sa, ea, ra) = window_sums(&ring, first, refs);
+            let (sb, eb, rb) = window_sums_scalar(&ring, first, refs);
+            let bits = |c: Complex32| (c.re.to_bits(), c.im.to_bits());
+            assert_eq!(
+                (bits(sa[0]), bits(sa[1])),
+                (bits(sb[0]), bits(sb[1])),
+                "{first}"
+            );
+            assert_eq!(ea.to_bits(), eb.to_bits(), "{first}");
+            assert_eq!(bits(ra), bits(rb), "{first}");
+        }
+    }
 
     fn rot90(p: Complex32) -> Complex32 {
         Complex32::new(-p.im, p.re)

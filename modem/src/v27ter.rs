@@ -898,6 +898,28 @@ fn slice_phase_reference(rate: u32, y: Complex32) -> u8 {
     }
 }
 
+impl V27terRx {
+    /// Runs the demodulator over samples during which the carrier does not change (only the
+    /// carrier detector makes the receiver idle).
+    /// Returns how many samples were taken: all of them, unless a symbol withdrew the
+    /// carrier report (the caller then brings the detector back to that sample).
+    fn demodulate(&mut self, mut samples: &[i16], sink: &mut dyn RxSink) -> usize {
+        let total = samples.len();
+        while !samples.is_empty() && self.state != RxState::Idle {
+            let (n, symbol) = self.core.push_block(samples);
+            samples = &samples[n..];
+            if let Some(y) = symbol {
+                let reported = self.carrier_reported;
+                self.on_symbol(y, sink);
+                if reported && !self.carrier_reported {
+                    return total - samples.len();
+                }
+            }
+        }
+        total
+    }
+}
+
 impl Receiver for V27terRx {
     fn last_symbol(&self) -> Option<(f32, f32)> {
         let s = self.core.symbol();
@@ -905,37 +927,54 @@ impl Receiver for V27terRx {
     }
 
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &s in samples {
-            let x = s as f32;
-            match self.cd.update(x) {
-                Some(true) => {
-                    self.carrier_reported = true;
-                    sink.event(RxEvent::CarrierUp {
-                        level_dbm0: self.cd.dbm0(),
-                    });
-                    self.start_signal();
-                }
-                Some(false) => {
-                    if matches!(self.state, RxState::Ones(_) | RxState::Data) {
-                        self.hold_quality();
-                    }
-                    if matches!(self.state, RxState::Searching(_) | RxState::Training(_)) {
-                        self.fail(sink);
-                    }
-                    self.state = RxState::Idle;
-                    if self.carrier_reported {
-                        self.carrier_reported = false;
-                        sink.event(RxEvent::CarrierDown);
-                    }
-                }
-                None => {}
-            }
-            if self.state == RxState::Idle {
+        // The carrier detector runs ahead to its next change; the samples before the change
+        // are demodulated in one go, then the change is handled, then its own sample is
+        // demodulated, as sample by sample. The demodulator reads the detector only to report
+        // a carrier it had withdrawn (a burst after one lost in noise): while none is
+        // reported, and after a symbol withdraws it, the detector keeps pace sample by sample.
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let limit = if self.carrier_reported || self.state == RxState::Idle {
+                rest.len()
+            } else {
+                1
+            };
+            let before = self.cd.clone();
+            let (n, change) = self.cd.scan(&rest[..limit]);
+            let run = if change.is_some() { n - 1 } else { n };
+            let taken = self.demodulate(&rest[..run], sink);
+            if taken < run {
+                // Back to where the demodulator stopped (the same samples, so no change).
+                self.cd = before;
+                self.cd.scan(&rest[..taken]);
+                rest = &rest[taken..];
                 continue;
             }
-            if let Some(y) = self.core.push(x) {
-                self.on_symbol(y, sink);
+            let Some(change) = change else {
+                rest = &rest[n..];
+                continue;
+            };
+            if change {
+                self.carrier_reported = true;
+                sink.event(RxEvent::CarrierUp {
+                    level_dbm0: self.cd.dbm0(),
+                });
+                self.start_signal();
+            } else {
+                if matches!(self.state, RxState::Ones(_) | RxState::Data) {
+                    self.hold_quality();
+                }
+                if matches!(self.state, RxState::Searching(_) | RxState::Training(_)) {
+                    self.fail(sink);
+                }
+                self.state = RxState::Idle;
+                if self.carrier_reported {
+                    self.carrier_reported = false;
+                    sink.event(RxEvent::CarrierDown);
+                }
             }
+            self.demodulate(&rest[n - 1..n], sink);
+            rest = &rest[n..];
         }
     }
 

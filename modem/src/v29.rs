@@ -24,7 +24,13 @@
 //! its AGC and Gardner timing; the segment-2 alternation is recognised from its two-symbol
 //! periodicity (a tone 1200 Hz off the carrier, which also flips every symbol, is rejected
 //! because A and B have a non-zero mean), and its two-symbol rotation presets the carrier
-//! offset. The start of segment 3 is found by correlating the received symbols with the known
+//! offset. The detector looks at both half-symbol samples of each symbol, so it sees the
+//! alternation wherever the timing loop happens to sample it, and the alternation, a tone at
+//! half the symbol rate, also gives the timing phase directly: the receiver moves its symbol
+//! instants there at once. A Gardner loop started near its unstable point (the alternation's
+//! zero crossings, where the on-time samples hold only the A–B mean) can otherwise take more
+//! than segment 2's 128 symbols to leave it, most of all where line distortion weakens the
+//! band edges that carry the alternation. The start of segment 3 is found by correlating the received symbols with the known
 //! start of the conditioning sequence: this needs neither a trained equalizer nor to tell A
 //! from B, which line distortion makes unreliable, and the correlation peak gives the
 //! channel's gain and phase to start the equalizer from. The equalizer then trains on the
@@ -54,6 +60,8 @@ pub const BAUD: u32 = 2400;
 /// The rates this implementation supports (V.29's 4800 bit/s fallback included).
 pub const RATES: [u32; 3] = [4800, 7200, 9600];
 
+/// Samples per symbol.
+const SAMPLES_PER_SYMBOL: f32 = crate::SAMPLE_RATE as f32 / BAUD as f32;
 /// Segment lengths in symbols.
 const SEG1: u32 = 48;
 const SEG2: u32 = 128;
@@ -80,11 +88,10 @@ const EQ_TAPS: usize = 32;
 const EQ_STEP_TRAIN_FAST: f32 = 1.0;
 /// Equalizer step for the rest of segment 3.
 const EQ_STEP_TRAIN: f32 = 0.8;
-/// Transmit pulse span in symbols. A 24-symbol pulse was measured too (8 dB less power
-/// outside 200–3200 Hz, and clean through spandsp's receiver where this one gives a rare
-/// isolated symbol error after G.711 A-law), but our own receiver's rare training failures
-/// move to other signals with it, so the pulse stays until those are understood.
-const SPAN: usize = 12;
+/// Transmit pulse span in symbols. Against a 12-symbol pulse this one puts 8 dB less power
+/// outside 200–3200 Hz (−38 dB instead of −30 dB), and its signal comes through G.711 A-law
+/// clean to spandsp's receiver, where the shorter pulse gave rare isolated symbol errors.
+const SPAN: usize = 24;
 
 /// Phase change in units of 45° for Q2 Q3 Q4 (index = Q2·4 + Q3·2 + Q4), V.29 table 1.
 const PHASE_CHANGE: [u8; 8] = [1, 0, 2, 3, 6, 7, 5, 4];
@@ -424,12 +431,16 @@ pub struct V29Rx {
     /// Half the weakest data point's energy: the equalized signal's average falls below it
     /// when the signal ends.
     end_energy: f32,
-    // Alternation detector: smoothed |y_k − y_{k−1}|² and |y_k − y_{k−2}|², and
-    // y_k·conj(y_{k−2}), whose angle is two symbols' worth of carrier offset.
-    hist: [Complex32; 2],
+    // Alternation detector, on the raw on-time and mid-point samples (y, m) of the last two
+    // symbols: smoothed |y_k − y_{k−1}|² + |m_k − m_{k−1}|², the same two symbols apart,
+    // and y_k·conj(y_{k−2}) + m_k·conj(m_{k−2}), whose angle is two symbols' worth of
+    // carrier offset; and the two parts of the timing phase (see `symbol`).
+    hist: [(Complex32, Complex32); 2],
     diff1: f32,
     diff2: f32,
     turn2: Complex32,
+    timing_cos: f32,
+    timing_sin: f32,
     run: u32,
     /// Symbols since the alternation was found, kept for the segment-3 correlation.
     ring: [Complex32; RING],
@@ -483,10 +494,12 @@ impl V29Rx {
                     .map(|p| p.0.norm_sqr())
                     .fold(f32::MAX, f32::min)
             },
-            hist: [Complex32::new(0.0, 0.0); 2],
+            hist: [(Complex32::new(0.0, 0.0), Complex32::new(0.0, 0.0)); 2],
             diff1: 0.0,
             diff2: 0.0,
             turn2: Complex32::new(0.0, 0.0),
+            timing_cos: 0.0,
+            timing_sin: 0.0,
             run: 0,
             ring: [Complex32::new(0.0, 0.0); RING],
             best: (0.0, 0, Complex32::new(0.0, 0.0)),
@@ -529,10 +542,12 @@ impl V29Rx {
         }
         self.stage = RxStage::Search;
         self.count = 0;
-        self.hist = [Complex32::new(0.0, 0.0); 2];
+        self.hist = [(Complex32::new(0.0, 0.0), Complex32::new(0.0, 0.0)); 2];
         self.diff1 = 0.0;
         self.diff2 = 0.0;
         self.turn2 = Complex32::new(0.0, 0.0);
+        self.timing_cos = 0.0;
+        self.timing_sin = 0.0;
         self.run = 0;
     }
 
@@ -585,11 +600,21 @@ impl V29Rx {
             RxStage::Search => {
                 self.core.advance();
                 let p = self.core.config().symbol_power;
-                self.diff1 += ((y - self.hist[0]).norm_sqr() - self.diff1) * 0.125;
-                self.diff2 += ((y - self.hist[1]).norm_sqr() - self.diff2) * 0.125;
-                self.turn2 += (y * self.hist[1].conj() - self.turn2) * 0.125;
-                let prev = self.hist[0];
-                self.hist = [y, self.hist[0]];
+                // Both half-symbol samples of every symbol: the alternation shows in their
+                // sum whatever the timing phase, even where the loop samples its zero
+                // crossings (Gardner's unstable point, which it leaves only slowly).
+                let cur = (self.core.raw_symbol(), self.core.raw_midpoint());
+                let [prev, prev2] = self.hist;
+                let (dy, dm) = (cur.0 - prev.0, cur.1 - prev.1);
+                let step1 = dy.norm_sqr() + dm.norm_sqr();
+                let step2 = (cur.0 - prev2.0).norm_sqr() + (cur.1 - prev2.1).norm_sqr();
+                self.diff1 += (step1 - self.diff1) * 0.125;
+                self.diff2 += (step2 - self.diff2) * 0.125;
+                self.turn2 +=
+                    (cur.0 * prev2.0.conj() + cur.1 * prev2.1.conj() - self.turn2) * 0.125;
+                self.timing_cos += (dy.norm_sqr() - dm.norm_sqr() - self.timing_cos) * 0.125;
+                self.timing_sin += ((dy * dm.conj()).re - self.timing_sin) * 0.125;
+                self.hist = [cur, prev];
                 if self.diff1 > 0.5 * p && self.diff2 < 0.3 * self.diff1 {
                     self.run += 1;
                 } else {
@@ -598,10 +623,20 @@ impl V29Rx {
                 if self.run >= 16 {
                     // A and B do not cancel: their mean is a line at the carrier. A tone
                     // 1200 Hz off the carrier also flips sign every symbol, but has no mean.
-                    if (y + prev).norm_sqr() < 0.03 * (y - prev).norm_sqr() {
+                    let sum = (cur.0 + prev.0).norm_sqr() + (cur.1 + prev.1).norm_sqr();
+                    if sum < 0.03 * step1 {
                         self.run = 0;
                         return;
                     }
+                    // The alternation is a tone at half the symbol rate: sampled τ late
+                    // (x = πτ/T), its on-time steps are 2d·cos x and its mid-point steps
+                    // 2d·sin x, so |Δy|² − |Δm|² = 4|d|²·cos 2x and Re(Δy·Δm*) =
+                    // 2|d|²·sin 2x. Move straight to the right phase: the Gardner loop then
+                    // starts at its stable point instead of having to find it within the
+                    // 128 symbols of segment 2.
+                    let x = (2.0 * self.timing_sin).atan2(self.timing_cos) / 2.0;
+                    let late = x / std::f32::consts::PI * SAMPLES_PER_SYMBOL;
+                    self.core.shift_timing(-late);
                     // The alternation repeats every two symbols: what it turns in two is
                     // the carrier offset. Take it out now so segment 3 correlates cleanly.
                     let hz = self.turn2.arg() / 2.0 * BAUD as f32 / std::f32::consts::TAU;

@@ -75,7 +75,7 @@ fn v29_long_haul_every_rate_error_free() {
 
 #[test]
 fn v29_m1020_limit() {
-    // At 9600 the equalizer leaves a little distortion at the band edges: 13 and 22 errors
+    // At 9600 the equalizer leaves a little distortion at the band edges: 7 and 0 errors
     // measured here (spandsp's receiver: about 2.5e-3 on the same line, i.e. 75 in 30k).
     check(V29, 9600, LinePreset::M1020Limit, 40);
     for rate in [7200, 4800] {

@@ -201,3 +201,31 @@ fn training_is_reliable_near_the_sensitivity_limit() {
         );
     }
 }
+
+/// The receiver runs its carrier detector ahead of the demodulator, but only up to the next
+/// symbol, whose quality figures read the detector's level: the quality held after a burst
+/// (and every event) must be the same sample by sample as in blocks.
+#[test]
+fn held_quality_is_block_size_invariant() {
+    let bits = random_bits(4_000, 7);
+    let sig = impair(
+        &our_tx(V29, 9600, false, &bits, 300, 800),
+        3.0,
+        20.0,
+        Some(25.0),
+        7,
+    );
+    let mut by_sample = our_receiver(V29, 9600, false);
+    let mut by_block = our_receiver(V29, 9600, false);
+    let one = receive(&mut *by_sample, &sig, 1);
+    let blocks = receive(&mut *by_block, &sig, 160);
+    assert_eq!(one, blocks);
+    assert!(
+        one.events.iter().any(|e| matches!(e, RxEvent::CarrierDown)),
+        "{:?}",
+        one.events
+    );
+    let (a, b) = (by_sample.quality(), by_block.quality());
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert!(a.level_dbm0 > -20.0 && a.snr_db > 15.0, "{a:?}");
+}

@@ -166,10 +166,19 @@ impl Chain {
             s.process(&self.a, &mut self.b);
             std::mem::swap(&mut self.a, &mut self.b);
         }
-        self.fifo.extend(self.a.iter().copied());
-        for o in out.iter_mut() {
-            *o = self.fifo.pop_front().unwrap_or(0);
+        if self.fifo.is_empty() && self.a.len() == out.len() {
+            // The usual case: every stage gave back a whole block.
+            out.copy_from_slice(&self.a);
+            return;
         }
+        self.fifo.extend(self.a.iter().copied());
+        let n = self.fifo.len().min(out.len());
+        let (front, back) = self.fifo.as_slices();
+        let k = front.len().min(n);
+        out[..k].copy_from_slice(&front[..k]);
+        out[k..n].copy_from_slice(&back[..n - k]);
+        out[n..].fill(0);
+        self.fifo.drain(..n);
     }
 }
 

@@ -166,6 +166,14 @@ impl CarrierFall {
         false
     }
 
+    /// Whether a reading that stays above the off threshold and not 6 dB under the level
+    /// would only move the level: the level's weight has stopped changing and no dip or
+    /// drop is being timed (a drop is always a dip too).
+    #[inline]
+    fn steady(&self) -> bool {
+        self.level_count >= LEVEL_SAMPLES && self.dipped == 0 && self.dropped == 0
+    }
+
     /// The carrier went by a threshold instead.
     pub(crate) fn clear_hold(&mut self) {
         self.dropped = 0;
@@ -280,12 +288,53 @@ impl CarrierDetect {
     /// change, which happened on the last of them (`None`: all taken, no change). The same
     /// as [`CarrierDetect::update`] sample by sample.
     pub fn scan(&mut self, samples: &[i16]) -> (usize, Option<bool>) {
-        for (i, &s) in samples.iter().enumerate() {
-            if let Some(change) = self.update(s as f32) {
+        let mut i = 0;
+        while i < samples.len() {
+            if self.present && self.fall.steady() {
+                i += self.scan_steady(&samples[i..]);
+                if i == samples.len() {
+                    break;
+                }
+            }
+            if let Some(change) = self.update(samples[i] as f32) {
                 return (i + 1, Some(change));
             }
+            i += 1;
         }
         (samples.len(), None)
+    }
+
+    /// [`CarrierDetect::update`] for a present carrier whose level is settled and that is
+    /// not dipping (the state of nearly every sample of a signal), over samples that leave
+    /// it that way: only the meter and the level move. Stops before the first sample that
+    /// would do more (fall under the off threshold, or dip under the level), leaving it to
+    /// `update`; returns how many samples were taken. The same operations as `update`, so
+    /// the same bits.
+    fn scan_steady(&mut self, samples: &[i16]) -> usize {
+        let alpha = self.meter.alpha;
+        let weight = self.fall.level_weight;
+        let off = self.off_now;
+        let mut power = self.meter.power;
+        let mut level = self.fall.level;
+        let mut taken = 0;
+        for &s in samples {
+            let x = s as f32;
+            let p = power + (x * x - power) * alpha;
+            if p < off {
+                break;
+            }
+            let l = level + (p - level) * weight;
+            // Not under 6 dB below the level, hence not under 20 dB below it either.
+            if p < l * DIP_RATIO {
+                break;
+            }
+            power = p;
+            level = l;
+            taken += 1;
+        }
+        self.meter.power = power;
+        self.fall.level = level;
+        taken
     }
 
     /// The on-to-off threshold in force: the default, or 3 dB above the line's floor once

@@ -32,6 +32,7 @@ pub(super) fn dot2_scalar(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
 }
 
 /// The fixed order in which eight partial sums are added.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline]
 fn sum8(a: &[f32; LANES]) -> f32 {
     ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
@@ -58,13 +59,35 @@ pub(super) fn dot2(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
             i1 = _mm_add_ps(i1, _mm_mul_ps(_mm_loadu_ps(im.as_ptr().add(i + 4)), x1));
             i += LANES;
         }
-        let mut a = [0f32; LANES];
-        let mut b = [0f32; LANES];
-        _mm_storeu_ps(a.as_mut_ptr(), r0);
-        _mm_storeu_ps(a.as_mut_ptr().add(4), r1);
-        _mm_storeu_ps(b.as_mut_ptr(), i0);
-        _mm_storeu_ps(b.as_mut_ptr().add(4), i1);
-        Complex32::new(sum8(&a), sum8(&b))
+        // sum8 in registers: s_k = a_k + a_{k+4}, then (s0 + s1) + (s2 + s3), the real
+        // and imaginary sums side by side in lanes 0 and 1.
+        let sr = _mm_add_ps(r0, r1);
+        let si = _mm_add_ps(i0, i1);
+        let v = pair_sums(sr, si);
+        let mut out = [0f32; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), v);
+        Complex32::new(out[0], out[1])
+    }
+}
+
+/// For two vectors x and y: lane 0 is (x0 + x1) + (x2 + x3), lane 1 the same of y (lanes
+/// 2 and 3 are left over). The fixed order of [`sum8`] and of the complex dot's sums.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn pair_sums(
+    x: std::arch::x86_64::__m128,
+    y: std::arch::x86_64::__m128,
+) -> std::arch::x86_64::__m128 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE is part of the x86-64 baseline; register operations only.
+    unsafe {
+        // [x0 y0 x1 y1] and [x2 y2 x3 y3]; each plus its own upper half gives
+        // [x0+x1, y0+y1] and [x2+x3, y2+y3].
+        let lo = _mm_unpacklo_ps(x, y);
+        let hi = _mm_unpackhi_ps(x, y);
+        let lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+        let hi = _mm_add_ps(hi, _mm_movehl_ps(hi, hi));
+        _mm_add_ps(lo, hi)
     }
 }
 
@@ -131,6 +154,16 @@ pub(super) fn cdot(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 
             ri = _mm_add_ps(ri, _mm_mul_ps(a, y));
             ir = _mm_add_ps(ir, _mm_mul_ps(b, x));
             c += 4;
+        }
+        if body == n {
+            // No tail (the usual lengths): finish in registers. [Σrr, Σri] plus
+            // [−Σii, Σir]: adding a negated value is the same operation as subtracting it.
+            let x = pair_sums(rr, ri);
+            let y = pair_sums(ii, ir);
+            let y = _mm_xor_ps(y, _mm_setr_ps(-0.0, 0.0, 0.0, 0.0));
+            let mut out = [0f32; 4];
+            _mm_storeu_ps(out.as_mut_ptr(), _mm_add_ps(x, y));
+            return Complex32::new(out[0], out[1]);
         }
         let out = |v: __m128| {
             let mut a = [0f32; 4];

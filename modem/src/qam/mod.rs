@@ -320,23 +320,36 @@ impl QamDemod {
         let track = !self.agc_frozen;
         let mut i = 0;
         while i < samples.len() {
-            let (mut t, mut pos, mut phase) = (self.t_next, self.bb_pos, self.carrier_phase);
-            loop {
-                let x = samples[i] as f32;
-                i += 1;
-                if track {
-                    self.meter.update(x);
+            let (mut t, mut pos) = (self.t_next, self.bb_pos);
+            let start = i;
+            {
+                // Locals, so that the stores into the history need no reloads of the
+                // meter or of the history's bounds.
+                let mut meter = self.meter.clone();
+                let (hist, copy) = self.bb.split_at_mut(len);
+                loop {
+                    let x = samples[i] as f32;
+                    i += 1;
+                    if track {
+                        meter.update(x);
+                    }
+                    pos = if pos == 0 { len - 1 } else { pos - 1 };
+                    hist[pos] = x;
+                    copy[pos] = x;
+                    t -= 1.0;
+                    // Due when not after the newest sample (NaN included, as in `push`).
+                    if t.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+                        || i == samples.len()
+                    {
+                        break;
+                    }
                 }
-                phase = phase.wrapping_add(inc);
-                pos = if pos == 0 { len - 1 } else { pos - 1 };
-                self.bb[pos] = x;
-                self.bb[pos + len] = x;
-                t -= 1.0;
-                // Due when not after the newest sample (NaN included, as in `push`).
-                if t.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || i == samples.len() {
-                    break;
-                }
+                self.meter = meter;
             }
+            // The nominal carrier advances by one step per sample taken.
+            let phase = self
+                .carrier_phase
+                .wrapping_add(inc.wrapping_mul((i - start) as u32));
             (self.t_next, self.bb_pos, self.carrier_phase) = (t, pos, phase);
             if t > 0.0 {
                 break;
@@ -360,7 +373,9 @@ impl QamDemod {
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
         let v = kernels::dot2(&self.mf.re[taps.clone()], &self.mf.im[taps], h);
         // Down-convert at the output instant, `frac + delay` samples before the newest.
-        let back = ((frac as f64 + self.mf.delay) * self.carrier_inc as f64) as u64 as u32;
+        // Through i64 (one instruction, where u64 takes a dozen): the product is positive
+        // and far below 2^63, so the result is the same.
+        let back = ((frac as f64 + self.mf.delay) * self.carrier_inc as f64) as i64 as u32;
         let (c, s) = self.rot.cos_sin_at(self.carrier_phase.wrapping_sub(back));
         v * Complex32::new(c, -s)
     }
@@ -376,15 +391,20 @@ impl QamDemod {
             };
         }
         let y = mf * self.gain;
-        self.eq_pos = if self.eq_pos + 1 == self.eq_len {
+        let n = self.eq_len;
+        let k = if self.eq_pos + 1 == n {
             0
         } else {
             self.eq_pos + 1
         };
-        self.eq_re[self.eq_pos] = y.re;
-        self.eq_re[self.eq_pos + self.eq_len] = y.re;
-        self.eq_im[self.eq_pos] = y.im;
-        self.eq_im[self.eq_pos + self.eq_len] = y.im;
+        self.eq_pos = k;
+        // Each history and its copy apart: one bounds check per store, no reloads.
+        let (re, re_copy) = self.eq_re.split_at_mut(n);
+        let (im, im_copy) = self.eq_im.split_at_mut(n);
+        re[k] = y.re;
+        re_copy[k] = y.re;
+        im[k] = y.im;
+        im_copy[k] = y.im;
         self.on_time = !self.on_time;
         if !self.on_time {
             self.prev_mid = y;
@@ -485,6 +505,23 @@ impl QamDemod {
     /// only): useful for detecting training patterns before the equalizer is trained.
     pub fn raw_symbol(&self) -> Complex32 {
         self.last_raw
+    }
+
+    /// The half-symbol sample between the last two symbol instants, as
+    /// [`QamDemod::raw_symbol`] (matched filter and AGC only): with it a modem can measure
+    /// its timing phase on a training pattern wherever the loop happens to sample.
+    pub fn raw_midpoint(&self) -> Complex32 {
+        self.prev_mid
+    }
+
+    /// Moves every following symbol instant `samples` later (negative: earlier), e.g. to a
+    /// timing phase the modem measured on a training pattern. A move to before the next
+    /// input sample lands one symbol later instead.
+    pub fn shift_timing(&mut self, samples: f32) {
+        self.t_next += samples;
+        while self.t_next <= 0.0 {
+            self.t_next += 2.0 * self.half_period;
+        }
     }
 
     /// The last equalized, carrier-corrected symbol.

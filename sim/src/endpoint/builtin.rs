@@ -3,10 +3,12 @@
 //! Transmit side: the engine's bursts become one transmitter each (a tone generator, V.21
 //! channel 2 with HDLC, or the fast modem carrying TCF, image data or ECM frames); when a
 //! transmitter has sent its closing sequence the engine hears `handle_tx_complete`. Receive
-//! side: V.21 channel 2 always listens (a T.30 receiver must notice a control preamble at any
-//! time); the fast modem the engine asks for listens beside it. A V.21 carrier counts as up
-//! once HDLC flags are seen, a fast carrier once its training succeeded, so that neither
-//! modem's energy detector mistakes the other's signal for its own.
+//! side: V.21 channel 2 listens whenever a control frame could arrive (a T.30 receiver must
+//! notice a control preamble at any time; it rests while the far end's fast-modem data flows,
+//! and while we send ours over a quiet line); the fast modem the engine asks for listens
+//! beside it. A V.21 carrier counts as up once HDLC flags are seen, a fast carrier once its
+//! training succeeded, so that neither modem's energy detector mistakes the other's signal
+//! for its own.
 
 use std::collections::VecDeque;
 
@@ -54,14 +56,19 @@ pub(crate) enum Item {
 
 /// The bits of one burst: queued frames, flags and raw octets, in the engine's order. After
 /// the queue runs dry it idles (flags in HDLC, zeros otherwise) until the burst is stopped.
+///
+/// Bits wait in a register, least significant first, so that a transmitter takes a symbol's
+/// worth in one [`BitSource::next_bits`] call. Only bits that are already decided go in it
+/// (queued octets, frame bits, one idle flag or zero at a time), so items the engine queues
+/// later follow exactly where they would one bit at a time.
 pub(crate) struct BurstSource {
     pub(crate) items: VecDeque<Item>,
     framer: HdlcFramer,
     pub(crate) hdlc: bool,
     pub(crate) stopped: bool,
     raw: VecDeque<u8>,
-    cur: u8,
-    cur_bits: u8,
+    reg: u64,
+    reg_len: u32,
     /// Zero bits sent after the last octet of TCF or image data, before the carrier ends.
     pub(crate) tail_bits: u32,
 }
@@ -79,33 +86,31 @@ impl BurstSource {
             hdlc,
             stopped: false,
             raw: VecDeque::new(),
-            cur: 0,
-            cur_bits: 0,
+            reg: 0,
+            reg_len: 0,
             tail_bits: 0,
         }
     }
 
-    fn load(&mut self, octet: u8) {
-        self.cur = octet;
-        self.cur_bits = 8;
-    }
-}
-
-impl BitSource for BurstSource {
-    fn next_bit(&mut self) -> Option<bool> {
+    /// Puts the next decided bits in the (empty) register; false once the burst has ended.
+    fn refill(&mut self) -> bool {
+        debug_assert_eq!(self.reg_len, 0);
         loop {
-            if self.cur_bits > 0 {
-                let b = self.cur & 1 != 0;
-                self.cur >>= 1;
-                self.cur_bits -= 1;
-                return Some(b);
+            if !self.raw.is_empty() {
+                // Up to eight queued octets, first octet in the low bits.
+                let n = self.raw.len().min(8);
+                let mut reg = 0u64;
+                for (i, o) in self.raw.drain(..n).enumerate() {
+                    reg |= (o as u64) << (8 * i);
+                }
+                self.reg = reg;
+                self.reg_len = 8 * n as u32;
+                return true;
             }
-            if let Some(o) = self.raw.pop_front() {
-                self.load(o);
-                continue;
-            }
-            if !self.framer.is_empty() {
-                return self.framer.next_bit();
+            if let Some((bits, len)) = self.framer.next_pending_word() {
+                self.reg = bits;
+                self.reg_len = len;
+                return true;
             }
             match self.items.pop_front() {
                 Some(Item::Frame(bytes, ok)) => {
@@ -116,13 +121,52 @@ impl BitSource for BurstSource {
                 Some(Item::Raw(bytes)) => self.raw.extend(bytes),
                 None if self.stopped && !self.hdlc && self.tail_bits > 0 => {
                     self.tail_bits -= 1;
-                    return Some(false);
+                    self.reg = 0;
+                    self.reg_len = 1;
+                    return true;
                 }
-                None if self.stopped => return None,
-                None if self.hdlc => self.load(0x7E),
-                None => return Some(false),
+                None if self.stopped => return false,
+                None if self.hdlc => {
+                    self.reg = 0x7E;
+                    self.reg_len = 8;
+                    return true;
+                }
+                None => {
+                    self.reg = 0;
+                    self.reg_len = 1;
+                    return true;
+                }
             }
         }
+    }
+}
+
+impl BitSource for BurstSource {
+    fn next_bit(&mut self) -> Option<bool> {
+        if self.reg_len == 0 && !self.refill() {
+            return None;
+        }
+        let b = self.reg & 1 != 0;
+        self.reg >>= 1;
+        self.reg_len -= 1;
+        Some(b)
+    }
+
+    fn next_bits(&mut self, n: u32) -> (u32, u32) {
+        let mut bits = 0u32;
+        let mut got = 0;
+        while got < n {
+            if self.reg_len == 0 && !self.refill() {
+                break;
+            }
+            let k = self.reg_len.min(n - got);
+            bits |= ((self.reg & ((1u64 << k) - 1)) as u32) << got;
+            // k ≤ 32, so the shift stays in range.
+            self.reg >>= k;
+            self.reg_len -= k;
+            got += k;
+        }
+        (bits, got)
     }
 }
 
@@ -249,6 +293,35 @@ impl RxSink for FastSink<'_> {
         }
     }
 
+    /// A symbol's bits at once: on the HDLC path they go into the pending octet in runs
+    /// (the same octets as bit by bit); elsewhere one by one.
+    fn bits(&mut self, mut bits: u32, mut n: u32) {
+        if !self.hdlc || !self.st.trained {
+            for i in 0..n {
+                self.bit((bits >> i) & 1 != 0);
+            }
+            return;
+        }
+        let st = &mut *self.st;
+        if st.nbits < HDLC_PENDING {
+            st.octet = 0;
+            st.nbits = HDLC_PENDING;
+        }
+        while n > 0 {
+            let filled = u32::from(st.nbits - HDLC_PENDING);
+            let take = (8 - filled).min(n);
+            st.octet |= ((bits & ((1u32 << take) - 1)) << filled) as u8;
+            st.nbits += take as u8;
+            bits = bits.checked_shr(take).unwrap_or(0);
+            n -= take;
+            if st.nbits == HDLC_PENDING + 8 {
+                st.nbits = HDLC_PENDING;
+                let octet = std::mem::take(&mut st.octet);
+                st.deframer.push_byte(octet, &mut FastFrames(self.heard));
+            }
+        }
+    }
+
     fn event(&mut self, event: RxEvent) {
         self.flush();
         match event {
@@ -289,8 +362,10 @@ pub struct Builtin {
     /// The next fast burst is TCF (plain octets even in ECM).
     tcf_next: bool,
     hung_up: bool,
-    /// The V.21 receiver and tone detector are resting while fast data flows in.
+    /// The V.21 receiver and tone detector are resting while fast data flows in or out.
     resting: bool,
+    /// Consecutive received blocks without energy.
+    quiet_blocks: u32,
 
     received: Option<ReceivedPages>,
     heard: Vec<Heard>,
@@ -329,6 +404,7 @@ impl Builtin {
             tcf_next: false,
             hung_up: false,
             resting: false,
+            quiet_blocks: 0,
             received,
             heard: Vec::new(),
         })
@@ -591,8 +667,18 @@ impl Endpoint for Builtin {
         let end = now + SampleTime(samples.len() as u64);
         // Half duplex: while the far end's fast-modem data flows nothing else can arrive,
         // so the V.21 receiver and the tone detector rest, as fax terminals do, and start
-        // afresh when the fast carrier drops. Most of a call's receive time is page data.
-        let resting = self.fast_up;
+        // afresh when the fast carrier drops. While we send fast-modem data ourselves they
+        // rest too once the line has been quiet for a while (nothing there for them, and
+        // nothing they were still holding), and start afresh on the first block with
+        // energy: whatever the far end or an echo brings is still heard. Most of a call's
+        // time is page data, one way or the other.
+        self.quiet_blocks = if is_quiet(samples) {
+            self.quiet_blocks.saturating_add(1)
+        } else {
+            0
+        };
+        let sending_fast = matches!(self.tx, Tx::Modem { fast: Some(_), .. });
+        let resting = self.fast_up || (sending_fast && self.quiet_blocks >= QUIET_BLOCKS_TO_REST);
         if resting && !self.resting {
             let _ = self.v21.restart(&RxConfig {
                 rate: 300,
@@ -656,6 +742,21 @@ impl Endpoint for Builtin {
     fn outcome(&self) -> Option<EndpointOutcome> {
         self.engine.outcome().map(EndpointOutcome::Builtin)
     }
+}
+
+/// A received block is quiet under this mean power, dBm0: well below the V.21 carrier's
+/// off threshold (−48 dBm0 in band) and the tone detector's (−51 dBm0), so neither could
+/// find anything in it; the A-law idle pattern and −60 dBm0 line noise are quiet.
+const QUIET_DBM0: f32 = -55.0;
+/// Quiet blocks (20 ms each) before the V.21 receiver and tone detector rest while we send
+/// fast data: long enough for either to have let go of a signal that ended just before.
+const QUIET_BLOCKS_TO_REST: u32 = 3;
+
+/// True when `samples` hold less mean power than [`QUIET_DBM0`].
+fn is_quiet(samples: &[i16]) -> bool {
+    let energy: i64 = samples.iter().map(|&x| x as i64 * x as i64).sum();
+    let limit = modem::level::dbm0_to_rms(QUIET_DBM0).powi(2) * samples.len() as f32;
+    (energy as f32) < limit
 }
 
 /// FCD frames carry coded image octets, which the engine holds in the codec's order (most
@@ -722,6 +823,166 @@ mod tests {
             ]
         );
         assert_eq!(s.next_bit(), None);
+    }
+
+    fn mixed_burst(hdlc: bool) -> BurstSource {
+        let mut s = BurstSource::new(hdlc);
+        s.items.push_back(Item::Flags(3));
+        s.items
+            .push_back(Item::Raw(vec![0x01, 0x80, 0xA5, 0x3C, 0xFF]));
+        s.items.push_back(Item::Frame(
+            vec![0xFF, 0x03, 0x06, 0x01, 0x7E, 0xFF, 0xFF],
+            true,
+        ));
+        s.items
+            .push_back(Item::Frame(vec![0xFF, 0x13, 0x80], false));
+        s.items.push_back(Item::Flags(2));
+        s.items.push_back(Item::Raw((0..=255).collect()));
+        s.tail_bits = 37;
+        s
+    }
+
+    #[test]
+    fn next_bits_gives_the_bits_next_bit_gives() {
+        for hdlc in [false, true] {
+            let mut one = mixed_burst(hdlc);
+            // Some idle bits before the stop, as while the engine is still queueing.
+            let mut want: Vec<bool> = (0..3000).map(|_| one.next_bit().unwrap()).collect();
+            one.stopped = true;
+            want.extend(std::iter::from_fn(|| one.next_bit()));
+            for step in [1, 2, 3, 4, 5, 7, 32] {
+                let mut many = mixed_burst(hdlc);
+                let mut got = Vec::new();
+                while got.len() < 3000 {
+                    let n = step.min(3000 - got.len()) as u32;
+                    let (bits, k) = many.next_bits(n);
+                    assert_eq!(k, n);
+                    got.extend((0..k).map(|i| bits >> i & 1 != 0));
+                }
+                many.stopped = true;
+                loop {
+                    let (bits, k) = many.next_bits(step as u32);
+                    got.extend((0..k).map(|i| bits >> i & 1 != 0));
+                    if k < step as u32 {
+                        break;
+                    }
+                }
+                assert_eq!(got, want, "hdlc {hdlc}, {step} bits at a time");
+            }
+        }
+    }
+
+    #[test]
+    fn items_queued_while_idling_follow_at_once() {
+        for hdlc in [false, true] {
+            let mut one = BurstSource::new(hdlc);
+            let mut many = BurstSource::new(hdlc);
+            let mut a: Vec<bool> = (0..13).map(|_| one.next_bit().unwrap()).collect();
+            let (bits, k) = many.next_bits(13);
+            let mut b: Vec<bool> = (0..k).map(|i| bits >> i & 1 != 0).collect();
+            for s in [&mut one, &mut many] {
+                s.items.push_back(Item::Raw(vec![0xFF, 0x00, 0xFF]));
+                s.stopped = true;
+            }
+            a.extend(std::iter::from_fn(|| one.next_bit()));
+            loop {
+                let (bits, k) = many.next_bits(6);
+                b.extend((0..k).map(|i| bits >> i & 1 != 0));
+                if k < 6 {
+                    break;
+                }
+            }
+            assert_eq!(a, b, "hdlc {hdlc}");
+        }
+    }
+
+    #[test]
+    fn quiet_blocks_are_the_idle_line_and_noise_not_signals() {
+        // A-law idle decodes to ±8; −60 dBm0 noise is about 16 rms; a −43 dBm0 tone is not.
+        assert!(is_quiet(&[8i16; 160]));
+        assert!(is_quiet(&[0i16; 160]));
+        let amp = modem::level::dbm0_to_rms(-60.0) as i16;
+        let noise: Vec<i16> = (0..160)
+            .map(|i| if i % 2 == 0 { amp } else { -amp })
+            .collect();
+        assert!(is_quiet(&noise));
+        let tone: Vec<i16> = (0..160)
+            .map(|i| {
+                let a = modem::level::dbm0_to_rms(-43.0) * std::f32::consts::SQRT_2;
+                (a * (i as f32 * 0.3).sin()) as i16
+            })
+            .collect();
+        assert!(!is_quiet(&tone));
+    }
+
+    /// The fast-modem sink gives the same frames and octets whether the receiver hands it
+    /// bits one by one or a symbol's worth at once, across block ends (flushes) and with a
+    /// partial octet pending.
+    #[test]
+    fn fast_sink_takes_bits_at_once_as_one_by_one() {
+        let mut s = BurstSource::new(true);
+        s.items.push_back(Item::Flags(7));
+        for k in 0..12u8 {
+            let frame: Vec<u8> = (0..3 + k as usize * 5)
+                .map(|i| k ^ (i as u8).wrapping_mul(37))
+                .collect();
+            s.items.push_back(Item::Frame(frame, k % 3 != 1));
+        }
+        s.stopped = true;
+        let mut stream = Vec::new();
+        while let Some(b) = s.next_bit() {
+            stream.push(b);
+        }
+        for hdlc in [true, false] {
+            let state = || FastState {
+                deframer: HdlcDeframer::new(HdlcRxConfig::default()),
+                trained: true,
+                octet: 0,
+                nbits: 0,
+            };
+            let (mut one_st, mut group_st) = (state(), state());
+            let (mut one_heard, mut group_heard) = (Vec::new(), Vec::new());
+            let mut x = 7u32;
+            let mut pos = 0;
+            while pos < stream.len() {
+                // A block of a few symbols, then a flush, as at the end of each audio block.
+                let mut one = FastSink {
+                    heard: &mut one_heard,
+                    st: &mut one_st,
+                    hdlc,
+                    bytes: Vec::new(),
+                };
+                let mut group = FastSink {
+                    heard: &mut group_heard,
+                    st: &mut group_st,
+                    hdlc,
+                    bytes: Vec::new(),
+                };
+                for _ in 0..5 {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let n = (1 + (x >> 16) % 7).min((stream.len() - pos) as u32);
+                    let mut word = 0u32;
+                    for i in 0..n as usize {
+                        one.bit(stream[pos + i]);
+                        word |= u32::from(stream[pos + i]) << i;
+                    }
+                    group.bits(word, n);
+                    pos += n as usize;
+                }
+                one.flush();
+                group.flush();
+            }
+            assert_eq!(
+                format!("{one_heard:?}"),
+                format!("{group_heard:?}"),
+                "hdlc {hdlc}"
+            );
+            let frames = group_heard
+                .iter()
+                .filter(|h| matches!(h, Heard::FastFrame(..)))
+                .count();
+            assert!(!hdlc || frames == 12, "{frames} frames");
+        }
     }
 
     #[test]

@@ -166,13 +166,11 @@ impl DocumentSource for CodedDocument {
     fn encode_page(&mut self, page: usize, params: &PageParams) -> Result<EncodedPage, Completion> {
         let coded = self.doc.page(page).ok_or(Completion::Nopage)?;
         // MMR at the page's own resolution is the stored code itself (the line and TIFF
-        // options of MMR are the same): only the row positions are needed from it.
+        // options of MMR are the same), and the stored page knows where its rows lie.
         if params.coding == Coding::Mmr && coded.resolution() == image_resolution(params.resolution)
         {
-            let spans = image::codec::mmr_row_spans(coded.mmr(), coded.width(), coded.height())
-                .map_err(|_| Completion::Badtiff)?;
             return Ok(EncodedPage {
-                row_data: spans.iter().map(row_data_of).collect(),
+                row_data: coded.row_spans().iter().map(row_data_of).collect(),
                 data: coded.mmr().to_vec(),
             });
         }
@@ -212,6 +210,8 @@ pub type ReceivedPages = Arc<Mutex<Vec<ReceivedPage>>>;
 pub struct DecodingSink {
     current: Option<(PageParams, Vec<u8>)>,
     decoded: Option<DecodedPage>,
+    /// The received MMR when it is our encoder's code of the decoded page (kept as it is).
+    own_code: Option<(Vec<u8>, image::codec::OwnMmrCode)>,
     kept: ReceivedPages,
 }
 
@@ -233,6 +233,7 @@ impl PageSink for DecodingSink {
     fn start_page(&mut self, params: &PageParams) {
         self.current = Some((*params, Vec::new()));
         self.decoded = None;
+        self.own_code = None;
     }
 
     fn data(&mut self, bytes: &[u8]) {
@@ -247,8 +248,14 @@ impl PageSink for DecodingSink {
         };
         let res = image_resolution(params.resolution);
         let width = res.width_pels(image_width(params.width));
+        self.own_code = None;
         let decoded = match params.coding {
-            Coding::Mmr => image::decode_mmr(&data, width, None, res),
+            Coding::Mmr => {
+                image::codec::decode_mmr_coded(&data, width, None, res).map(|(page, own)| {
+                    self.own_code = own.map(|code| (data, code));
+                    page
+                })
+            }
             c => image::decode_g3(&data, width, c == Coding::Mr, res, MAX_HEIGHT),
         };
         match decoded {
@@ -269,12 +276,18 @@ impl PageSink for DecodingSink {
 
     fn commit_page(&mut self, keep: bool) {
         // Only the committed page is ever a bitmap here: it is kept coded.
+        let own_code = self.own_code.take();
         if let Some(p) = self.decoded.take()
             && keep
             && let Ok(mut k) = self.kept.lock()
         {
+            // A page that arrived in our encoder's own code is kept as it came.
+            let page = match own_code {
+                Some((data, code)) => CodedPage::from_own_code(&p.bitmap, &data, code),
+                None => CodedPage::from_bitmap(&p.bitmap),
+            };
             k.push(ReceivedPage {
-                page: CodedPage::from_bitmap(&p.bitmap),
+                page,
                 bad_rows: p.bad_rows,
                 longest_bad_run: p.longest_bad_run,
                 end_of_page_seen: p.end_of_page_seen,

@@ -1,10 +1,12 @@
 //! Bit packing helpers: MSB-first writer and reader (TIFF FillOrder 1 order).
 
 /// Appends codes most significant bit first into bytes.
+///
+/// Bits gather in a 64-bit register and go to the bytes four octets at a time.
 #[derive(Debug, Default, Clone)]
 pub struct BitWriter {
     bytes: Vec<u8>,
-    acc: u32,
+    acc: u64,
     nacc: u32,
     len: usize,
 }
@@ -19,17 +21,16 @@ impl BitWriter {
     #[inline]
     pub fn put(&mut self, code: u32, len: u32) {
         debug_assert!(len <= 24);
-        if len == 0 {
-            return;
-        }
-        self.acc = (self.acc << len) | (code & ((1 << len) - 1));
+        // nacc < 32 between calls, so the register never holds more than 56 bits.
+        self.acc = (self.acc << len) | (code & ((1u32 << len) - 1)) as u64;
         self.nacc += len;
         self.len += len as usize;
-        while self.nacc >= 8 {
-            self.nacc -= 8;
-            self.bytes.push((self.acc >> self.nacc) as u8);
+        if self.nacc >= 32 {
+            self.nacc -= 32;
+            self.bytes
+                .extend_from_slice(&((self.acc >> self.nacc) as u32).to_be_bytes());
+            self.acc &= (1u64 << self.nacc) - 1;
         }
-        self.acc &= (1 << self.nacc) - 1;
     }
 
     /// Append `n` zero bits.
@@ -57,6 +58,11 @@ impl BitWriter {
     /// Finish, padding the last byte with zeros.
     pub fn into_bytes(mut self) -> Vec<u8> {
         self.align();
+        // Whole octets are left in the register (fewer than four).
+        while self.nacc > 0 {
+            self.nacc -= 8;
+            self.bytes.push((self.acc >> self.nacc) as u8);
+        }
         self.bytes
     }
 }
@@ -160,5 +166,30 @@ impl<'a> BitReader<'a> {
 pub fn reverse_bits(data: &mut [u8]) {
     for b in data {
         *b = b.reverse_bits();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_writer_packs_codes_as_bit_by_bit(
+            codes in proptest::collection::vec((proptest::prelude::any::<u32>(), 0u32..=24), 0..200),
+        ) {
+            let mut w = BitWriter::new();
+            let mut bits = Vec::new();
+            for &(code, len) in &codes {
+                w.put(code, len);
+                bits.extend((0..len).rev().map(|i| code >> i & 1 != 0));
+                proptest::prop_assert_eq!(w.bit_len(), bits.len());
+            }
+            let mut want = vec![0u8; bits.len().div_ceil(8)];
+            for (i, &b) in bits.iter().enumerate() {
+                want[i / 8] |= (b as u8) << (7 - i % 8);
+            }
+            proptest::prop_assert_eq!(w.into_bytes(), want);
+        }
     }
 }

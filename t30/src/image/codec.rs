@@ -171,27 +171,37 @@ impl DecodedPage {
 }
 
 /// Changing elements of a packed row, followed by three sentinels equal to `width`.
+///
+/// Eight octets of one colour (most of a page) are passed over in one comparison; other
+/// octets are scanned change by change.
 pub(crate) fn row_changes(row: &[u8], width: u32, out: &mut Vec<u32>) {
     out.clear();
     // All ones while the current colour is black: `b ^ colour` marks the pels that differ.
     let mut colour = 0u8;
     let mut x = 0u32;
-    for &b in row {
-        if x >= width {
-            break;
+    let mut i = 0;
+    while i < row.len() && x < width {
+        if let Some(word) = row.get(i..i + 8) {
+            let word = u64::from_be_bytes(word.try_into().expect("eight octets"));
+            if word == colour as u64 * 0x0101_0101_0101_0101 {
+                i += 8;
+                x += 64;
+                continue;
+            }
         }
-        let mut diff = b ^ colour;
+        let mut diff = row[i] ^ colour;
         while diff != 0 {
-            let i = diff.leading_zeros();
-            let px = x + i;
+            let lead = diff.leading_zeros();
+            let px = x + lead;
             if px >= width {
                 break;
             }
             out.push(px);
             colour = !colour;
-            // Past pel i the differing pels are those equal to the old colour.
-            diff = !diff & (0x7f >> i);
+            // Past pel `lead` the differing pels are those equal to the old colour.
+            diff = !diff & (0x7f >> lead);
         }
+        i += 1;
         x += 8;
     }
     out.extend_from_slice(&[width, width, width]);
@@ -266,25 +276,31 @@ fn encode_1d(w: &mut BitWriter, cur: &[u32], width: u32) {
 }
 
 /// b1 and b2 of T.4 §4.2.1.3.1: the first changing element on the reference row right of
-/// `a0` whose colour is opposite to a0's, and the next one. `hint` speeds the search up.
+/// `a0` whose colour is opposite to a0's, and the next one. `hint` is where the last b1 was.
+///
+/// Changing elements of a colour sit at indices of one parity (even: white to black), so
+/// b1 is the first element right of `a0` at an index of `colour`'s parity, and the search
+/// steps two at a time from the last b1's neighbourhood.
 #[inline]
 fn find_b1(refc: &[u32], a0: i64, colour: usize, hint: &mut usize) -> (u32, u32) {
-    let mut i = *hint;
-    while i > 0 && refc[i - 1] as i64 > a0 {
-        i -= 1;
+    let mut i = *hint ^ ((*hint ^ colour) & 1);
+    while i >= 2 && refc[i - 2] as i64 > a0 {
+        i -= 2;
     }
     while (refc[i] as i64) <= a0 {
-        i += 1;
-    }
-    if i % 2 != colour {
-        i += 1;
+        i += 2;
     }
     *hint = i;
     (refc[i], refc[i + 1])
 }
 
-/// Encode one row 2-D against a reference row (both sentinel-terminated).
-fn encode_2d(w: &mut BitWriter, cur: &[u32], refc: &[u32], width: u32) {
+/// How b1 and b2 are found (the search is swapped for the plain scan in tests).
+type FindB1 = fn(&[u32], i64, usize, &mut usize) -> (u32, u32);
+
+/// Encode one row 2-D against a reference row (both sentinel-terminated), finding b1 with
+/// `find_b1`.
+#[inline(always)]
+fn encode_2d_with(w: &mut BitWriter, cur: &[u32], refc: &[u32], width: u32, find_b1: FindB1) {
     let mut a0: i64 = -1;
     let mut colour = 0usize;
     let mut ai = 0usize;
@@ -340,6 +356,20 @@ pub fn encode_page_with_fill(
     opts: &EncodeOptions,
     row_min_bits: &dyn Fn(u32) -> u32,
 ) -> EncodedPage {
+    encode_page_using(page, opts, row_min_bits, row_changes, find_b1)
+}
+
+/// How a row's changing elements are found (swapped for the pel-by-pel scan in tests).
+type RowChanges = fn(&[u8], u32, &mut Vec<u32>);
+
+#[inline(always)]
+fn encode_page_using(
+    page: &Bitmap,
+    opts: &EncodeOptions,
+    row_min_bits: &dyn Fn(u32) -> u32,
+    row_changes: RowChanges,
+    find_b1: FindB1,
+) -> EncodedPage {
     let width = page.width();
     let mut w = BitWriter::new();
     let mut rows = Vec::with_capacity(page.height() as usize);
@@ -354,7 +384,7 @@ pub fn encode_page_with_fill(
         row_changes(page.row(y), width, &mut cur);
         let start = w.bit_len();
         if opts.coding == Coding::Mmr {
-            encode_2d(&mut w, &cur, &refc, width);
+            encode_2d_with(&mut w, &cur, &refc, width, find_b1);
             let end = w.bit_len();
             rows.push(RowSpan {
                 start,
@@ -372,7 +402,7 @@ pub fn encode_page_with_fill(
             if one_d {
                 encode_1d(&mut w, &cur, width);
             } else {
-                encode_2d(&mut w, &cur, &refc, width);
+                encode_2d_with(&mut w, &cur, &refc, width, find_b1);
             }
             let data_end = w.bit_len();
             let eol_len = 12 + two_d_tag as u32;
@@ -422,8 +452,15 @@ enum RowError {
 }
 
 fn read_run(r: &mut BitReader, colour: usize) -> Result<u32, RowError> {
+    read_run_codes(r, colour).map(|(run, _)| run)
+}
+
+/// A run and the number of codes it was made of.
+#[inline(always)]
+fn read_run_codes(r: &mut BitReader, colour: usize) -> Result<(u32, u32), RowError> {
     let table = &run_lookup()[colour];
     let mut total = 0u32;
+    let mut codes = 0;
     loop {
         let e = table[r.peek(LOOKUP_BITS) as usize];
         if e.len == 0 {
@@ -431,8 +468,9 @@ fn read_run(r: &mut BitReader, colour: usize) -> Result<u32, RowError> {
         }
         r.skip(e.len as u32);
         total += e.run as u32;
+        codes += 1;
         if e.run < 64 {
-            return Ok(total);
+            return Ok((total, codes));
         }
         if total > MAX_WIDTH {
             return Err(RowError::WrongLength);
@@ -470,27 +508,53 @@ fn decode_1d(r: &mut BitReader, width: u32, out: &mut Vec<u32>) -> Result<(), Ro
 }
 
 /// Decode a 2-D row against `refc` (both sentinel-terminated).
+#[inline]
 fn decode_2d(
     r: &mut BitReader,
     width: u32,
     refc: &[u32],
     out: &mut Vec<u32>,
 ) -> Result<(), RowError> {
+    decode_2d_with(r, width, refc, out, find_b1, &mut true)
+}
+
+/// As [`decode_2d`], finding b1 with `find_b1`; clears `canonical` unless every mode and
+/// run of the row is the one [`encode_page`] would have chosen for the decoded row (T.4
+/// §4.2.1.3.4 leaves no choice except for the make-up codes of runs over 2560 pels, which
+/// count as not canonical here), so that the row's bits are exactly what it would write.
+#[inline(always)]
+fn decode_2d_with(
+    r: &mut BitReader,
+    width: u32,
+    refc: &[u32],
+    out: &mut Vec<u32>,
+    find_b1: FindB1,
+    canonical: &mut bool,
+) -> Result<(), RowError> {
     out.clear();
     let mut a0: i64 = -1;
     let mut colour = 0usize;
     let mut hint = 0usize;
+    // The encoder passes only when a change of the row lies beyond b2: after a pass the
+    // next change is right of a0 = b2 by the checks below, and the row may not end on one.
+    let mut last_was_pass = false;
+    let mut canon = true;
     while a0 < width as i64 {
         let (mode, len) = decode_mode(r.peek(7)).ok_or(RowError::BadCode)?;
         r.skip(len);
         let (b1, b2) = find_b1(refc, a0, colour, &mut hint);
         match mode {
-            Mode::Pass => a0 = b2 as i64,
+            Mode::Pass => {
+                a0 = b2 as i64;
+                last_was_pass = true;
+            }
             Mode::Vertical(d) => {
                 let a1 = b1 as i64 + d as i64;
                 if a1 <= a0 || a1 > width as i64 {
                     return Err(RowError::WrongLength);
                 }
+                canon &= b2 as i64 >= a1;
+                last_was_pass = false;
                 if a1 < width as i64 {
                     push_change(out, a1 as u32);
                 }
@@ -499,11 +563,20 @@ fn decode_2d(
             }
             Mode::Horizontal => {
                 let start = a0.max(0) as u32;
-                let a1 = start + read_run(r, colour)?;
-                let a2 = a1 + read_run(r, colour ^ 1)?;
+                let (run1, codes1) = read_run_codes(r, colour)?;
+                let (run2, codes2) = read_run_codes(r, colour ^ 1)?;
+                let a1 = start + run1;
+                let a2 = a1 + run2;
                 if a2 > width {
                     return Err(RowError::WrongLength);
                 }
+                last_was_pass = false;
+                canon &= a1 as i64 > a0
+                    && b2 >= a1
+                    && (a1 as i64 - b1 as i64).abs() > 3
+                    && (a2 > a1 || a2 == width)
+                    && codes1 == canonical_codes(run1)
+                    && codes2 == canonical_codes(run2);
                 if a1 < width {
                     push_change(out, a1);
                 }
@@ -515,8 +588,19 @@ fn decode_2d(
             Mode::Extension => return Err(RowError::BadCode),
         }
     }
+    *canonical &= canon && !last_was_pass;
     out.extend_from_slice(&[width, width, width]);
     Ok(())
+}
+
+/// Codes [`put_run`] uses for a run: one terminating code, or a make-up and a terminating
+/// code; `u32::MAX` (never matched) for runs that need more than one make-up code.
+fn canonical_codes(run: u32) -> u32 {
+    match run {
+        0..64 => 1,
+        64..2624 => 2,
+        _ => u32::MAX,
+    }
 }
 
 /// Shared bookkeeping of decoded rows: output page, concealment and damage statistics.
@@ -856,12 +940,35 @@ pub fn decode_mmr(
     expected_rows: Option<u32>,
     resolution: Resolution,
 ) -> Result<DecodedPage, ImageError> {
+    decode_mmr_coded(data, width, expected_rows, resolution).map(|(page, _)| page)
+}
+
+/// A T.6 code that is exactly what [`encode_page`] writes for its page (MMR, EOFB): its
+/// length and where its rows end, so the code can be kept instead of coding the page again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnMmrCode {
+    /// Bits up to the end of EOFB (the code is these bits, zero-padded to an octet).
+    pub bit_len: usize,
+    /// Where each row ends, in bits from the start.
+    pub row_ends: Vec<u32>,
+}
+
+/// As [`decode_mmr`], and when the page decoded cleanly to EOFB and every row was coded
+/// as [`encode_page`] codes it, where that code lies in `data`.
+pub fn decode_mmr_coded(
+    data: &[u8],
+    width: u32,
+    expected_rows: Option<u32>,
+    resolution: Resolution,
+) -> Result<(DecodedPage, Option<OwnMmrCode>), ImageError> {
     let max_rows = expected_rows.unwrap_or(MAX_HEIGHT).min(MAX_HEIGHT);
     let mut sink = RowSink::new(width, resolution, max_rows)?;
     let mut r = BitReader::new(data);
     let mut refc = vec![width; 3];
     let mut cur = Vec::with_capacity(64);
     let mut eofb = false;
+    let mut canonical = true;
+    let mut row_ends = Vec::new();
     while sink.page.height() < max_rows {
         if r.pos() >= r.end() || r.rest_is_zero() {
             break;
@@ -870,7 +977,8 @@ pub fn decode_mmr(
             eofb = true;
             break;
         }
-        if decode_2d(&mut r, width, &refc, &mut cur).is_err() {
+        if decode_2d_with(&mut r, width, &refc, &mut cur, find_b1, &mut canonical).is_err() {
+            canonical = false;
             if let Some(n) = expected_rows {
                 while sink.page.height() < n.min(MAX_HEIGHT) {
                     sink.bad();
@@ -878,10 +986,16 @@ pub fn decode_mmr(
             }
             break;
         }
+        row_ends.push(r.pos() as u32);
         sink.good(&cur);
         std::mem::swap(&mut refc, &mut cur);
     }
-    Ok(sink.finish(eofb, 0))
+    let page = sink.finish(eofb, 0);
+    let own = (eofb && canonical && page.bad_rows == 0 && !page.truncated).then(|| OwnMmrCode {
+        bit_len: r.pos() + 24,
+        row_ends,
+    });
+    Ok((page, own))
 }
 
 /// Where each row of a clean T.6 (MMR) page lies, as [`encode_page`] reports it for the
@@ -965,7 +1079,7 @@ mod tests {
 
     #[test]
     fn row_changes_agree_with_the_pel_by_pel_scan() {
-        for width in [1, 7, 8, 9, 1728, 1731, 2048, 2432] {
+        for width in [1, 7, 8, 9, 63, 64, 65, 72, 1728, 1731, 2048, 2432] {
             let mut got = Vec::new();
             for row in rows(width) {
                 row_changes(&row, width, &mut got);
@@ -990,6 +1104,168 @@ mod tests {
             assert_eq!(spans, coded.rows, "{kind:?}");
             assert!(mmr_row_spans(&coded.data, page.width(), page.height() + 1).is_err());
         }
+    }
+
+    /// The b1 search as a plain scan (the reference for [`find_b1`]): the first element
+    /// right of a0, and the one after it if its colour is a0's.
+    fn find_b1_scan(refc: &[u32], a0: i64, colour: usize, hint: &mut usize) -> (u32, u32) {
+        let mut i = 0;
+        while (refc[i] as i64) <= a0 {
+            i += 1;
+        }
+        if i % 2 != colour {
+            i += 1;
+        }
+        *hint = i;
+        (refc[i], refc[i + 1])
+    }
+
+    /// The reference encoder: pel-by-pel changing elements and the plain b1 scan.
+    fn encode_reference(page: &Bitmap, opts: &EncodeOptions) -> EncodedPage {
+        fn changes(row: &[u8], width: u32, out: &mut Vec<u32>) {
+            *out = changes_by_pel(row, width);
+        }
+        encode_page_using(page, opts, &|_| opts.min_row_bits, changes, find_b1_scan)
+    }
+
+    /// A page of random rows: noise, long runs, repeats of the row above (what 2-D coding
+    /// meets), and all-white or all-black rows, from `seed`.
+    fn random_page(seed: u64, width: u32, height: u32, resolution: Resolution) -> Bitmap {
+        let mut rng = seed | 1;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut page = Bitmap::new(width, height, resolution).unwrap();
+        let stride = page.stride();
+        for y in 0..height {
+            let mut row = vec![0u8; stride];
+            match next() % 6 {
+                0 => row.iter_mut().for_each(|b| *b = next() as u8),
+                1 if y > 0 => row.copy_from_slice(page.row(y - 1)),
+                2 => row.fill(0xff),
+                3 => {}
+                _ => {
+                    if y > 0 {
+                        row.copy_from_slice(page.row(y - 1));
+                    }
+                    for _ in 0..next() % 12 {
+                        let a = (next() % width as u64) as u32;
+                        let len = (next() % 300) as u32;
+                        let end = (a + len).min(width);
+                        if next() & 1 == 0 {
+                            fill_bits(&mut row, a, end);
+                        } else {
+                            for x in a..end {
+                                row[x as usize / 8] &= !(0x80 >> (x % 8));
+                            }
+                        }
+                    }
+                }
+            }
+            let rem = width % 8;
+            if rem != 0 {
+                row[stride - 1] &= 0xffu8 << (8 - rem);
+            }
+            page.row_mut(y).copy_from_slice(&row);
+        }
+        page
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn the_fast_coder_matches_the_reference_and_round_trips(
+            seed in proptest::prelude::any::<u64>(),
+            width in proptest::sample::select(vec![1u32, 8, 9, 63, 64, 65, 200, 1728, 1731, 2432]),
+            fine in proptest::prelude::any::<bool>(),
+            height in 1u32..40,
+        ) {
+            let res = if fine { Resolution::Fine } else { Resolution::Standard };
+            let page = random_page(seed, width, height, res);
+            for coding in [Coding::Mh, Coding::mr_for(res), Coding::Mmr] {
+                let opts = EncodeOptions::line(coding);
+                let fast = encode_page(&page, &opts);
+                proptest::prop_assert_eq!(&fast, &encode_reference(&page, &opts), "{:?}", coding);
+                let back = match coding {
+                    Coding::Mmr => decode_mmr(&fast.data, width, None, res).unwrap(),
+                    c => decode_g3(&fast.data, width, c != Coding::Mh, res, MAX_HEIGHT).unwrap(),
+                };
+                proptest::prop_assert_eq!(back.bad_rows, 0);
+                proptest::prop_assert_eq!(&back.bitmap, &page, "{:?}", coding);
+            }
+        }
+
+        #[test]
+        fn the_fast_row_decoder_matches_the_reference_on_damaged_data(
+            seed in proptest::prelude::any::<u64>(),
+            width in proptest::sample::select(vec![9u32, 64, 1728, 2432]),
+            flips in proptest::collection::vec(proptest::prelude::any::<u32>(), 0..6),
+        ) {
+            let page = random_page(seed, width, 30, Resolution::Fine);
+            let mut data = encode_page(&page, &EncodeOptions::line(Coding::Mmr)).data;
+            for f in flips {
+                let bit = f as usize % (data.len() * 8);
+                data[bit / 8] ^= 0x80 >> (bit % 8);
+            }
+            let (mut fast_r, mut ref_r) = (BitReader::new(&data), BitReader::new(&data));
+            let (mut fast_refc, mut ref_refc) = (vec![width; 3], vec![width; 3]);
+            let (mut fast_cur, mut ref_cur) = (Vec::new(), Vec::new());
+            for _ in 0..30 {
+                let a = decode_2d(&mut fast_r, width, &fast_refc, &mut fast_cur);
+                let b = decode_2d_with(
+                    &mut ref_r, width, &ref_refc, &mut ref_cur, find_b1_scan, &mut true,
+                );
+                proptest::prop_assert_eq!(a, b);
+                proptest::prop_assert_eq!(fast_r.pos(), ref_r.pos());
+                if a.is_err() {
+                    break;
+                }
+                proptest::prop_assert_eq!(&fast_cur, &ref_cur);
+                std::mem::swap(&mut fast_refc, &mut fast_cur);
+                std::mem::swap(&mut ref_refc, &mut ref_cur);
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_encoders_own_choices_count_as_its_code() {
+        let page = Bitmap::new(16, 1, Resolution::Fine).unwrap();
+        let own = encode_page(&page, &EncodeOptions::tiff(Coding::Mmr));
+        let (back, code) = decode_mmr_coded(&own.data, 16, None, Resolution::Fine).unwrap();
+        assert_eq!(back.bitmap, page);
+        assert_eq!(code.unwrap().bit_len, own.bit_len);
+        // The same white row as a horizontal mode (white 16, black 0) where the encoder
+        // writes V0: a valid code of the page, but not the encoder's.
+        let mut w = BitWriter::new();
+        put_mode(&mut w, Mode::Horizontal);
+        put_run(&mut w, 0, 16);
+        put_run(&mut w, 1, 0);
+        put_eol(&mut w, false);
+        put_eol(&mut w, false);
+        let other = w.into_bytes();
+        let (back, code) = decode_mmr_coded(&other, 16, None, Resolution::Fine).unwrap();
+        assert_eq!(back.bitmap, page);
+        assert_eq!(code, None);
+        // A white row under a row black from pel 4 to the end: the encoder writes a
+        // horizontal mode (white 16, black 0); a pass mode to the row's end is valid too,
+        // but not the encoder's.
+        let mut refrow = Bitmap::new(16, 2, Resolution::Fine).unwrap();
+        refrow.row_mut(0).copy_from_slice(&[0x0f, 0xff]);
+        let own = encode_page(&refrow, &EncodeOptions::tiff(Coding::Mmr));
+        let (_, code) = decode_mmr_coded(&own.data, 16, None, Resolution::Fine).unwrap();
+        assert!(code.is_some());
+        let mut w = BitWriter::new();
+        encode_2d_with(&mut w, &[4, 16, 16, 16], &[16, 16, 16], 16, find_b1);
+        put_mode(&mut w, Mode::Pass);
+        put_eol(&mut w, false);
+        put_eol(&mut w, false);
+        let (back, code) = decode_mmr_coded(&w.into_bytes(), 16, None, Resolution::Fine).unwrap();
+        assert_eq!(back.bitmap, refrow);
+        assert_eq!(code, None);
     }
 
     #[test]
