@@ -204,7 +204,7 @@ fn control_pass(track: usize, samples: &[i16]) -> (Vec<Observation>, Vec<f32>) {
     let mut burst_hdlc = false;
     let mut pending_preamble: Option<usize> = None;
     let mut tone_on: [Option<(f64, f32)>; 2] = [None, None];
-    // Level, SNR and carrier offset at each good frame of the current burst.
+    // Level, SNR and carrier offset at each frame of the current HDLC burst.
     let mut quality: Vec<(f32, f32, f32)> = Vec::new();
     for (b, block) in samples.chunks(BLOCK).enumerate() {
         let t_end = (b * BLOCK + block.len()) as f64 / RATE;
@@ -225,8 +225,10 @@ fn control_pass(track: usize, samples: &[i16]) -> (Vec<Observation>, Vec<f32>) {
                 kind: ObsKind::Preamble,
             });
         }
-        if sink.frames.iter().any(|f| f.1) {
-            // Read while the carrier is certainly present.
+        if !sink.frames.is_empty() && (burst_hdlc || sink.frames.iter().any(|f| f.1)) {
+            // Read while the carrier is certainly present: a frame of a burst that carried
+            // HDLC (a flag preamble or a good frame). A frame a lossy codec damaged still
+            // tells the signal's SNR, which is how such a codec is recognised.
             let q = v21.quality();
             quality.push((q.level_dbm0, q.snr_db, q.carrier_offset_hz));
         }
