@@ -260,13 +260,7 @@ impl HdlcFramer {
     pub fn next_word(&mut self) -> Option<(u64, u32)> {
         // A refill adds at most 10 bits.
         while self.reg_len <= 54 && self.refill() {}
-        if self.reg_len == 0 {
-            return None;
-        }
-        let out = (self.reg, self.reg_len);
-        self.reg = 0;
-        self.reg_len = 0;
-        Some(out)
+        self.take_register()
     }
 
     /// As [`HdlcFramer::next_word`], but only the bits of what is queued or being sent
@@ -278,6 +272,11 @@ impl HdlcFramer {
             && (self.flags_pending > 0 || self.current.is_some() || !self.queue.is_empty())
             && self.refill()
         {}
+        self.take_register()
+    }
+
+    /// Empties the bit register: its bits and their count, `None` when it is empty.
+    fn take_register(&mut self) -> Option<(u64, u32)> {
         if self.reg_len == 0 {
             return None;
         }
