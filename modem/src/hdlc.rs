@@ -13,7 +13,7 @@
 //! whatever came before.
 
 use crate::crc;
-use crate::{BitSource, RxEvent, RxSink};
+use crate::{BitRegister, BitSource, RxEvent, RxSink};
 use std::collections::VecDeque;
 
 /// The HDLC flag octet.
@@ -136,9 +136,8 @@ pub struct HdlcFramer {
     pos: usize,
     /// Consecutive data ones sent, for zero insertion.
     ones: u8,
-    /// Line bits ready to go out, least significant first, and how many.
-    reg: u64,
-    reg_len: u32,
+    /// Line bits ready to go out.
+    reg: BitRegister,
     flags_pending: usize,
     running: bool,
 }
@@ -152,8 +151,7 @@ impl HdlcFramer {
             current: None,
             pos: 0,
             ones: 0,
-            reg: 0,
-            reg_len: 0,
+            reg: BitRegister::default(),
             flags_pending: 0,
             running: false,
         }
@@ -190,13 +188,12 @@ impl HdlcFramer {
         self.queue.is_empty()
             && self.current.is_none()
             && self.flags_pending == 0
-            && self.reg_len == 0
+            && self.reg.is_empty()
     }
 
     #[inline]
     fn load(&mut self, bits: u64, len: u32) {
-        self.reg |= bits << self.reg_len;
-        self.reg_len += len;
+        self.reg.push(bits, len);
     }
 
     /// Appends the next piece of the stream (a flag, an abort, one stuffed octet) to the
@@ -259,8 +256,8 @@ impl HdlcFramer {
     /// `None` at the end of the stream. With idle flags it never ends.
     pub fn next_word(&mut self) -> Option<(u64, u32)> {
         // A refill adds at most 10 bits.
-        while self.reg_len <= 54 && self.refill() {}
-        self.take_register()
+        while self.reg.len() <= 54 && self.refill() {}
+        self.reg.take()
     }
 
     /// As [`HdlcFramer::next_word`], but only the bits of what is queued or being sent
@@ -268,35 +265,21 @@ impl HdlcFramer {
     /// follow the frames with its own bits once [`HdlcFramer::is_empty`] says so. `None`
     /// when nothing is pending.
     pub fn next_pending_word(&mut self) -> Option<(u64, u32)> {
-        while self.reg_len <= 54
+        while self.reg.len() <= 54
             && (self.flags_pending > 0 || self.current.is_some() || !self.queue.is_empty())
             && self.refill()
         {}
-        self.take_register()
-    }
-
-    /// Empties the bit register: its bits and their count, `None` when it is empty.
-    fn take_register(&mut self) -> Option<(u64, u32)> {
-        if self.reg_len == 0 {
-            return None;
-        }
-        let out = (self.reg, self.reg_len);
-        self.reg = 0;
-        self.reg_len = 0;
-        Some(out)
+        self.reg.take()
     }
 }
 
 impl BitSource for HdlcFramer {
     #[inline]
     fn next_bit(&mut self) -> Option<bool> {
-        if self.reg_len == 0 && !self.refill() {
+        if self.reg.is_empty() && !self.refill() {
             return None;
         }
-        let b = self.reg & 1 != 0;
-        self.reg >>= 1;
-        self.reg_len -= 1;
-        Some(b)
+        self.reg.pop_bit()
     }
 }
 

@@ -182,6 +182,72 @@ pub trait BitSource {
     }
 }
 
+/// Bits waiting to go out, the first in bit 0: the register a bit source fills a piece at a
+/// time and drains a bit or a symbol's worth at a time.
+#[derive(Debug, Clone, Default)]
+pub struct BitRegister {
+    bits: u64,
+    len: u32,
+}
+
+impl BitRegister {
+    /// Bits held.
+    #[inline]
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// True when no bit is held.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends the `len` low bits of `bits` after those held (at most 64 in all).
+    #[inline]
+    pub fn push(&mut self, bits: u64, len: u32) {
+        debug_assert!(self.len + len <= 64);
+        self.bits |= bits.checked_shl(self.len).unwrap_or(0);
+        self.len += len;
+    }
+
+    /// The first bit held, `None` when empty.
+    #[inline]
+    pub fn pop_bit(&mut self) -> Option<bool> {
+        if self.len == 0 {
+            return None;
+        }
+        let b = self.bits & 1 != 0;
+        self.bits >>= 1;
+        self.len -= 1;
+        Some(b)
+    }
+
+    /// Up to `n` (at most 32) first bits, the first in bit 0, and how many there were.
+    #[inline]
+    pub fn pop_bits(&mut self, n: u32) -> (u32, u32) {
+        let k = self.len.min(n);
+        if k == 0 {
+            return (0, 0);
+        }
+        let bits = (self.bits & (u64::MAX >> (64 - k))) as u32;
+        self.bits = self.bits.checked_shr(k).unwrap_or(0);
+        self.len -= k;
+        (bits, k)
+    }
+
+    /// Everything held and how many bits, emptying the register; `None` when empty.
+    #[inline]
+    pub fn take(&mut self) -> Option<(u64, u32)> {
+        if self.len == 0 {
+            return None;
+        }
+        let out = (self.bits, self.len);
+        *self = BitRegister::default();
+        Some(out)
+    }
+}
+
 impl<F: FnMut() -> Option<bool>> BitSource for F {
     fn next_bit(&mut self) -> Option<bool> {
         self()

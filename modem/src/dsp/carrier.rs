@@ -96,9 +96,8 @@ pub(crate) struct CarrierFall {
     /// After a carrier went by its fall: the mean power of the line since (the noise a new
     /// carrier must rise 3 dB above); zero once it is 3 dB under the on threshold.
     noise: f32,
-    /// Input samples per reading, as a count and as a weight.
+    /// Input samples per reading.
     step: u32,
-    step_weight: f32,
 }
 
 impl Default for CarrierFall {
@@ -110,7 +109,6 @@ impl Default for CarrierFall {
 impl CarrierFall {
     /// A rule fed one reading per `step` input samples.
     pub(crate) fn with_step(step: u32) -> Self {
-        let step = step.max(1);
         CarrierFall {
             level: 0.0,
             level_count: 0.0,
@@ -118,15 +116,14 @@ impl CarrierFall {
             dropped: 0,
             dipped: 0,
             noise: 0.0,
-            step,
-            step_weight: step as f32,
+            step: step.max(1),
         }
     }
 
     /// The carrier came, at power `p`.
     pub(crate) fn start(&mut self, p: f32) {
         self.level = p;
-        self.level_count = self.step_weight;
+        self.level_count = self.step as f32;
         self.level_weight = 1.0;
         self.dropped = 0;
         self.dipped = 0;
@@ -139,8 +136,8 @@ impl CarrierFall {
     pub(crate) fn present(&mut self, p: f32) -> bool {
         if self.dipped == 0 {
             if self.level_count < LEVEL_SAMPLES {
-                self.level_count += self.step_weight;
-                self.level_weight = self.step_weight / self.level_count;
+                self.level_count += self.step as f32;
+                self.level_weight = self.step as f32 / self.level_count;
             }
             self.level += (p - self.level) * self.level_weight;
         }
@@ -187,7 +184,7 @@ impl CarrierFall {
         if self.noise > 0.0 {
             // Follow the noise left behind, slowly (its own fluctuations must not count as
             // a new carrier), until it is clearly under the on threshold.
-            self.noise += (p - self.noise) * self.step_weight / NOISE_SAMPLES;
+            self.noise += (p - self.noise) * self.step as f32 / NOISE_SAMPLES;
             if self.noise < 0.5 * on {
                 self.noise = 0.0;
             }

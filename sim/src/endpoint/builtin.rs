@@ -16,7 +16,9 @@ use modem::hdlc::{
     Deframing, HdlcDeframer, HdlcEvent, HdlcFramer, HdlcRxConfig, HdlcSink, HdlcTxConfig, TxFault,
 };
 use modem::tones::{ToneDetector, ToneEvent, ToneSegment, ToneTx};
-use modem::{BitSource, ModemKind, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
+use modem::{
+    BitRegister, BitSource, ModemKind, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig,
+};
 use t30::SampleTime;
 use t30::engine::codec::ReceivedPages;
 use t30::engine::{Action, Channel, Config, DocumentSource, Engine, RxMode, Tone, TxMode};
@@ -67,8 +69,7 @@ pub(crate) struct BurstSource {
     pub(crate) hdlc: bool,
     pub(crate) stopped: bool,
     raw: VecDeque<u8>,
-    reg: u64,
-    reg_len: u32,
+    reg: BitRegister,
     /// Zero bits sent after the last octet of TCF or image data, before the carrier ends.
     pub(crate) tail_bits: u32,
 }
@@ -86,15 +87,14 @@ impl BurstSource {
             hdlc,
             stopped: false,
             raw: VecDeque::new(),
-            reg: 0,
-            reg_len: 0,
+            reg: BitRegister::default(),
             tail_bits: 0,
         }
     }
 
     /// Puts the next decided bits in the (empty) register; false once the burst has ended.
     fn refill(&mut self) -> bool {
-        debug_assert_eq!(self.reg_len, 0);
+        debug_assert!(self.reg.is_empty());
         loop {
             if !self.raw.is_empty() {
                 // Up to eight queued octets, first octet in the low bits.
@@ -103,13 +103,11 @@ impl BurstSource {
                 for (i, o) in self.raw.drain(..n).enumerate() {
                     reg |= (o as u64) << (8 * i);
                 }
-                self.reg = reg;
-                self.reg_len = 8 * n as u32;
+                self.reg.push(reg, 8 * n as u32);
                 return true;
             }
             if let Some((bits, len)) = self.framer.next_pending_word() {
-                self.reg = bits;
-                self.reg_len = len;
+                self.reg.push(bits, len);
                 return true;
             }
             match self.items.pop_front() {
@@ -121,19 +119,16 @@ impl BurstSource {
                 Some(Item::Raw(bytes)) => self.raw.extend(bytes),
                 None if self.stopped && !self.hdlc && self.tail_bits > 0 => {
                     self.tail_bits -= 1;
-                    self.reg = 0;
-                    self.reg_len = 1;
+                    self.reg.push(0, 1);
                     return true;
                 }
                 None if self.stopped => return false,
                 None if self.hdlc => {
-                    self.reg = 0x7E;
-                    self.reg_len = 8;
+                    self.reg.push(0x7E, 8);
                     return true;
                 }
                 None => {
-                    self.reg = 0;
-                    self.reg_len = 1;
+                    self.reg.push(0, 1);
                     return true;
                 }
             }
@@ -143,27 +138,21 @@ impl BurstSource {
 
 impl BitSource for BurstSource {
     fn next_bit(&mut self) -> Option<bool> {
-        if self.reg_len == 0 && !self.refill() {
+        if self.reg.is_empty() && !self.refill() {
             return None;
         }
-        let b = self.reg & 1 != 0;
-        self.reg >>= 1;
-        self.reg_len -= 1;
-        Some(b)
+        self.reg.pop_bit()
     }
 
     fn next_bits(&mut self, n: u32) -> (u32, u32) {
         let mut bits = 0u32;
         let mut got = 0;
         while got < n {
-            if self.reg_len == 0 && !self.refill() {
+            if self.reg.is_empty() && !self.refill() {
                 break;
             }
-            let k = self.reg_len.min(n - got);
-            bits |= ((self.reg & ((1u64 << k) - 1)) as u32) << got;
-            // k ≤ 32, so the shift stays in range.
-            self.reg >>= k;
-            self.reg_len -= k;
+            let (more, k) = self.reg.pop_bits(n - got);
+            bits |= more << got;
             got += k;
         }
         (bits, got)
