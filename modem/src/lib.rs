@@ -53,6 +53,7 @@ pub mod level;
 pub mod prbs;
 pub mod qam;
 pub mod scrambler;
+pub mod simd;
 pub mod tones;
 pub mod trellis;
 pub mod v17;

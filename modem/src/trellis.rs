@@ -126,7 +126,7 @@ fn search_cell(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
 /// [`search_cell`] four subsets per instruction (SSE2, present on every x86-64). The same
 /// operations in the same order per subset, so the same bits.
 #[cfg(target_arch = "x86_64")]
-#[inline]
+#[inline(always)]
 fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86-64 baseline; every load and store is unaligned-safe
@@ -161,6 +161,40 @@ fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
             l.as_mut_ptr().add(4) as *mut __m128i,
             _mm_castps_si128(lab[1]),
         );
+        (d, l)
+    }
+}
+
+/// [`search_cell_sse2`] with all eight subsets in one AVX register: the same operations
+/// per subset, so the same bits.
+///
+/// # Safety
+/// The processor must have AVX (the caller runs in the AVX2 compilation, see
+/// [`crate::simd`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn search_cell_avx(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
+    use std::arch::x86_64::*;
+    // SAFETY: AVX is present (the caller's contract); every load and store covers one
+    // whole eight-element array it names.
+    unsafe {
+        let rx = _mm256_set1_ps(r.re);
+        let ry = _mm256_set1_ps(r.im);
+        let mut dist = _mm256_set1_ps(f32::MAX);
+        let mut lab = _mm256_setzero_ps();
+        for k in 0..cell.rows.min(CANDIDATES) {
+            let dx = _mm256_sub_ps(rx, _mm256_loadu_ps(cell.xs[k].as_ptr()));
+            let dy = _mm256_sub_ps(ry, _mm256_loadu_ps(cell.ys[k].as_ptr()));
+            let d = _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy));
+            let better = _mm256_cmp_ps::<_CMP_LT_OQ>(d, dist);
+            let ls = _mm256_loadu_ps(cell.labels[k].as_ptr() as *const f32);
+            dist = _mm256_blendv_ps(dist, d, better);
+            lab = _mm256_blendv_ps(lab, ls, better);
+        }
+        let mut d = [0f32; 8];
+        let mut l = [0u32; 8];
+        _mm256_storeu_ps(d.as_mut_ptr(), dist);
+        _mm256_storeu_ps(l.as_mut_ptr() as *mut f32, lab);
         (d, l)
     }
 }
@@ -208,7 +242,7 @@ fn acs(metrics: &[f32; STATES], dist: &[f32; 8]) -> ([f32; STATES], [u8; STATES]
 /// subset in a fixed lane order ([`PRED`]), so constant shuffles line the distances up.
 /// The same additions and comparisons per state, so the same bits.
 #[cfg(target_arch = "x86_64")]
-#[inline]
+#[inline(always)]
 fn acs_sse2(metrics: &[f32; STATES], dist: &[f32; 8]) -> ([f32; STATES], [u8; STATES]) {
     use std::arch::x86_64::*;
     // The lane order of the distances for branch j into states 4g..4g+4, as positions in
@@ -457,7 +491,14 @@ impl Viterbi {
     /// decided label per call, in order, each at least `depth` symbols old.
     #[inline]
     pub fn push(&mut self, r: Complex32) -> Option<u8> {
-        let (dist, labels) = self.subset_nearest(r);
+        self.push_v::<false>(r)
+    }
+
+    /// [`Viterbi::push`] in the baseline or (`AVX`) the AVX2 compilation of the receiver's
+    /// hot path, see [`crate::simd`]; `AVX` is true only inside a function compiled for AVX2.
+    #[inline(always)]
+    pub(crate) fn push_v<const AVX: bool>(&mut self, r: Complex32) -> Option<u8> {
+        let (dist, labels) = self.subset_nearest::<AVX>(r);
         #[cfg(target_arch = "x86_64")]
         let (newm, branch) = acs_sse2(&self.metrics, &dist);
         #[cfg(not(target_arch = "x86_64"))]
@@ -509,8 +550,8 @@ impl Viterbi {
 
     /// The nearest point of each subset to `r`: squared distances and labels. Uses the
     /// candidate grid when `r` is on it (nearly always), else every point.
-    #[inline]
-    fn subset_nearest(&mut self, r: Complex32) -> ([f32; 8], [u8; 8]) {
+    #[inline(always)]
+    fn subset_nearest<const AVX: bool>(&mut self, r: Complex32) -> ([f32; 8], [u8; 8]) {
         let t = &*self.tables;
         // Offsets into the grid; on it they are not negative, so truncation is the floor.
         let fx = r.re - t.grid_lo;
@@ -532,7 +573,13 @@ impl Viterbi {
         }
         let cell = &t.cells[gy * t.grid_n + gx];
         #[cfg(target_arch = "x86_64")]
-        let (dist, lab) = search_cell_sse2(cell, r);
+        let (dist, lab) = if AVX {
+            // SAFETY: `AVX` is true only in the AVX2 compilation, entered after checking
+            // the processor (crate::simd).
+            unsafe { search_cell_avx(cell, r) }
+        } else {
+            search_cell_sse2(cell, r)
+        };
         #[cfg(not(target_arch = "x86_64"))]
         let (dist, lab) = search_cell(cell, r);
         (dist, lab.map(|l| l as u8))
@@ -630,7 +677,7 @@ mod tests {
                     rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
                     rng.next() as f32 / 2_147_483_648.0 * 30.0 - 15.0,
                 );
-                let (d1, l1) = vit.subset_nearest(r);
+                let (d1, l1) = vit.subset_nearest::<false>(r);
                 let (d2, l2) = vit.subset_nearest_all(r);
                 assert_eq!(d1, d2, "{rate} at {r}");
                 assert_eq!(l1, l2, "{rate} at {r}");
@@ -655,6 +702,12 @@ mod tests {
                 let (d2, l2) = search_cell_sse2(cell, r);
                 assert_eq!(d1.map(f32::to_bits), d2.map(f32::to_bits));
                 assert_eq!(l1, l2);
+                if crate::simd::avx2_available() {
+                    // SAFETY: AVX2 (and so AVX) is present, checked just now.
+                    let (d3, l3) = unsafe { search_cell_avx(cell, r) };
+                    assert_eq!(d1.map(f32::to_bits), d3.map(f32::to_bits));
+                    assert_eq!(l1, l3);
+                }
             }
         }
     }

@@ -922,7 +922,8 @@ impl V17Rx {
         sink.event(RxEvent::CarrierDown);
     }
 
-    fn on_symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {
+    #[inline(always)]
+    fn on_symbol<const AVX: bool>(&mut self, y: Complex32, sink: &mut dyn RxSink) {
         match self.state {
             RxState::Idle => self.core.advance(),
             RxState::Search => {
@@ -1051,7 +1052,7 @@ impl V17Rx {
                     self.err_acc += (y - target).norm_sqr();
                     self.sig_acc += target.norm_sqr();
                 }
-                self.core.adapt(target);
+                self.core.adapt_v::<AVX>(target);
                 self.count += 1;
                 if self.count == 64 && !self.short {
                     self.core.set_eq_step(EQ_STEP_TRAIN);
@@ -1086,34 +1087,72 @@ impl V17Rx {
                     }
                 }
             }
-            RxState::Data => {
-                let released = self.vit.push(y);
-                if self.released == SETTLE_SYMBOLS {
-                    self.core.set_carrier_bandwidth(CARRIER_BW_DATA);
-                }
-                // Adapt on the best survivor's newest decision: it already weighs the code,
-                // so it is wrong less often than the nearest point.
-                let d = self.points[self.vit.newest() as usize];
-                self.core.adapt(d);
-                if let Some(label) = released {
-                    self.release(label, sink);
-                }
-            }
+            RxState::Data => self.data_symbol::<AVX>(y, sink),
+        }
+    }
+
+    /// A symbol in data mode, in the baseline or (`AVX`) the AVX2 compilation.
+    #[inline(always)]
+    fn data_symbol<const AVX: bool>(&mut self, y: Complex32, sink: &mut dyn RxSink) {
+        let released = self.vit.push_v::<AVX>(y);
+        if self.released == SETTLE_SYMBOLS {
+            self.core.set_carrier_bandwidth(CARRIER_BW_DATA);
+        }
+        // Adapt on the best survivor's newest decision: it already weighs the code, so it
+        // is wrong less often than the nearest point.
+        let d = self.points[self.vit.newest() as usize];
+        self.core.adapt_v::<AVX>(d);
+        if let Some(label) = released {
+            self.release(label, sink);
         }
     }
 
     /// Runs the demodulator over samples during which the carrier does not change (only the
     /// carrier detector makes the receiver idle).
-    fn demodulate(&mut self, mut samples: &[i16], sink: &mut dyn RxSink) {
+    #[inline(always)]
+    fn demodulate<const AVX: bool>(&mut self, mut samples: &[i16], sink: &mut dyn RxSink) {
         if self.state == RxState::Idle {
             return;
         }
         while !samples.is_empty() {
-            let (n, symbol) = self.core.push_block(samples);
+            let (n, symbol) = self.core.push_block_v::<AVX>(samples);
             samples = &samples[n..];
             if let Some(y) = symbol {
-                self.on_symbol(y, sink);
+                self.on_symbol::<AVX>(y, sink);
             }
+        }
+    }
+
+    /// [`Receiver::process`] compiled for AVX2 (see [`crate::simd`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn process_avx2(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        self.process_v::<true>(samples, sink);
+    }
+
+    #[inline(always)]
+    fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        // The carrier detector runs ahead to its next change (nothing the demodulator does
+        // reads it); the samples before the change are demodulated in one go, then the
+        // change is handled, then its own sample is demodulated, as sample by sample.
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let (n, change) = self.detect.scan(rest);
+            let Some(change) = change else {
+                self.demodulate::<AVX>(&rest[..n], sink);
+                break;
+            };
+            self.demodulate::<AVX>(&rest[..n - 1], sink);
+            if change {
+                sink.event(RxEvent::CarrierUp {
+                    level_dbm0: self.detect.dbm0(),
+                });
+                self.start_signal();
+            } else {
+                self.end_signal(sink);
+            }
+            self.demodulate::<AVX>(&rest[n - 1..n], sink);
+            rest = &rest[n..];
         }
     }
 
@@ -1141,28 +1180,13 @@ impl Receiver for V17Rx {
     }
 
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        // The carrier detector runs ahead to its next change (nothing the demodulator does
-        // reads it); the samples before the change are demodulated in one go, then the
-        // change is handled, then its own sample is demodulated, as sample by sample.
-        let mut rest = samples;
-        while !rest.is_empty() {
-            let (n, change) = self.detect.scan(rest);
-            let Some(change) = change else {
-                self.demodulate(&rest[..n], sink);
-                break;
-            };
-            self.demodulate(&rest[..n - 1], sink);
-            if change {
-                sink.event(RxEvent::CarrierUp {
-                    level_dbm0: self.detect.dbm0(),
-                });
-                self.start_signal();
-            } else {
-                self.end_signal(sink);
-            }
-            self.demodulate(&rest[n - 1..n], sink);
-            rest = &rest[n..];
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::use_avx2() {
+            // SAFETY: use_avx2 holds only where the processor has AVX2.
+            unsafe { self.process_avx2(samples, sink) };
+            return;
         }
+        self.process_v::<false>(samples, sink);
     }
 
     fn quality(&self) -> Quality {

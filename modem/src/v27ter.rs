@@ -707,8 +707,8 @@ impl V27terRx {
         }
     }
 
-    #[inline]
-    fn on_symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {
+    #[inline(always)]
+    fn on_symbol<const AVX: bool>(&mut self, y: Complex32, sink: &mut dyn RxSink) {
         match self.state {
             RxState::Idle | RxState::Failed => self.core.advance(),
             RxState::Searching(n) => {
@@ -760,7 +760,7 @@ impl V27terRx {
             }
             RxState::Training(k) => {
                 let phase = self.train_phase[k];
-                self.core.adapt(self.points[phase as usize]);
+                self.core.adapt_v::<AVX>(self.points[phase as usize]);
                 if k == self.train_phase.len() / 2 && !self.short_train {
                     // Halfway through a long training: settle the equaliser.
                     self.core.set_eq_step(TRAIN_SETTLE_STEP);
@@ -791,7 +791,7 @@ impl V27terRx {
                 }
             }
             RxState::Ones(n) => {
-                self.decide(y, None);
+                self.decide::<AVX>(y, None);
                 self.state = if n > 1 {
                     RxState::Ones(n - 1)
                 } else {
@@ -808,7 +808,7 @@ impl V27terRx {
                     sink.event(RxEvent::CarrierDown);
                     self.start_signal();
                 } else {
-                    self.decide(y, Some(sink));
+                    self.decide::<AVX>(y, Some(sink));
                 }
             }
         }
@@ -824,10 +824,10 @@ impl V27terRx {
 
     /// Slices `y`, adapts the core to the decision and descrambles the bits it carries,
     /// delivering them when `sink` is given.
-    #[inline]
-    fn decide(&mut self, y: Complex32, sink: Option<&mut dyn RxSink>) {
+    #[inline(always)]
+    fn decide<const AVX: bool>(&mut self, y: Complex32, sink: Option<&mut dyn RxSink>) {
         let phase = slice_phase(self.rate, y);
-        self.core.adapt(self.points[phase as usize]);
+        self.core.adapt_v::<AVX>(self.points[phase as usize]);
         let change = (phase + 8 - self.prev_phase) & 7;
         self.prev_phase = phase;
         let group = bits_for_change(self.rate, change);
@@ -903,14 +903,15 @@ impl V27terRx {
     /// carrier detector makes the receiver idle).
     /// Returns how many samples were taken: all of them, unless a symbol withdrew the
     /// carrier report (the caller then brings the detector back to that sample).
-    fn demodulate(&mut self, mut samples: &[i16], sink: &mut dyn RxSink) -> usize {
+    #[inline(always)]
+    fn demodulate<const AVX: bool>(&mut self, mut samples: &[i16], sink: &mut dyn RxSink) -> usize {
         let total = samples.len();
         while !samples.is_empty() && self.state != RxState::Idle {
-            let (n, symbol) = self.core.push_block(samples);
+            let (n, symbol) = self.core.push_block_v::<AVX>(samples);
             samples = &samples[n..];
             if let Some(y) = symbol {
                 let reported = self.carrier_reported;
-                self.on_symbol(y, sink);
+                self.on_symbol::<AVX>(y, sink);
                 if reported && !self.carrier_reported {
                     return total - samples.len();
                 }
@@ -927,6 +928,50 @@ impl Receiver for V27terRx {
     }
 
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::use_avx2() {
+            // SAFETY: use_avx2 holds only where the processor has AVX2.
+            unsafe { self.process_avx2(samples, sink) };
+            return;
+        }
+        self.process_v::<false>(samples, sink);
+    }
+
+    fn quality(&self) -> Quality {
+        match (self.trained(), self.held) {
+            (false, Some(q)) => q,
+            (trained, _) => self.live_quality(trained),
+        }
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        ModemKind::V27ter.check_rate(cfg.rate)?;
+        if cfg.rate != self.rate {
+            // What was learnt at another symbol rate is of no use.
+            self.core = QamDemod::new(&Self::core_config(cfg.rate));
+            self.trained_once = false;
+        }
+        self.rate = cfg.rate;
+        self.short_train = cfg.short_train;
+        self.prepare_pattern();
+        self.cd.reset();
+        self.state = RxState::Idle;
+        self.carrier_reported = false;
+        self.held = None;
+        Ok(())
+    }
+}
+
+impl V27terRx {
+    /// [`Receiver::process`] compiled for AVX2 (see [`crate::simd`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn process_avx2(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        self.process_v::<true>(samples, sink);
+    }
+
+    #[inline(always)]
+    fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         // The carrier detector runs ahead to its next change; the samples before the change
         // are demodulated in one go, then the change is handled, then its own sample is
         // demodulated, as sample by sample. The demodulator reads the detector only to report
@@ -942,7 +987,7 @@ impl Receiver for V27terRx {
             let before = self.cd.clone();
             let (n, change) = self.cd.scan(&rest[..limit]);
             let run = if change.is_some() { n - 1 } else { n };
-            let taken = self.demodulate(&rest[..run], sink);
+            let taken = self.demodulate::<AVX>(&rest[..run], sink);
             if taken < run {
                 // Back to where the demodulator stopped (the same samples, so no change).
                 self.cd = before;
@@ -973,33 +1018,9 @@ impl Receiver for V27terRx {
                     sink.event(RxEvent::CarrierDown);
                 }
             }
-            self.demodulate(&rest[n - 1..n], sink);
+            self.demodulate::<AVX>(&rest[n - 1..n], sink);
             rest = &rest[n..];
         }
-    }
-
-    fn quality(&self) -> Quality {
-        match (self.trained(), self.held) {
-            (false, Some(q)) => q,
-            (trained, _) => self.live_quality(trained),
-        }
-    }
-
-    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
-        ModemKind::V27ter.check_rate(cfg.rate)?;
-        if cfg.rate != self.rate {
-            // What was learnt at another symbol rate is of no use.
-            self.core = QamDemod::new(&Self::core_config(cfg.rate));
-            self.trained_once = false;
-        }
-        self.rate = cfg.rate;
-        self.short_train = cfg.short_train;
-        self.prepare_pattern();
-        self.cd.reset();
-        self.state = RxState::Idle;
-        self.carrier_reported = false;
-        self.held = None;
-        Ok(())
     }
 }
 

@@ -577,9 +577,10 @@ impl V29Rx {
 
     /// Decides a data symbol, adapts to it and returns the descrambled bits (LSB first)
     /// and their count.
-    fn data_symbol(&mut self, y: Complex32) -> (u8, u32) {
+    #[inline(always)]
+    fn data_symbol<const AVX: bool>(&mut self, y: Complex32) -> (u8, u32) {
         let (phase, q1, p) = self.slice(y);
-        self.core.adapt(p);
+        self.core.adapt_v::<AVX>(p);
         let change = phase.wrapping_sub(self.phase) & 7;
         self.phase = phase;
         let tribit = TRIBIT_OF_CHANGE[change as usize];
@@ -593,7 +594,8 @@ impl V29Rx {
         (self.descrambler.descramble(raw, n) as u8, n)
     }
 
-    fn symbol(&mut self, y: Complex32, sink: &mut dyn RxSink) {
+    #[inline(always)]
+    fn symbol<const AVX: bool>(&mut self, y: Complex32, sink: &mut dyn RxSink) {
         self.count += 1;
         match self.stage {
             RxStage::Idle => self.core.advance(),
@@ -682,7 +684,7 @@ impl V29Rx {
             }
             RxStage::Conditioning => self.conditioning(),
             RxStage::Ones => {
-                let (bits, n) = self.data_symbol(y);
+                let (bits, n) = self.data_symbol::<AVX>(y);
                 for i in 0..n {
                     self.seg4_bits += 1;
                     // The descrambler has resynchronised after 23 bits.
@@ -731,7 +733,7 @@ impl V29Rx {
                     self.start_search();
                     return;
                 }
-                let (bits, n) = self.data_symbol(y);
+                let (bits, n) = self.data_symbol::<AVX>(y);
                 for i in 0..n {
                     sink.bit(bits & (1 << i) != 0);
                 }
@@ -796,9 +798,83 @@ impl Receiver for V29Rx {
     }
 
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        for &s in samples {
-            let x = s as f32;
-            match self.carrier.update(x) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::use_avx2() {
+            // SAFETY: use_avx2 holds only where the processor has AVX2.
+            unsafe { self.process_avx2(samples, sink) };
+            return;
+        }
+        self.process_v::<false>(samples, sink);
+    }
+
+    fn quality(&self) -> Quality {
+        if self.stage != RxStage::Data
+            && let Some(q) = self.held
+        {
+            return q;
+        }
+        self.live_quality()
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        check_rate(cfg.rate)?;
+        if cfg.rate != self.rate {
+            *self = V29Rx::new(cfg)?;
+            return Ok(());
+        }
+        self.short_train = cfg.short_train;
+        self.carrier.reset();
+        self.up_pending = 0;
+        self.announced = false;
+        self.stage = RxStage::Idle;
+        self.failed = false;
+        self.held = None;
+        Ok(())
+    }
+}
+
+impl V29Rx {
+    /// [`Receiver::process`] compiled for AVX2 (see [`crate::simd`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn process_avx2(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        self.process_v::<true>(samples, sink);
+    }
+
+    /// The same as feeding the carrier detector, the announcement countdown and the
+    /// demodulator sample by sample, in runs: the detector scans ahead to its next change
+    /// (or to the sample where the announcement falls due, or to a symbol that reads its
+    /// level), the samples before it go to the demodulator in one go, then the last sample
+    /// of the run is handled as a single one.
+    #[inline(always)]
+    fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let mut limit = rest.len();
+            if self.up_pending > 0 {
+                limit = limit.min(self.up_pending as usize);
+            }
+            if self.next_symbol_reads_level() {
+                // Its quality snapshot reads the detector's level at that very sample.
+                limit = limit.min(self.core.samples_to_symbol());
+            }
+            let before = self.carrier.clone();
+            let (n, change) = self.carrier.scan(&rest[..limit]);
+            // Before the run's last sample the announcement is not due (n <= up_pending).
+            let body = n - 1;
+            let taken = self.demodulate::<AVX>(&rest[..body], sink);
+            if self.up_pending > 0 {
+                self.up_pending -= taken as u32;
+            }
+            if taken < body {
+                // The next symbol reads the level: back to where the demodulator stopped
+                // (the same samples, so no change), and on in a run that ends there.
+                self.carrier = before;
+                self.carrier.scan(&rest[..taken]);
+                rest = &rest[taken..];
+                continue;
+            }
+            match change {
                 Some(true) => {
                     // Announced once the level has settled, so the event carries it.
                     self.up_pending = CARRIER_SETTLE;
@@ -829,42 +905,45 @@ impl Receiver for V29Rx {
                     });
                 }
             }
-            if self.stage == RxStage::Idle {
-                continue;
+            self.demodulate::<AVX>(&rest[body..n], sink);
+            rest = &rest[n..];
+        }
+    }
+
+    /// Whether the next symbol takes a quality snapshot (which reads the carrier detector's
+    /// level): the end of segment 4, and every 64th data symbol.
+    #[inline]
+    fn next_symbol_reads_level(&self) -> bool {
+        match self.stage {
+            RxStage::Ones => self.count + 1 >= SEG4,
+            RxStage::Data => (self.count + 1).is_multiple_of(64),
+            _ => false,
+        }
+    }
+
+    /// Runs the demodulator over samples during which neither the carrier nor its
+    /// announcement changes. Returns how many were taken: all of them, unless a symbol
+    /// left the next one reading the carrier detector's level (the caller then brings the
+    /// detector back to that sample).
+    #[inline(always)]
+    fn demodulate<const AVX: bool>(&mut self, mut samples: &[i16], sink: &mut dyn RxSink) -> usize {
+        let total = samples.len();
+        if self.stage == RxStage::Idle {
+            return total;
+        }
+        while !samples.is_empty() {
+            let (n, symbol) = self.core.push_block_v::<AVX>(samples);
+            samples = &samples[n..];
+            if let Some(y) = symbol {
+                self.symbol::<AVX>(y, sink);
+                if self.next_symbol_reads_level() && !samples.is_empty() {
+                    return total - samples.len();
+                }
             }
-            if let Some(y) = self.core.push(x) {
-                self.symbol(y, sink);
-            }
         }
+        total
     }
 
-    fn quality(&self) -> Quality {
-        if self.stage != RxStage::Data
-            && let Some(q) = self.held
-        {
-            return q;
-        }
-        self.live_quality()
-    }
-
-    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
-        check_rate(cfg.rate)?;
-        if cfg.rate != self.rate {
-            *self = V29Rx::new(cfg)?;
-            return Ok(());
-        }
-        self.short_train = cfg.short_train;
-        self.carrier.reset();
-        self.up_pending = 0;
-        self.announced = false;
-        self.stage = RxStage::Idle;
-        self.failed = false;
-        self.held = None;
-        Ok(())
-    }
-}
-
-impl V29Rx {
     fn hold_quality(&mut self) {
         self.held = Some(Quality {
             trained: false,

@@ -40,7 +40,7 @@ fn sum8(a: &[f32; LANES]) -> f32 {
 
 /// [`dot2_scalar`], four lanes per instruction.
 #[cfg(target_arch = "x86_64")]
-#[inline]
+#[inline(always)]
 pub(super) fn dot2(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
     use std::arch::x86_64::*;
     let n = x.len().min(re.len()).min(im.len()) / LANES * LANES;
@@ -73,7 +73,7 @@ pub(super) fn dot2(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
 /// For two vectors x and y: lane 0 is (x0 + x1) + (x2 + x3), lane 1 the same of y (lanes
 /// 2 and 3 are left over). The fixed order of [`sum8`] and of the complex dot's sums.
 #[cfg(target_arch = "x86_64")]
-#[inline]
+#[inline(always)]
 fn pair_sums(
     x: std::arch::x86_64::__m128,
     y: std::arch::x86_64::__m128,
@@ -93,6 +93,38 @@ fn pair_sums(
 
 #[cfg(not(target_arch = "x86_64"))]
 pub(super) use dot2_scalar as dot2;
+
+/// [`dot2`] with the eight lanes in one AVX register: the same sums in the same order.
+///
+/// # Safety
+/// The processor must have AVX (the caller runs in the AVX2 compilation, see
+/// [`crate::simd`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn dot2_avx(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
+    use std::arch::x86_64::*;
+    let n = x.len().min(re.len()).min(im.len()) / LANES * LANES;
+    // SAFETY: AVX is present (the caller's contract); every unaligned load reads
+    // [i, i + 8) with i + 8 <= n, within all three slices.
+    unsafe {
+        let mut r = _mm256_setzero_ps();
+        let mut m = _mm256_setzero_ps();
+        let mut i = 0;
+        while i < n {
+            let xv = _mm256_loadu_ps(x.as_ptr().add(i));
+            r = _mm256_add_ps(r, _mm256_mul_ps(_mm256_loadu_ps(re.as_ptr().add(i)), xv));
+            m = _mm256_add_ps(m, _mm256_mul_ps(_mm256_loadu_ps(im.as_ptr().add(i)), xv));
+            i += LANES;
+        }
+        // Lanes k and k + 4 added, as `dot2` adds its two registers.
+        let sr = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps::<1>(r));
+        let si = _mm_add_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps::<1>(m));
+        let v = pair_sums(sr, si);
+        let mut out = [0f32; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), v);
+        Complex32::new(out[0], out[1])
+    }
+}
 
 /// Σ t·x over complex vectors held as separate real and imaginary parts, with four partial
 /// sums of each of the four real products; a tail shorter than four goes into lane 0. The
@@ -122,15 +154,16 @@ pub(super) fn cdot_scalar(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Com
     finish_cdot(rr, ii, ri, ir)
 }
 
-#[inline]
+#[inline(always)]
 fn finish_cdot(rr: [f32; 4], ii: [f32; 4], ri: [f32; 4], ir: [f32; 4]) -> Complex32 {
     let sum = |v: [f32; 4]| (v[0] + v[1]) + (v[2] + v[3]);
     Complex32::new(sum(rr) - sum(ii), sum(ri) + sum(ir))
 }
 
-/// [`cdot_scalar`], four taps per instruction.
+/// [`cdot_scalar`], four taps per instruction. (Eight would sum in another order, so the
+/// AVX2 compilation uses this one too, VEX-encoded.)
 #[cfg(target_arch = "x86_64")]
-#[inline]
+#[inline(always)]
 pub(super) fn cdot(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
     use std::arch::x86_64::*;
     let n = tr.len();
@@ -187,6 +220,7 @@ pub(super) use cdot_scalar as cdot;
 /// The LMS update t += e·conj(x) over split complex vectors. The reference for the SSE2
 /// version.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
 pub(super) fn lms_scalar(tr: &mut [f32], ti: &mut [f32], xr: &[f32], xi: &[f32], e: Complex32) {
     for (((a, b), &x), &y) in tr.iter_mut().zip(ti.iter_mut()).zip(xr).zip(xi) {
         *a += e.re * x + e.im * y;
@@ -196,7 +230,7 @@ pub(super) fn lms_scalar(tr: &mut [f32], ti: &mut [f32], xr: &[f32], xi: &[f32],
 
 /// [`lms_scalar`], four taps per instruction.
 #[cfg(target_arch = "x86_64")]
-#[inline]
+#[inline(always)]
 pub(super) fn lms(tr: &mut [f32], ti: &mut [f32], xr: &[f32], xi: &[f32], e: Complex32) {
     use std::arch::x86_64::*;
     let n = tr.len();
@@ -232,6 +266,45 @@ pub(super) fn lms(tr: &mut [f32], ti: &mut [f32], xr: &[f32], xi: &[f32], e: Com
 #[cfg(not(target_arch = "x86_64"))]
 pub(super) use lms_scalar as lms;
 
+/// [`lms`] eight taps per instruction (each tap on its own, so the same bits).
+///
+/// # Safety
+/// The processor must have AVX (the caller runs in the AVX2 compilation, see
+/// [`crate::simd`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn lms_avx(tr: &mut [f32], ti: &mut [f32], xr: &[f32], xi: &[f32], e: Complex32) {
+    use std::arch::x86_64::*;
+    let n = tr.len();
+    assert!(ti.len() == n && xr.len() == n && xi.len() == n);
+    let body = n / 8 * 8;
+    // SAFETY: AVX is present (the caller's contract); every load and store touches
+    // [c, c + 8) with c + 8 <= body <= n, the length of all four slices.
+    unsafe {
+        let er = _mm256_set1_ps(e.re);
+        let ei = _mm256_set1_ps(e.im);
+        let mut c = 0;
+        while c < body {
+            let x = _mm256_loadu_ps(xr.as_ptr().add(c));
+            let y = _mm256_loadu_ps(xi.as_ptr().add(c));
+            let a = _mm256_loadu_ps(tr.as_ptr().add(c));
+            let b = _mm256_loadu_ps(ti.as_ptr().add(c));
+            let da = _mm256_add_ps(_mm256_mul_ps(er, x), _mm256_mul_ps(ei, y));
+            let db = _mm256_sub_ps(_mm256_mul_ps(ei, x), _mm256_mul_ps(er, y));
+            _mm256_storeu_ps(tr.as_mut_ptr().add(c), _mm256_add_ps(a, da));
+            _mm256_storeu_ps(ti.as_mut_ptr().add(c), _mm256_add_ps(b, db));
+            c += 8;
+        }
+    }
+    lms(
+        &mut tr[body..],
+        &mut ti[body..],
+        &xr[body..],
+        &xi[body..],
+        e,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +337,48 @@ mod tests {
             assert!(
                 (cdot_scalar(&tr, &ti, &xr, &xi) - plain).norm() < 1e-4,
                 "{n}"
+            );
+        }
+    }
+
+    /// The AVX kernels give the same bits as the baseline ones.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx_kernels_match_the_baseline() {
+        if !crate::simd::avx2_available() {
+            eprintln!("no AVX2 on this processor: only the baseline kernels run");
+            return;
+        }
+        for n in [8, 24, 32, 48, 56] {
+            let re = wave(n, 0.37, 1.0);
+            let im = wave(n, 1.91, 0.5);
+            let x = wave(n, 2.3, 1000.0);
+            // SAFETY: AVX2 (and so AVX) is present, checked above.
+            let a = unsafe { dot2_avx(&re, &im, &x) };
+            let b = dot2(&re, &im, &x);
+            assert_eq!(
+                (a.re.to_bits(), a.im.to_bits()),
+                (b.re.to_bits(), b.im.to_bits())
+            );
+        }
+        for n in [4, 5, 13, 24, 27, 32] {
+            let (tr, ti) = (wave(n, 0.7, 1.0), wave(n, 1.3, 0.2));
+            let (xr, xi) = (wave(n, 2.1, 3.0), wave(n, 0.4, 7.0));
+            let e = Complex32::new(0.013, -0.007);
+            let (mut ar, mut ai) = (tr.clone(), ti.clone());
+            let (mut br, mut bi) = (tr.clone(), ti.clone());
+            // SAFETY: as above.
+            unsafe { lms_avx(&mut ar, &mut ai, &xr, &xi, e) };
+            lms_scalar(&mut br, &mut bi, &xr, &xi, e);
+            assert_eq!(
+                ar.iter()
+                    .chain(&ai)
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>(),
+                br.iter()
+                    .chain(&bi)
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>()
             );
         }
     }

@@ -302,7 +302,7 @@ impl QamDemod {
         }
         let frac = -self.t_next;
         self.t_next += self.half_period;
-        let y = self.matched_filter(frac);
+        let y = self.matched_filter::<false>(frac);
         self.half_symbol(y)
     }
 
@@ -311,6 +311,17 @@ impl QamDemod {
     /// [`QamDemod::push`]). The same as [`QamDemod::push`] sample by sample, with the samples
     /// between half-symbol instants going straight into the history.
     pub fn push_block(&mut self, samples: &[i16]) -> (usize, Option<Complex32>) {
+        self.push_block_v::<false>(samples)
+    }
+
+    /// [`QamDemod::push_block`] in the baseline or (`AVX`) the AVX2 compilation of the
+    /// receiver's hot path, see [`crate::simd`]; `AVX` is true only inside a function
+    /// compiled for AVX2.
+    #[inline(always)]
+    pub(crate) fn push_block_v<const AVX: bool>(
+        &mut self,
+        samples: &[i16],
+    ) -> (usize, Option<Complex32>) {
         if samples.is_empty() {
             return (0, None);
         }
@@ -356,7 +367,7 @@ impl QamDemod {
             }
             let frac = -t;
             self.t_next += self.half_period;
-            let y = self.matched_filter(frac);
+            let y = self.matched_filter::<AVX>(frac);
             if let Some(s) = self.half_symbol(y) {
                 return (i, Some(s));
             }
@@ -364,14 +375,24 @@ impl QamDemod {
         (samples.len(), None)
     }
 
-    #[inline]
-    fn matched_filter(&mut self, frac: f32) -> Complex32 {
+    #[inline(always)]
+    fn matched_filter<const AVX: bool>(&mut self, frac: f32) -> Complex32 {
         // `frac` is not negative: adding a half and truncating rounds, without a library call
         // (and through i32, whose conversion is cheaper than usize's).
         let p = ((frac * PHASES as f32 + 0.5) as i32).clamp(0, PHASES as i32) as usize;
         let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
-        let v = kernels::dot2(&self.mf.re[taps.clone()], &self.mf.im[taps], h);
+        let (re, im) = (&self.mf.re[taps.clone()], &self.mf.im[taps]);
+        #[cfg(target_arch = "x86_64")]
+        let v = if AVX {
+            // SAFETY: `AVX` is true only in the AVX2 compilation, entered after checking
+            // the processor (crate::simd).
+            unsafe { kernels::dot2_avx(re, im, h) }
+        } else {
+            kernels::dot2(re, im, h)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let v = kernels::dot2(re, im, h);
         // Down-convert at the output instant, `frac + delay` samples before the newest.
         // Through i64 (one instruction, where u64 takes a dozen): the product is positive
         // and far below 2^63, so the result is the same.
@@ -380,6 +401,7 @@ impl QamDemod {
         v * Complex32::new(c, -s)
     }
 
+    #[inline(always)]
     fn half_symbol(&mut self, mf: Complex32) -> Option<Complex32> {
         if !self.agc_frozen {
             // Passband mean square is E|a|²/2 at unit gain.
@@ -447,6 +469,13 @@ impl QamDemod {
     /// unless frozen, carrier loop, SNR estimate. Call once after each `Some` from `push`.
     #[inline]
     pub fn adapt(&mut self, target: Complex32) {
+        self.adapt_v::<false>(target)
+    }
+
+    /// [`QamDemod::adapt`] in the baseline or (`AVX`) the AVX2 compilation, as
+    /// [`QamDemod::push_block_v`].
+    #[inline(always)]
+    pub(crate) fn adapt_v<const AVX: bool>(&mut self, target: Complex32) {
         if !self.pending {
             return;
         }
@@ -471,13 +500,17 @@ impl QamDemod {
             // Rotate the error back to the equalizer's (un-derotated) frame.
             let e = err * self.derot.conj() * self.eq_step;
             let win = self.eq_pos + 1..self.eq_pos + 1 + self.eq_len;
-            kernels::lms(
-                &mut self.tap_re,
-                &mut self.tap_im,
-                &self.eq_re[win.clone()],
-                &self.eq_im[win],
-                e,
-            );
+            let (tr, ti) = (&mut self.tap_re, &mut self.tap_im);
+            let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
+            #[cfg(target_arch = "x86_64")]
+            if AVX {
+                // SAFETY: `AVX` is true only in the AVX2 compilation (see matched_filter).
+                unsafe { kernels::lms_avx(tr, ti, xr, xi, e) };
+            } else {
+                kernels::lms(tr, ti, xr, xi, e);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            kernels::lms(tr, ti, xr, xi, e);
         }
         // A plain mean at first, then an exponential one over 256 symbols.
         self.snr_count = self.snr_count.saturating_add(1);
@@ -522,6 +555,29 @@ impl QamDemod {
         while self.t_next <= 0.0 {
             self.t_next += 2.0 * self.half_period;
         }
+    }
+
+    /// How many more input samples complete the next symbol (the same count as
+    /// [`QamDemod::push`] would take), for a receiver that must stop something else running
+    /// ahead of the demodulator at that symbol.
+    pub fn samples_to_symbol(&self) -> usize {
+        let mut t = self.t_next;
+        let mut k = 0;
+        // The next half-symbol instant is a symbol instant unless the last one was.
+        let instants = if self.on_time { 2 } else { 1 };
+        for i in 0..instants {
+            if i > 0 {
+                t += self.half_period;
+            }
+            loop {
+                t -= 1.0;
+                k += 1;
+                if t.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                    break;
+                }
+            }
+        }
+        k
     }
 
     /// The last equalized, carrier-corrected symbol.
