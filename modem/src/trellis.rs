@@ -211,8 +211,11 @@ impl Step {
     /// The predecessor of `state` on its survivor, and the label of the branch.
     #[inline]
     fn back(&self, state: usize) -> (usize, u8) {
-        let (prev, sub) = PRED[state][self.branch[state] as usize];
-        (prev as usize, self.labels[sub as usize])
+        // The masks keep every index in range without a check (states are 0..8, branches
+        // 0..4, subsets 0..8 already).
+        let state = state & (STATES - 1);
+        let (prev, sub) = PRED[state][self.branch[state] as usize & 3];
+        (prev as usize, self.labels[sub as usize & 7])
     }
 }
 
@@ -534,16 +537,19 @@ impl Viterbi {
     /// Traces back from `state` once per BATCH symbols and keeps the BATCH oldest decisions
     /// (between depth and depth + BATCH - 1 symbols old).
     fn trace_back(&mut self, state: usize) {
-        let ring = self.hist.len();
+        // Newest first: hist[head] down to hist[0], then hist[ring - 1] down to
+        // hist[head + 1]. The first `depth` steps only lead back; each older one gives a
+        // decision, the oldest into queue[0].
+        let (newer, older) = self.hist.split_at(self.head + 1);
+        let mut steps = newer.iter().rev().chain(older.iter().rev());
         let mut s = state;
-        let mut idx = self.head;
-        for age in 0..ring {
-            let (prev, label) = self.hist[idx].back(s);
-            if age >= self.depth {
-                self.queue[ring - 1 - age] = label;
-            }
+        for step in steps.by_ref().take(self.depth) {
+            s = step.back(s).0;
+        }
+        for (slot, step) in self.queue.iter_mut().rev().zip(steps) {
+            let (prev, label) = step.back(s);
+            *slot = label;
             s = prev;
-            idx = if idx == 0 { ring - 1 } else { idx - 1 };
         }
         self.taken = 0;
     }
@@ -582,7 +588,11 @@ impl Viterbi {
         };
         #[cfg(not(target_arch = "x86_64"))]
         let (dist, lab) = search_cell(cell, r);
-        (dist, lab.map(|l| l as u8))
+        let mut labels = [0u8; 8];
+        for (l, &w) in labels.iter_mut().zip(&lab) {
+            *l = w as u8;
+        }
+        (dist, labels)
     }
 
     /// [`Viterbi::subset_nearest`] by measuring the distance to every point.
@@ -605,6 +615,7 @@ impl Viterbi {
     }
 
     /// The label on the best path for the newest symbol (a tentative decision).
+    #[inline]
     pub fn newest(&self) -> u8 {
         self.hist[self.head].back(self.best as usize).1
     }

@@ -1030,11 +1030,16 @@ impl V17Rx {
                 let known = self.train[self.count];
                 // The nearest of A, B, C, D: if the far end's pattern turns out not to be the
                 // one expected, training goes on with these decisions instead.
-                let decided = TRAIN_POINTS
-                    .iter()
-                    .map(|&p| point(p))
-                    .min_by(|a, b| (y - a).norm_sqr().total_cmp(&(y - b).norm_sqr()))
-                    .unwrap_or(known);
+                // (The first of equals, as `min_by` would pick.)
+                let mut decided = point(TRAIN_POINTS[0]);
+                let mut nearest = (y - decided).norm_sqr();
+                for &p in &TRAIN_POINTS[1..] {
+                    let c = point(p);
+                    let d = (y - c).norm_sqr();
+                    if d.total_cmp(&nearest).is_lt() {
+                        (decided, nearest) = (c, d);
+                    }
+                }
                 // A leaky count of disagreements: a few in a row mean the pattern is not ours
                 // (noise alone makes them rare, the four points being far apart).
                 self.mismatch = self.mismatch * 0.9 + (decided != known) as u8 as f32;
