@@ -182,7 +182,7 @@ unsafe fn search_cell_avx(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
         let ry = _mm256_set1_ps(r.im);
         let mut dist = _mm256_set1_ps(f32::MAX);
         let mut lab = _mm256_setzero_ps();
-        for k in 0..cell.rows.min(CANDIDATES) {
+        for k in 0..CANDIDATES {
             let dx = _mm256_sub_ps(rx, _mm256_loadu_ps(cell.xs[k].as_ptr()));
             let dy = _mm256_sub_ps(ry, _mm256_loadu_ps(cell.ys[k].as_ptr()));
             let d = _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy));
@@ -317,6 +317,51 @@ fn acs_sse2(metrics: &[f32; STATES], dist: &[f32; 8]) -> ([f32; STATES], [u8; ST
         let mut branch = [0u8; STATES];
         _mm_storel_epi64(branch.as_mut_ptr() as *mut __m128i, packed);
         (newm, branch)
+    }
+}
+
+/// Keeps the path metrics small (only differences matter): each less the smallest, and the
+/// best state, the first with the smallest metric. NaN metrics (from a NaN symbol) take no
+/// part in the minimum. The reference for [`normalise_sse2`].
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn normalise(newm: &[f32; STATES]) -> ([f32; STATES], usize) {
+    let min = newm.iter().fold(f32::MAX, |a, &m| a.min(m));
+    let best = newm.iter().position(|&m| m == min).unwrap_or(0);
+    (newm.map(|m| m - min), best)
+}
+
+/// [`normalise`] four states per instruction: NaNs replaced by `f32::MAX` (the fold's
+/// start, which also takes part) before a tree of minima, which for numbers is exact in
+/// any order.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn normalise_sse2(newm: &[f32; STATES]) -> ([f32; STATES], usize) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86-64 baseline; loads and stores stay within the fixed
+    // arrays they name.
+    unsafe {
+        let lo = _mm_loadu_ps(newm.as_ptr());
+        let hi = _mm_loadu_ps(newm.as_ptr().add(4));
+        let max = _mm_set1_ps(f32::MAX);
+        let clean = |v: __m128| {
+            let ord = _mm_cmpord_ps(v, v);
+            _mm_or_ps(_mm_and_ps(ord, v), _mm_andnot_ps(ord, max))
+        };
+        // The fold's start takes part too (it wins over infinities).
+        let m = _mm_min_ps(_mm_min_ps(clean(lo), clean(hi)), max);
+        let m = _mm_min_ps(m, _mm_shuffle_ps::<0b01_00_11_10>(m, m));
+        let min = _mm_min_ps(m, _mm_shuffle_ps::<0b10_11_00_01>(m, m));
+        let eq =
+            _mm_movemask_ps(_mm_cmpeq_ps(lo, min)) | (_mm_movemask_ps(_mm_cmpeq_ps(hi, min)) << 4);
+        let best = if eq == 0 {
+            0
+        } else {
+            eq.trailing_zeros() as usize
+        };
+        let mut out = [0f32; STATES];
+        _mm_storeu_ps(out.as_mut_ptr(), _mm_sub_ps(lo, min));
+        _mm_storeu_ps(out.as_mut_ptr().add(4), _mm_sub_ps(hi, min));
+        (out, best)
     }
 }
 
@@ -506,13 +551,11 @@ impl Viterbi {
         let (newm, branch) = acs_sse2(&self.metrics, &dist);
         #[cfg(not(target_arch = "x86_64"))]
         let (newm, branch) = acs(&self.metrics, &dist);
-        // Keep the metrics small; only differences matter. The best state is the first
-        // with the smallest metric.
-        let min = newm.iter().fold(f32::MAX, |a, &m| a.min(m));
-        let best = newm.iter().position(|&m| m == min).unwrap_or(0);
-        for (d, &m) in self.metrics.iter_mut().zip(newm.iter()) {
-            *d = m - min;
-        }
+        #[cfg(target_arch = "x86_64")]
+        let (metrics, best) = normalise_sse2(&newm);
+        #[cfg(not(target_arch = "x86_64"))]
+        let (metrics, best) = normalise(&newm);
+        self.metrics = metrics;
         self.best = best as u8;
         let ring = self.hist.len();
         self.head = if self.head + 1 == ring {
@@ -720,6 +763,36 @@ mod tests {
                     assert_eq!(l1, l3);
                 }
             }
+        }
+    }
+
+    /// The vector normalisation gives the reference's metrics and best state, with ties,
+    /// NaNs, infinities and all-NaN metrics.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_normalise_matches_scalar() {
+        let mut rng = Lcg(23);
+        let specials = [f32::NAN, f32::INFINITY, f32::MAX, 0.0, 1.5];
+        for case in 0..4000 {
+            let mut m = [0f32; STATES];
+            for v in m.iter_mut() {
+                let r = rng.next();
+                *v = match (r >> 4) % 8 {
+                    // Ties are common in real metrics (zeros after normalising).
+                    0 | 1 => specials[(r % 5) as usize],
+                    _ => ((r >> 8) % 64) as f32 * 0.25,
+                };
+            }
+            match case {
+                0 => m = [f32::NAN; STATES],
+                1 => m = [f32::INFINITY; STATES],
+                2 => m[..4].fill(f32::INFINITY),
+                _ => {}
+            }
+            let (a, ba) = normalise(&m);
+            let (b, bb) = normalise_sse2(&m);
+            assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "{m:?}");
+            assert_eq!(ba, bb, "{m:?}");
         }
     }
 

@@ -832,17 +832,13 @@ impl V27terRx {
         self.prev_phase = phase;
         let group = bits_for_change(self.rate, change);
         let n = bits_per_symbol(self.rate);
-        match sink {
-            Some(sink) => {
-                for i in (0..n).rev() {
-                    sink.bit(self.descrambler.descramble((group >> i) & 1 == 1));
-                }
-            }
-            None => {
-                for i in (0..n).rev() {
-                    self.descrambler.descramble((group >> i) & 1 == 1);
-                }
-            }
+        // The group's top bit is sent first; the sink takes the first in bit 0.
+        let mut out = 0;
+        for (k, i) in (0..n).rev().enumerate() {
+            out |= (self.descrambler.descramble((group >> i) & 1 == 1) as u32) << k;
+        }
+        if let Some(sink) = sink {
+            sink.bits(out, n as u32);
         }
     }
 }

@@ -734,9 +734,7 @@ impl V29Rx {
                     return;
                 }
                 let (bits, n) = self.data_symbol::<AVX>(y);
-                for i in 0..n {
-                    sink.bit(bits & (1 << i) != 0);
-                }
+                sink.bits(bits as u32, n);
                 if self.count.is_multiple_of(64) {
                     self.snapshots = [self.snapshots[1], self.live_quality()];
                 }
