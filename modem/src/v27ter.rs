@@ -256,16 +256,13 @@ impl GuardedDescrambler {
     #[inline]
     pub fn descramble(&mut self, line: bool) -> bool {
         let r = line as u32;
-        let mut out = r ^ feedback(self.reg);
-        if self.run >= GUARD_RUN {
-            // The scrambler inverted this line bit.
-            out ^= 1;
-            self.run = 0;
-        } else if repeats(self.reg, r) {
-            self.run += 1;
-        } else {
-            self.run = 0;
-        }
+        // Without branches (on data the repeat test goes either way at random): after a
+        // full run the scrambler inverted this line bit and the run restarts; otherwise a
+        // repeat lengthens the run and anything else restarts it.
+        let guard = (self.run >= GUARD_RUN) as u32;
+        let out = r ^ feedback(self.reg) ^ guard;
+        let lengthen = (guard == 0 && repeats(self.reg, r)) as u32;
+        self.run = (self.run + 1) * lengthen;
         self.reg = (self.reg << 1) | r;
         out != 0
     }
@@ -861,9 +858,29 @@ fn slice_phase(rate: u32, y: Complex32) -> u8 {
     }
 }
 
-/// The octant (0..8, counter-clockwise from the positive real axis) holding `v`.
+/// The octant (0..8, counter-clockwise from the positive real axis) holding `v`: the
+/// comparisons of [`octant_nested`], all made and the right one picked, since with noisy
+/// symbols each branch of the nested form is a coin toss for the processor's predictor.
 #[inline]
+// The negated comparisons are the nested form's `else` arms: with a NaN they must be true.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 fn octant(v: Complex32) -> u8 {
+    let (re, im) = (v.re, v.im);
+    let upper = im >= 0.0;
+    // Quadrant-like index: which pair of octants the nested form goes to.
+    let second = if upper { !(re > 0.0) } else { !(re < 0.0) };
+    let pair = ((!upper as u8) << 1) | second as u8;
+    // The comparison that splits each pair, true for the pair's second octant.
+    let splits = (!(im < re) as u8)
+        | ((!(im >= -re) as u8) << 1)
+        | ((!(-im < -re) as u8) << 2)
+        | ((!(re <= -im) as u8) << 3);
+    (pair << 1) | ((splits >> pair) & 1)
+}
+
+/// [`octant`] as nested comparisons: the reference it is tested against.
+#[cfg(test)]
+fn octant_nested(v: Complex32) -> u8 {
     let (re, im) = (v.re, v.im);
     if im >= 0.0 {
         if re > 0.0 {
@@ -1086,6 +1103,46 @@ mod tests {
                     slice_phase_reference(rate, y),
                     "{rate} {a}"
                 );
+            }
+        }
+    }
+
+    /// The branch-free octant is the nested one everywhere: on the axes and diagonals, at
+    /// signed zeros, infinities and NaN, and on random points.
+    #[test]
+    fn octant_without_branches_is_the_nested_one() {
+        let specials = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+        ];
+        for &re in &specials {
+            for &im in &specials {
+                let v = Complex32::new(re, im);
+                assert_eq!(octant(v), octant_nested(v), "{v:?}");
+            }
+        }
+        let mut k = 7u32;
+        for _ in 0..100_000 {
+            k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let re = ((k >> 8) & 0xffff) as f32 / 4096.0 - 8.0;
+            k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let im = ((k >> 8) & 0xffff) as f32 / 4096.0 - 8.0;
+            // Exact diagonals too, where the splitting comparisons tie.
+            for v in [
+                Complex32::new(re, im),
+                Complex32::new(re, re),
+                Complex32::new(re, -re),
+            ] {
+                assert_eq!(octant(v), octant_nested(v), "{v:?}");
             }
         }
     }
