@@ -4,7 +4,8 @@
 //! update, trellis search) exists in two compilations: one for the x86-64 baseline (SSE2,
 //! which every x86-64 has) and one for machines with AVX2, where the same code gets the
 //! three-operand VEX encoding and the matched filter, the LMS update and the trellis search
-//! handle eight lanes per instruction. Both perform the same floating-point operations per
+//! handle eight lanes per instruction. The transmitters' block shaper
+//! ([`crate::dsp::BlockShaper`]) follows the same choice for its fill loop. Both perform the same floating-point operations per
 //! lane in the same order, and neither fuses a multiply with an add, so they give the same
 //! bits: a call's records, pages and audio do not depend on the machine (the tests run both
 //! and compare).

@@ -580,15 +580,10 @@ fn gcd_u64(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd_u64(b, a % b) }
 }
 
+/// Whether to use the AVX fill loop: the process-wide choice of [`crate::simd`] (AVX2
+/// implies the AVX this loop needs), so `FAXSIM_VECTOR=baseline` covers it too.
 fn avx_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::simd::use_avx2()
 }
 
 /// `acc += x·a + y·b`, lane by lane: the same operations in the same order in every lane,

@@ -64,6 +64,18 @@ pub struct PairFigures {
     pub realtime_factor: f64,
     /// Whether every timed call succeeded on both sides.
     pub all_succeeded: bool,
+    /// Our modems' vector path ("baseline" or "avx2", see `modem::simd`); absent for
+    /// spandsp's pair.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector_path: Option<&'static str>,
+}
+
+/// The name of our modems' vector path in use.
+fn vector_path_name() -> &'static str {
+    match modem::simd::vector_path() {
+        modem::simd::VectorPath::Baseline => "baseline",
+        modem::simd::VectorPath::Avx2 => "avx2",
+    }
 }
 
 /// The process's CPU time so far, seconds.
@@ -170,6 +182,7 @@ fn measure(
         call_s,
         realtime_factor: if cpu > 0.0 { call_s / cpu } else { 0.0 },
         all_succeeded,
+        vector_path: (!matches!(session.caller.kind, SideKind::Spandsp)).then(vector_path_name),
     })
 }
 
@@ -213,12 +226,13 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         }
     }
     println!(
-        "{} page(s), {} {}, ECM {}, {} timed call(s) per pair",
+        "{} page(s), {} {}, ECM {}, {} timed call(s) per pair; our modems on the {} vector path",
         pages.len(),
         args.modem,
         args.channel,
         args.ecm,
-        args.calls
+        args.calls,
+        vector_path_name()
     );
     println!(
         "{:<16} {:>12} {:>10} {:>12} {:>6}",
