@@ -86,3 +86,30 @@ pub fn set_vector_path(path: VectorPath) -> VectorPath {
 pub(crate) fn use_avx2() -> bool {
     vector_path() == VectorPath::Avx2
 }
+
+/// A receiver whose `process` exists in both compilations: `process_v::<true>` may only run
+/// inside a function compiled for AVX2, which [`process`] provides.
+pub(crate) trait VectorRx {
+    /// [`crate::Receiver::process`] in the baseline (`AVX` false) or AVX2 compilation.
+    fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn crate::RxSink);
+}
+
+/// Runs `rx` over `samples` in the compilation chosen for this process.
+#[inline]
+pub(crate) fn process<R: VectorRx>(rx: &mut R, samples: &[i16], sink: &mut dyn crate::RxSink) {
+    #[cfg(target_arch = "x86_64")]
+    if use_avx2() {
+        // SAFETY: use_avx2 holds only where the processor has AVX2.
+        unsafe { process_avx2(rx, samples, sink) };
+        return;
+    }
+    rx.process_v::<false>(samples, sink);
+}
+
+/// [`VectorRx::process_v`] compiled for AVX2: everything it inlines (the whole hot path is
+/// `#[inline(always)]`) gets VEX code, and the `AVX` kernels become callable.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn process_avx2<R: VectorRx>(rx: &mut R, samples: &[i16], sink: &mut dyn crate::RxSink) {
+    rx.process_v::<true>(samples, sink);
+}

@@ -466,6 +466,7 @@ fn sse_reference() -> &'static [[[f32; 4]; 2]; CORR_WINDOW / 2] {
 /// pair at once, and the energy and correlation added in the same order, so the same bits.
 /// `refs` must be [`correlation_reference`]'s (its layout for this is precomputed).
 #[cfg(target_arch = "x86_64")]
+#[inline(always)]
 fn window_sums_sse2(
     ring: &[Complex32; CORR_WINDOW],
     first: usize,
@@ -877,6 +878,7 @@ impl V17Rx {
     /// Normalised correlation of the last [`CORR_WINDOW`] symbols with segment 2's first
     /// ones, each with its even and its odd symbols' means removed so that the alternations
     /// (period two) add nothing: (magnitude, 1 for a perfect match; value).
+    #[inline(always)]
     fn correlate(&self) -> (f32, Complex32) {
         let (refs, ref_energy) = correlation_reference();
         let first = self.searched - CORR_WINDOW;
@@ -1128,13 +1130,25 @@ impl V17Rx {
         }
     }
 
-    /// [`Receiver::process`] compiled for AVX2 (see [`crate::simd`]).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn process_avx2(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        self.process_v::<true>(samples, sink);
+    /// Turns one decided label into bits: differential decoding, descrambling.
+    #[inline(always)]
+    fn release(&mut self, label: u8, sink: &mut dyn RxSink) {
+        let data = self.released >= SEG4;
+        self.released += 1;
+        let y = (label >> 1) & 3;
+        let q = (y.wrapping_sub(self.prev_y)) & 3;
+        self.prev_y = y;
+        // Bits per symbol: one fewer than the label's (Y0 is redundant).
+        let bps = self.points.len().trailing_zeros() - 1;
+        let bits = (q as u32) | (((label >> 3) as u32) << 2);
+        let out = self.desc.descramble(bits, bps);
+        if data {
+            sink.bits(out, bps);
+        }
     }
+}
 
+impl crate::simd::VectorRx for V17Rx {
     #[inline(always)]
     fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         // The carrier detector runs ahead to its next change (nothing the demodulator does
@@ -1160,22 +1174,6 @@ impl V17Rx {
             rest = &rest[n..];
         }
     }
-
-    /// Turns one decided label into bits: differential decoding, descrambling.
-    fn release(&mut self, label: u8, sink: &mut dyn RxSink) {
-        let data = self.released >= SEG4;
-        self.released += 1;
-        let y = (label >> 1) & 3;
-        let q = (y.wrapping_sub(self.prev_y)) & 3;
-        self.prev_y = y;
-        // Bits per symbol: one fewer than the label's (Y0 is redundant).
-        let bps = self.points.len().trailing_zeros() - 1;
-        let bits = (q as u32) | (((label >> 3) as u32) << 2);
-        let out = self.desc.descramble(bits, bps);
-        if data {
-            sink.bits(out, bps);
-        }
-    }
 }
 
 impl Receiver for V17Rx {
@@ -1185,13 +1183,7 @@ impl Receiver for V17Rx {
     }
 
     fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        #[cfg(target_arch = "x86_64")]
-        if crate::simd::use_avx2() {
-            // SAFETY: use_avx2 holds only where the processor has AVX2.
-            unsafe { self.process_avx2(samples, sink) };
-            return;
-        }
-        self.process_v::<false>(samples, sink);
+        crate::simd::process(self, samples, sink);
     }
 
     fn quality(&self) -> Quality {

@@ -934,55 +934,7 @@ impl V27terRx {
     }
 }
 
-impl Receiver for V27terRx {
-    fn last_symbol(&self) -> Option<(f32, f32)> {
-        let s = self.core.symbol();
-        Some((s.re, s.im))
-    }
-
-    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        #[cfg(target_arch = "x86_64")]
-        if crate::simd::use_avx2() {
-            // SAFETY: use_avx2 holds only where the processor has AVX2.
-            unsafe { self.process_avx2(samples, sink) };
-            return;
-        }
-        self.process_v::<false>(samples, sink);
-    }
-
-    fn quality(&self) -> Quality {
-        match (self.trained(), self.held) {
-            (false, Some(q)) => q,
-            (trained, _) => self.live_quality(trained),
-        }
-    }
-
-    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
-        ModemKind::V27ter.check_rate(cfg.rate)?;
-        if cfg.rate != self.rate {
-            // What was learnt at another symbol rate is of no use.
-            self.core = QamDemod::new(&Self::core_config(cfg.rate));
-            self.trained_once = false;
-        }
-        self.rate = cfg.rate;
-        self.short_train = cfg.short_train;
-        self.prepare_pattern();
-        self.cd.reset();
-        self.state = RxState::Idle;
-        self.carrier_reported = false;
-        self.held = None;
-        Ok(())
-    }
-}
-
-impl V27terRx {
-    /// [`Receiver::process`] compiled for AVX2 (see [`crate::simd`]).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn process_avx2(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        self.process_v::<true>(samples, sink);
-    }
-
+impl crate::simd::VectorRx for V27terRx {
     #[inline(always)]
     fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
         // The carrier detector runs ahead to its next change; the samples before the change
@@ -1034,6 +986,41 @@ impl V27terRx {
             self.demodulate::<AVX>(&rest[n - 1..n], sink);
             rest = &rest[n..];
         }
+    }
+}
+
+impl Receiver for V27terRx {
+    fn last_symbol(&self) -> Option<(f32, f32)> {
+        let s = self.core.symbol();
+        Some((s.re, s.im))
+    }
+
+    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        crate::simd::process(self, samples, sink);
+    }
+
+    fn quality(&self) -> Quality {
+        match (self.trained(), self.held) {
+            (false, Some(q)) => q,
+            (trained, _) => self.live_quality(trained),
+        }
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        ModemKind::V27ter.check_rate(cfg.rate)?;
+        if cfg.rate != self.rate {
+            // What was learnt at another symbol rate is of no use.
+            self.core = QamDemod::new(&Self::core_config(cfg.rate));
+            self.trained_once = false;
+        }
+        self.rate = cfg.rate;
+        self.short_train = cfg.short_train;
+        self.prepare_pattern();
+        self.cd.reset();
+        self.state = RxState::Idle;
+        self.carrier_reported = false;
+        self.held = None;
+        Ok(())
     }
 }
 

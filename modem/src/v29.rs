@@ -789,56 +789,7 @@ impl V29Rx {
     }
 }
 
-impl Receiver for V29Rx {
-    fn last_symbol(&self) -> Option<(f32, f32)> {
-        let s = self.core.symbol();
-        Some((s.re, s.im))
-    }
-
-    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        #[cfg(target_arch = "x86_64")]
-        if crate::simd::use_avx2() {
-            // SAFETY: use_avx2 holds only where the processor has AVX2.
-            unsafe { self.process_avx2(samples, sink) };
-            return;
-        }
-        self.process_v::<false>(samples, sink);
-    }
-
-    fn quality(&self) -> Quality {
-        if self.stage != RxStage::Data
-            && let Some(q) = self.held
-        {
-            return q;
-        }
-        self.live_quality()
-    }
-
-    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
-        check_rate(cfg.rate)?;
-        if cfg.rate != self.rate {
-            *self = V29Rx::new(cfg)?;
-            return Ok(());
-        }
-        self.short_train = cfg.short_train;
-        self.carrier.reset();
-        self.up_pending = 0;
-        self.announced = false;
-        self.stage = RxStage::Idle;
-        self.failed = false;
-        self.held = None;
-        Ok(())
-    }
-}
-
-impl V29Rx {
-    /// [`Receiver::process`] compiled for AVX2 (see [`crate::simd`]).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn process_avx2(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
-        self.process_v::<true>(samples, sink);
-    }
-
+impl crate::simd::VectorRx for V29Rx {
     /// The same as feeding the carrier detector, the announcement countdown and the
     /// demodulator sample by sample, in runs: the detector scans ahead to its next change
     /// (or to the sample where the announcement falls due, or to a symbol that reads its
@@ -907,7 +858,45 @@ impl V29Rx {
             rest = &rest[n..];
         }
     }
+}
 
+impl Receiver for V29Rx {
+    fn last_symbol(&self) -> Option<(f32, f32)> {
+        let s = self.core.symbol();
+        Some((s.re, s.im))
+    }
+
+    fn process(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        crate::simd::process(self, samples, sink);
+    }
+
+    fn quality(&self) -> Quality {
+        if self.stage != RxStage::Data
+            && let Some(q) = self.held
+        {
+            return q;
+        }
+        self.live_quality()
+    }
+
+    fn restart(&mut self, cfg: &RxConfig) -> Result<(), Error> {
+        check_rate(cfg.rate)?;
+        if cfg.rate != self.rate {
+            *self = V29Rx::new(cfg)?;
+            return Ok(());
+        }
+        self.short_train = cfg.short_train;
+        self.carrier.reset();
+        self.up_pending = 0;
+        self.announced = false;
+        self.stage = RxStage::Idle;
+        self.failed = false;
+        self.held = None;
+        Ok(())
+    }
+}
+
+impl V29Rx {
     /// Whether the next symbol takes a quality snapshot (which reads the carrier detector's
     /// level): the end of segment 4, and every 64th data symbol.
     #[inline]

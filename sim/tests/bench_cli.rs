@@ -56,12 +56,18 @@ fn bench_reports_both_pairs_and_the_vector_path() {
         } else {
             assert!(["baseline", "avx2"].contains(&path_used), "{path_used}");
         }
-        assert!(stdout.contains(&format!("on the {path_used} vector path")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("on the {path_used} vector path")),
+            "{stdout}"
+        );
         // A fine A4 page at V.17 over G.711 is tens of seconds of call, and our pair runs
         // it far faster than real time on any machine that builds this.
         let call_s = ours["call_s"].as_f64().unwrap();
         assert!((15.0..120.0).contains(&call_s), "{call_s}");
-        assert!(ours["realtime_factor"].as_f64().unwrap() > 10.0, "{figures}");
+        assert!(
+            ours["realtime_factor"].as_f64().unwrap() > 10.0,
+            "{figures}"
+        );
         if with_spandsp {
             let theirs = &pairs[1];
             assert_eq!(theirs["pair"], "spandsp-spandsp");
