@@ -12,7 +12,8 @@
 //!
 //! The choice is made once per process: AVX2 when the processor has it, unless the
 //! environment variable `FAXSIM_VECTOR=baseline` asks for the baseline path (for comparing
-//! the two). [`set_vector_path`] changes it for benchmarks and tests.
+//! the two; `avx2` and `auto` take the default). [`set_vector_path`] changes it for
+//! benchmarks and tests.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -57,9 +58,27 @@ pub fn vector_path() -> VectorPath {
     }
 }
 
+/// The path the environment variable `FAXSIM_VECTOR` asks for: `Ok(None)` when it is unset
+/// or `auto` (the best the processor has), an error naming the value when it is none of
+/// `baseline`, `avx2` and `auto`. (The receivers treat an unknown value as `auto`; a
+/// program can refuse it with this.)
+pub fn requested_vector_path() -> Result<Option<VectorPath>, String> {
+    let Ok(value) = std::env::var("FAXSIM_VECTOR") else {
+        return Ok(None);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "baseline" => Ok(Some(VectorPath::Baseline)),
+        "avx2" => Ok(Some(VectorPath::Avx2)),
+        "auto" | "" => Ok(None),
+        _ => Err(format!(
+            "FAXSIM_VECTOR={value:?}: expected baseline, avx2 or auto"
+        )),
+    }
+}
+
 #[cold]
 fn choose() -> VectorPath {
-    let forced = std::env::var("FAXSIM_VECTOR").is_ok_and(|v| v.eq_ignore_ascii_case("baseline"));
+    let forced = requested_vector_path() == Ok(Some(VectorPath::Baseline));
     let p = if !forced && avx2_available() {
         VectorPath::Avx2
     } else {

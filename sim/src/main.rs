@@ -55,6 +55,18 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    match modem::simd::requested_vector_path() {
+        Err(e) => {
+            eprintln!("faxsim: {e}");
+            return ExitCode::from(2);
+        }
+        Ok(Some(modem::simd::VectorPath::Avx2)) if !modem::simd::avx2_available() => {
+            eprintln!(
+                "faxsim: FAXSIM_VECTOR=avx2, but this processor has no AVX2: using the baseline path"
+            );
+        }
+        _ => {}
+    }
     let result: Result<(), CliError> = match cli.command {
         Command::Call(args) => match cmd::call::run(args) {
             Ok(true) => Ok(()),

@@ -86,3 +86,15 @@ fn bench_refuses_an_unknown_modem() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown modem 'v99'"), "{err}");
 }
+
+#[test]
+fn a_wrong_vector_path_is_refused_in_one_line() {
+    let out = faxsim(&["bench", "--builtin-only"], &[("FAXSIM_VECTOR", "sse9")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("FAXSIM_VECTOR=\"sse9\": expected baseline, avx2 or auto"),
+        "{err}"
+    );
+}
