@@ -620,7 +620,7 @@ impl Path {
 ///
 /// Two chains share the input history: a narrow one makes the bit decisions and drives the
 /// clock loop; a wide one measures level, SNR and frequency offset and runs carrier
-/// detection. Both run once every [`DECIM`] samples.
+/// detection. Both run once every `DECIM` (4) samples.
 #[derive(Debug, Clone)]
 pub struct FskRx {
     spec: FskSpec,

@@ -56,7 +56,7 @@ impl PowerMeter {
 /// Noise louder than the on threshold (white noise at −42 dBm0 over the band, 32 dB under a
 /// −10 dBm0 signal) raises the carrier by itself, and no floor can be learnt under it. So a
 /// carrier also goes when the power falls under its own level (the mean power since it
-/// came): 20 dB for 30 ms, or 6 dB for 100 ms (see [`DIP_RATIO`]): a signal that ends leaves
+/// came): 20 dB for 30 ms, or 6 dB for 100 ms (`DIP_RATIO`): a signal that ends leaves
 /// only the noise. The line's level at that moment
 /// is then noise, and a new carrier must rise 3 dB above it until the line falls quiet again.
 #[derive(Debug, Clone)]

@@ -54,7 +54,7 @@ pub enum CodingName {
 #[serde(deny_unknown_fields)]
 pub struct FrameSpec {
     /// Frame name as `t30::frame::Fcf` names it ("DIS", "DCS", "TSI", "MPS", …), or
-    /// "PPS-<cmd>" / "EOR-<cmd>" with cmd one of NULL, MPS, EOP, EOM.
+    /// `"PPS-<cmd>"` / `"EOR-<cmd>"` with cmd one of NULL, MPS, EOP, EOM.
     #[serde(default)]
     pub name: Option<String>,
     /// Raw frame octets (address, control, FCF, FIF; no FCS), in the order they are sent,
