@@ -182,7 +182,8 @@ unsafe fn search_cell_avx(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
         let ry = _mm256_set1_ps(r.im);
         let mut dist = _mm256_set1_ps(f32::MAX);
         let mut lab = _mm256_setzero_ps();
-        for k in 0..CANDIDATES {
+        // Rows past `rows` repeat the last candidate, which never wins: skipped.
+        for k in 0..cell.rows.min(CANDIDATES) {
             let dx = _mm256_sub_ps(rx, _mm256_loadu_ps(cell.xs[k].as_ptr()));
             let dy = _mm256_sub_ps(ry, _mm256_loadu_ps(cell.ys[k].as_ptr()));
             let d = _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy));

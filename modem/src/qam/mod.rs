@@ -67,6 +67,13 @@ impl DemodConfig {
     }
 }
 
+/// Whether a half-symbol instant `t` samples after the newest one is due: it is not after
+/// it (NaN included, as in [`QamDemod::push`], whose `t > 0` test is the same rule).
+#[inline(always)]
+fn due(t: f32) -> bool {
+    t.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+}
+
 /// What the core has learnt that a short (resynchronising) training keeps.
 #[derive(Debug, Clone, PartialEq)]
 struct Learnt {
@@ -348,10 +355,7 @@ impl QamDemod {
                     hist[pos] = x;
                     copy[pos] = x;
                     t -= 1.0;
-                    // Due when not after the newest sample (NaN included, as in `push`).
-                    if t.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
-                        || i == samples.len()
-                    {
+                    if due(t) || i == samples.len() {
                         break;
                     }
                 }
@@ -572,7 +576,7 @@ impl QamDemod {
             loop {
                 t -= 1.0;
                 k += 1;
-                if t.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                if due(t) {
                     break;
                 }
             }
