@@ -21,7 +21,15 @@ use sim::modems::{Implementation, make_rx};
 
 use modem_signal::{BLOCK, noisy_signal};
 
+/// Demodulations per run; `RX_REPEATS` overrides it (more for a sampling profiler).
 const REPEATS: usize = 5;
+
+fn repeats() -> usize {
+    std::env::var("RX_REPEATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(REPEATS)
+}
 
 struct CountBits(u64);
 
@@ -46,7 +54,7 @@ fn warm_up(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> u
 #[inline(never)]
 fn demodulate(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> u64 {
     let mut bits = 0;
-    for _ in 0..REPEATS {
+    for _ in 0..repeats() {
         let mut rx = make_rx(
             imp,
             kind,
@@ -98,9 +106,10 @@ fn main() {
     warm_up(imp, kind, rate, &signal[..signal.len().min(8000)]);
     let bits = measured(imp, kind, rate, &signal);
     println!(
-        "{} {} {rate}: {} samples x {REPEATS}, {bits} bits",
+        "{} {} {rate}: {} samples x {}, {bits} bits",
         imp.name(),
         kind.name(),
-        signal.len()
+        signal.len(),
+        repeats()
     );
 }

@@ -22,7 +22,7 @@
 use std::collections::VecDeque;
 
 use channel_models::AudioStage;
-use channel_models::chain::{CancellerMode, ChainError, ChainSpec, FarEndEcho};
+use channel_models::chain::{CancellerMode, ChainError, ChainSpec, FarEndEcho, StageSpec};
 use channel_models::echo::{EchoCanceller, HybridEcho};
 use channel_models::rng::derive_seed;
 use t30::SampleTime;
@@ -62,6 +62,37 @@ impl ChannelPreset {
     }
 }
 
+/// Call length, in samples, that a fast sender's lead of silence covers (ten minutes).
+const DRIFT_LEAD_CALL: f64 = 4_800_000.0;
+/// The most lead of silence, samples (one second).
+const DRIFT_LEAD_MAX: f64 = 8000.0;
+
+/// Samples of silence a direction starts with so that its clock drift never leaves the
+/// receiver short. Both ends run in step, but a sender whose clock is fast (positive ppm)
+/// delivers fewer samples than it was given; padded with silence, the receiver would see a
+/// sample slip every 1/ppm samples (every 1.25 s at 100 ppm), which is another impairment
+/// than drift. A lead covering ten minutes of call (at most a second) puts the slips past
+/// any call's end: the one-way delay starts that much longer and shrinks as the clocks
+/// slide apart, as it would between two free-running clocks.
+pub fn drift_lead(spec: &ChainSpec) -> usize {
+    let ratio: f64 = spec
+        .stages
+        .iter()
+        .map(|st| match st {
+            StageSpec::ClockDrift { ppm } => 1.0 + ppm * 1e-6,
+            _ => 1.0,
+        })
+        .product();
+    if ratio > 1.0 {
+        // Plus the resampler's look-ahead (8 samples), with margin.
+        ((ratio - 1.0) * DRIFT_LEAD_CALL + 16.0)
+            .ceil()
+            .min(DRIFT_LEAD_MAX) as usize
+    } else {
+        0
+    }
+}
+
 /// One direction's stages, with a FIFO so that stages which add or drop a sample now and
 /// then still hand the receiver whole blocks.
 pub struct Chain {
@@ -90,6 +121,12 @@ impl Chain {
             b: Vec::with_capacity(2 * BLOCK),
             far_end: None,
         }
+    }
+
+    /// Starts the direction with `samples` of silence (see [`drift_lead`]).
+    pub fn with_lead(mut self, samples: usize) -> Chain {
+        self.fifo.extend(std::iter::repeat_n(0, samples));
+        self
     }
 
     /// Puts a hybrid (and echo control) at this direction's receiving end.
@@ -140,7 +177,7 @@ impl Chain {
         }
         let stages =
             channel_models::chain::Chain::build(&channel.spec, derive_seed(seed, direction))?;
-        let chain = Chain::new(vec![Box::new(stages)]);
+        let chain = Chain::new(vec![Box::new(stages)]).with_lead(drift_lead(&channel.spec));
         Ok(match &channel.spec.far_end_echo {
             Some(echo) => chain.with_far_end_echo(echo),
             None => chain,
@@ -249,5 +286,34 @@ pub fn run_call(
     CallEnd {
         end: now,
         limit_reached: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drifting(ppm: f64) -> ChannelPreset {
+        let mut spec = ChainSpec::default();
+        spec.stages.push(StageSpec::ClockDrift { ppm });
+        ChannelPreset { spec }
+    }
+
+    /// A fast sender's direction never runs dry within ten minutes, so the receiver gets
+    /// the drifted signal without slips; a slow sender's needs no lead.
+    #[test]
+    fn drift_never_pads_within_ten_minutes() {
+        assert_eq!(drift_lead(&drifting(100.0).spec), 496);
+        assert_eq!(drift_lead(&drifting(-100.0).spec), 0);
+        assert_eq!(drift_lead(&drifting(5000.0).spec), 8000);
+        let mut chain = Chain::build(&drifting(300.0), 1, "caller-to-answerer").unwrap();
+        let input: Vec<i16> = (0..BLOCK)
+            .map(|i| ((i as f32 * 0.7).sin() * 8000.0) as i16)
+            .collect();
+        let mut out = vec![0i16; BLOCK];
+        for block in 0..4_790_000 / BLOCK {
+            chain.process(&input, &mut out);
+            assert!(!chain.fifo.is_empty(), "ran dry at block {block}");
+        }
     }
 }

@@ -424,6 +424,7 @@ pub fn run_session_with(
                         direction,
                         log: sent.clone(),
                     })])
+                    .with_lead(crate::call::drift_lead(spec))
                 },
             )
         } else {

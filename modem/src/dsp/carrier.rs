@@ -25,6 +25,13 @@ impl PowerMeter {
         self.power
     }
 
+    /// Feeds the mean square of some samples (for a meter read once per group of them).
+    #[inline]
+    pub fn update_power(&mut self, mean_square: f32) -> f32 {
+        self.power += (mean_square - self.power) * self.alpha;
+        self.power
+    }
+
     /// The mean square so far.
     pub fn power(&self) -> f32 {
         self.power
@@ -43,6 +50,12 @@ impl PowerMeter {
 
 /// Carrier presence from signal power, with separate on and off thresholds so that a level
 /// near one threshold does not chatter.
+///
+/// The power is read once per group of four samples (the mean square of the group, into a
+/// one-pole meter with the time constant asked for), so changes fall on every fourth sample
+/// counted from the detector's start or [`CarrierDetect::reset`], whatever the block sizes.
+/// Reading per sample cost a receiver more time than any other single stage, for a change
+/// that comes at most three samples (0.4 ms) sooner.
 ///
 /// V.17, V.29 and V.27ter set the receiver's carrier-detect thresholds at −43 dBm0 (off to on)
 /// and −48 dBm0 (on to off); V.21 at −43/−48 dBm0 likewise. Those are the defaults here.
@@ -74,7 +87,15 @@ pub struct CarrierDetect {
     /// while it is absent, so it is fixed when the carrier comes).
     off_now: f32,
     fall: CarrierFall,
+    /// Sum of the squares of the current group's samples so far, and how many there are.
+    group_sum: f32,
+    group_fill: u32,
 }
+
+/// Samples per power reading of [`CarrierDetect`]: the meter and the rules read the mean
+/// square of each group of four samples, half a millisecond, which costs a quarter of a
+/// reading per sample and shifts a change by at most three samples.
+const GROUP: u32 = 4;
 
 /// The end of a carrier told by its fall under its own level, for lines whose noise is
 /// louder than the on threshold (shared by the fast modems' detector and V.21's).
@@ -224,6 +245,17 @@ pub const CARRIER_ON_DBM0: f32 = -43.0;
 /// Default on-to-off threshold, dBm0.
 pub const CARRIER_OFF_DBM0: f32 = -48.0;
 
+/// The mean square of a group of samples, summed in order as [`CarrierDetect::update`] does.
+#[inline(always)]
+fn group_mean(group: &[i16]) -> f32 {
+    let mut sum = 0.0;
+    for &x in &group[..GROUP as usize] {
+        let x = x as f32;
+        sum += x * x;
+    }
+    sum * (1.0 / GROUP as f32)
+}
+
 fn dbm0_to_power(dbm0: f32) -> f32 {
     let rms = DBM0_RMS * 10f32.powf(dbm0 / 20.0);
     rms * rms
@@ -237,29 +269,50 @@ impl CarrierDetect {
 
     /// A detector with explicit thresholds (dBm0).
     pub fn with_thresholds(samples: f32, on_dbm0: f32, off_dbm0: f32) -> Self {
+        // One reading per group moves the meter as GROUP samples of a per-sample meter with
+        // time constant `samples` would.
+        let per_sample = 1.0 - 1.0 / samples.max(1.0) as f64;
+        let per_group = 1.0 - per_sample.powi(GROUP as i32);
         CarrierDetect {
-            meter: PowerMeter::new(samples),
+            meter: PowerMeter::new((1.0 / per_group) as f32),
             on_power: dbm0_to_power(on_dbm0),
             off_power: dbm0_to_power(off_dbm0),
             present: false,
             floor: 0.0,
             floor_count: 0.0,
             off_now: 0.0,
-            fall: CarrierFall::default(),
+            fall: CarrierFall::with_step(GROUP),
+            group_sum: 0.0,
+            group_fill: 0,
         }
     }
 
     /// Feeds one sample; returns `Some(true)` when the carrier appears, `Some(false)` when it
-    /// goes, `None` otherwise.
+    /// goes, `None` otherwise. Changes come on the last sample of a group.
     #[inline]
     pub fn update(&mut self, x: f32) -> Option<bool> {
-        let p = self.meter.update(x);
+        self.group_sum += x * x;
+        self.group_fill += 1;
+        if self.group_fill < GROUP {
+            return None;
+        }
+        let mean = self.group_sum * (1.0 / GROUP as f32);
+        self.group_sum = 0.0;
+        self.group_fill = 0;
+        self.reading(mean)
+    }
+
+    /// One group's mean square.
+    #[inline]
+    fn reading(&mut self, mean: f32) -> Option<bool> {
+        let p = self.meter.update_power(mean);
         let on = self.on_power;
         if !self.present {
             if p < on {
                 let cap = dbm0_to_power(FLOOR_CAP_DBM0) / 2.0;
-                self.floor_count = (self.floor_count + 1.0).min(FLOOR_SAMPLES);
-                self.floor = (self.floor + (p - self.floor) / self.floor_count).min(cap);
+                self.floor_count = (self.floor_count + GROUP as f32).min(FLOOR_SAMPLES);
+                self.floor =
+                    (self.floor + (p - self.floor) * GROUP as f32 / self.floor_count).min(cap);
             }
             if p > self.fall.on_threshold(p, on) {
                 self.present = true;
@@ -286,27 +339,41 @@ impl CarrierDetect {
     /// as [`CarrierDetect::update`] sample by sample.
     pub fn scan(&mut self, samples: &[i16]) -> (usize, Option<bool>) {
         let mut i = 0;
-        while i < samples.len() {
+        // The rest of a group begun in an earlier block.
+        while self.group_fill != 0 && i < samples.len() {
+            i += 1;
+            if let Some(change) = self.update(samples[i - 1] as f32) {
+                return (i, Some(change));
+            }
+        }
+        while samples.len() - i >= GROUP as usize {
             if self.present && self.fall.steady() {
                 i += self.scan_steady(&samples[i..]);
-                if i == samples.len() {
+                if samples.len() - i < GROUP as usize {
                     break;
                 }
             }
-            if let Some(change) = self.update(samples[i] as f32) {
-                return (i + 1, Some(change));
+            let mean = group_mean(&samples[i..i + GROUP as usize]);
+            i += GROUP as usize;
+            if let Some(change) = self.reading(mean) {
+                return (i, Some(change));
             }
+        }
+        while i < samples.len() {
             i += 1;
+            if let Some(change) = self.update(samples[i - 1] as f32) {
+                return (i, Some(change));
+            }
         }
         (samples.len(), None)
     }
 
-    /// [`CarrierDetect::update`] for a present carrier whose level is settled and that is
-    /// not dipping (the state of nearly every sample of a signal), over samples that leave
-    /// it that way: only the meter and the level move. Stops before the first sample that
-    /// would do more (fall under the off threshold, or dip under the level), leaving it to
-    /// `update`; returns how many samples were taken. The same operations as `update`, so
-    /// the same bits.
+    /// [`CarrierDetect::reading`] for a present carrier whose level is settled and that is
+    /// not dipping (the state of nearly every group of a signal), over whole groups that
+    /// leave it that way: only the meter and the level move. Stops before the first group
+    /// that would do more (fall under the off threshold, or dip under the level), leaving
+    /// it to `reading`; returns how many samples were taken. The same operations as
+    /// `reading`, so the same bits.
     fn scan_steady(&mut self, samples: &[i16]) -> usize {
         let alpha = self.meter.alpha;
         let weight = self.fall.level_weight;
@@ -314,9 +381,8 @@ impl CarrierDetect {
         let mut power = self.meter.power;
         let mut level = self.fall.level;
         let mut taken = 0;
-        for &s in samples {
-            let x = s as f32;
-            let p = power + (x * x - power) * alpha;
+        for group in samples.chunks_exact(GROUP as usize) {
+            let p = power + (group_mean(group) - power) * alpha;
             if p < off {
                 break;
             }
@@ -327,7 +393,7 @@ impl CarrierDetect {
             }
             power = p;
             level = l;
-            taken += 1;
+            taken += GROUP as usize;
         }
         self.meter.power = power;
         self.fall.level = level;
@@ -361,6 +427,8 @@ impl CarrierDetect {
         self.meter.reset();
         self.present = false;
         self.fall.clear_hold();
+        self.group_sum = 0.0;
+        self.group_fill = 0;
     }
 }
 
