@@ -75,7 +75,8 @@ impl Nco {
     fn lookup(&self, phase: u32) -> f32 {
         // Linear interpolation keeps spurs below -100 dBc with a 4096-entry table.
         let idx = (phase >> (32 - TABLE_BITS)) as usize;
-        let frac = (phase << TABLE_BITS) as f32 * (1.0 / 4_294_967_296.0);
+        // Through i64: the same value, converted in one instruction (u32's takes several).
+        let frac = (phase << TABLE_BITS) as i64 as f32 * (1.0 / 4_294_967_296.0);
         let a = self.table[idx];
         a + (self.table[idx + 1] - a) * frac
     }

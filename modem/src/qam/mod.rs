@@ -67,6 +67,13 @@ impl DemodConfig {
     }
 }
 
+/// Samples of room in front of the passband window: it moves back to the end once per
+/// `HISTORY_SLACK` samples or so, instead of each sample being written twice.
+const HISTORY_SLACK: usize = 512;
+/// T/2 samples of room after the equalizer's window: the window moves back to the front
+/// once per `EQ_SLACK` samples, instead of each sample being written twice.
+const EQ_SLACK: usize = 256;
+
 /// Whether a half-symbol instant `t` samples after the newest one is due: it is not after
 /// it (NaN included, as in [`QamDemod::push`], whose `t > 0` test is the same rule).
 #[inline(always)]
@@ -99,7 +106,9 @@ pub struct QamDemod {
     meter: PowerMeter,
     gain: f32,
     agc_frozen: bool,
-    /// Baseband history, written twice (`i` and `i + len`) so any window is contiguous.
+    /// Passband history, newest first: the window is `bb[bb_pos..bb_pos + bb_len]`. Samples
+    /// go in once, downwards; when the front is reached the window moves back to the end
+    /// (`make_room`), so any window is contiguous.
     bb: Vec<f32>,
     bb_pos: usize,
     bb_len: usize,
@@ -130,10 +139,12 @@ pub struct QamDemod {
     /// Equalizer taps, real and imaginary parts apart so four taps fill a vector register.
     tap_re: Vec<f32>,
     tap_im: Vec<f32>,
-    /// T/2 samples written twice, as `bb`, real and imaginary parts apart.
+    /// T/2 samples, real and imaginary parts apart, oldest first: the window is
+    /// `eq_re[eq_start..eq_start + eq_len]`. Each new sample goes in once after the window;
+    /// when the end is reached the window moves back to the front.
     eq_re: Vec<f32>,
     eq_im: Vec<f32>,
-    eq_pos: usize,
+    eq_start: usize,
     eq_step: f32,
     eq_frozen: bool,
     // --- carrier ---
@@ -176,8 +187,8 @@ impl QamDemod {
             meter: PowerMeter::new(200.0),
             gain: 0.0,
             agc_frozen: false,
-            bb: vec![0.0; 2 * bb_len],
-            bb_pos: 0,
+            bb: vec![0.0; bb_len + HISTORY_SLACK],
+            bb_pos: HISTORY_SLACK,
             bb_len,
             mf,
             half_period: (sps / 2.0) as f32,
@@ -195,9 +206,9 @@ impl QamDemod {
             eq_center,
             tap_re: vec![0.0; eq_len],
             tap_im: vec![0.0; eq_len],
-            eq_re: vec![0.0; 2 * eq_len],
-            eq_im: vec![0.0; 2 * eq_len],
-            eq_pos: 0,
+            eq_re: vec![0.0; eq_len + EQ_SLACK],
+            eq_im: vec![0.0; eq_len + EQ_SLACK],
+            eq_start: 0,
             eq_step: 0.0,
             eq_frozen: false,
             phase: 0.0,
@@ -252,11 +263,11 @@ impl QamDemod {
     /// carrier and clock offsets): the short-training restart. Clears the signal history
     /// and the carrier and timing phases, which a new burst does not share.
     pub fn restart_signal(&mut self) {
-        self.bb.iter_mut().for_each(|c| *c = 0.0);
+        self.bb_pos = HISTORY_SLACK;
+        self.bb[HISTORY_SLACK..].iter_mut().for_each(|c| *c = 0.0);
         self.eq_re.iter_mut().for_each(|c| *c = 0.0);
         self.eq_im.iter_mut().for_each(|c| *c = 0.0);
-        self.bb_pos = 0;
-        self.eq_pos = 0;
+        self.eq_start = 0;
         // The first sample is at carrier phase zero.
         self.carrier_phase = 0u32.wrapping_sub(self.carrier_inc);
         self.t_next = self.half_period;
@@ -295,14 +306,9 @@ impl QamDemod {
             self.meter.update(x);
         }
         self.carrier_phase = self.carrier_phase.wrapping_add(self.carrier_inc);
-        self.bb_pos = if self.bb_pos == 0 {
-            self.bb_len - 1
-        } else {
-            self.bb_pos - 1
-        };
-        // Newest first: window bb[bb_pos .. bb_pos + bb_len].
+        self.make_room(1);
+        self.bb_pos -= 1;
         self.bb[self.bb_pos] = x;
-        self.bb[self.bb_pos + self.bb_len] = x;
         self.t_next -= 1.0;
         if self.t_next > 0.0 {
             return None;
@@ -333,29 +339,30 @@ impl QamDemod {
             return (0, None);
         }
         self.pending = false;
-        let len = self.bb_len;
         let inc = self.carrier_inc;
         let track = !self.agc_frozen;
         let mut i = 0;
         while i < samples.len() {
+            // Room in front of the window for the samples this run may take.
+            let end = samples.len().min(i + HISTORY_SLACK);
+            self.make_room(end - i);
             let (mut t, mut pos) = (self.t_next, self.bb_pos);
             let start = i;
             {
                 // Locals, so that the stores into the history need no reloads of the
                 // meter or of the history's bounds.
                 let mut meter = self.meter.clone();
-                let (hist, copy) = self.bb.split_at_mut(len);
+                let hist = &mut self.bb[..pos];
                 loop {
                     let x = samples[i] as f32;
                     i += 1;
                     if track {
                         meter.update(x);
                     }
-                    pos = if pos == 0 { len - 1 } else { pos - 1 };
+                    pos -= 1;
                     hist[pos] = x;
-                    copy[pos] = x;
                     t -= 1.0;
-                    if due(t) || i == samples.len() {
+                    if due(t) || i == end {
                         break;
                     }
                 }
@@ -367,7 +374,8 @@ impl QamDemod {
                 .wrapping_add(inc.wrapping_mul((i - start) as u32));
             (self.t_next, self.bb_pos, self.carrier_phase) = (t, pos, phase);
             if t > 0.0 {
-                break;
+                // Not due: the samples (or the room) ran out.
+                continue;
             }
             let frac = -t;
             self.t_next += self.half_period;
@@ -379,11 +387,24 @@ impl QamDemod {
         (samples.len(), None)
     }
 
+    /// Makes sure `k` more samples can go in front of the passband window, moving the
+    /// window to the end of the history when they cannot.
+    #[inline(always)]
+    fn make_room(&mut self, k: usize) {
+        if self.bb_pos < k {
+            let end = self.bb.len() - self.bb_len;
+            self.bb
+                .copy_within(self.bb_pos..self.bb_pos + self.bb_len, end);
+            self.bb_pos = end;
+        }
+    }
+
     #[inline(always)]
     fn matched_filter<const AVX: bool>(&mut self, frac: f32) -> Complex32 {
         // `frac` is not negative: adding a half and truncating rounds, without a library call
-        // (and through i32, whose conversion is cheaper than usize's).
-        let p = ((frac * PHASES as f32 + 0.5) as i32).clamp(0, PHASES as i32) as usize;
+        // (and through i32, whose conversion is cheaper than usize's; out of range, where
+        // `as` would saturate, the clamp gives phase 0 or the last one).
+        let p = crate::dsp::trunc_i32(frac * PHASES as f32 + 0.5).clamp(0, PHASES as i32) as usize;
         let taps = p * self.bb_len..(p + 1) * self.bb_len;
         let h = &self.bb[self.bb_pos..self.bb_pos + self.bb_len];
         let (re, im) = (&self.mf.re[taps.clone()], &self.mf.im[taps]);
@@ -400,7 +421,8 @@ impl QamDemod {
         // Down-convert at the output instant, `frac + delay` samples before the newest.
         // Through i64 (one instruction, where u64 takes a dozen): the product is positive
         // and far below 2^63, so the result is the same.
-        let back = ((frac as f64 + self.mf.delay) * self.carrier_inc as f64) as i64 as u32;
+        let back =
+            crate::dsp::trunc_i64((frac as f64 + self.mf.delay) * self.carrier_inc as f64) as u32;
         let (c, s) = self.rot.cos_sin_at(self.carrier_phase.wrapping_sub(back));
         v * Complex32::new(c, -s)
     }
@@ -418,19 +440,17 @@ impl QamDemod {
         }
         let y = mf * self.gain;
         let n = self.eq_len;
-        let k = if self.eq_pos + 1 == n {
-            0
+        if self.eq_start + n == self.eq_re.len() {
+            // The newest n - 1 to the front, the new one after them.
+            self.eq_re.copy_within(self.eq_start + 1.., 0);
+            self.eq_im.copy_within(self.eq_start + 1.., 0);
+            self.eq_start = 0;
         } else {
-            self.eq_pos + 1
-        };
-        self.eq_pos = k;
-        // Each history and its copy apart: one bounds check per store, no reloads.
-        let (re, re_copy) = self.eq_re.split_at_mut(n);
-        let (im, im_copy) = self.eq_im.split_at_mut(n);
-        re[k] = y.re;
-        re_copy[k] = y.re;
-        im[k] = y.im;
-        im_copy[k] = y.im;
+            self.eq_start += 1;
+        }
+        let w = self.eq_start + n - 1;
+        self.eq_re[w] = y.re;
+        self.eq_im[w] = y.im;
         self.on_time = !self.on_time;
         if !self.on_time {
             self.prev_mid = y;
@@ -451,7 +471,7 @@ impl QamDemod {
         self.prev_on = y;
         self.last_raw = y;
 
-        let win = self.eq_pos + 1..self.eq_pos + 1 + self.eq_len;
+        let win = self.eq_start..self.eq_start + self.eq_len;
         let z = kernels::cdot(
             &self.tap_re,
             &self.tap_im,
@@ -460,7 +480,9 @@ impl QamDemod {
         );
         // The carrier phase through the oscillator's sine table: cheaper than sin_cos.
         let turns = self.phase * (1.0 / std::f32::consts::TAU);
-        let (c, s) = self.rot.cos_sin_at((turns * 4_294_967_296.0) as i64 as u32);
+        let (c, s) = self
+            .rot
+            .cos_sin_at(crate::dsp::trunc_f32_i64(turns * 4_294_967_296.0) as u32);
         self.derot = Complex32::new(c, -s);
         self.last = z * self.derot;
         self.pending = true;
@@ -503,7 +525,7 @@ impl QamDemod {
         if !self.eq_frozen {
             // Rotate the error back to the equalizer's (un-derotated) frame.
             let e = err * self.derot.conj() * self.eq_step;
-            let win = self.eq_pos + 1..self.eq_pos + 1 + self.eq_len;
+            let win = self.eq_start..self.eq_start + self.eq_len;
             let (tr, ti) = (&mut self.tap_re, &mut self.tap_im);
             let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
             #[cfg(target_arch = "x86_64")]
