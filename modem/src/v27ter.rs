@@ -770,6 +770,9 @@ impl V27terRx {
                     self.core.set_eq_step(DATA_STEP);
                     self.core.set_carrier_bandwidth(0.004);
                     self.core.set_timing_bandwidth(0.001);
+                    // The integrator learns the clock offset: a first-order loop this narrow
+                    // lags a drift, and lost the signal at ±300 ppm.
+                    self.core.use_timing_integrator(true);
                     self.core.restart_clock_estimate();
                     if !self.short_train {
                         self.core.save();

@@ -70,7 +70,19 @@ mod tests {
     /// panic.
     #[test]
     fn truncations_match_as_in_range() {
-        for x in [0.0f32, 0.4, 0.999_999, 1.0, 2.5, 3.999, -0.5, -2.7, 4_194_303.5, 1e9, -1e9] {
+        for x in [
+            0.0f32,
+            0.4,
+            0.999_999,
+            1.0,
+            2.5,
+            3.999,
+            -0.5,
+            -2.7,
+            4_194_303.5,
+            1e9,
+            -1e9,
+        ] {
             assert_eq!(trunc_i32(x), x as i32, "{x}");
             assert_eq!(trunc_f32_i64(x), x as i64, "{x}");
             assert_eq!(trunc_i64(x as f64 * 3.0), (x as f64 * 3.0) as i64, "{x}");
