@@ -13,7 +13,9 @@
 //!
 //! Timing comes from a Gardner detector on the matched-filter output (before the equalizer,
 //! so equalizer and timing loop do not chase each other): a first-order loop while pulling in,
-//! with an integrator added for data mode to follow a clock offset without lag. Carrier offset is taken out after
+//! with an integrator that a modem may add for data mode to follow a clock offset without lag
+//! (V.29 and V.27ter do; V.17 keeps the first-order loop, whose integrator wandered at low
+//! SNR). Carrier offset is taken out after
 //! the equalizer: a constant frequency offset then leaves the optimal taps constant and the
 //! residual rotation is what the second-order loop tracks.
 //!
