@@ -1064,10 +1064,20 @@ impl V17Rx {
                 if self.count == 64 && !self.short {
                     self.core.set_eq_step(EQ_STEP_TRAIN);
                 }
+                if !self.short && self.count == len / 2 {
+                    // Measure the clock offset from here: through band-edge loss the timing
+                    // phase is still settling in the first half, which biased the estimate
+                    // by up to 50 ppm.
+                    self.core.restart_clock_estimate();
+                }
                 if self.count == len {
                     let snr = 10.0 * (self.sig_acc / self.err_acc.max(1e-9)).log10();
                     if snr >= TRAIN_SNR_DB {
                         if !self.short {
+                            // The clock offset measured over the training's second half
+                            // stays on as a standing correction (a short training keeps
+                            // the long one's, which `start_training` restored).
+                            self.core.hold_measured_drift();
                             self.core.save();
                             self.have_long = true;
                         }

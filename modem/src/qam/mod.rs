@@ -15,7 +15,8 @@
 //! so equalizer and timing loop do not chase each other): a first-order loop while pulling in,
 //! with an integrator that a modem may add for data mode to follow a clock offset without lag
 //! (V.29 and V.27ter do; V.17 keeps the first-order loop, whose integrator wandered at low
-//! SNR). Carrier offset is taken out after
+//! SNR, and holds the clock offset its training measured as a standing correction instead).
+//! Carrier offset is taken out after
 //! the equalizer: a constant frequency offset then leaves the optimal taps constant and the
 //! residual rotation is what the second-order loop tracks.
 //!
@@ -704,6 +705,15 @@ impl QamDemod {
         self.timing_step = s.timing_step;
         self.agc_frozen = true;
         true
+    }
+
+    /// Takes the clock offset measured since [`QamDemod::restart_clock_estimate`] as the
+    /// timing loop's standing correction per symbol, so that a first-order loop needs no
+    /// standing error to follow a drift. Where a line cuts the band edges Gardner's
+    /// detector is weak, and a narrow first-order loop alone lags a drift until the
+    /// equalizer runs out of span.
+    pub fn hold_measured_drift(&mut self) {
+        self.timing_step = self.measured_drift();
     }
 
     /// Starts the clock-offset measurement afresh (call when timing has settled, e.g. at the
