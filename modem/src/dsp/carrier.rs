@@ -21,8 +21,7 @@ impl PowerMeter {
     /// Feeds one sample (16-bit units) and returns the mean square.
     #[inline]
     pub fn update(&mut self, x: f32) -> f32 {
-        self.power += (x * x - self.power) * self.alpha;
-        self.power
+        self.update_power(x * x)
     }
 
     /// Feeds the mean square of some samples (for a meter read once per group of them).

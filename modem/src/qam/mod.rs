@@ -73,6 +73,9 @@ impl DemodConfig {
 /// Samples of room in front of the passband window: it moves back to the end once per
 /// `HISTORY_SLACK` samples or so, instead of each sample being written twice.
 const HISTORY_SLACK: usize = 512;
+/// The most samples one pass of the intake loop takes before checking for room again (a
+/// run that reaches it without a half-symbol instant just goes on in the next pass).
+const RUN_ROOM: usize = 32;
 /// T/2 samples of room after the equalizer's window: the window moves back to the front
 /// once per `EQ_SLACK` samples, instead of each sample being written twice.
 const EQ_SLACK: usize = 256;
@@ -346,8 +349,11 @@ impl QamDemod {
         let track = !self.agc_frozen;
         let mut i = 0;
         while i < samples.len() {
-            // Room in front of the window for the samples this run may take.
-            let end = samples.len().min(i + HISTORY_SLACK);
+            // Room in front of the window for the samples this run may take: a half-symbol
+            // is under four samples, so asking for a few more than that moves the window
+            // once per HISTORY_SLACK samples whatever the block size (asking for the whole
+            // block would move it at every instant of a long block).
+            let end = samples.len().min(i + RUN_ROOM);
             self.make_room(end - i);
             let (mut t, mut pos) = (self.t_next, self.bb_pos);
             let start = i;
