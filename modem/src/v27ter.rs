@@ -266,6 +266,53 @@ impl GuardedDescrambler {
         self.reg = (self.reg << 1) | r;
         out != 0
     }
+
+    /// Descrambles `n` (1 to 6) line bits, the first in time in bit `n - 1` (as
+    /// [`bits_for_change`] gives them), into data bits, the first in time in bit 0: the same
+    /// as `n` calls of [`GuardedDescrambler::descramble`]. Every line bit is already known,
+    /// so the feedback and the repeat tests are computed side by side; only a group that
+    /// could reach the guard's run length goes bit by bit.
+    #[inline]
+    pub fn descramble_group(&mut self, line: u32, n: u32) -> u32 {
+        match n {
+            3 => self.descramble_n::<3>(line),
+            2 => self.descramble_n::<2>(line),
+            _ => self.descramble_n_var(line, n),
+        }
+    }
+
+    #[inline(always)]
+    fn descramble_n<const N: u32>(&mut self, line: u32) -> u32 {
+        self.descramble_n_var(line, N)
+    }
+
+    #[inline(always)]
+    fn descramble_n_var(&mut self, line: u32, n: u32) -> u32 {
+        assert!((1..=6).contains(&n), "group of {n} bits");
+        let line = line & ((1 << n) - 1);
+        if self.run + n > GUARD_RUN {
+            let mut out = 0;
+            for k in 0..n {
+                out |= (self.descramble((line >> (n - 1 - k)) & 1 != 0) as u32) << k;
+            }
+            return out;
+        }
+        // The register after the group: bit j is the line bit j periods before the latest.
+        // Each line bit's data bit and repeat test read bits 6, 7 and 8, 9, 12 places up.
+        let r = (self.reg << n) | line;
+        let mask = (1 << n) - 1;
+        let latest_first = (r ^ (r >> 6) ^ (r >> 7)) & mask;
+        let differs = (r ^ (r >> 8)) & (r ^ (r >> 9)) & (r ^ (r >> 12));
+        self.reg = r;
+        self.run = if differs & mask == 0 {
+            self.run + n
+        } else {
+            // The run is what follows the latest bit that did not repeat.
+            (differs & mask).trailing_zeros()
+        };
+        // The first in time to bit 0.
+        latest_first.reverse_bits() >> (32 - n)
+    }
 }
 
 /// The known symbols of segments 3 and 4 as phase changes in units of 45° (0 or 4).
@@ -570,8 +617,9 @@ pub struct V27terRx {
     train_phase: Vec<u8>,
     /// Differentials of segments 3/4 at the boundary, as ±1 (180° → −1).
     sync_ref: [f32; SYNC_LEN],
-    /// The last SYNC_LEN raw differentials, ring.
-    diffs: [Complex32; SYNC_LEN],
+    /// The last SYNC_LEN raw differentials as (real part, magnitude), ring: each
+    /// magnitude is taken once, not at every symbol of the window.
+    diffs: [(f32, f32); SYNC_LEN],
     diff_pos: usize,
     prev_y: Complex32,
     /// Correlation score of the previous symbol, for peak picking.
@@ -603,7 +651,7 @@ impl V27terRx {
             state: RxState::Idle,
             train_phase: Vec::new(),
             sync_ref: [0.0; SYNC_LEN],
-            diffs: [Complex32::new(0.0, 0.0); SYNC_LEN],
+            diffs: [(0.0, 0.0); SYNC_LEN],
             diff_pos: 0,
             prev_y: Complex32::new(0.0, 0.0),
             candidate: 0.0,
@@ -685,7 +733,7 @@ impl V27terRx {
         // fast on its reversals, which give Gardner's detector its strongest signal.
         self.core.set_timing_bandwidth(SEARCH_TIMING_BW);
         self.state = RxState::Searching(0);
-        self.diffs = [Complex32::new(0.0, 0.0); SYNC_LEN];
+        self.diffs = [(0.0, 0.0); SYNC_LEN];
         self.diff_pos = 0;
         self.prev_y = Complex32::new(0.0, 0.0);
         self.candidate = 0.0;
@@ -711,15 +759,15 @@ impl V27terRx {
             RxState::Searching(n) => {
                 let d = y * self.prev_y.conj();
                 self.prev_y = y;
-                self.diffs[self.diff_pos] = d;
+                self.diffs[self.diff_pos] = (d.re, d.norm());
                 self.diff_pos = (self.diff_pos + 1) % SYNC_LEN;
                 // Oldest first: the ring from diff_pos onwards.
                 let mut acc = 0.0;
                 let mut norm = 0.0;
-                for (j, r) in self.sync_ref.iter().enumerate() {
-                    let d = self.diffs[(self.diff_pos + j) % SYNC_LEN];
-                    acc += d.re * r;
-                    norm += d.norm();
+                let (newer, older) = self.diffs.split_at(self.diff_pos);
+                for (&(re, mag), r) in older.iter().chain(newer).zip(&self.sync_ref) {
+                    acc += re * r;
+                    norm += mag;
                 }
                 // Only a full window counts, and only if it carries signal.
                 let score = if n >= SYNC_LEN && norm > SYNC_MIN_POWER * SYNC_LEN as f32 {
@@ -833,10 +881,7 @@ impl V27terRx {
         let group = bits_for_change(self.rate, change);
         let n = bits_per_symbol(self.rate);
         // The group's top bit is sent first; the sink takes the first in bit 0.
-        let mut out = 0;
-        for (k, i) in (0..n).rev().enumerate() {
-            out |= (self.descrambler.descramble((group >> i) & 1 == 1) as u32) << k;
-        }
+        let out = self.descrambler.descramble_group(group as u32, n as u32);
         if let Some(sink) = sink {
             sink.bits(out, n as u32);
         }
@@ -1065,6 +1110,45 @@ mod tests {
                 want = (want << 1) | out;
             }
             assert_eq!(grouped.scramble_group(data, n), want, "step {step}");
+            assert_eq!((grouped.reg, grouped.run), (bitwise.reg, bitwise.run));
+        }
+        assert!(flips > 10, "the guard stepped in {flips} times");
+    }
+
+    /// Groups give the bit-by-bit descrambler's output, also where the guard steps in: the
+    /// line bits are mostly chosen to repeat the one 8 places back, which drives the run to
+    /// the guard length.
+    #[test]
+    fn descramble_group_matches_bitwise() {
+        let mut seed = 5u32;
+        let mut rnd = move || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            seed >> 8
+        };
+        let mut bitwise = GuardedDescrambler::new();
+        let mut grouped = GuardedDescrambler::new();
+        let mut flips = 0;
+        for step in 0..20_000 {
+            let n = [3, 2, 1, 6, 3][step % 5];
+            let mut line = 0u32;
+            let mut want = 0u32;
+            for k in 0..n {
+                let bit = if rnd() % 16 == 0 {
+                    rnd() & 1
+                } else {
+                    (bitwise.reg >> 7) & 1
+                };
+                line = (line << 1) | bit;
+                if bitwise.run >= GUARD_RUN {
+                    flips += 1;
+                }
+                want |= (bitwise.descramble(bit != 0) as u32) << k;
+            }
+            assert_eq!(
+                grouped.descramble_group(line, n as u32),
+                want,
+                "step {step}"
+            );
             assert_eq!((grouped.reg, grouped.run), (bitwise.reg, bitwise.run));
         }
         assert!(flips > 10, "the guard stepped in {flips} times");
