@@ -427,10 +427,7 @@ pub struct V29Rx {
     d_phase: u8,
     /// The data constellation of this rate: (point, absolute phase, Q1).
     points: [(Complex32, u8, bool); 16],
-    /// The same points' coordinates, and past the rate's last point an infinitely far one
-    /// that is never the nearest.
-    point_re: [f32; 16],
-    point_im: [f32; 16],
+    n_points: usize,
     /// Half the weakest data point's energy: the equalized signal's average falls below it
     /// when the signal ends.
     end_energy: f32,
@@ -489,14 +486,7 @@ impl V29Rx {
             point_d: d,
             d_phase,
             points: constellation(cfg.rate).0,
-            point_re: {
-                let (pts, n) = constellation(cfg.rate);
-                std::array::from_fn(|i| if i < n { pts[i].0.re } else { f32::INFINITY })
-            },
-            point_im: {
-                let (pts, n) = constellation(cfg.rate);
-                std::array::from_fn(|i| if i < n { pts[i].0.im } else { f32::INFINITY })
-            },
+            n_points: constellation(cfg.rate).1,
             end_energy: {
                 let (pts, n) = constellation(cfg.rate);
                 0.5 * pts[..n]
@@ -569,34 +559,18 @@ impl V29Rx {
         self.start_search();
     }
 
-    /// The nearest data point: (absolute phase, Q1, point); the first one of equal
-    /// distance, as a search in table order would find.
+    /// The nearest data point: (absolute phase, Q1, point).
     #[inline]
     fn slice(&self, y: Complex32) -> (u8, bool, Complex32) {
-        // Every distance at once, then their minimum and the first point that has it: no
-        // branch on the data (a search in order mispredicts on almost every symbol), and
-        // the same distances bit for bit as `(y - p).norm_sqr()`.
-        let mut d = [0f32; 16];
-        for (i, d) in d.iter_mut().enumerate() {
-            let (dr, di) = (y.re - self.point_re[i], y.im - self.point_im[i]);
-            *d = dr * dr + di * di;
-        }
-        let mut m = d;
-        for w in [8, 4, 2, 1] {
-            for i in 0..w {
-                m[i] = if m[i + w] < m[i] { m[i + w] } else { m[i] };
+        let mut best = 0;
+        let mut bd = f32::MAX;
+        for (i, &(p, _, _)) in self.points[..self.n_points].iter().enumerate() {
+            let d = (y - p).norm_sqr();
+            if d < bd {
+                bd = d;
+                best = i;
             }
         }
-        let mut at = 0u32;
-        for (i, &d) in d.iter().enumerate() {
-            at |= ((d == m[0]) as u32) << i;
-        }
-        // None equal only when y is not a number; the search would then keep the first.
-        let best = if at == 0 {
-            0
-        } else {
-            at.trailing_zeros() as usize
-        };
         let (p, phase, q1) = self.points[best];
         (phase, q1, p)
     }

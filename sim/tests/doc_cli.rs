@@ -1,5 +1,5 @@
 //! `faxsim doc` end to end: the binary, its outputs and its error lines.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn faxsim(args: &[&str]) -> Output {
@@ -9,11 +9,12 @@ fn faxsim(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("faxsim-doc-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh scratch directory for one test, removed at its end.
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("faxsim-doc-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn s(p: &Path) -> &str {
@@ -62,6 +63,7 @@ fn bad_input(o: &Output) -> String {
 #[test]
 fn testpage_info_convert_and_pdf() {
     let d = scratch("flow");
+    let d = d.path();
     let tif = d.join("imp.tif");
     ok(&faxsim(&[
         "doc",
@@ -125,6 +127,7 @@ fn testpage_info_convert_and_pdf() {
 #[test]
 fn pbm_pictures_convert_to_fax_width() {
     let d = scratch("pbm");
+    let d = d.path();
     let pbm = d.join("pic.pbm");
     // 16 × 4 picture, left half black.
     let mut bytes = b"P4\n16 4\n".to_vec();
@@ -151,6 +154,7 @@ fn pbm_pictures_convert_to_fax_width() {
 #[test]
 fn testpage_sidecar_lists_rows_to_corrupt() {
     let d = scratch("rows");
+    let d = d.path();
     let tif = d.join("br.tif");
     let out = ok(&faxsim(&[
         "doc",
@@ -215,6 +219,7 @@ fn grey_tiff() -> Vec<u8> {
 #[test]
 fn unusable_images_are_document_generation_errors() {
     let d = scratch("bad");
+    let d = d.path();
     let junk = d.join("junk.tif");
     std::fs::write(&junk, b"this is not an image").unwrap();
     let err = bad_input(&faxsim(&["doc", "info", s(&junk)]));

@@ -86,6 +86,7 @@ fn document_errors_carry_the_exact_operator_strings() {
     assert_eq!(e.status(), DOCUMENT_GENERATION_ERROR);
     assert_eq!(DOCUMENT_GENERATION_ERROR, "Document generation error");
     assert!(e.to_string().starts_with("Document generation error: "));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A TIFF of `pages` G4 pages each claiming `w` × `h` pels, all sharing one 2-byte strip.

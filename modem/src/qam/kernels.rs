@@ -32,7 +32,6 @@ pub(super) fn dot2_scalar(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
 }
 
 /// The fixed order in which eight partial sums are added.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline]
 fn sum8(a: &[f32; LANES]) -> f32 {
     ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
@@ -126,96 +125,196 @@ pub(super) unsafe fn dot2_avx(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
     }
 }
 
-/// Σ t·x over complex vectors held as separate real and imaginary parts, with four partial
-/// sums of each of the four real products; a tail shorter than four goes into lane 0. The
-/// reference for the SSE2 version.
+/// Σ t·x over complex vectors held as separate real and imaginary parts, with eight partial
+/// sums of each of the four real products (added in [`sum8`]'s order); a tail shorter than
+/// eight goes into lane 0. The reference for the SSE2 and AVX versions.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 pub(super) fn cdot_scalar(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
     let n = tr.len();
-    let body = n / 4 * 4;
-    let mut rr = [0f32; 4];
-    let mut ii = [0f32; 4];
-    let mut ri = [0f32; 4];
-    let mut ir = [0f32; 4];
-    for c in (0..body).step_by(4) {
-        for k in 0..4 {
+    let body = n / LANES * LANES;
+    let mut rr = [0f32; LANES];
+    let mut ii = [0f32; LANES];
+    let mut ri = [0f32; LANES];
+    let mut ir = [0f32; LANES];
+    for c in (0..body).step_by(LANES) {
+        for k in 0..LANES {
             rr[k] += tr[c + k] * xr[c + k];
             ii[k] += ti[c + k] * xi[c + k];
             ri[k] += tr[c + k] * xi[c + k];
             ir[k] += ti[c + k] * xr[c + k];
         }
     }
-    for j in body..n {
+    finish_cdot(
+        rr,
+        ii,
+        ri,
+        ir,
+        (&tr[body..], &ti[body..], &xr[body..], &xi[body..]),
+    )
+}
+
+/// Adds the tail into lane 0 of the partial sums and sums them.
+#[inline(always)]
+fn finish_cdot(
+    mut rr: [f32; LANES],
+    mut ii: [f32; LANES],
+    mut ri: [f32; LANES],
+    mut ir: [f32; LANES],
+    (tr, ti, xr, xi): (&[f32], &[f32], &[f32], &[f32]),
+) -> Complex32 {
+    for j in 0..tr.len() {
         rr[0] += tr[j] * xr[j];
         ii[0] += ti[j] * xi[j];
         ri[0] += tr[j] * xi[j];
         ir[0] += ti[j] * xr[j];
     }
-    finish_cdot(rr, ii, ri, ir)
+    Complex32::new(sum8(&rr) - sum8(&ii), sum8(&ri) + sum8(&ir))
 }
 
+/// The complex dot's four sums in registers, each as lanes k and k + 4 added (`lo` and
+/// `hi` halves): [Σrr, Σri] plus [−Σii, Σir], since adding a negated value is the same
+/// operation as subtracting it.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn finish_cdot(rr: [f32; 4], ii: [f32; 4], ri: [f32; 4], ir: [f32; 4]) -> Complex32 {
-    let sum = |v: [f32; 4]| (v[0] + v[1]) + (v[2] + v[3]);
-    Complex32::new(sum(rr) - sum(ii), sum(ri) + sum(ir))
+fn cdot_sums(
+    rr: std::arch::x86_64::__m128,
+    ii: std::arch::x86_64::__m128,
+    ri: std::arch::x86_64::__m128,
+    ir: std::arch::x86_64::__m128,
+) -> Complex32 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE is part of the x86-64 baseline; register operations only.
+    unsafe {
+        let x = pair_sums(rr, ri);
+        let y = pair_sums(ii, ir);
+        let y = _mm_xor_ps(y, _mm_setr_ps(-0.0, 0.0, 0.0, 0.0));
+        let mut out = [0f32; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), _mm_add_ps(x, y));
+        Complex32::new(out[0], out[1])
+    }
 }
 
-/// [`cdot_scalar`], four taps per instruction. (Eight would sum in another order, so the
-/// AVX2 compilation uses this one too, VEX-encoded.)
+/// Eight lanes held as two SSE registers, as an array.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lanes8(lo: std::arch::x86_64::__m128, hi: std::arch::x86_64::__m128) -> [f32; LANES] {
+    use std::arch::x86_64::*;
+    let mut a = [0f32; LANES];
+    // SAFETY: SSE is part of the x86-64 baseline; the stores write a[0..4] and a[4..8].
+    unsafe {
+        _mm_storeu_ps(a.as_mut_ptr(), lo);
+        _mm_storeu_ps(a.as_mut_ptr().add(4), hi);
+    }
+    a
+}
+
+/// [`cdot_scalar`], the eight lanes in two SSE registers per sum.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) fn cdot(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
     use std::arch::x86_64::*;
     let n = tr.len();
     assert!(ti.len() == n && xr.len() == n && xi.len() == n);
-    let body = n / 4 * 4;
-    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads [c, c + 4) with
-    // c + 4 <= body <= n, the length of all four slices.
-    let (mut rr, mut ii, mut ri, mut ir) = unsafe {
-        let mut rr = _mm_setzero_ps();
-        let mut ii = _mm_setzero_ps();
-        let mut ri = _mm_setzero_ps();
-        let mut ir = _mm_setzero_ps();
+    let body = n / LANES * LANES;
+    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads [c, c + 8) with
+    // c + 8 <= body <= n, the length of all four slices.
+    unsafe {
+        let z = _mm_setzero_ps();
+        let (mut rr0, mut rr1, mut ii0, mut ii1) = (z, z, z, z);
+        let (mut ri0, mut ri1, mut ir0, mut ir1) = (z, z, z, z);
         let mut c = 0;
         while c < body {
-            let a = _mm_loadu_ps(tr.as_ptr().add(c));
-            let b = _mm_loadu_ps(ti.as_ptr().add(c));
-            let x = _mm_loadu_ps(xr.as_ptr().add(c));
-            let y = _mm_loadu_ps(xi.as_ptr().add(c));
-            rr = _mm_add_ps(rr, _mm_mul_ps(a, x));
-            ii = _mm_add_ps(ii, _mm_mul_ps(b, y));
-            ri = _mm_add_ps(ri, _mm_mul_ps(a, y));
-            ir = _mm_add_ps(ir, _mm_mul_ps(b, x));
-            c += 4;
+            let a0 = _mm_loadu_ps(tr.as_ptr().add(c));
+            let a1 = _mm_loadu_ps(tr.as_ptr().add(c + 4));
+            let b0 = _mm_loadu_ps(ti.as_ptr().add(c));
+            let b1 = _mm_loadu_ps(ti.as_ptr().add(c + 4));
+            let x0 = _mm_loadu_ps(xr.as_ptr().add(c));
+            let x1 = _mm_loadu_ps(xr.as_ptr().add(c + 4));
+            let y0 = _mm_loadu_ps(xi.as_ptr().add(c));
+            let y1 = _mm_loadu_ps(xi.as_ptr().add(c + 4));
+            rr0 = _mm_add_ps(rr0, _mm_mul_ps(a0, x0));
+            rr1 = _mm_add_ps(rr1, _mm_mul_ps(a1, x1));
+            ii0 = _mm_add_ps(ii0, _mm_mul_ps(b0, y0));
+            ii1 = _mm_add_ps(ii1, _mm_mul_ps(b1, y1));
+            ri0 = _mm_add_ps(ri0, _mm_mul_ps(a0, y0));
+            ri1 = _mm_add_ps(ri1, _mm_mul_ps(a1, y1));
+            ir0 = _mm_add_ps(ir0, _mm_mul_ps(b0, x0));
+            ir1 = _mm_add_ps(ir1, _mm_mul_ps(b1, x1));
+            c += LANES;
         }
         if body == n {
-            // No tail (the usual lengths): finish in registers. [Σrr, Σri] plus
-            // [−Σii, Σir]: adding a negated value is the same operation as subtracting it.
-            let x = pair_sums(rr, ri);
-            let y = pair_sums(ii, ir);
-            let y = _mm_xor_ps(y, _mm_setr_ps(-0.0, 0.0, 0.0, 0.0));
-            let mut out = [0f32; 4];
-            _mm_storeu_ps(out.as_mut_ptr(), _mm_add_ps(x, y));
-            return Complex32::new(out[0], out[1]);
+            // No tail (the usual lengths): finish in registers.
+            return cdot_sums(
+                _mm_add_ps(rr0, rr1),
+                _mm_add_ps(ii0, ii1),
+                _mm_add_ps(ri0, ri1),
+                _mm_add_ps(ir0, ir1),
+            );
         }
-        let out = |v: __m128| {
-            let mut a = [0f32; 4];
-            _mm_storeu_ps(a.as_mut_ptr(), v);
-            a
-        };
-        (out(rr), out(ii), out(ri), out(ir))
-    };
-    for j in body..n {
-        rr[0] += tr[j] * xr[j];
-        ii[0] += ti[j] * xi[j];
-        ri[0] += tr[j] * xi[j];
-        ir[0] += ti[j] * xr[j];
+        finish_cdot(
+            lanes8(rr0, rr1),
+            lanes8(ii0, ii1),
+            lanes8(ri0, ri1),
+            lanes8(ir0, ir1),
+            (&tr[body..], &ti[body..], &xr[body..], &xi[body..]),
+        )
     }
-    finish_cdot(rr, ii, ri, ir)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 pub(super) use cdot_scalar as cdot;
+
+/// [`cdot`] with the eight lanes in one AVX register: the same sums in the same order.
+///
+/// # Safety
+/// The processor must have AVX (the caller runs in the AVX2 compilation, see
+/// [`crate::simd`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn cdot_avx(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
+    use std::arch::x86_64::*;
+    let n = tr.len();
+    assert!(ti.len() == n && xr.len() == n && xi.len() == n);
+    let body = n / LANES * LANES;
+    // SAFETY: AVX is present (the caller's contract); every load reads [c, c + 8) with
+    // c + 8 <= body <= n, the length of all four slices.
+    unsafe {
+        let z = _mm256_setzero_ps();
+        let (mut rr, mut ii, mut ri, mut ir) = (z, z, z, z);
+        let mut c = 0;
+        while c < body {
+            let a = _mm256_loadu_ps(tr.as_ptr().add(c));
+            let b = _mm256_loadu_ps(ti.as_ptr().add(c));
+            let x = _mm256_loadu_ps(xr.as_ptr().add(c));
+            let y = _mm256_loadu_ps(xi.as_ptr().add(c));
+            rr = _mm256_add_ps(rr, _mm256_mul_ps(a, x));
+            ii = _mm256_add_ps(ii, _mm256_mul_ps(b, y));
+            ri = _mm256_add_ps(ri, _mm256_mul_ps(a, y));
+            ir = _mm256_add_ps(ir, _mm256_mul_ps(b, x));
+            c += LANES;
+        }
+        let (lo, hi) = (
+            |v: __m256| _mm256_castps256_ps128(v),
+            |v: __m256| _mm256_extractf128_ps::<1>(v),
+        );
+        if body == n {
+            // Lanes k and k + 4 added, as `cdot` adds its two registers.
+            return cdot_sums(
+                _mm_add_ps(lo(rr), hi(rr)),
+                _mm_add_ps(lo(ii), hi(ii)),
+                _mm_add_ps(lo(ri), hi(ri)),
+                _mm_add_ps(lo(ir), hi(ir)),
+            );
+        }
+        finish_cdot(
+            lanes8(lo(rr), hi(rr)),
+            lanes8(lo(ii), hi(ii)),
+            lanes8(lo(ri), hi(ri)),
+            lanes8(lo(ir), hi(ir)),
+            (&tr[body..], &ti[body..], &xr[body..], &xi[body..]),
+        )
+    }
+}
 
 /// The LMS update t += e·conj(x) over split complex vectors. The reference for the SSE2
 /// version.
@@ -361,12 +460,22 @@ mod tests {
                 (b.re.to_bits(), b.im.to_bits())
             );
         }
-        for n in [4, 5, 13, 24, 27, 32] {
+        for n in [4, 5, 13, 24, 27, 32, 35] {
             let (tr, ti) = (wave(n, 0.7, 1.0), wave(n, 1.3, 0.2));
             let (xr, xi) = (wave(n, 2.1, 3.0), wave(n, 0.4, 7.0));
             let e = Complex32::new(0.013, -0.007);
             let (mut ar, mut ai) = (tr.clone(), ti.clone());
             let (mut br, mut bi) = (tr.clone(), ti.clone());
+            // SAFETY: as above.
+            let (a, b) = (
+                unsafe { cdot_avx(&tr, &ti, &xr, &xi) },
+                cdot(&tr, &ti, &xr, &xi),
+            );
+            assert_eq!(
+                (a.re.to_bits(), a.im.to_bits()),
+                (b.re.to_bits(), b.im.to_bits()),
+                "{n}"
+            );
             // SAFETY: as above.
             unsafe { lms_avx(&mut ar, &mut ai, &xr, &xi, e) };
             lms_scalar(&mut br, &mut bi, &xr, &xi, e);
@@ -396,7 +505,7 @@ mod tests {
                 (b.re.to_bits(), b.im.to_bits())
             );
         }
-        for n in [4, 5, 24, 27, 32] {
+        for n in [4, 5, 13, 24, 27, 32, 35] {
             let (tr, ti) = (wave(n, 0.7, 1.0), wave(n, 1.3, 0.2));
             let (xr, xi) = (wave(n, 2.1, 3.0), wave(n, 0.4, 7.0));
             let (a, b) = (cdot(&tr, &ti, &xr, &xi), cdot_scalar(&tr, &ti, &xr, &xi));

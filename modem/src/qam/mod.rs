@@ -105,6 +105,9 @@ struct Learnt {
 #[derive(Debug, Clone)]
 pub struct QamDemod {
     cfg: DemodConfig,
+    /// 1 / `cfg.symbol_power`: the timing detector's scale, a product per symbol rather
+    /// than a division.
+    inv_symbol_power: f32,
     // --- front end ---
     /// Nominal carrier phase at the newest sample (2^32 = one cycle) and its step.
     carrier_phase: u32,
@@ -188,6 +191,7 @@ impl QamDemod {
         let eq_center = eq_len - 1 - 2 * (eq_len / 4);
         let mut d = QamDemod {
             cfg: *cfg,
+            inv_symbol_power: 1.0 / cfg.symbol_power,
             carrier_phase: 0,
             carrier_inc: crate::dsp::phase_step(cfg.carrier_hz) as u32,
             meter: PowerMeter::new(200.0),
@@ -322,7 +326,7 @@ impl QamDemod {
         let frac = -self.t_next;
         self.t_next += self.half_period;
         let y = self.matched_filter::<false>(frac);
-        self.half_symbol(y)
+        self.half_symbol::<false>(y)
     }
 
     /// Feeds samples until one completes a symbol: returns how many were taken and, if the
@@ -389,7 +393,7 @@ impl QamDemod {
             let frac = -t;
             self.t_next += self.half_period;
             let y = self.matched_filter::<AVX>(frac);
-            if let Some(s) = self.half_symbol(y) {
+            if let Some(s) = self.half_symbol::<AVX>(y) {
                 return (i, Some(s));
             }
         }
@@ -437,7 +441,7 @@ impl QamDemod {
     }
 
     #[inline(always)]
-    fn half_symbol(&mut self, mf: Complex32) -> Option<Complex32> {
+    fn half_symbol<const AVX: bool>(&mut self, mf: Complex32) -> Option<Complex32> {
         if !self.agc_frozen {
             // Passband mean square is E|a|²/2 at unit gain.
             let p = self.meter.power();
@@ -469,7 +473,7 @@ impl QamDemod {
         let mut corr = -self.timing_step;
         if !self.timing_frozen {
             // Gardner, first order (no overshoot while pulling in): positive when late.
-            let e = ((y - self.prev_on) * self.prev_mid.conj()).re / self.cfg.symbol_power;
+            let e = ((y - self.prev_on) * self.prev_mid.conj()).re * self.inv_symbol_power;
             let e = e.clamp(-1.0, 1.0);
             corr -= self.timing_kp * e;
             self.timing_step = (self.timing_step + self.timing_ki * e).clamp(-MAX_DRIFT, MAX_DRIFT);
@@ -481,12 +485,17 @@ impl QamDemod {
         self.last_raw = y;
 
         let win = self.eq_start..self.eq_start + self.eq_len;
-        let z = kernels::cdot(
-            &self.tap_re,
-            &self.tap_im,
-            &self.eq_re[win.clone()],
-            &self.eq_im[win],
-        );
+        let (tr, ti) = (&self.tap_re, &self.tap_im);
+        let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
+        #[cfg(target_arch = "x86_64")]
+        let z = if AVX {
+            // SAFETY: `AVX` is true only in the AVX2 compilation (see matched_filter).
+            unsafe { kernels::cdot_avx(tr, ti, xr, xi) }
+        } else {
+            kernels::cdot(tr, ti, xr, xi)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let z = kernels::cdot(tr, ti, xr, xi);
         // The carrier phase through the oscillator's sine table: cheaper than sin_cos.
         let turns = self.phase * (1.0 / std::f32::consts::TAU);
         let (c, s) = self
