@@ -81,6 +81,24 @@ const ROLLOFF: f32 = 0.25;
 /// edges 3–4 ms (7–10 symbols) behind the band centre, more than the default 12-symbol
 /// span can undo.
 const EQ_TAPS: usize = 32;
+/// Timing loop bandwidth for the first [`DATA_TIMING_SETTLE`] data symbols (fraction of the
+/// baud rate; the loop has an integrator): wide enough for the integrator to learn a clock
+/// drift in about a second. At [`DATA_TIMING_BW`] from the start it learnt too slowly, and
+/// the receiver lost the signal through `long-haul` at +100 ppm and on a clean line at
+/// ±300 ppm.
+const DATA_TIMING_BW_LEARN: f32 = 0.001;
+/// Data symbols after which the timing loop narrows to [`DATA_TIMING_BW`].
+const DATA_TIMING_SETTLE: u32 = 2400;
+/// Timing loop bandwidth on data once the drift is learnt. Narrow: through band-edge loss
+/// Gardner's detector is weak and noisy, and a wider loop lets its integrator wander off
+/// (seen drifting 140 ppm through `long-haul`).
+const DATA_TIMING_BW: f32 = 0.0005;
+/// Share of the equalized samples in the data-mode timing detector (see
+/// `QamDemod::time_on_equalizer`): they keep the band edges the line took, so the detector
+/// stays strong. On the matched filter alone `long-haul` at ±100 ppm cost 10–20 bit errors
+/// at 9600 bit/s while the integrator learnt the drift; on the equalized samples alone the
+/// sampling phase settles where `m1020-limit` costs 5 dB of SNR.
+const DATA_TIMING_EQ_WEIGHT: f32 = 0.15;
 /// Equalizer step for segment 3's first 64 symbols. Each mode of the LMS converges at a rate
 /// proportional to the line's power at its frequency, so band edges 6–10 dB down need the
 /// largest step that stays stable and quiet (normalised LMS, limit 2) to converge within
@@ -699,12 +717,10 @@ impl V29Rx {
                         self.core.freeze_agc(true);
                         self.core.set_eq_step(0.03);
                         self.core.set_carrier_bandwidth(0.004);
-                        // Narrow: through band-edge loss the Gardner detector, which feeds on
-                        // the band edges, is weak and noisy, and a wider loop lets its
-                        // integrator wander off (seen drifting 140 ppm through `long-haul`).
-                        self.core.set_timing_bandwidth(0.0005);
+                        self.core.set_timing_bandwidth(DATA_TIMING_BW_LEARN);
                         self.core.use_timing_integrator(true);
                         self.core.restart_clock_estimate();
+                        self.core.time_on_equalizer(DATA_TIMING_EQ_WEIGHT);
                         self.core.save();
                         self.trained_once = true;
                         self.stage = RxStage::Data;
@@ -732,6 +748,9 @@ impl V29Rx {
                     self.failed = true;
                     self.start_search();
                     return;
+                }
+                if self.count == DATA_TIMING_SETTLE {
+                    self.core.set_timing_bandwidth(DATA_TIMING_BW);
                 }
                 let (bits, n) = self.data_symbol::<AVX>(y);
                 sink.bits(bits as u32, n);

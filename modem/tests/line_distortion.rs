@@ -75,12 +75,48 @@ fn v29_long_haul_every_rate_error_free() {
 
 #[test]
 fn v29_m1020_limit() {
-    // At 9600 the equalizer leaves a little distortion at the band edges: 7 and 0 errors
-    // measured here (spandsp's receiver: about 2.5e-3 on the same line, i.e. 75 in 30k).
-    check(V29, 9600, LinePreset::M1020Limit, 40);
+    // At 9600 the equalizer leaves a little distortion at the band edges, and the data-mode
+    // timing loop, wide for its first second so as to learn a clock drift, lets the sampling
+    // phase wander a little meanwhile: 54 and 45 errors measured here (7 and 0 when it was
+    // narrow from the start, and lost the signal through `long-haul` at 100 ppm; spandsp's
+    // receiver: about 2.5e-3 on the same line, i.e. 75 in 30k).
+    check(V29, 9600, LinePreset::M1020Limit, 60);
     for rate in [7200, 4800] {
         check(V29, rate, LinePreset::M1020Limit, 0);
     }
+}
+
+/// Sends `DRIFT_BITS` random bits through `long-haul`, the far end's clock `ppm` off, and
+/// noise; asserts one training, every bit and no error.
+fn long_haul_with_drift(kind: ModemKind, rate: u32, ppm: f64) {
+    use channel_models::line::ClockDrift;
+    const DRIFT_BITS: usize = 150_000;
+    let bits = random_bits(DRIFT_BITS, rate as u64);
+    let sig = our_tx(kind, rate, false, &bits, 400, 800);
+    let mut filtered = Vec::with_capacity(sig.len());
+    LineFilter::preset(LinePreset::LongHaul).process(&sig, &mut filtered);
+    let mut drifted = Vec::with_capacity(filtered.len());
+    ClockDrift::new(ppm).process(&filtered, &mut drifted);
+    let mut noisy = Vec::with_capacity(drifted.len());
+    Awgn::with_snr(SNR_DB, LEVEL as f64, 7).process(&drifted, &mut noisy);
+    let mut rx = our_receiver(kind, rate, false);
+    let c = receive(rx.as_mut(), &noisy, 160);
+    let (errors, _) = best_aligned_errors(&bits, &c.bits);
+    assert_eq!(
+        c.trainings(),
+        1,
+        "{kind:?} {rate} {ppm} ppm: {:?}",
+        c.events
+    );
+    assert!(
+        c.bits.len() >= DRIFT_BITS,
+        "{kind:?} {rate} {ppm} ppm: {} bits",
+        c.bits.len()
+    );
+    assert_eq!(
+        errors, 0,
+        "{kind:?} {rate} bit/s {ppm} ppm: {errors} errors"
+    );
 }
 
 /// V.17 through `long-haul` with the far end's clock 100 ppm off either way, for 10–21 s of
@@ -89,28 +125,22 @@ fn v29_m1020_limit() {
 /// offset measured over the training's second half now stays on as a standing correction.
 #[test]
 fn v17_long_haul_with_clock_drift() {
-    use channel_models::line::ClockDrift;
-    const DRIFT_BITS: usize = 150_000;
     for rate in [14400, 7200] {
         for ppm in [100.0, -100.0] {
-            let bits = random_bits(DRIFT_BITS, rate as u64);
-            let sig = our_tx(V17, rate, false, &bits, 400, 800);
-            let mut filtered = Vec::with_capacity(sig.len());
-            LineFilter::preset(LinePreset::LongHaul).process(&sig, &mut filtered);
-            let mut drifted = Vec::with_capacity(filtered.len());
-            ClockDrift::new(ppm).process(&filtered, &mut drifted);
-            let mut noisy = Vec::with_capacity(drifted.len());
-            Awgn::with_snr(SNR_DB, LEVEL as f64, 7).process(&drifted, &mut noisy);
-            let mut rx = our_receiver(V17, rate, false);
-            let c = receive(rx.as_mut(), &noisy, 160);
-            let (errors, _) = best_aligned_errors(&bits, &c.bits);
-            assert_eq!(c.trainings(), 1, "{rate} {ppm} ppm: {:?}", c.events);
-            assert!(
-                c.bits.len() >= DRIFT_BITS,
-                "{rate} {ppm} ppm: {} bits",
-                c.bits.len()
-            );
-            assert_eq!(errors, 0, "{rate} bit/s {ppm} ppm: {errors} errors");
+            long_haul_with_drift(V17, rate, ppm);
+        }
+    }
+}
+
+/// V.29 the same way, for 16–21 s of data. Its data-mode timing loop (with an integrator)
+/// learnt the drift too slowly on the matched filter's weak detector, and lost the signal
+/// after 2–3 s at +100 ppm; it is now wide for its first second, and its detector takes
+/// part of its error from the equalized samples.
+#[test]
+fn v29_long_haul_with_clock_drift() {
+    for rate in [9600, 7200] {
+        for ppm in [100.0, -100.0] {
+            long_haul_with_drift(V29, rate, ppm);
         }
     }
 }

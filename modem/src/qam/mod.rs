@@ -105,6 +105,11 @@ struct Learnt {
 #[derive(Debug, Clone)]
 pub struct QamDemod {
     cfg: DemodConfig,
+    /// Share of the equalized samples in the timing detector (0: matched filter only).
+    eq_timing_weight: f32,
+    /// The last equalized symbol and mid-point, for that detector.
+    prev_on_eq: Complex32,
+    prev_mid_eq: Complex32,
     /// 1 / `cfg.symbol_power`: the timing detector's scale, a product per symbol rather
     /// than a division.
     inv_symbol_power: f32,
@@ -191,6 +196,9 @@ impl QamDemod {
         let eq_center = eq_len - 1 - 2 * (eq_len / 4);
         let mut d = QamDemod {
             cfg: *cfg,
+            eq_timing_weight: 0.0,
+            prev_on_eq: Complex32::new(0.0, 0.0),
+            prev_mid_eq: Complex32::new(0.0, 0.0),
             inv_symbol_power: 1.0 / cfg.symbol_power,
             carrier_phase: 0,
             carrier_inc: crate::dsp::phase_step(cfg.carrier_hz) as u32,
@@ -273,6 +281,7 @@ impl QamDemod {
     /// carrier and clock offsets): the short-training restart. Clears the signal history
     /// and the carrier and timing phases, which a new burst does not share.
     pub fn restart_signal(&mut self) {
+        self.eq_timing_weight = 0.0;
         self.bb_pos = HISTORY_SLACK;
         self.bb[HISTORY_SLACK..].iter_mut().for_each(|c| *c = 0.0);
         self.eq_re.iter_mut().for_each(|c| *c = 0.0);
@@ -467,13 +476,27 @@ impl QamDemod {
         self.on_time = !self.on_time;
         if !self.on_time {
             self.prev_mid = y;
+            if self.eq_timing_weight > 0.0 {
+                // The equalized mid-point, for the timing detector.
+                self.prev_mid_eq = self.equalize::<AVX>();
+            }
             return None;
         }
+        let z = self.equalize::<AVX>();
         // Timing correction for the next half-symbol instants (samples; negative = earlier).
         let mut corr = -self.timing_step;
         if !self.timing_frozen {
-            // Gardner, first order (no overshoot while pulling in): positive when late.
+            // Gardner, first order (no overshoot while pulling in): positive when late. On
+            // the matched filter's samples, mixed with the equalizer's once asked (see
+            // `time_on_equalizer`).
             let e = ((y - self.prev_on) * self.prev_mid.conj()).re * self.inv_symbol_power;
+            let w = self.eq_timing_weight;
+            let e = if w > 0.0 {
+                let e_eq = ((z - self.prev_on_eq) * self.prev_mid_eq.conj()).re;
+                w * e_eq * self.inv_symbol_power + (1.0 - w) * e
+            } else {
+                e
+            };
             let e = e.clamp(-1.0, 1.0);
             corr -= self.timing_kp * e;
             self.timing_step = (self.timing_step + self.timing_ki * e).clamp(-MAX_DRIFT, MAX_DRIFT);
@@ -482,20 +505,9 @@ impl QamDemod {
         self.corr_sum += corr as f64;
         self.corr_symbols += 1;
         self.prev_on = y;
+        self.prev_on_eq = z;
         self.last_raw = y;
 
-        let win = self.eq_start..self.eq_start + self.eq_len;
-        let (tr, ti) = (&self.tap_re, &self.tap_im);
-        let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
-        #[cfg(target_arch = "x86_64")]
-        let z = if AVX {
-            // SAFETY: `AVX` is true only in the AVX2 compilation (see matched_filter).
-            unsafe { kernels::cdot_avx(tr, ti, xr, xi) }
-        } else {
-            kernels::cdot(tr, ti, xr, xi)
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        let z = kernels::cdot(tr, ti, xr, xi);
         // The carrier phase through the oscillator's sine table: cheaper than sin_cos.
         let turns = self.phase * (1.0 / std::f32::consts::TAU);
         let (c, s) = self
@@ -506,6 +518,23 @@ impl QamDemod {
         self.pending = true;
         self.symbols += 1;
         Some(self.last)
+    }
+
+    /// The equalizer's output over the newest window (before the carrier correction).
+    #[inline(always)]
+    fn equalize<const AVX: bool>(&self) -> Complex32 {
+        let win = self.eq_start..self.eq_start + self.eq_len;
+        let (tr, ti) = (&self.tap_re, &self.tap_im);
+        let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
+        #[cfg(target_arch = "x86_64")]
+        if AVX {
+            // SAFETY: `AVX` is true only in the AVX2 compilation (see matched_filter).
+            unsafe { kernels::cdot_avx(tr, ti, xr, xi) }
+        } else {
+            kernels::cdot(tr, ti, xr, xi)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        kernels::cdot(tr, ti, xr, xi)
     }
 
     /// Adapts to `target`, the symbol the modem believes was sent at the last symbol instant
@@ -681,6 +710,23 @@ impl QamDemod {
         if self.timing_ki > 0.0 {
             self.use_timing_integrator(true);
         }
+    }
+
+    /// Mixes the equalizer's output into the timing detector: `weight` of Gardner's error
+    /// from the equalized symbols and mid-points, the rest from the matched filter's (0, the
+    /// default, which a new signal restores: matched filter only). Through a line that cuts
+    /// the band edges the matched filter's detector is weak, and a narrow loop on it alone
+    /// lags a clock drift; the equalized samples have their band edges back. They are not
+    /// used alone: the equalizer's mid-points are not trained, and through heavy distortion
+    /// a detector on them alone settles on a poorer sampling phase. Costs one more equalizer
+    /// output per symbol.
+    pub fn time_on_equalizer(&mut self, weight: f32) {
+        if weight > 0.0 && self.eq_timing_weight == 0.0 {
+            // No equalized history yet: the first symbol's part is zero.
+            self.prev_on_eq = Complex32::new(0.0, 0.0);
+            self.prev_mid_eq = Complex32::new(0.0, 0.0);
+        }
+        self.eq_timing_weight = weight.clamp(0.0, 1.0);
     }
 
     /// Adds (true) or removes (false) an integrator in the Gardner loop, which then learns
