@@ -4,8 +4,10 @@
 //! Each has a plain scalar reference and, on x86-64, an SSE2 version (SSE2 is part of the
 //! x86-64 baseline, so no run-time detection is needed) that performs the same operations
 //! per lane in the same order and therefore gives the same bits; the tests check that.
-//! The equalizer keeps real and imaginary parts in separate arrays so four taps fill one
-//! register.
+//! The equalizer keeps real and imaginary parts in separate arrays so four taps fill an SSE
+//! register and eight an AVX one. Every dot product keeps eight partial sums (two SSE
+//! registers or one AVX register, the same sums in the same order), so the AVX versions
+//! give the baseline's bits too.
 
 use crate::dsp::Complex32;
 

@@ -16,6 +16,9 @@
 //! with an integrator that a modem may add for data mode to follow a clock offset without lag
 //! (V.29 and V.27ter do; V.17 keeps the first-order loop, whose integrator wandered at low
 //! SNR, and holds the clock offset its training measured as a standing correction instead).
+//! A modem may also mix the equalized samples into the detector
+//! ([`QamDemod::time_on_equalizer`]): they keep the band edges a line takes away, where the
+//! matched filter's detector goes weak (V.29 does while its integrator learns a drift).
 //! Carrier offset is taken out after
 //! the equalizer: a constant frequency offset then leaves the optimal taps constant and the
 //! residual rotation is what the second-order loop tracks.
