@@ -79,8 +79,6 @@ pub struct PulseShaper {
     n: u64,
     carrier: Nco,
     gain: f32,
-    /// Energy of the tapered, truncated pulse in symbol periods (just under 1).
-    energy: f32,
 }
 
 impl PulseShaper {
@@ -109,11 +107,6 @@ impl PulseShaper {
                 table[p * span + j] = (root_raised_cosine(t, rolloff as f64) * w) as f32;
             }
         }
-        // The taper and the truncation take a little of the pulse's energy (0.09 dB at a
-        // 12-symbol span): the mean over the output samples of the sum of their taps'
-        // squares, which is 1 for the whole pulse.
-        let energy =
-            (table.iter().map(|&h| (h as f64).powi(2)).sum::<f64>() / phases as f64) as f32;
         let width = span.div_ceil(LANES) * LANES;
         let width = if width < FAST_WIDTH {
             FAST_WIDTH
@@ -137,7 +130,6 @@ impl PulseShaper {
             n: 0,
             carrier: Nco::new(carrier_hz),
             gain: 1.0,
-            energy,
         }
     }
 
@@ -180,8 +172,13 @@ impl PulseShaper {
     pub fn set_level(&mut self, dbm0: f32, mean_symbol_power: f32) {
         // A pulse of energy one symbol period spreads each symbol's E|a|² over the samples of
         // that period, so the baseband mean square is E|a|² and the passband one half of it.
-        // The pulse's own energy (`energy`) is taken into account.
-        let passband_ms = mean_symbol_power / 2.0 * self.energy;
+        // The taper and the truncation take a little of that energy (0.09 dB at a 12-symbol
+        // span): what is left is the mean over the output samples (over the table's phases)
+        // of the sum of their taps' squares, which is 1 for the whole pulse.
+        let phases = self.table.len() / self.span;
+        let energy =
+            (self.table.iter().map(|&h| (h as f64).powi(2)).sum::<f64>() / phases as f64) as f32;
+        let passband_ms = mean_symbol_power / 2.0 * energy;
         self.gain = crate::level::dbm0_to_rms(dbm0) / passband_ms.sqrt();
     }
 
@@ -285,9 +282,6 @@ const SCATTER_LANES: usize = 8;
 pub struct BlockShaper {
     baud: u32,
     span: usize,
-    /// Mean square per output sample of a unit-power symbol stream before the gain (just
-    /// under 1: see `new`).
-    energy: f32,
     /// Symbols per pattern and samples per pattern.
     q_len: usize,
     p_len: u64,
@@ -359,19 +353,9 @@ impl BlockShaper {
                 unit_im[q * row_len + i] = (-h * s) as f32;
             }
         }
-        // Mean square per output sample of a unit-power symbol stream: the pulses' energy
-        // over the pattern's samples (1 for the whole pulse; the taper and the truncation
-        // take a little, as in `PulseShaper`).
-        let energy = (unit_re
-            .iter()
-            .chain(&unit_im)
-            .map(|&v| (v as f64).powi(2))
-            .sum::<f64>()
-            / p_len as f64) as f32;
         BlockShaper {
             baud,
             span,
-            energy,
             q_len,
             p_len,
             row_len,
@@ -394,7 +378,17 @@ impl BlockShaper {
     /// Scales the output so that symbols of mean power `mean_symbol_power` (E|a|²) give a
     /// signal at `dbm0` (as [`PulseShaper::set_level`]).
     pub fn set_level(&mut self, dbm0: f32, mean_symbol_power: f32) {
-        let gain = crate::level::dbm0_to_rms(dbm0) / (mean_symbol_power / 2.0 * self.energy).sqrt();
+        // Mean square per output sample of a unit-power symbol stream: the pulses' energy
+        // over the pattern's samples (1 for the whole pulse; the taper and the truncation
+        // take a little, as in `PulseShaper`).
+        let energy = (self
+            .unit_re
+            .iter()
+            .chain(&self.unit_im)
+            .map(|&v| (v as f64).powi(2))
+            .sum::<f64>()
+            / self.p_len as f64) as f32;
+        let gain = crate::level::dbm0_to_rms(dbm0) / (mean_symbol_power / 2.0 * energy).sqrt();
         for (r, &u) in self.rows_re.iter_mut().zip(&self.unit_re) {
             *r = u * gain;
         }

@@ -479,7 +479,7 @@ impl QamDemod {
         self.on_time = !self.on_time;
         if !self.on_time {
             self.prev_mid = y;
-            if self.eq_timing_weight > 0.0 && self.symbols & 1 == 0 {
+            if self.eq_timing_due() {
                 // The equalized mid-point, for the timing detector; out of line, so that
                 // the modems that do not ask for it keep their hot loop as it was.
                 #[cfg(target_arch = "x86_64")]
@@ -503,11 +503,10 @@ impl QamDemod {
             // the matched filter's samples, mixed with the equalizer's once asked (see
             // `time_on_equalizer`).
             let e = ((y - self.prev_on) * self.prev_mid.conj()).re * self.inv_symbol_power;
-            let w = self.eq_timing_weight;
-            let e = if w > 0.0 && self.symbols & 1 == 0 {
-                // Every other symbol, at twice the share: half the equalizer outputs.
+            let e = if self.eq_timing_due() {
+                // At twice the share, as it is taken every other symbol.
                 let e_eq = ((z - self.prev_on_eq) * self.prev_mid_eq.conj()).re;
-                let w = (2.0 * w).min(1.0);
+                let w = (2.0 * self.eq_timing_weight).min(1.0);
                 w * e_eq * self.inv_symbol_power + (1.0 - w) * e
             } else {
                 e
@@ -533,6 +532,14 @@ impl QamDemod {
         self.pending = true;
         self.symbols += 1;
         Some(self.last)
+    }
+
+    /// Whether the timing detector takes an equalized part at this symbol (its mid-point
+    /// and its on-time instant): every other symbol, when asked (`time_on_equalizer`), so
+    /// that it costs one equalizer output per two symbols.
+    #[inline(always)]
+    fn eq_timing_due(&self) -> bool {
+        self.eq_timing_weight > 0.0 && self.symbols & 1 == 0
     }
 
     /// The equalizer's output over the newest window (before the carrier correction).
