@@ -74,6 +74,10 @@ pub struct RunArgs {
     /// Print the selected scenario ids (with their variants) and exit.
     #[arg(long)]
     pub list: bool,
+    /// Run every scenario with this master seed instead of its own: whether a pin measured on
+    /// one seed holds when only the noise changes (a run per seed shows it).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
 }
 
 /// Whether `text` matches `glob` (`*`: any run of characters, `?`: one character).
@@ -166,6 +170,12 @@ pub fn select(args: &RunArgs) -> Result<Vec<Scenario>, CliError> {
     Ok(chosen
         .into_iter()
         .filter(|s| shard.is_none_or(|(k, n)| shard_of(&s.id, n) == k - 1))
+        .map(|mut s| {
+            if let Some(seed) = args.seed {
+                s.seed = seed;
+            }
+            s
+        })
         .collect())
 }
 
