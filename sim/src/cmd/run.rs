@@ -509,9 +509,14 @@ pub fn run(args: RunArgs) -> Result<bool, CliError> {
         on_complete: args.on_complete.clone(),
     };
     let failed = std::sync::atomic::AtomicUsize::new(0);
+    // The scenarios that make many calls first, each taken by the next free worker: started
+    // last, one of them held the run's wall time to its own (the results are sorted at the end
+    // whatever the order).
+    work.sort_by_key(|(s, _)| std::cmp::Reverse(s.repetitions));
     let new_results: Vec<ScenarioResult> = pool.install(|| {
         use rayon::prelude::*;
         work.par_iter()
+            .with_max_len(1)
             .map(|(s, v)| {
                 let variant = variant_name(*v);
                 journal
