@@ -264,6 +264,10 @@ pub struct PathPoint {
     pub sync_losses: u64,
     /// All configured bits were compared and none was wrong.
     pub error_free: bool,
+    /// Noise seeds this point sums (1 unless [`sweep_seeds`] ran several).
+    pub runs: u32,
+    /// Of them, the runs with every bit compared and none wrong.
+    pub error_free_runs: u32,
     /// The receiver's carrier frequency offset estimate while the signal was there, Hz
     /// (`None` when it has none).
     pub est_carrier_offset_hz: Option<f32>,
@@ -389,6 +393,8 @@ pub fn sweep(cfg: &SweepConfig) -> Result<Vec<SweepPoint>, BuildError> {
                 ber: None,
                 sync_losses: 0,
                 error_free: false,
+                runs: 1,
+                error_free_runs: 0,
                 est_carrier_offset_hz: None,
                 est_clock_ppm: None,
             };
@@ -432,6 +438,7 @@ pub fn sweep(cfg: &SweepConfig) -> Result<Vec<SweepPoint>, BuildError> {
             point.ber = stats.ber();
             point.sync_losses = stats.sync_losses;
             point.error_free = stats.bits == cfg.bits && stats.errors == 0;
+            point.error_free_runs = u32::from(point.error_free);
             point.est_carrier_offset_hz = finite(r.quality.carrier_offset_hz);
             point.est_clock_ppm = finite(r.quality.timing_offset_ppm);
             paths.push(point);
@@ -439,6 +446,36 @@ pub fn sweep(cfg: &SweepConfig) -> Result<Vec<SweepPoint>, BuildError> {
         points.push(SweepPoint { snr_db: snr, paths });
     }
     Ok(points)
+}
+
+/// [`sweep`] on `seeds` noise seeds from `cfg.seed` up, each point and path summed over them:
+/// bits, errors and sync losses added, the BER over the sum, trained and error-free only when
+/// every run was, and how many runs were error-free. Near the edge whether one run of N bits is
+/// clean is luck; the count says how much. The receiver's estimates are the first seed's.
+pub fn sweep_seeds(cfg: &SweepConfig, seeds: u32) -> Result<Vec<SweepPoint>, BuildError> {
+    let mut total = sweep(cfg)?;
+    for k in 1..u64::from(seeds.max(1)) {
+        let next = SweepConfig {
+            seed: cfg.seed.wrapping_add(k),
+            ..cfg.clone()
+        };
+        for (acc, point) in total.iter_mut().zip(sweep(&next)?) {
+            for (a, p) in acc.paths.iter_mut().zip(point.paths) {
+                if a.unavailable.is_some() {
+                    continue;
+                }
+                a.trained &= p.trained;
+                a.bits += p.bits;
+                a.bit_errors += p.bit_errors;
+                a.sync_losses += p.sync_losses;
+                a.error_free &= p.error_free;
+                a.runs += 1;
+                a.error_free_runs += p.error_free_runs;
+                a.ber = (a.bits > 0).then(|| a.bit_errors as f64 / a.bits as f64);
+            }
+        }
+    }
+    Ok(total)
 }
 
 /// Per path, the lowest SNR from which every higher SNR of the sweep was error-free
@@ -480,6 +517,8 @@ mod tests {
                     ber: Some(if ok { 0.0 } else { 1e-3 }),
                     sync_losses: 0,
                     error_free: ok,
+                    runs: 1,
+                    error_free_runs: u32::from(ok),
                     est_carrier_offset_hz: None,
                     est_clock_ppm: None,
                 })

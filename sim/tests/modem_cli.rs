@@ -604,3 +604,45 @@ fn our_snr_reading_is_the_signals() {
         }
     }
 }
+
+/// `--seeds K` sums K noise seeds per point: the bits and errors are those of the K single-seed
+/// runs added up, and each point counts its error-free runs.
+#[test]
+fn ber_over_several_seeds_sums_the_single_seed_runs() {
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "modem", "ber", "--modem", "v27ter", "--rate", "4800", "--snr", "9..30:21", "--bits",
+            "20000", "--json",
+        ];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&ok(&faxsim(&args))).expect("JSON")
+    };
+    let path = |v: &Value, i: usize| v["points"][i]["paths"][0].clone();
+    let three = run(&["--seed", "4", "--seeds", "3"]);
+    assert_eq!(three["seeds"], 3);
+    let singles: Vec<Value> = ["4", "5", "6"]
+        .iter()
+        .map(|s| run(&["--seed", s]))
+        .collect();
+    for i in 0..2 {
+        let sum = |key: &str| -> u64 {
+            singles
+                .iter()
+                .map(|v| path(v, i)[key].as_u64().unwrap())
+                .sum()
+        };
+        let p = path(&three, i);
+        assert_eq!(p["runs"], 3);
+        assert_eq!(p["bits"].as_u64().unwrap(), sum("bits"), "{p}");
+        assert_eq!(p["bit_errors"].as_u64().unwrap(), sum("bit_errors"), "{p}");
+        assert_eq!(
+            p["error_free_runs"].as_u64().unwrap(),
+            sum("error_free_runs"),
+            "{p}"
+        );
+    }
+    // 9 dB is far too noisy for 4800 bit/s, 30 dB is clean on every seed.
+    assert_eq!(path(&three, 0)["error_free_runs"], 0);
+    assert_eq!(path(&three, 1)["error_free_runs"], 3);
+    assert_eq!(path(&three, 1)["bits"], 60000);
+}

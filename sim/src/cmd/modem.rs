@@ -150,6 +150,11 @@ pub struct BerArgs {
     /// Noise seed (every path at one SNR sees the same noise).
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
+    /// Repeat every point on this many noise seeds (S, S+1, …) and sum them: each cell then
+    /// also counts its error-free runs, and `--threshold` asks for every run to be clean.
+    /// Near the edge one run of N bits is clean or not by luck.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub seeds: u32,
     /// Transmit level, dBm0.
     #[arg(long, value_name = "DBM0", default_value_t = modem::level::DEFAULT_TX_DBM0, allow_negative_numbers = true)]
     pub level: f32,
@@ -427,8 +432,10 @@ pub struct BerReport {
     pub rate: u32,
     /// PRBS bits compared per point.
     pub bits: u64,
-    /// Noise seed.
+    /// Noise seed (the first, with `--seeds`).
     pub seed: u64,
+    /// Noise seeds each point sums.
+    pub seeds: u32,
     /// Transmit level, dBm0.
     pub level_dbm0: f32,
     /// Noise-only lead-in, ms.
@@ -465,6 +472,12 @@ fn ber(a: BerArgs) -> Result<(), CliError> {
             a.bits
         )));
     }
+    if a.seeds == 0 || a.seeds > 1000 {
+        return Err(CliError::usage(format!(
+            "--seeds {}: give between 1 and 1000",
+            a.seeds
+        )));
+    }
     if !(a.freq_offset_hz.is_finite() && a.freq_offset_hz.abs() <= 100.0) {
         return Err(CliError::usage(format!(
             "--freq-offset-hz {}: give between -100 and 100",
@@ -496,7 +509,7 @@ fn ber(a: BerArgs) -> Result<(), CliError> {
         clock_ppm: a.clock_ppm,
         paths,
     };
-    let points = modem_run::sweep(&cfg).map_err(build_error)?;
+    let points = modem_run::sweep_seeds(&cfg, a.seeds).map_err(build_error)?;
     let thresholds = a.threshold.then(|| {
         modem_run::thresholds(&cfg, &points)
             .into_iter()
@@ -514,6 +527,7 @@ fn ber(a: BerArgs) -> Result<(), CliError> {
             rate,
             bits: a.bits,
             seed: a.seed,
+            seeds: a.seeds,
             level_dbm0: a.level,
             lead_in_ms: a.lead_in_ms,
             freq_offset_hz: a.freq_offset_hz,
@@ -526,7 +540,10 @@ fn ber(a: BerArgs) -> Result<(), CliError> {
             serde_json::to_string(&report).expect("report serialises")
         );
     } else {
-        print!("{}", ber_table(&cfg, &points, thresholds.as_deref()));
+        print!(
+            "{}",
+            ber_table(&cfg, a.seeds, &points, thresholds.as_deref())
+        );
     }
     Ok(())
 }
@@ -547,10 +564,19 @@ fn cell(p: &modem_run::PathPoint, cfg: &SweepConfig) -> String {
         }
         .into();
     }
-    let mark = if p.bits < cfg.bits { "*" } else { "" };
+    let mark = if p.bits < cfg.bits * u64::from(p.runs) {
+        "*"
+    } else {
+        ""
+    };
+    let runs = if p.runs > 1 {
+        format!(" {}/{}", p.error_free_runs, p.runs)
+    } else {
+        String::new()
+    };
     match p.ber {
-        Some(0.0) => format!("0{mark}"),
-        Some(b) => format!("{b:.2e}{mark}"),
+        Some(0.0) => format!("0{mark}{runs}"),
+        Some(b) => format!("{b:.2e}{mark}{runs}"),
         None => "no sync".into(),
     }
 }
@@ -558,20 +584,36 @@ fn cell(p: &modem_run::PathPoint, cfg: &SweepConfig) -> String {
 /// The table `faxsim modem ber` prints.
 pub fn ber_table(
     cfg: &SweepConfig,
+    seeds: u32,
     points: &[SweepPoint],
     thresholds: Option<&[Threshold]>,
 ) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = write!(
-        s,
-        "{} {} bit/s: BER over {} PRBS bits per point, TX {:.1} dBm0, AWGN seed {}",
-        cfg.kind.name(),
-        cfg.rate,
-        cfg.bits,
-        cfg.level_dbm0,
-        cfg.seed
-    );
+    if seeds > 1 {
+        let _ = write!(
+            s,
+            "{} {} bit/s: BER over {} runs of {} PRBS bits per point (error-free runs after it), \
+             TX {:.1} dBm0, AWGN seeds {}..{}",
+            cfg.kind.name(),
+            cfg.rate,
+            seeds,
+            cfg.bits,
+            cfg.level_dbm0,
+            cfg.seed,
+            cfg.seed + u64::from(seeds) - 1
+        );
+    } else {
+        let _ = write!(
+            s,
+            "{} {} bit/s: BER over {} PRBS bits per point, TX {:.1} dBm0, AWGN seed {}",
+            cfg.kind.name(),
+            cfg.rate,
+            cfg.bits,
+            cfg.level_dbm0,
+            cfg.seed
+        );
+    }
     if cfg.freq_offset_hz != 0.0 {
         let _ = write!(s, ", carrier offset {:+} Hz", cfg.freq_offset_hz);
     }
@@ -597,8 +639,9 @@ pub fn ber_table(
     if short {
         let _ = writeln!(
             s,
-            "* fewer than {} bits compared (late sync or lost data)",
-            cfg.bits
+            "* fewer than {} bits compared (late sync or lost data){}",
+            cfg.bits,
+            if seeds > 1 { " in a run" } else { "" }
         );
     }
     let unavailable: Vec<&String> = points
@@ -620,8 +663,13 @@ pub fn ber_table(
     if let Some(ts) = thresholds {
         let _ = writeln!(
             s,
-            "lowest SNR from which all {} bits were error-free at every higher SNR tested:",
-            cfg.bits
+            "lowest SNR from which all {} bits were error-free{} at every higher SNR tested:",
+            cfg.bits,
+            if seeds > 1 {
+                format!(" on each of the {seeds} seeds")
+            } else {
+                String::new()
+            }
         );
         for (i, t) in ts.iter().enumerate() {
             let path = format!("{}→{}", t.tx, t.rx);
