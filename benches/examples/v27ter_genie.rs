@@ -9,8 +9,9 @@
 //! - runs a genie on it: a coherent detector told the exact symbol instants and carrier
 //!   phase (taken from the noise-free signal), with a filter matched to the transmitted
 //!   pulse, deciding each symbol's absolute phase among the eight. Its symbol errors over
-//!   the same stretch are what no symbol-by-symbol receiver can avoid; each costs about two
-//!   bit errors once the phases are differenced.
+//!   the same stretch are what a receiver with perfect timing and carrier makes on this
+//!   signal; each costs about six bit errors in ours (two differenced phases, each spread
+//!   over three bits by the descrambler).
 //!
 //! ```text
 //! cargo run --release -p faxsim-benches --example v27ter_genie -- 15 1 20

@@ -590,30 +590,32 @@ pub fn ber_table(
 ) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    if seeds > 1 {
-        let _ = write!(
-            s,
-            "{} {} bit/s: BER over {} runs of {} PRBS bits per point (error-free runs after it), \
-             TX {:.1} dBm0, AWGN seeds {}..{}",
-            cfg.kind.name(),
-            cfg.rate,
-            seeds,
-            cfg.bits,
-            cfg.level_dbm0,
-            cfg.seed,
-            cfg.seed + u64::from(seeds) - 1
-        );
+    // One run per point, or the sum of `seeds` runs with their error-free count after the BER.
+    let (over, noise) = if seeds > 1 {
+        (
+            format!(
+                "{seeds} runs of {} PRBS bits per point (error-free runs after it)",
+                cfg.bits
+            ),
+            format!(
+                "seeds {}..{}",
+                cfg.seed,
+                cfg.seed.wrapping_add(u64::from(seeds) - 1)
+            ),
+        )
     } else {
-        let _ = write!(
-            s,
-            "{} {} bit/s: BER over {} PRBS bits per point, TX {:.1} dBm0, AWGN seed {}",
-            cfg.kind.name(),
-            cfg.rate,
-            cfg.bits,
-            cfg.level_dbm0,
-            cfg.seed
-        );
-    }
+        (
+            format!("{} PRBS bits per point", cfg.bits),
+            format!("seed {}", cfg.seed),
+        )
+    };
+    let _ = write!(
+        s,
+        "{} {} bit/s: BER over {over}, TX {:.1} dBm0, AWGN {noise}",
+        cfg.kind.name(),
+        cfg.rate,
+        cfg.level_dbm0,
+    );
     if cfg.freq_offset_hz != 0.0 {
         let _ = write!(s, ", carrier offset {:+} Hz", cfg.freq_offset_hz);
     }
