@@ -451,15 +451,24 @@ pub fn sweep(cfg: &SweepConfig) -> Result<Vec<SweepPoint>, BuildError> {
 /// [`sweep`] on `seeds` noise seeds from `cfg.seed` up, each point and path summed over them:
 /// bits, errors and sync losses added, the BER over the sum, trained and error-free only when
 /// every run was, and how many runs were error-free. Near the edge whether one run of N bits is
-/// clean is luck; the count says how much. The receiver's estimates are the first seed's.
+/// clean is luck; the count says how much. The receiver's estimates are the first seed's. The
+/// seeds run in parallel (rayon's pool) and are summed in seed order, so the result is the same
+/// whatever the number of threads.
 pub fn sweep_seeds(cfg: &SweepConfig, seeds: u32) -> Result<Vec<SweepPoint>, BuildError> {
-    let mut total = sweep(cfg)?;
-    for k in 1..u64::from(seeds.max(1)) {
-        let next = SweepConfig {
-            seed: cfg.seed.wrapping_add(k),
-            ..cfg.clone()
-        };
-        for (acc, point) in total.iter_mut().zip(sweep(&next)?) {
+    use rayon::prelude::*;
+    let runs: Vec<Vec<SweepPoint>> = (0..u64::from(seeds.max(1)))
+        .into_par_iter()
+        .map(|k| {
+            sweep(&SweepConfig {
+                seed: cfg.seed.wrapping_add(k),
+                ..cfg.clone()
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut runs = runs.into_iter();
+    let mut total = runs.next().expect("at least one seed");
+    for run in runs {
+        for (acc, point) in total.iter_mut().zip(run) {
             for (a, p) in acc.paths.iter_mut().zip(point.paths) {
                 if a.unavailable.is_some() {
                     continue;
