@@ -48,9 +48,9 @@ fn pulse() -> Vec<f64> {
         .collect()
 }
 
-/// Matched-filter output at every sample: down-converted with the nominal carrier, then
-/// filtered with the pulse.
-fn matched(x: &[f64], h: &[f64]) -> Vec<(f64, f64)> {
+/// Matched-filter output at each of `at` (sample indices): down-converted with the nominal
+/// carrier, then filtered with the pulse.
+fn matched(x: &[f64], h: &[f64], at: impl Iterator<Item = usize>) -> Vec<(f64, f64)> {
     let w = 2.0 * std::f64::consts::PI * CARRIER_HZ / 8000.0;
     let bb: Vec<(f64, f64)> = x
         .iter()
@@ -61,19 +61,18 @@ fn matched(x: &[f64], h: &[f64]) -> Vec<(f64, f64)> {
         })
         .collect();
     let m = h.len() / 2;
-    (0..bb.len())
-        .map(|n| {
-            let (mut re, mut im) = (0.0, 0.0);
-            for (j, &hj) in h.iter().enumerate() {
-                let k = n as isize + j as isize - m as isize;
-                if k >= 0 && (k as usize) < bb.len() {
-                    re += bb[k as usize].0 * hj;
-                    im += bb[k as usize].1 * hj;
-                }
+    at.map(|n| {
+        let (mut re, mut im) = (0.0, 0.0);
+        for (j, &hj) in h.iter().enumerate() {
+            let k = n as isize + j as isize - m as isize;
+            if k >= 0 && (k as usize) < bb.len() {
+                re += bb[k as usize].0 * hj;
+                im += bb[k as usize].1 * hj;
             }
-            (re, im)
-        })
-        .collect()
+        }
+        (re, im)
+    })
+    .collect()
 }
 
 fn main() {
@@ -102,7 +101,7 @@ fn main() {
 
     let h = pulse();
     let cf: Vec<f64> = clean.iter().map(|&v| f64::from(v)).collect();
-    let yc = matched(&cf, &h);
+    let yc = matched(&cf, &h, 0..cf.len());
     // The sampling phase with the most energy is the symbol instant.
     let offset = (0..SPS)
         .max_by(|&a, &b| {
@@ -151,12 +150,12 @@ fn main() {
             .zip(&clean)
             .map(|(&a, &b)| f64::from(a) - f64::from(b))
             .collect();
-        let yn = matched(&noise, &h);
+        // The noise through the filter at the data's symbol instants only.
+        let yn = matched(&noise, &h, data.clone().map(|k| offset + k * SPS));
         let mut genie_errors = Vec::new();
-        for k in data.clone() {
-            let j = offset + k * SPS;
+        for (k, n) in data.clone().zip(&yn) {
             let c = on[k];
-            let y = (c.0 + yn[j].0, c.1 + yn[j].1);
+            let y = (c.0 + n.0, c.1 + n.1);
             if point(y) != point(c) {
                 genie_errors.push(k - data.start);
             }
