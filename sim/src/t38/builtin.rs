@@ -19,7 +19,10 @@
 //! become frames with their FCS verdict, TCF and image octets. A frame that spans an IFP the
 //! UDPTL receiver could not recover is handed over with a bad FCS. A TCF announced by its
 //! training indicator but carried without data (a peer managing the rate locally) is taken
-//! as zeros for the time the signal lasted, when no packet went missing meanwhile.
+//! as zeros for the time the signal lasted, when no packet went missing meanwhile. Lost
+//! packets the redundancy could not bring back are survived where a signal's own data can
+//! stand in: V.21 or fast data whose indicator went missing brings its signal up by its
+//! data type, and a TCF whose end went missing ends when its data stops.
 
 use std::collections::VecDeque;
 
@@ -36,6 +39,13 @@ use crate::endpoint::EndpointOutcome;
 
 /// No-signal indicators sent after each burst.
 const END_INDICATORS: usize = 3;
+/// Bits of the longest ECM frame on the line (256 octets of data, 4 of header, the FCS,
+/// a flag and some stuffing): no sender leaves longer between a fast signal's IFPs.
+const ECM_FRAME_BITS: u64 = 2200;
+/// Longest TCF (1.5 s + 10 %), ms.
+const TCF_MAX_MS: u64 = 1650;
+/// Allowance for network jitter on top of the longest gap a sender leaves, ms.
+const SILENCE_MARGIN_MS: u64 = 1000;
 
 /// Training time of a fast modem, ms (the time from the training indicator to the first
 /// data bit on a real line).
@@ -154,6 +164,8 @@ enum RxSig {
         since: SampleTime,
         bytes: usize,
         holes: bool,
+        /// A data IFP of this signal has arrived.
+        data: bool,
     },
     /// A fast signal we are not listening for (or at another rate).
     Ignored,
@@ -171,6 +183,11 @@ pub struct T38Builtin {
     rx: RxSig,
     hdlc: Vec<u8>,
     hdlc_holes: bool,
+    /// An IFP went missing while no signal we listen to was up: it may have been the next
+    /// signal's indicator.
+    lost_between: bool,
+    /// When the UDPTL receiver last handed on an IFP (or reported one lost).
+    last_ifp: SampleTime,
     /// The burst being sent carries HDLC frames.
     burst_hdlc: bool,
     /// A DCS arrived: the next fast signal is TCF.
@@ -201,6 +218,8 @@ impl T38Builtin {
             rx: RxSig::None,
             hdlc: Vec::new(),
             hdlc_holes: false,
+            lost_between: false,
+            last_ifp: SampleTime::ZERO,
             burst_hdlc: false,
             tcf_next: false,
             hung_up: false,
@@ -472,6 +491,7 @@ impl T38Builtin {
     fn on_ifp(&mut self, ifp: Ifp, now: SampleTime) {
         match ifp.msg {
             MsgType::Indicator(i) => {
+                self.lost_between = false;
                 self.end_signal(now);
                 match i {
                     Indicator::Cng => {
@@ -494,6 +514,8 @@ impl T38Builtin {
                 }
             }
             MsgType::Data(DataType::V21) => {
+                // What was lost before it was this signal's, or is past mattering.
+                self.lost_between = false;
                 if self.rx != RxSig::Control {
                     // The preamble indicator was lost: the data says the carrier is up.
                     self.end_signal(now);
@@ -506,9 +528,24 @@ impl T38Builtin {
             }
             MsgType::Data(d) => {
                 let Some(m) = data_type_modem(d) else { return };
-                if let RxSig::Fast { modem, rate, .. } = self.rx
-                    && (modem, rate) == m
+                if self.lost_between && !matches!(self.rx, RxSig::Fast { .. }) {
+                    self.lost_between = false;
+                    if matches!(self.listen, RxMode::Fast { modem, rate } if (modem, rate) == m) {
+                        // The training indicator was lost (more packets in a row than the
+                        // redundancy covers), but the data type names the modem and rate
+                        // the engine listens for: the data says the training is over. Data
+                        // of this signal may have been lost with it.
+                        self.end_signal(now);
+                        self.fast_up(m.0, m.1, now);
+                        self.on_lost();
+                    }
+                }
+                if let RxSig::Fast {
+                    modem, rate, data, ..
+                } = &mut self.rx
+                    && (*modem, *rate) == m
                 {
+                    *data = true;
                     for f in ifp.fields {
                         match f.field_type {
                             FieldType::T4NonEcmData | FieldType::T4NonEcmSigEnd => {
@@ -539,6 +576,7 @@ impl T38Builtin {
                     since: now,
                     bytes: 0,
                     holes: false,
+                    data: false,
                 };
                 self.engine.handle_training(true, now);
                 self.engine.handle_carrier(Channel::Fast, true, now);
@@ -582,15 +620,48 @@ impl T38Builtin {
         }
     }
 
+    /// Ends TCF when its IFPs have stopped for longer than any sender leaves between them:
+    /// its end went missing (the last packets were lost, and no later one has come to carry
+    /// them as redundancy). Otherwise the engine would hear the carrier on until the far
+    /// end's next signal, seconds later, and answer the training only then, after the far
+    /// end has given up waiting. Only TCF, whose length is known: a page's IFPs also stop
+    /// while the network drops everything for a second or two, and the page goes on after
+    /// it (its lost frames asked for again), where ending it would split it in two.
+    fn end_silent_signal(&mut self, now: SampleTime) {
+        let RxSig::Fast {
+            modem, rate, data, ..
+        } = self.rx
+        else {
+            return;
+        };
+        if !self.tcf_next {
+            return;
+        }
+        // The longest gap between data IFPs: one ECM frame's time at the data rate (TCF may
+        // come in chunks as long as that). Before the first data, the training and a TCF
+        // sent without data (1.5 s + 10 %) come first.
+        let frame_ms = ECM_FRAME_BITS * 1000 / u64::from(rate);
+        let gap_ms = if data {
+            frame_ms
+        } else {
+            training_ms(modem, rate, false) + TCF_MAX_MS + frame_ms
+        };
+        if now.0.saturating_sub(self.last_ifp.0) > (gap_ms + SILENCE_MARGIN_MS) * 8 {
+            // A frame being assembled lost its end.
+            self.on_lost();
+            self.end_signal(now);
+        }
+    }
+
     fn on_lost(&mut self) {
         // Whatever frame is being assembled has a hole; image data just misses octets.
         match &mut self.rx {
+            RxSig::None | RxSig::Tone(_) | RxSig::Ignored => self.lost_between = true,
             RxSig::Control => self.hdlc_holes = true,
             RxSig::Fast { holes, .. } => {
                 *holes = true;
                 self.hdlc_holes = true;
             }
-            _ => {}
         }
     }
 }
@@ -636,6 +707,11 @@ impl T38Endpoint for T38Builtin {
                 }
                 Delivered::Lost(_) => self.on_lost(),
             }
+        }
+        if delivered.is_empty() {
+            self.end_silent_signal(now);
+        } else {
+            self.last_ifp = now;
         }
         self.engine.handle_timeout(now);
         let mut out = Vec::new();
@@ -699,8 +775,15 @@ mod tests {
     }
 
     /// Runs a sender's IFPs straight into a receiver, block by block; `keep` decides which
-    /// of the caller's IFPs reach the answerer.
-    fn pump(a: &mut T38Builtin, b: &mut T38Builtin, blocks: u64, keep: fn(&[u8]) -> bool) {
+    /// of the caller's IFPs are sent at all, and `lose` which of those the answerer's UDPTL
+    /// receiver reports lost (beyond what redundancy recovers).
+    fn pump(
+        a: &mut T38Builtin,
+        b: &mut T38Builtin,
+        blocks: u64,
+        mut keep: impl FnMut(&[u8]) -> bool,
+        mut lose: impl FnMut(&[u8]) -> bool,
+    ) {
         let mut seq = [0u16; 2];
         for k in 0..blocks {
             let now = SampleTime(k * BLOCK as u64);
@@ -709,15 +792,22 @@ mod tests {
             a.transmit(now, &mut oa);
             b.transmit(now, &mut ob);
             oa.retain(|p| keep(&p.ifp));
-            let wrap = |v: Vec<SentIfp>, s: &mut u16| -> Vec<Delivered> {
+            let wrap = |v: Vec<SentIfp>, s: &mut u16, lose: &mut dyn FnMut(&[u8]) -> bool| {
                 v.into_iter()
                     .map(|p| {
                         *s += 1;
-                        Delivered::Primary(*s, p.ifp)
+                        if lose(&p.ifp) {
+                            Delivered::Lost(*s)
+                        } else {
+                            Delivered::Primary(*s, p.ifp)
+                        }
                     })
-                    .collect()
+                    .collect::<Vec<Delivered>>()
             };
-            let (da, db) = (wrap(ob, &mut seq[1]), wrap(oa, &mut seq[0]));
+            let (da, db) = (
+                wrap(ob, &mut seq[1], &mut |_| false),
+                wrap(oa, &mut seq[0], &mut lose),
+            );
             a.receive(end, &da);
             b.receive(end, &db);
             if a.finished() && b.finished() {
@@ -754,7 +844,7 @@ mod tests {
         let (mut a, mut b, kept, page) = pair(ecm);
         a.start(SampleTime::ZERO);
         b.start(SampleTime::ZERO);
-        pump(&mut a, &mut b, 10_000, keep);
+        pump(&mut a, &mut b, 10_000, keep, |_| false);
         let o = a.engine().outcome().unwrap();
         assert_eq!(o.error_text(), "OK");
         let r = b.engine().outcome().unwrap();
@@ -787,5 +877,73 @@ mod tests {
                 )
             })
         });
+    }
+
+    /// The caller's first two fast training indicators lost (with the packets that would
+    /// have carried them as redundancy), TCF's and the page's: the data that follows names
+    /// the modem and rate, so the answerer takes TCF and the page from it. With ECM the
+    /// first frame after the loss counts as bad (it may have lost its start with the
+    /// indicator) and comes again after PPR.
+    #[test]
+    fn data_after_a_lost_training_indicator_brings_the_signal_up() {
+        for ecm in [true, false] {
+            let (mut a, mut b, kept, page) = pair(ecm);
+            a.start(SampleTime::ZERO);
+            b.start(SampleTime::ZERO);
+            let mut lost = 0;
+            pump(
+                &mut a,
+                &mut b,
+                10_000,
+                |_| true,
+                |ifp| {
+                    let (p, _) = Ifp::decode(ifp, 0).unwrap();
+                    let training =
+                        matches!(p.msg, MsgType::Indicator(i) if indicator_modem(i).is_some());
+                    if training {
+                        lost += 1;
+                    }
+                    training && lost <= 2
+                },
+            );
+            // With ECM the page's frame came again under a third training.
+            assert_eq!(lost, if ecm { 3 } else { 2 }, "ECM {ecm}");
+            let o = a.engine().outcome().unwrap();
+            assert_eq!(o.error_text(), "OK", "ECM {ecm}");
+            let r = b.engine().outcome().unwrap();
+            assert_eq!(r.error_text(), "OK", "ECM {ecm}");
+            assert_eq!(r.pages_received, 1);
+            assert!(kept.lock().unwrap()[0].bitmap().data() == page.data());
+        }
+    }
+
+    /// TCF's end never arrives (its sig-end and the no-signal indicators after it lost, and
+    /// no later packet until the caller's next signal): the answerer ends TCF when its data
+    /// stops and answers CFR before the caller's T4 runs out, so DCS goes once.
+    #[test]
+    fn tcf_whose_end_is_lost_ends_when_its_data_stops() {
+        let (mut a, mut b, _kept, _page) = pair(true);
+        a.start(SampleTime::ZERO);
+        b.start(SampleTime::ZERO);
+        pump(
+            &mut a,
+            &mut b,
+            10_000,
+            |ifp| {
+                // With ECM only TCF travels as t4-non-ecm data; every other signal ends
+                // with its own HDLC sig-end.
+                let (p, _) = Ifp::decode(ifp, 0).unwrap();
+                !(matches!(p.msg, MsgType::Indicator(Indicator::NoSignal))
+                    || p.fields
+                        .iter()
+                        .any(|f| f.field_type == FieldType::T4NonEcmSigEnd))
+            },
+            |_| false,
+        );
+        let o = a.engine().outcome().unwrap();
+        assert_eq!(o.error_text(), "OK");
+        let dcs = o.frames.iter().filter(|f| f.name == "DCS").count();
+        assert_eq!(dcs, 1, "{:?}", o.frames);
+        assert_eq!(b.engine().outcome().unwrap().pages_received, 1);
     }
 }
