@@ -22,7 +22,7 @@
 //! as zeros for the time the signal lasted, when no packet went missing meanwhile. Lost
 //! packets the redundancy could not bring back are survived where a signal's own data can
 //! stand in: V.21 or fast data whose indicator went missing brings its signal up by its
-//! data type, and a TCF whose end went missing ends when its data stops.
+//! data type, and a V.21 signal or TCF whose end went missing ends when its IFPs stop.
 
 use std::collections::VecDeque;
 
@@ -42,6 +42,8 @@ const END_INDICATORS: usize = 3;
 /// Bits of the longest ECM frame on the line (256 octets of data, 4 of header, the FCS,
 /// a flag and some stuffing): no sender leaves longer between a fast signal's IFPs.
 const ECM_FRAME_BITS: u64 = 2200;
+/// Longest gap between a V.21 signal's IFPs, ms: see `end_silent_signal`.
+const CONTROL_GAP_MS: u64 = 2000;
 /// Longest TCF (1.5 s + 10 %), ms.
 const TCF_MAX_MS: u64 = 1650;
 /// Allowance for network jitter on top of the longest gap a sender leaves, ms.
@@ -620,31 +622,33 @@ impl T38Builtin {
         }
     }
 
-    /// Ends TCF when its IFPs have stopped for longer than any sender leaves between them:
-    /// its end went missing (the last packets were lost, and no later one has come to carry
-    /// them as redundancy). Otherwise the engine would hear the carrier on until the far
-    /// end's next signal, seconds later, and answer the training only then, after the far
-    /// end has given up waiting. Only TCF, whose length is known: a page's IFPs also stop
-    /// while the network drops everything for a second or two, and the page goes on after
-    /// it (its lost frames asked for again), where ending it would split it in two.
+    /// Ends a V.21 signal or TCF when its IFPs have stopped for longer than any sender leaves
+    /// between them: its end went missing (the last packets were lost, and no later one has
+    /// come to carry them as redundancy). Otherwise the engine would hear the carrier on
+    /// until the far end's next signal, seconds later: its response timer would not run
+    /// meanwhile (T4 waits while the far end talks), and it would answer TCF only after the
+    /// far end had given up waiting. Not a page, whose length is unknown: its IFPs also stop
+    /// while the network drops everything for a second or two, and it goes on after that
+    /// (its lost frames asked for again), where ending it would split it in two.
     fn end_silent_signal(&mut self, now: SampleTime) {
-        let RxSig::Fast {
-            modem, rate, data, ..
-        } = self.rx
-        else {
-            return;
-        };
-        if !self.tcf_next {
-            return;
-        }
-        // The longest gap between data IFPs: one ECM frame's time at the data rate (TCF may
-        // come in chunks as long as that). Before the first data, the training and a TCF
-        // sent without data (1.5 s + 10 %) come first.
-        let frame_ms = ECM_FRAME_BITS * 1000 / u64::from(rate);
-        let gap_ms = if data {
-            frame_ms
-        } else {
-            training_ms(modem, rate, false) + TCF_MAX_MS + frame_ms
+        let gap_ms = match self.rx {
+            // The preamble's second of flags, then a frame of up to about 37 octets sent
+            // as one IFP when its last bit would leave (other senders send pieces).
+            RxSig::Control => CONTROL_GAP_MS,
+            RxSig::Fast {
+                modem, rate, data, ..
+            } if self.tcf_next => {
+                // One ECM frame's time at the data rate (TCF may come in chunks that long).
+                // Before the first data, the training and a TCF sent without data (1.5 s
+                // + 10 %) come first.
+                let frame_ms = ECM_FRAME_BITS * 1000 / u64::from(rate);
+                if data {
+                    frame_ms
+                } else {
+                    training_ms(modem, rate, false) + TCF_MAX_MS + frame_ms
+                }
+            }
+            _ => return,
         };
         if now.0.saturating_sub(self.last_ifp.0) > (gap_ms + SILENCE_MARGIN_MS) * 8 {
             // A frame being assembled lost its end.
@@ -775,13 +779,13 @@ mod tests {
     }
 
     /// Runs a sender's IFPs straight into a receiver, block by block; `keep` decides which
-    /// of the caller's IFPs are sent at all, and `lose` which of those the answerer's UDPTL
-    /// receiver reports lost (beyond what redundancy recovers).
+    /// IFPs are sent at all (its flag: the caller's), and `lose` which of the caller's the
+    /// answerer's UDPTL receiver reports lost (beyond what redundancy recovers).
     fn pump(
         a: &mut T38Builtin,
         b: &mut T38Builtin,
         blocks: u64,
-        mut keep: impl FnMut(&[u8]) -> bool,
+        mut keep: impl FnMut(bool, &[u8]) -> bool,
         mut lose: impl FnMut(&[u8]) -> bool,
     ) {
         let mut seq = [0u16; 2];
@@ -791,7 +795,8 @@ mod tests {
             let (mut oa, mut ob) = (Vec::new(), Vec::new());
             a.transmit(now, &mut oa);
             b.transmit(now, &mut ob);
-            oa.retain(|p| keep(&p.ifp));
+            oa.retain(|p| keep(true, &p.ifp));
+            ob.retain(|p| keep(false, &p.ifp));
             let wrap = |v: Vec<SentIfp>, s: &mut u16, lose: &mut dyn FnMut(&[u8]) -> bool| {
                 v.into_iter()
                     .map(|p| {
@@ -844,7 +849,13 @@ mod tests {
         let (mut a, mut b, kept, page) = pair(ecm);
         a.start(SampleTime::ZERO);
         b.start(SampleTime::ZERO);
-        pump(&mut a, &mut b, 10_000, keep, |_| false);
+        pump(
+            &mut a,
+            &mut b,
+            10_000,
+            |caller, ifp| !caller || keep(ifp),
+            |_| false,
+        );
         let o = a.engine().outcome().unwrap();
         assert_eq!(o.error_text(), "OK");
         let r = b.engine().outcome().unwrap();
@@ -895,7 +906,7 @@ mod tests {
                 &mut a,
                 &mut b,
                 10_000,
-                |_| true,
+                |_, _| true,
                 |ifp| {
                     let (p, _) = Ifp::decode(ifp, 0).unwrap();
                     let training =
@@ -929,14 +940,15 @@ mod tests {
             &mut a,
             &mut b,
             10_000,
-            |ifp| {
+            |caller, ifp| {
                 // With ECM only TCF travels as t4-non-ecm data; every other signal ends
                 // with its own HDLC sig-end.
                 let (p, _) = Ifp::decode(ifp, 0).unwrap();
-                !(matches!(p.msg, MsgType::Indicator(Indicator::NoSignal))
-                    || p.fields
-                        .iter()
-                        .any(|f| f.field_type == FieldType::T4NonEcmSigEnd))
+                !caller
+                    || !(matches!(p.msg, MsgType::Indicator(Indicator::NoSignal))
+                        || p.fields
+                            .iter()
+                            .any(|f| f.field_type == FieldType::T4NonEcmSigEnd))
             },
             |_| false,
         );
@@ -945,5 +957,52 @@ mod tests {
         let dcs = o.frames.iter().filter(|f| f.name == "DCS").count();
         assert_eq!(dcs, 1, "{:?}", o.frames);
         assert_eq!(b.engine().outcome().unwrap().pages_received, 1);
+    }
+
+    /// The answerer's MCF lost after its preamble indicator (the frame and the no-signal
+    /// indicators after it, and no later packet until the answerer's next signal): the
+    /// caller ends the V.21 signal when its IFPs stop, its T4 runs again, and the repeated
+    /// post-page command gets the MCF that completes the call.
+    #[test]
+    fn v21_signal_whose_end_is_lost_ends_when_its_ifps_stop() {
+        let (mut a, mut b, kept, page) = pair(false);
+        a.start(SampleTime::ZERO);
+        b.start(SampleTime::ZERO);
+        let mut dropped = 0;
+        pump(
+            &mut a,
+            &mut b,
+            10_000,
+            |caller, ifp| {
+                let (p, _) = Ifp::decode(ifp, 0).unwrap();
+                let mcf = p.fields.iter().any(|f| {
+                    f.data
+                        .as_deref()
+                        .map(|d| hdlc_t38_order(d.to_vec(), u8::reverse_bits))
+                        == Some(vec![0xFF, 0x13, 0x8C])
+                });
+                let no_signal = matches!(p.msg, MsgType::Indicator(Indicator::NoSignal));
+                if !caller && dropped == 0 && mcf {
+                    dropped = 1;
+                    return false;
+                }
+                if !caller && dropped == 1 && no_signal {
+                    return false;
+                }
+                if !caller && dropped == 1 {
+                    // The answerer's next signal: from here on nothing is dropped.
+                    dropped = 2;
+                }
+                true
+            },
+            |_| false,
+        );
+        assert_eq!(dropped, 2);
+        let o = a.engine().outcome().unwrap();
+        assert_eq!(o.error_text(), "OK");
+        let commands = o.frames.iter().filter(|f| f.name == "EOP").count();
+        assert_eq!(commands, 2, "{:?}", o.frames);
+        assert_eq!(b.engine().outcome().unwrap().pages_received, 1);
+        assert!(kept.lock().unwrap()[0].bitmap().data() == page.data());
     }
 }
