@@ -845,28 +845,33 @@ mod tests {
         (a, b, kept, page)
     }
 
-    fn complete(ecm: bool, keep: fn(&[u8]) -> bool) {
+    /// A one-page call between two terminals through `pump`, checked to end "OK" on both
+    /// sides with the page received as sent; returns the caller's and answerer's outcomes.
+    fn call_completes(
+        ecm: bool,
+        keep: impl FnMut(bool, &[u8]) -> bool,
+        lose: impl FnMut(&[u8]) -> bool,
+    ) -> (t30::engine::Outcome, t30::engine::Outcome) {
         let (mut a, mut b, kept, page) = pair(ecm);
         a.start(SampleTime::ZERO);
         b.start(SampleTime::ZERO);
-        pump(
-            &mut a,
-            &mut b,
-            10_000,
-            |caller, ifp| !caller || keep(ifp),
-            |_| false,
-        );
+        pump(&mut a, &mut b, 10_000, keep, lose);
         let o = a.engine().outcome().unwrap();
-        assert_eq!(o.error_text(), "OK");
+        assert_eq!(o.error_text(), "OK", "ECM {ecm}: {:?}", o.frames);
         let r = b.engine().outcome().unwrap();
-        assert_eq!(r.error_text(), "OK");
+        assert_eq!(r.error_text(), "OK", "ECM {ecm}");
         assert_eq!(r.pages_received, 1);
+        assert!(kept.lock().unwrap()[0].bitmap().data() == page.data());
+        (o, r)
+    }
+
+    fn complete(ecm: bool, keep: fn(&[u8]) -> bool) {
+        let (_, r) = call_completes(ecm, |caller, ifp| !caller || keep(ifp), |_| false);
         assert!(
             r.trainings.len() == 1 && r.trainings[0].ok,
             "{:?}",
             r.trainings
         );
-        assert!(kept.lock().unwrap()[0].bitmap().data() == page.data());
     }
 
     #[test]
@@ -898,14 +903,9 @@ mod tests {
     #[test]
     fn data_after_a_lost_training_indicator_brings_the_signal_up() {
         for ecm in [true, false] {
-            let (mut a, mut b, kept, page) = pair(ecm);
-            a.start(SampleTime::ZERO);
-            b.start(SampleTime::ZERO);
             let mut lost = 0;
-            pump(
-                &mut a,
-                &mut b,
-                10_000,
+            call_completes(
+                ecm,
                 |_, _| true,
                 |ifp| {
                     let (p, _) = Ifp::decode(ifp, 0).unwrap();
@@ -919,12 +919,6 @@ mod tests {
             );
             // With ECM the page's frame came again under a third training.
             assert_eq!(lost, if ecm { 3 } else { 2 }, "ECM {ecm}");
-            let o = a.engine().outcome().unwrap();
-            assert_eq!(o.error_text(), "OK", "ECM {ecm}");
-            let r = b.engine().outcome().unwrap();
-            assert_eq!(r.error_text(), "OK", "ECM {ecm}");
-            assert_eq!(r.pages_received, 1);
-            assert!(kept.lock().unwrap()[0].bitmap().data() == page.data());
         }
     }
 
@@ -933,13 +927,8 @@ mod tests {
     /// stops and answers CFR before the caller's T4 runs out, so DCS goes once.
     #[test]
     fn tcf_whose_end_is_lost_ends_when_its_data_stops() {
-        let (mut a, mut b, _kept, _page) = pair(true);
-        a.start(SampleTime::ZERO);
-        b.start(SampleTime::ZERO);
-        pump(
-            &mut a,
-            &mut b,
-            10_000,
+        let (o, _) = call_completes(
+            true,
             |caller, ifp| {
                 // With ECM only TCF travels as t4-non-ecm data; every other signal ends
                 // with its own HDLC sig-end.
@@ -952,11 +941,8 @@ mod tests {
             },
             |_| false,
         );
-        let o = a.engine().outcome().unwrap();
-        assert_eq!(o.error_text(), "OK");
         let dcs = o.frames.iter().filter(|f| f.name == "DCS").count();
         assert_eq!(dcs, 1, "{:?}", o.frames);
-        assert_eq!(b.engine().outcome().unwrap().pages_received, 1);
     }
 
     /// The answerer's MCF lost after its preamble indicator (the frame and the no-signal
@@ -965,14 +951,9 @@ mod tests {
     /// post-page command gets the MCF that completes the call.
     #[test]
     fn v21_signal_whose_end_is_lost_ends_when_its_ifps_stop() {
-        let (mut a, mut b, kept, page) = pair(false);
-        a.start(SampleTime::ZERO);
-        b.start(SampleTime::ZERO);
         let mut dropped = 0;
-        pump(
-            &mut a,
-            &mut b,
-            10_000,
+        let (o, _) = call_completes(
+            false,
             |caller, ifp| {
                 let (p, _) = Ifp::decode(ifp, 0).unwrap();
                 let mcf = p.fields.iter().any(|f| {
@@ -998,11 +979,7 @@ mod tests {
             |_| false,
         );
         assert_eq!(dropped, 2);
-        let o = a.engine().outcome().unwrap();
-        assert_eq!(o.error_text(), "OK");
         let commands = o.frames.iter().filter(|f| f.name == "EOP").count();
         assert_eq!(commands, 2, "{:?}", o.frames);
-        assert_eq!(b.engine().outcome().unwrap().pages_received, 1);
-        assert!(kept.lock().unwrap()[0].bitmap().data() == page.data());
     }
 }
