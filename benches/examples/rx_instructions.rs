@@ -46,15 +46,27 @@ fn measured(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> 
     demodulate(imp, kind, rate, signal)
 }
 
+/// One demodulation, whatever `RX_REPEATS` says: a process timed as a whole then counts
+/// only a second of signal besides the measured part.
 #[inline(never)]
 fn warm_up(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> u64 {
-    demodulate(imp, kind, rate, signal)
+    demodulate_times(imp, kind, rate, signal, 1)
 }
 
 #[inline(never)]
 fn demodulate(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> u64 {
+    demodulate_times(imp, kind, rate, signal, repeats())
+}
+
+fn demodulate_times(
+    imp: Implementation,
+    kind: ModemKind,
+    rate: u32,
+    signal: &[i16],
+    times: usize,
+) -> u64 {
     let mut bits = 0;
-    for _ in 0..repeats() {
+    for _ in 0..times {
         let mut rx = make_rx(
             imp,
             kind,
