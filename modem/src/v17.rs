@@ -742,6 +742,19 @@ const SETTLE_SYMBOLS: usize = 100;
 const CARRIER_BW_DATA: f32 = 0.003;
 /// Timing loop bandwidth on data.
 const TIMING_BW_DATA: f32 = 0.001;
+/// Data symbols between checks of the clock offset the data measures (one second).
+const DRIFT_CHECK_SYMBOLS: u32 = 2400;
+/// How far (ppm) the measured clock offset may move from the standing correction before
+/// it replaces it. Through `m1020-limit` the training's second half measures a +100 ppm
+/// drift as 70 ppm (−100 ppm as −94): Gardner's detector on what that line leaves of the
+/// band edges answers a late sampling phase more weakly than an early one. The first-order
+/// loop then carried the rest with a phase error that grew until the signal was lost
+/// after 8–11 s (+80 ppm at 9600 bit/s: 33 errors from 15 s). The drift the data itself
+/// measures (over each second since the last step), past this margin, now moves the
+/// correction a share of the way (`qam::FOLLOW_GAIN`), which brings it to the drift within
+/// a few seconds; the margin keeps lines whose training measured the drift right on the
+/// bits they had (of the scenario library's calls, three changed).
+const DRIFT_FOLLOW_PPM: f32 = 10.0;
 /// Timing loop bandwidth while nothing recognisable is received.
 const TIMING_BW_IDLE: f32 = 0.001;
 /// Leaky mismatch count (decay 0.9 a symbol) above which the expected segment 2 pattern is
@@ -800,6 +813,8 @@ pub struct V17Rx {
     sig_acc: f32,
     /// Labels released by the Viterbi decoder since segment 4 began.
     released: usize,
+    /// Data symbols to the next check of the drift the data measures.
+    drift_check_in: u32,
     prev_y: u8,
     /// A long training has succeeded since the last full reset (the short train needs it).
     have_long: bool,
@@ -839,6 +854,7 @@ impl V17Rx {
             err_acc: 0.0,
             sig_acc: 0.0,
             released: 0,
+            drift_check_in: DRIFT_CHECK_SYMBOLS,
             prev_y: 0,
             have_long: false,
         })
@@ -1087,10 +1103,12 @@ impl V17Rx {
                         self.core.set_eq_step(EQ_STEP_DATA);
                         self.core.set_carrier_bandwidth(CARRIER_BW_SETTLE);
                         self.core.set_timing_bandwidth(TIMING_BW_DATA);
+                        self.core.restart_drift_follow();
                         self.core.restart_snr_estimate();
                         self.vit.reset();
                         self.desc = GroupDescrambler::new();
                         self.released = 0;
+                        self.drift_check_in = DRIFT_CHECK_SYMBOLS;
                         self.prev_y = 0;
                         self.state = RxState::Data;
                         sink.event(RxEvent::TrainingSucceeded {
@@ -1114,6 +1132,11 @@ impl V17Rx {
         let released = self.vit.push_v::<AVX>(y);
         if self.released == SETTLE_SYMBOLS {
             self.core.set_carrier_bandwidth(CARRIER_BW_DATA);
+        }
+        self.drift_check_in -= 1;
+        if self.drift_check_in == 0 {
+            self.drift_check_in = DRIFT_CHECK_SYMBOLS;
+            self.core.follow_measured_drift(DRIFT_FOLLOW_PPM);
         }
         // Adapt on the best survivor's newest decision: it already weighs the code, so it
         // is wrong less often than the nearest point.

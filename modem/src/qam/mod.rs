@@ -38,6 +38,11 @@ use kernels::LANES;
 const PHASES: usize = 64;
 /// Largest clock correction the loops may learn, samples per symbol (about ±600 ppm).
 const MAX_DRIFT: f32 = 0.002;
+/// Share of the gap between the measured clock offset and the standing correction that
+/// [`QamDemod::follow_measured_drift`] closes at a time. After a step the loop's phase
+/// unwinds the error it held, which the next measurement counts as drift too: closing the
+/// whole gap overshot by 10 ppm and more, and lost V.17 14400 through `m1020-limit`.
+const FOLLOW_GAIN: f32 = 0.3;
 /// Largest carrier offset the loop may learn, radians per symbol at 2400 baud ≈ ±40 Hz.
 const MAX_CARRIER_STEP: f32 = 0.1;
 
@@ -143,6 +148,8 @@ pub struct QamDemod {
     /// Sum of all timing corrections and the symbols they span, for the clock estimate.
     corr_sum: f64,
     corr_symbols: u64,
+    /// `corr_sum` and `corr_symbols` when the data's own drift measurement began.
+    follow_from: (f64, u64),
     timing_kp: f32,
     /// Integral gain of the Gardner loop (zero: first order).
     timing_ki: f32,
@@ -217,6 +224,7 @@ impl QamDemod {
             timing_step: 0.0,
             corr_sum: 0.0,
             corr_symbols: 0,
+            follow_from: (0.0, 0),
             timing_kp: 0.0,
             timing_ki: 0.0,
             on_time: false,
@@ -298,6 +306,7 @@ impl QamDemod {
         self.on_time = false;
         self.corr_sum = 0.0;
         self.corr_symbols = 0;
+        self.follow_from = (0.0, 0);
         self.prev_on = Complex32::new(0.0, 0.0);
         self.prev_mid = Complex32::new(0.0, 0.0);
         self.phase = 0.0;
@@ -817,11 +826,35 @@ impl QamDemod {
         self.timing_step = self.measured_drift();
     }
 
+    /// Starts the measurement that [`QamDemod::follow_measured_drift`] reads (at the start
+    /// of data, when the timing has settled).
+    pub fn restart_drift_follow(&mut self) {
+        self.follow_from = (self.corr_sum, self.corr_symbols);
+    }
+
+    /// Takes the clock offset measured since [`QamDemod::restart_drift_follow`] as the
+    /// standing correction, when the two differ by more than `min_change_ppm`: a slow
+    /// integrator for a loop that holds the drift its training measured (see
+    /// [`QamDemod::hold_measured_drift`]) and carries the rest on its proportional path.
+    pub fn follow_measured_drift(&mut self, min_change_ppm: f32) {
+        let symbols = self.corr_symbols.saturating_sub(self.follow_from.1);
+        if symbols == 0 {
+            return;
+        }
+        let m = (-(self.corr_sum - self.follow_from.0) / symbols as f64) as f32;
+        let m = m.clamp(-MAX_DRIFT, MAX_DRIFT);
+        if (m - self.timing_step).abs() > min_change_ppm * 1e-6 * 2.0 * self.half_period {
+            self.timing_step += FOLLOW_GAIN * (m - self.timing_step);
+            self.restart_drift_follow();
+        }
+    }
+
     /// Starts the clock-offset measurement afresh (call when timing has settled, e.g. at the
     /// end of training, so the pull-in does not bias [`QamDemod::timing_offset_ppm`]).
     pub fn restart_clock_estimate(&mut self) {
         self.corr_sum = 0.0;
         self.corr_symbols = 0;
+        self.follow_from = (0.0, 0);
     }
 
     /// Starts the SNR estimate afresh (e.g. when training moves on to a part whose symbols
