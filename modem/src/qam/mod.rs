@@ -15,7 +15,9 @@
 //! so equalizer and timing loop do not chase each other): a first-order loop while pulling in,
 //! with an integrator that a modem may add for data mode to follow a clock offset without lag
 //! (V.29 and V.27ter do; V.17 keeps the first-order loop, whose integrator wandered at low
-//! SNR, and holds the clock offset its training measured as a standing correction instead).
+//! SNR, and holds the clock offset its training measured as a standing correction instead,
+//! moved towards what the data measures when the two part by more than a margin:
+//! [`QamDemod::follow_measured_drift`]).
 //! A modem may also mix the equalized samples into the detector
 //! ([`QamDemod::time_on_equalizer`]): they keep the band edges a line takes away, where the
 //! matched filter's detector goes weak (V.29 does while its integrator learns a drift).
