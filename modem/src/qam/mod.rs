@@ -839,12 +839,9 @@ impl QamDemod {
     /// integrator for a loop that holds the drift its training measured (see
     /// [`QamDemod::hold_measured_drift`]) and carries the rest on its proportional path.
     pub fn follow_measured_drift(&mut self, min_change_ppm: f32) {
-        let symbols = self.corr_symbols.saturating_sub(self.follow_from.1);
-        if symbols == 0 {
+        let Some(m) = self.drift_since(self.follow_from) else {
             return;
-        }
-        let m = (-(self.corr_sum - self.follow_from.0) / symbols as f64) as f32;
-        let m = m.clamp(-MAX_DRIFT, MAX_DRIFT);
+        };
         if (m - self.timing_step).abs() > min_change_ppm * 1e-6 * 2.0 * self.half_period {
             self.timing_step += FOLLOW_GAIN * (m - self.timing_step);
             self.restart_drift_follow();
@@ -900,10 +897,14 @@ impl QamDemod {
     /// The clock offset as a per-symbol correction (samples; positive: far end fast): the
     /// corrections of a locked loop sum to the drift plus a bounded phase.
     fn measured_drift(&self) -> f32 {
-        if self.corr_symbols == 0 {
-            return self.timing_step;
-        }
-        ((-self.corr_sum / self.corr_symbols as f64) as f32).clamp(-MAX_DRIFT, MAX_DRIFT)
+        self.drift_since((0.0, 0)).unwrap_or(self.timing_step)
+    }
+
+    /// The clock offset the corrections since the mark (`corr_sum`, `corr_symbols` then)
+    /// add up to, per symbol; `None` before any symbol.
+    fn drift_since(&self, (sum, symbols): (f64, u64)) -> Option<f32> {
+        let n = self.corr_symbols.saturating_sub(symbols);
+        (n > 0).then(|| ((-(self.corr_sum - sum) / n as f64) as f32).clamp(-MAX_DRIFT, MAX_DRIFT))
     }
 
     /// Input level measured by the AGC, dBm0.
