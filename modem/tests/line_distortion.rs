@@ -73,15 +73,15 @@ fn v29_long_haul_every_rate_error_free() {
     }
 }
 
+/// V.29 through `m1020-limit`. At 9600 it made 35 and 71 errors here (113–142 of 200
+/// trainings made errors in their first 4800 bits): segment 3 is too short for the LMS to
+/// converge at the band edges the line takes, and the data-mode timing loop, wide for its
+/// first second, moved the sampling phase faster than the equalizer's data step followed.
+/// The equalizer now goes over the recorded segment 3 twice more, and keeps a wider step
+/// while the timing loop learns.
 #[test]
-fn v29_m1020_limit() {
-    // At 9600 the equalizer leaves a little distortion at the band edges, and the data-mode
-    // timing loop, wide for its first second so as to learn a clock drift, lets the sampling
-    // phase wander meanwhile: 35 and 71 errors measured here, all in that second (7 and 0
-    // when it was narrow from the start, and lost the signal through `long-haul` at
-    // 100 ppm; spandsp's receiver: about 2.5e-3 on the same line, i.e. 75 in 30k).
-    check(V29, 9600, LinePreset::M1020Limit, 80);
-    for rate in [7200, 4800] {
+fn v29_m1020_limit_every_rate_error_free() {
+    for rate in [9600, 7200, 4800] {
         check(V29, rate, LinePreset::M1020Limit, 0);
     }
 }
@@ -163,6 +163,18 @@ fn v29_long_haul_with_clock_drift() {
     for rate in [9600, 7200] {
         for ppm in [100.0, -100.0] {
             line_with_drift(V29, rate, LinePreset::LongHaul, ppm);
+        }
+    }
+}
+
+/// V.29 through `m1020-limit` the same way: 98–153 errors in 192 k bits at 9600 bit/s and
+/// +100 ppm, 28–29 at −100 ppm, before the training replay and the wider data step while
+/// the timing loop learns.
+#[test]
+fn v29_m1020_limit_with_clock_drift() {
+    for rate in [9600, 7200] {
+        for ppm in [100.0, -100.0] {
+            line_with_drift(V29, rate, LinePreset::M1020Limit, ppm);
         }
     }
 }

@@ -25,6 +25,11 @@
 //! the equalizer: a constant frequency offset then leaves the optimal taps constant and the
 //! residual rotation is what the second-order loop tracks.
 //!
+//! A modem whose equalizer training is short may record it ([`QamDemod::record_training`])
+//! and have the equalizer go over it again once it ends ([`QamDemod::replay_training`]):
+//! V.29's 384-symbol segment 3 leaves the modes at a distorted line's band edges
+//! unconverged, and going over it again costs no line time.
+//!
 //! Symbols are in the modem's own constellation units: the AGC scales the input so that its
 //! mean power matches [`DemodConfig::symbol_power`], the mean of |a|² of the constellation.
 
@@ -110,6 +115,20 @@ struct Learnt {
     timing_step: f32,
 }
 
+/// A known training sequence as the equalizer saw it: its T/2 input samples and, for each
+/// symbol, where its window ends, the carrier correction applied and the symbol sent. Kept
+/// so that the equalizer can go over the sequence again once it has ended
+/// ([`QamDemod::replay_training`]).
+#[derive(Debug, Clone, Default)]
+struct TrainingRecord {
+    /// Recording (between `record_training` and `replay_training`).
+    on: bool,
+    re: Vec<f32>,
+    im: Vec<f32>,
+    /// (index of the window's newest sample in `re`/`im`, derotation, target) per symbol.
+    symbols: Vec<(usize, Complex32, Complex32)>,
+}
+
 /// The receiver core: AGC, down-conversion, matched filter, timing recovery, T/2 equalizer,
 /// carrier loop and SNR estimate. See the module documentation.
 #[derive(Debug, Clone)]
@@ -192,6 +211,7 @@ pub struct QamDemod {
     snr_count: u32,
     symbols: u64,
     saved: Learnt,
+    record: TrainingRecord,
 }
 
 impl QamDemod {
@@ -263,6 +283,7 @@ impl QamDemod {
                 carrier_step: 0.0,
                 timing_step: 0.0,
             },
+            record: TrainingRecord::default(),
         };
         d.reset();
         d
@@ -294,6 +315,7 @@ impl QamDemod {
     /// carrier and clock offsets): the short-training restart. Clears the signal history
     /// and the carrier and timing phases, which a new burst does not share.
     pub fn restart_signal(&mut self) {
+        self.record.on = false;
         self.eq_timing_weight = 0.0;
         self.bb_pos = HISTORY_SLACK;
         self.bb[HISTORY_SLACK..].iter_mut().for_each(|c| *c = 0.0);
@@ -644,6 +666,106 @@ impl QamDemod {
         };
         self.err_power += (err.norm_sqr() - self.err_power) * a;
         self.sig_power += (tp - self.sig_power) * a;
+    }
+
+    /// Makes room for recording a training sequence of up to `symbols` symbols (allocates;
+    /// call once, when the receiver is made).
+    pub fn reserve_training_record(&mut self, symbols: usize) {
+        let samples = self.eq_len + 2 * symbols;
+        self.record.re = Vec::with_capacity(samples);
+        self.record.im = Vec::with_capacity(samples);
+        self.record.symbols = Vec::with_capacity(symbols);
+    }
+
+    /// Starts recording a training sequence: from now on, each [`QamDemod::record_symbol`]
+    /// keeps what the equalizer saw for the symbol and the symbol sent (up to the room
+    /// reserved by [`QamDemod::reserve_training_record`]; nothing without it).
+    pub fn record_training(&mut self) {
+        let r = &mut self.record;
+        r.re.clear();
+        r.im.clear();
+        r.symbols.clear();
+        r.on = r.re.capacity() >= self.eq_len + 2;
+    }
+
+    /// Records the last symbol's equalizer window, carrier correction and `target`, the
+    /// symbol known to have been sent, while recording: a modem calls it once per training
+    /// symbol, before [`QamDemod::adapt`]. Each symbol brings two new T/2 samples after the
+    /// first window.
+    pub fn record_symbol(&mut self, target: Complex32) {
+        if !self.record.on {
+            return;
+        }
+        let end = self.eq_start + self.eq_len;
+        let r = &mut self.record;
+        let new = if r.re.is_empty() { self.eq_len } else { 2 };
+        if r.re.len() + new > r.re.capacity() || r.symbols.len() == r.symbols.capacity() {
+            r.on = false;
+            return;
+        }
+        r.re.extend_from_slice(&self.eq_re[end - new..end]);
+        r.im.extend_from_slice(&self.eq_im[end - new..end]);
+        r.symbols.push((r.re.len() - 1, self.derot, target));
+    }
+
+    /// Stops recording and adapts the equalizer over the recorded training `passes` more
+    /// times at step `mu` (as [`QamDemod::set_eq_step`]), as if the sequence had been sent
+    /// again, with the carrier correction each symbol had. LMS leaves the equalizer's slow
+    /// modes (the band edges a line attenuates) far from converged after a few hundred
+    /// symbols; going over them again costs no line time. The step in use is kept.
+    pub fn replay_training(&mut self, passes: u32, mu: f32) {
+        self.record.on = false;
+        #[cfg(target_arch = "x86_64")]
+        if crate::simd::use_avx2() {
+            // SAFETY: use_avx2 holds only where the processor has AVX2.
+            unsafe { self.replay_training_avx(passes, mu) };
+            return;
+        }
+        self.replay_training_v::<false>(passes, mu);
+    }
+
+    /// [`QamDemod::replay_training`] in the AVX2 compilation (the same bits).
+    ///
+    /// # Safety
+    /// The processor must have AVX2 (see [`crate::simd`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn replay_training_avx(&mut self, passes: u32, mu: f32) {
+        self.replay_training_v::<true>(passes, mu);
+    }
+
+    #[inline(always)]
+    fn replay_training_v<const AVX: bool>(&mut self, passes: u32, mu: f32) {
+        let step = mu / (self.eq_len as f32 * self.cfg.symbol_power);
+        let n = self.eq_len;
+        let (tr, ti) = (&mut self.tap_re, &mut self.tap_im);
+        for _ in 0..passes {
+            for &(end, derot, target) in &self.record.symbols {
+                let Some(first) = (end + 1).checked_sub(n) else {
+                    continue;
+                };
+                let (xr, xi) = (&self.record.re[first..=end], &self.record.im[first..=end]);
+                #[cfg(target_arch = "x86_64")]
+                let z = if AVX {
+                    // SAFETY: `AVX` is true only in the AVX2 compilation.
+                    unsafe { kernels::cdot_avx(tr, ti, xr, xi) }
+                } else {
+                    kernels::cdot(tr, ti, xr, xi)
+                };
+                #[cfg(not(target_arch = "x86_64"))]
+                let z = kernels::cdot(tr, ti, xr, xi);
+                let e = (target - z * derot) * derot.conj() * step;
+                #[cfg(target_arch = "x86_64")]
+                if AVX {
+                    // SAFETY: as above.
+                    unsafe { kernels::lms_avx(tr, ti, xr, xi, e) };
+                } else {
+                    kernels::lms(tr, ti, xr, xi, e);
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                kernels::lms(tr, ti, xr, xi, e);
+            }
+        }
     }
 
     /// Adapts without a decision: only advances the carrier phase by the learnt frequency.
@@ -1056,6 +1178,48 @@ mod tests {
             }
             assert_eq!(got, want, "round {round}, {n} bits");
         }
+    }
+
+    /// Feeds `n` pseudo-random samples, adapting every symbol towards `target`.
+    fn feed(d: &mut QamDemod, n: usize, target: Complex32) {
+        let mut r = 1u32;
+        for _ in 0..n {
+            r = r.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            if d.push(f32::from((r >> 16) as i16) / 4.0).is_some() {
+                d.record_symbol(target);
+                d.adapt(target);
+            }
+        }
+    }
+
+    /// A training record takes no more than its reserve (no allocation while receiving),
+    /// nothing without one, and going over it again moves the taps.
+    #[test]
+    fn training_record_stays_within_its_reserve() {
+        let cfg = DemodConfig::new(2400, 1700.0, 1.0);
+        let target = Complex32::new(1.0, 0.5);
+
+        let mut unreserved = QamDemod::new(&cfg);
+        unreserved.record_training();
+        assert!(!unreserved.record.on);
+        feed(&mut unreserved, 100, target);
+        assert!(unreserved.record.symbols.is_empty());
+
+        let mut d = QamDemod::new(&cfg);
+        d.reserve_training_record(50);
+        let capacity = (d.record.re.capacity(), d.record.symbols.capacity());
+        d.record_training();
+        // About 600 symbols, far past the reserve.
+        feed(&mut d, 2000, target);
+        assert!(!d.record.on);
+        assert_eq!(d.record.symbols.len(), 50);
+        assert_eq!(
+            capacity,
+            (d.record.re.capacity(), d.record.symbols.capacity())
+        );
+        let before = (d.tap_re.clone(), d.tap_im.clone());
+        d.replay_training(1, 0.5);
+        assert_ne!(before, (d.tap_re.clone(), d.tap_im.clone()));
     }
 
     /// A clean signal through a centre-tap-only receiver comes out at the right amplitude.
