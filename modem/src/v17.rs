@@ -30,7 +30,9 @@
 //! the decisions, which are differentially decoded and descrambled, and the core adapts on
 //! the best survivor's newest symbol (a tentative decision that already weighs the code).
 //! A short train keeps the equalizer, gain, carrier and clock offsets of the last long
-//! train. Carrier detection uses the V.17 thresholds (on at −43 dBm0, off at −48 dBm0).
+//! train, and goes back to the sampling phase that equalizer was trained at (relative to
+//! where the first segment puts the timing loop, which a distorted line moves); its
+//! reversal only turns the equalizer to the new carrier phase. Carrier detection uses the V.17 thresholds (on at −43 dBm0, off at −48 dBm0).
 //!
 //! ```
 //! use modem::v17::{V17Rx, V17Tx};
@@ -914,8 +916,12 @@ impl V17Rx {
     fn start_training(&mut self) {
         if self.short && self.have_long {
             // The clock offset learnt by the long train is a better estimate than anything
-            // a few hundred symbols give: put it back (the phases stay as acquired).
+            // a few hundred symbols give: put it back. The carrier phase stays as acquired;
+            // the sampling phase goes to where the kept equalizer was trained.
             self.core.restore();
+            self.core.restore_timing_phase();
+        } else {
+            self.core.mark_timing_phase();
         }
         self.core.set_timing_bandwidth(TIMING_BW_ACQUIRE);
         if !self.short {
@@ -1005,9 +1011,15 @@ impl V17Rx {
                 {
                     // The phase reversal: this is segment 2's first symbol.
                     if self.short {
+                        // Turn the kept equalizer to the new burst's carrier phase. Its gain
+                        // stays: one symbol's magnitude is too noisy a measure of it, and
+                        // through a distorted line (where the reversal's symbol takes
+                        // interference from segment 1) scaling by it cost up to 10 dB of
+                        // the short training's SNR.
                         let target = self.train[0];
                         self.start_training();
-                        self.core.align(y, target);
+                        let turn = target / y;
+                        self.core.align(y, y * (turn / turn.norm()));
                         self.count = 1;
                         return;
                     }
@@ -1045,6 +1057,7 @@ impl V17Rx {
                 }
             }
             RxState::Train => {
+                self.core.slew_step();
                 let known = self.train[self.count];
                 // The nearest of A, B, C, D: if the far end's pattern turns out not to be the
                 // one expected, training goes on with these decisions instead.
