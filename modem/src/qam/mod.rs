@@ -937,7 +937,7 @@ impl QamDemod {
         };
     }
 
-    /// Moves the following symbol instants by up to [`SLEW_PER_SYMBOL`] of the pending slew
+    /// Moves the following symbol instants by up to 0.05 sample of the pending slew
     /// ([`QamDemod::restore_timing_phase`]); a modem calls it once per symbol while it wants
     /// the slew to go on (out of the data path, which then costs nothing). Not counted as a
     /// timing correction: it is no clock drift.
