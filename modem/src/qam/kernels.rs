@@ -33,6 +33,41 @@ pub(super) fn dot2_scalar(re: &[f32], im: &[f32], x: &[f32]) -> Complex32 {
     Complex32::new(sum8(&acc_re), sum8(&acc_im))
 }
 
+/// The equalizer's output, [`cdot`] or (`AVX`) [`cdot_avx`]: `AVX` may be true only in a
+/// function compiled for AVX2, entered after checking the processor (crate::simd).
+#[inline(always)]
+pub(super) fn cdot_v<const AVX: bool>(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
+    #[cfg(target_arch = "x86_64")]
+    if AVX {
+        // SAFETY: `AVX` is true only in the AVX2 compilation (above).
+        unsafe { cdot_avx(tr, ti, xr, xi) }
+    } else {
+        cdot(tr, ti, xr, xi)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    cdot(tr, ti, xr, xi)
+}
+
+/// The LMS update, [`lms`] or (`AVX`) [`lms_avx`], under the rule of [`cdot_v`].
+#[inline(always)]
+pub(super) fn lms_v<const AVX: bool>(
+    tr: &mut [f32],
+    ti: &mut [f32],
+    xr: &[f32],
+    xi: &[f32],
+    e: Complex32,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if AVX {
+        // SAFETY: `AVX` is true only in the AVX2 compilation (see cdot_v).
+        unsafe { lms_avx(tr, ti, xr, xi, e) };
+    } else {
+        lms(tr, ti, xr, xi, e);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    lms(tr, ti, xr, xi, e);
+}
+
 /// The fixed order in which eight partial sums are added.
 #[inline]
 fn sum8(a: &[f32; LANES]) -> f32 {

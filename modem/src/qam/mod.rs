@@ -603,15 +603,7 @@ impl QamDemod {
         let win = self.eq_start..self.eq_start + self.eq_len;
         let (tr, ti) = (&self.tap_re, &self.tap_im);
         let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
-        #[cfg(target_arch = "x86_64")]
-        if AVX {
-            // SAFETY: `AVX` is true only in the AVX2 compilation (see matched_filter).
-            unsafe { kernels::cdot_avx(tr, ti, xr, xi) }
-        } else {
-            kernels::cdot(tr, ti, xr, xi)
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        kernels::cdot(tr, ti, xr, xi)
+        kernels::cdot_v::<AVX>(tr, ti, xr, xi)
     }
 
     /// Keeps the equalizer's output at a mid-point for the timing detector.
@@ -669,15 +661,7 @@ impl QamDemod {
             let win = self.eq_start..self.eq_start + self.eq_len;
             let (tr, ti) = (&mut self.tap_re, &mut self.tap_im);
             let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
-            #[cfg(target_arch = "x86_64")]
-            if AVX {
-                // SAFETY: `AVX` is true only in the AVX2 compilation (see matched_filter).
-                unsafe { kernels::lms_avx(tr, ti, xr, xi, e) };
-            } else {
-                kernels::lms(tr, ti, xr, xi, e);
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            kernels::lms(tr, ti, xr, xi, e);
+            kernels::lms_v::<AVX>(tr, ti, xr, xi, e);
         }
         // A plain mean at first, then an exponential one over 256 symbols.
         self.snr_count = self.snr_count.saturating_add(1);
@@ -767,25 +751,9 @@ impl QamDemod {
                     continue;
                 };
                 let (xr, xi) = (&self.record.re[first..=end], &self.record.im[first..=end]);
-                #[cfg(target_arch = "x86_64")]
-                let z = if AVX {
-                    // SAFETY: `AVX` is true only in the AVX2 compilation.
-                    unsafe { kernels::cdot_avx(tr, ti, xr, xi) }
-                } else {
-                    kernels::cdot(tr, ti, xr, xi)
-                };
-                #[cfg(not(target_arch = "x86_64"))]
-                let z = kernels::cdot(tr, ti, xr, xi);
+                let z = kernels::cdot_v::<AVX>(tr, ti, xr, xi);
                 let e = (target - z * derot) * derot.conj() * step;
-                #[cfg(target_arch = "x86_64")]
-                if AVX {
-                    // SAFETY: as above.
-                    unsafe { kernels::lms_avx(tr, ti, xr, xi, e) };
-                } else {
-                    kernels::lms(tr, ti, xr, xi, e);
-                }
-                #[cfg(not(target_arch = "x86_64"))]
-                kernels::lms(tr, ti, xr, xi, e);
+                kernels::lms_v::<AVX>(tr, ti, xr, xi, e);
             }
         }
     }
