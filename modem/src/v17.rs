@@ -32,7 +32,8 @@
 //! A short train keeps the equalizer, gain, carrier and clock offsets of the last long
 //! train, and goes back to the sampling phase that equalizer was trained at (relative to
 //! where the first segment puts the timing loop, which a distorted line moves); its
-//! reversal only turns the equalizer to the new carrier phase. Carrier detection uses the V.17 thresholds (on at −43 dBm0, off at −48 dBm0).
+//! reversal only turns the equalizer to the new carrier phase. Carrier detection uses the
+//! V.17 thresholds (on at −43 dBm0, off at −48 dBm0).
 //!
 //! ```
 //! use modem::v17::{V17Rx, V17Tx};
@@ -1018,8 +1019,7 @@ impl V17Rx {
                         // the short training's SNR.
                         let target = self.train[0];
                         self.start_training();
-                        let turn = target / y;
-                        self.core.align(y, y * (turn / turn.norm()));
+                        self.core.turn(y, target);
                         self.count = 1;
                         return;
                     }

@@ -111,8 +111,10 @@ const EQ_STEP_TRAIN: f32 = 0.8;
 /// Passes over the recorded segment 3 once it has ended, and their step (see
 /// `QamDemod::replay_training`). Through `m1020-limit` the band edges' modes are still far
 /// from converged after segment 3, and 113–142 of 200 trainings at 9600 bit/s made errors in
-/// their first 4800 bits; two passes at 0.5 left 25–32, with [`EQ_STEP_DATA_LEARN`] 1–2.
+/// their first 4800 bits; two passes at 0.5 left 25–32, with [`EQ_STEP_DATA_LEARN`] 1–2
+/// (one pass: 4–10).
 const REPLAY_PASSES: u32 = 2;
+/// Step of those passes (normalised LMS).
 const REPLAY_STEP: f32 = 0.5;
 /// Equalizer step on data while the timing loop learns the drift (the first
 /// [`DATA_TIMING_SETTLE`] symbols): that loop moves the sampling phase, and at

@@ -834,6 +834,17 @@ impl QamDemod {
         self.last *= k;
     }
 
+    /// Turns the equalizer so that the last output `observed` would have come out at the
+    /// phase of `expected`, keeping its gain: [`QamDemod::align`] without the scaling.
+    pub fn turn(&mut self, observed: Complex32, expected: Complex32) {
+        let k = expected * observed.conj();
+        let m = k.norm();
+        if m < 1e-9 || !m.is_finite() {
+            return;
+        }
+        self.align(observed, observed * (k / m));
+    }
+
     /// Sets the normalised LMS step size: the fraction of the output error corrected per
     /// update (0.2–0.3 trains fast, 0.03–0.05 tracks quietly; keep it below 1).
     pub fn set_eq_step(&mut self, mu: f32) {
