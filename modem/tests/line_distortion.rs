@@ -220,17 +220,7 @@ fn page_after_tcf(rate: u32, preset: LinePreset, seed: u64, gap: usize) -> Optio
         return None;
     }
     // Aligned in the middle of the page, so that errors at its start cannot misalign it.
-    let mid = PAGE_BITS / 2;
-    let off = (0..c.bits.len().min(400))
-        .min_by_key(|&o| {
-            (0..64)
-                .filter(|&i| c.bits.get(mid + o + i) != Some(&page[mid + i]))
-                .count()
-        })
-        .unwrap_or(0);
-    let errors = (0..PAGE_BITS)
-        .filter(|&i| c.bits.get(i + off) != Some(&page[i]))
-        .count();
+    let (errors, _) = best_aligned_errors_at(&page, &c.bits, PAGE_BITS / 2);
     eprintln!("{what}: {errors} errors in {PAGE_BITS} bits");
     Some(errors)
 }

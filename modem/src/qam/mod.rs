@@ -123,18 +123,18 @@ struct Learnt {
     phase_offset: f32,
 }
 
-/// A known training sequence as the equalizer saw it: its T/2 input samples and, for each
-/// symbol, where its window ends, the carrier correction applied and the symbol sent. Kept
-/// so that the equalizer can go over the sequence again once it has ended
-/// ([`QamDemod::replay_training`]).
+/// A known training sequence as the equalizer saw it: its T/2 input samples (the first
+/// symbol's whole window, then the two new samples of each further symbol) and, for each
+/// symbol, the carrier correction applied and the symbol sent. Kept so that the equalizer
+/// can go over the sequence again once it has ended ([`QamDemod::replay_training`]).
 #[derive(Debug, Clone, Default)]
 struct TrainingRecord {
     /// Recording (between `record_training` and `replay_training`).
     on: bool,
     re: Vec<f32>,
     im: Vec<f32>,
-    /// (index of the window's newest sample in `re`/`im`, derotation, target) per symbol.
-    symbols: Vec<(usize, Complex32, Complex32)>,
+    /// (derotation, target) per symbol.
+    symbols: Vec<(Complex32, Complex32)>,
 }
 
 /// The receiver core: AGC, down-conversion, matched filter, timing recovery, T/2 equalizer,
@@ -711,7 +711,7 @@ impl QamDemod {
         }
         r.re.extend_from_slice(&self.eq_re[end - new..end]);
         r.im.extend_from_slice(&self.eq_im[end - new..end]);
-        r.symbols.push((r.re.len() - 1, self.derot, target));
+        r.symbols.push((self.derot, target));
     }
 
     /// Stops recording and adapts the equalizer over the recorded training `passes` more
@@ -742,15 +742,14 @@ impl QamDemod {
 
     #[inline(always)]
     fn replay_training_v<const AVX: bool>(&mut self, passes: u32, mu: f32) {
-        let step = mu / (self.eq_len as f32 * self.cfg.symbol_power);
+        let step = self.normalised_step(mu);
         let n = self.eq_len;
         let (tr, ti) = (&mut self.tap_re, &mut self.tap_im);
         for _ in 0..passes {
-            for &(end, derot, target) in &self.record.symbols {
-                let Some(first) = (end + 1).checked_sub(n) else {
-                    continue;
-                };
-                let (xr, xi) = (&self.record.re[first..=end], &self.record.im[first..=end]);
+            // Symbol k's window is the k-th T/2 pair after the first window.
+            for (k, &(derot, target)) in self.record.symbols.iter().enumerate() {
+                let win = 2 * k..2 * k + n;
+                let (xr, xi) = (&self.record.re[win.clone()], &self.record.im[win]);
                 let z = kernels::cdot_v::<AVX>(tr, ti, xr, xi);
                 let e = (target - z * derot) * derot.conj() * step;
                 kernels::lms_v::<AVX>(tr, ti, xr, xi, e);
@@ -848,7 +847,12 @@ impl QamDemod {
     /// Sets the normalised LMS step size: the fraction of the output error corrected per
     /// update (0.2–0.3 trains fast, 0.03–0.05 tracks quietly; keep it below 1).
     pub fn set_eq_step(&mut self, mu: f32) {
-        self.eq_step = mu / (self.eq_len as f32 * self.cfg.symbol_power);
+        self.eq_step = self.normalised_step(mu);
+    }
+
+    /// The per-tap LMS step for the normalised step `mu`.
+    fn normalised_step(&self, mu: f32) -> f32 {
+        mu / (self.eq_len as f32 * self.cfg.symbol_power)
     }
 
     /// Stops (true) or resumes (false) equalizer adaptation. The carrier loop and SNR
@@ -937,9 +941,9 @@ impl QamDemod {
         self.phase_mark = (self.moved(), self.symbols);
     }
 
-    /// Moves the sampling phase, a little per [`QamDemod::slew_step`], by the offset the saved training found
-    /// between its mark and its save: from where a new burst's first segment puts the timing
-    /// loop to where the saved equalizer was trained. Through a line with delay distortion
+    /// Moves the sampling phase, a little per [`QamDemod::slew_step`], by the offset the saved
+    /// training found between its mark and its save: from where a new burst's first segment
+    /// puts the timing loop to where the saved equalizer was trained. Through a line with delay distortion
     /// the two differ (by 0.3 sample through `long-haul` at 7200 bit/s): Gardner's detector
     /// settles at one point on a training's alternations and at another on data.
     pub fn restore_timing_phase(&mut self) {

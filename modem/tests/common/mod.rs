@@ -351,10 +351,17 @@ pub fn aligned_errors(sent: &[bool], got: &[bool], window: usize) -> usize {
 /// Bit errors of `got` against `sent` at the offset (of the first 400) where the first 64
 /// bits match best, so that errors at the start do not hide the alignment: (errors, offset).
 pub fn best_aligned_errors(sent: &[bool], got: &[bool]) -> (usize, usize) {
-    let probe = sent.len().min(64);
+    best_aligned_errors_at(sent, got, 0)
+}
+
+/// [`best_aligned_errors`] with the 64 bits matched from `probe_at` on (e.g. mid-way, so
+/// that a run of errors at the start cannot misalign it either).
+pub fn best_aligned_errors_at(sent: &[bool], got: &[bool], probe_at: usize) -> (usize, usize) {
+    let probe = probe_at..sent.len().min(probe_at + 64);
     let mut best = (usize::MAX, 0);
     for off in 0..got.len().min(400) {
-        let e = (0..probe)
+        let e = probe
+            .clone()
             .filter(|&i| got.get(off + i) != Some(&sent[i]))
             .count();
         if e < best.0 {
