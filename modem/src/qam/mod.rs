@@ -346,6 +346,7 @@ impl QamDemod {
         self.t_next = self.half_period;
         // A new burst pulls timing in again: first order until the modem says otherwise.
         self.timing_ki = 0.0;
+        self.timing_frozen = false;
         self.on_time = false;
         self.corr_sum = 0.0;
         self.corr_symbols = 0;
@@ -930,6 +931,28 @@ impl QamDemod {
         self.slew -= s;
     }
 
+    /// How the last symbol would change per sample of later sampling, through the equalizer
+    /// and carrier correction that produced it: the slope a data-aided timing detector
+    /// needs. The T/2 window's slope by central differences, crude near the band edges but
+    /// of the right sign. Call before adapting to the symbol.
+    pub fn symbol_slope(&self) -> Complex32 {
+        let w = self.eq_start..self.eq_start + self.eq_len;
+        let (xr, xi) = (&self.eq_re[w.clone()], &self.eq_im[w]);
+        let mut acc = Complex32::new(0.0, 0.0);
+        for i in 1..self.eq_len - 1 {
+            let d = Complex32::new(xr[i + 1] - xr[i - 1], xi[i + 1] - xi[i - 1]);
+            acc += Complex32::new(self.tap_re[i], self.tap_im[i]) * d;
+        }
+        acc * (0.5 / self.half_period) * self.derot
+    }
+
+    /// Moves the following symbol instants `samples` later (negative: earlier), a small step
+    /// of a modem's own timing detector. Not counted as a timing correction: it is no clock
+    /// drift.
+    pub fn nudge_timing(&mut self, samples: f32) {
+        self.t_next += samples;
+    }
+
     /// The timing corrections since the signal began, samples.
     fn moved(&self) -> f64 {
         self.moved_before + self.corr_sum
@@ -1263,6 +1286,50 @@ mod tests {
         let before = (d.tap_re.clone(), d.tap_im.clone());
         d.replay_training(1, 0.5);
         assert_ne!(before, (d.tap_re.clone(), d.tap_im.clone()));
+    }
+
+    /// The slope a data-aided timing detector uses has the sign of the change a later
+    /// sampling phase makes, and a bit over half its size: the central difference on the
+    /// T/2 grid underestimates the band's upper part (measured: 0.57 of it, correlation 0.84).
+    #[test]
+    fn symbol_slope_follows_the_sampling_phase() {
+        let cfg = DemodConfig::new(2400, 1800.0, 2.0);
+        let mut sh = PulseShaper::new(2400, 1800.0, cfg.rolloff, 10);
+        sh.set_level(-10.0, 2.0);
+        let mut k = 0u32;
+        let mut sym = || {
+            k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let q = [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)][(k >> 16) as usize % 4];
+            Complex32::new(q.0, q.1)
+        };
+        let x: Vec<f32> = (0..8000).map(|_| sh.next_sample(&mut sym)).collect();
+        const DELTA: f32 = 0.02;
+        let run = |shift: f32, slopes: bool| {
+            let mut d = QamDemod::new(&cfg);
+            d.set_carrier_bandwidth(0.0);
+            d.freeze_timing(true);
+            d.nudge_timing(shift);
+            let mut out = vec![];
+            for &s in &x {
+                if let Some(y) = d.push(s) {
+                    out.push(if slopes { d.symbol_slope() } else { y });
+                    d.advance();
+                }
+            }
+            out
+        };
+        let (late, early, slope) = (run(DELTA, false), run(-DELTA, false), run(0.0, true));
+        let (mut cross, mut power, mut slope_power) = (0.0, 0.0, 0.0);
+        for i in 200..slope.len().min(late.len()).min(early.len()) {
+            let diff = (late[i] - early[i]) / (2.0 * DELTA);
+            cross += (slope[i] * diff.conj()).re;
+            power += diff.norm_sqr();
+            slope_power += slope[i].norm_sqr();
+        }
+        let gain = cross / power;
+        let correlation = cross / (power * slope_power).sqrt();
+        assert!((0.45..=0.75).contains(&gain), "gain {gain}");
+        assert!(correlation > 0.75, "correlation {correlation}");
     }
 
     /// A clean signal through a centre-tap-only receiver comes out at the right amplitude.
