@@ -128,7 +128,9 @@ pub fn append_line(b: &LogBackend, line: &str) -> Result<String, String> {
     append(&b.file, line).map(|()| format!("appended to {}", b.file.display()))
 }
 
-/// Appends one line to `path`, creating the file and its folder.
+/// Appends one line to `path`, creating the file and its folder. The line goes out in one
+/// write: deliveries run in parallel, and `writeln!` on a file writes the text and its
+/// newline apart, so two lines could interleave into one and an empty one.
 pub fn append(path: &Path, line: &str) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -138,5 +140,36 @@ pub fn append(path: &Path, line: &str) -> Result<(), String> {
         .append(true)
         .open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    writeln!(f, "{line}").map_err(|e| format!("{}: {e}", path.display()))
+    f.write_all(format!("{line}\n").as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines appended from several threads at once come out whole, one per line.
+    #[test]
+    fn parallel_appends_keep_lines_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("faxes.log");
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let path = &path;
+                s.spawn(move || {
+                    for i in 0..500 {
+                        append(path, &format!("thread {t} line {i} {}", "x".repeat(40))).unwrap();
+                    }
+                });
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2000);
+        for line in lines {
+            let f: Vec<&str> = line.split(' ').collect();
+            assert_eq!(f.len(), 5, "{line:?}");
+            assert_eq!((f[0], f[2], f[4].len()), ("thread", "line", 40), "{line:?}");
+        }
+    }
 }
