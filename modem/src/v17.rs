@@ -976,7 +976,7 @@ impl V17Rx {
     /// at A's parity (a clean reversal); otherwise, once [`REVERSED_RUN`] have come, the
     /// index at A's parity nearest to the boundary the smeared symbols between suggest
     /// (each counts as segment 1 by its projection on its parity's point: 1 for the point,
-    /// −1 for its reverse).
+    /// −1 for its reverse), or the run's first if no index there has A's parity.
     fn seg2_start(&self, at: usize, quarter: bool) -> Option<usize> {
         let first = at + 1 - self.reversed_run;
         let last = self.last_periodic;

@@ -21,7 +21,10 @@
 //! A modem may also mix the equalized samples into the detector
 //! ([`QamDemod::time_on_equalizer`]): they keep the band edges a line takes away, where the
 //! matched filter's detector goes weak (V.29 does while its integrator learns a drift).
-//! Carrier offset is taken out after
+//! Or it may rest the loop ([`QamDemod::freeze_timing`]) and run its own data-aided detector
+//! on the equalized symbols with [`QamDemod::symbol_slope`] and [`QamDemod::nudge_timing`]
+//! (V.17 does through a short training, to bring the sampling phase back to where the kept
+//! equalizer fits). Carrier offset is taken out after
 //! the equalizer: a constant frequency offset then leaves the optimal taps constant and the
 //! residual rotation is what the second-order loop tracks.
 //!
@@ -1288,6 +1291,16 @@ mod tests {
         assert_ne!(before, (d.tap_re.clone(), d.tap_im.clone()));
     }
 
+    /// Random QPSK symbols from a fixed linear congruential sequence.
+    fn random_qpsk() -> impl FnMut() -> Complex32 {
+        let mut k = 0u32;
+        move || {
+            k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let q = [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)][(k >> 16) as usize % 4];
+            Complex32::new(q.0, q.1)
+        }
+    }
+
     /// The slope a data-aided timing detector uses has the sign of the change a later
     /// sampling phase makes, and a bit over half its size: the central difference on the
     /// T/2 grid underestimates the band's upper part (measured: 0.57 of it, correlation 0.84).
@@ -1296,12 +1309,7 @@ mod tests {
         let cfg = DemodConfig::new(2400, 1800.0, 2.0);
         let mut sh = PulseShaper::new(2400, 1800.0, cfg.rolloff, 10);
         sh.set_level(-10.0, 2.0);
-        let mut k = 0u32;
-        let mut sym = || {
-            k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            let q = [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)][(k >> 16) as usize % 4];
-            Complex32::new(q.0, q.1)
-        };
+        let mut sym = random_qpsk();
         let x: Vec<f32> = (0..8000).map(|_| sh.next_sample(&mut sym)).collect();
         const DELTA: f32 = 0.02;
         let run = |shift: f32, slopes: bool| {
@@ -1340,12 +1348,7 @@ mod tests {
         sh.set_level(-10.0, 2.0);
         let mut d = QamDemod::new(&cfg);
         d.set_carrier_bandwidth(0.0);
-        let mut k = 0u32;
-        let mut sym = || {
-            k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            let q = [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0)][(k >> 16) as usize % 4];
-            Complex32::new(q.0, q.1)
-        };
+        let mut sym = random_qpsk();
         let mut mags = vec![];
         for _ in 0..40_000 {
             let x = sh.next_sample(&mut sym);
