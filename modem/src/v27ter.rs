@@ -74,6 +74,9 @@ pub const LONG_SILENCE_SAMPLES: usize = 160;
 pub const LONG_SEG3_SYMBOLS: usize = 50;
 /// Segment 4 (conditioning pattern), symbols, long training.
 pub const LONG_SEG4_SYMBOLS: usize = 1074;
+/// Reversals in a row from which a short training's search reads its sampling phase (of the
+/// 14 in its segment 3).
+const REVERSALS_FOR_TIMING: usize = 6;
 /// Segment 3 (180° reversals), symbols, short training.
 pub const SHORT_SEG3_SYMBOLS: usize = 14;
 /// Segment 4 (conditioning pattern), symbols, short training.
@@ -636,6 +639,21 @@ pub struct V27terRx {
     sym_power: f32,
     /// The figures of the last reception once it has ended, for reports.
     held: Option<Quality>,
+    /// A short training's search: the last raw symbol and mid-point, the smoothed timing
+    /// measures of the reversals, the reversals in a row, and whether the timing moved.
+    reversal: ReversalTiming,
+}
+
+/// The sampling phase read from segment 3's 180° reversals (as V.29 reads it from its
+/// alternations): a short training has only 14 of them, too few for Gardner's loop to leave
+/// its unstable point (half a symbol off) when a burst happens to start there.
+#[derive(Debug, Clone, Copy, Default)]
+struct ReversalTiming {
+    prev: (Complex32, Complex32),
+    cos: f32,
+    sin: f32,
+    run: usize,
+    done: bool,
 }
 
 impl V27terRx {
@@ -663,6 +681,7 @@ impl V27terRx {
             carrier_reported: false,
             sym_power: 1.0,
             held: None,
+            reversal: ReversalTiming::default(),
         };
         rx.prepare_pattern();
         Ok(rx)
@@ -738,6 +757,7 @@ impl V27terRx {
         self.prev_y = Complex32::new(0.0, 0.0);
         self.candidate = 0.0;
         self.failure_reported = false;
+        self.reversal = ReversalTiming::default();
     }
 
     /// Symbols to look for the training before reporting failure.
@@ -757,6 +777,9 @@ impl V27terRx {
         match self.state {
             RxState::Idle | RxState::Failed => self.core.advance(),
             RxState::Searching(n) => {
+                if self.short_train && self.trained_once && !self.reversal.done {
+                    self.reversal_timing();
+                }
                 let d = y * self.prev_y.conj();
                 self.prev_y = y;
                 self.diffs[self.diff_pos] = (d.re, d.norm());
@@ -859,6 +882,39 @@ impl V27terRx {
                     self.decide::<AVX>(y, Some(sink));
                 }
             }
+        }
+    }
+
+    /// Reads the sampling phase from segment 3's reversals once [`REVERSALS_FOR_TIMING`] have
+    /// come in a row, and moves there. The reversals are a tone at half the symbol rate:
+    /// sampled τ late (x = πτ/T), the steps between symbols are 2d·cos x on time and 2d·sin x
+    /// at the mid-points, so |Δy|² − |Δm|² = 4|d|²·cos 2x and Re(Δy·Δm*) = 2|d|²·sin 2x.
+    fn reversal_timing(&mut self) {
+        let cur = (self.core.raw_symbol(), self.core.raw_midpoint());
+        let r = &mut self.reversal;
+        let (prev_y, prev_m) = r.prev;
+        r.prev = cur;
+        // A reversal flips both half-symbol samples (at any sampling phase).
+        let flip = (cur.0 * prev_y.conj() + cur.1 * prev_m.conj()).re;
+        let power = cur.0.norm_sqr() + cur.1.norm_sqr();
+        if power > 0.0 && flip < -0.5 * power {
+            let (dy, dm) = (cur.0 - prev_y, cur.1 - prev_m);
+            r.run += 1;
+            r.cos += dy.norm_sqr() - dm.norm_sqr();
+            r.sin += (dy * dm.conj()).re;
+        } else {
+            *r = ReversalTiming {
+                prev: cur,
+                ..ReversalTiming::default()
+            };
+            return;
+        }
+        if r.run >= REVERSALS_FOR_TIMING {
+            let x = (2.0 * r.sin).atan2(r.cos) / 2.0;
+            let symbol = crate::SAMPLE_RATE as f32 / baud(self.rate) as f32;
+            let late = x / std::f32::consts::PI * symbol;
+            r.done = true;
+            self.core.shift_timing(-late);
         }
     }
 
