@@ -49,12 +49,14 @@
 //! reception (reporting `CarrierDown`) once the symbol power falls 6 dB below its trained
 //! level, and then looks for a new training (reporting `CarrierUp` when it finds one).
 //!
-//! A short-train restart keeps the equaliser, gain and offsets of the last long training.
+//! A short-train restart keeps the equaliser, gain and offsets of the last long training,
+//! and reads its sampling phase from segment 3's first reversals (14 are too few for
+//! Gardner's loop to leave its unstable point).
 //! spandsp 0.0.6's V.27ter receiver, told to reuse its old training, still expects the long
 //! sequence and does not train on the short one; its transmitter has no short training.
 
 use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
-use crate::qam::{DemodConfig, QamDemod};
+use crate::qam::{DemodConfig, QamDemod, half_rate_tone_lateness};
 use crate::scrambler::TAPS_V27TER;
 use crate::{
     BitSource, Error, ModemKind, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter,
@@ -885,10 +887,8 @@ impl V27terRx {
         }
     }
 
-    /// Reads the sampling phase from segment 3's reversals once [`REVERSALS_FOR_TIMING`] have
-    /// come in a row, and moves there. The reversals are a tone at half the symbol rate:
-    /// sampled τ late (x = πτ/T), the steps between symbols are 2d·cos x on time and 2d·sin x
-    /// at the mid-points, so |Δy|² − |Δm|² = 4|d|²·cos 2x and Re(Δy·Δm*) = 2|d|²·sin 2x.
+    /// Reads the sampling phase from segment 3's reversals, a tone at half the symbol rate,
+    /// once [`REVERSALS_FOR_TIMING`] have come in a row, and moves there.
     fn reversal_timing(&mut self) {
         let cur = (self.core.raw_symbol(), self.core.raw_midpoint());
         let r = &mut self.reversal;
@@ -910,9 +910,8 @@ impl V27terRx {
             return;
         }
         if r.run >= REVERSALS_FOR_TIMING {
-            let x = (2.0 * r.sin).atan2(r.cos) / 2.0;
             let symbol = crate::SAMPLE_RATE as f32 / baud(self.rate) as f32;
-            let late = x / std::f32::consts::PI * symbol;
+            let late = half_rate_tone_lateness(r.cos, r.sin, symbol);
             r.done = true;
             self.core.shift_timing(-late);
         }

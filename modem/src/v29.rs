@@ -47,7 +47,7 @@
 //! (−43 dBm0 on, −48 dBm0 off).
 
 use crate::dsp::{BlockShaper, CarrierDetect, Complex32, Pull};
-use crate::qam::{DemodConfig, GroupDescrambler, QamDemod};
+use crate::qam::{DemodConfig, GroupDescrambler, QamDemod, half_rate_tone_lateness};
 use crate::scrambler::{GroupScrambler, TAPS_V17_V29};
 use crate::{
     BitSource, Error, Quality, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig,
@@ -668,14 +668,15 @@ impl V29Rx {
                         self.run = 0;
                         return;
                     }
-                    // The alternation is a tone at half the symbol rate: sampled τ late
-                    // (x = πτ/T), its on-time steps are 2d·cos x and its mid-point steps
-                    // 2d·sin x, so |Δy|² − |Δm|² = 4|d|²·cos 2x and Re(Δy·Δm*) =
-                    // 2|d|²·sin 2x. Move straight to the right phase: the Gardner loop then
+                    // The alternation is a tone at half the symbol rate, whose steps give
+                    // the sampling phase. Move straight to it: the Gardner loop then
                     // starts at its stable point instead of having to find it within the
                     // 128 symbols of segment 2.
-                    let x = (2.0 * self.timing_sin).atan2(self.timing_cos) / 2.0;
-                    let late = x / std::f32::consts::PI * SAMPLES_PER_SYMBOL;
+                    let late = half_rate_tone_lateness(
+                        self.timing_cos,
+                        self.timing_sin,
+                        SAMPLES_PER_SYMBOL,
+                    );
                     self.core.shift_timing(-late);
                     // The alternation repeats every two symbols: what it turns in two is
                     // the carrier offset. Take it out now so segment 3 correlates cleanly.

@@ -102,6 +102,16 @@ const RUN_ROOM: usize = 32;
 /// once per `EQ_SLACK` samples, instead of each sample being written twice.
 const EQ_SLACK: usize = 256;
 
+/// How late (samples) the timing loop samples a tone at half the symbol rate (alternations
+/// or reversals of a training), from sums over its symbols of `cos` = |Δy|² − |Δm|² and
+/// `sin` = Re(Δy·Δm*), Δy and Δm being the changes from one symbol to the next of the
+/// on-time and mid-point samples: sampled τ late (x = πτ/T) the steps are 2d·cos x and
+/// 2d·sin x, so the sums are 4|d|²·cos 2x and 2|d|²·sin 2x.
+pub(crate) fn half_rate_tone_lateness(cos: f32, sin: f32, samples_per_symbol: f32) -> f32 {
+    let x = (2.0 * sin).atan2(cos) / 2.0;
+    x / std::f32::consts::PI * samples_per_symbol
+}
+
 /// Whether a half-symbol instant `t` samples after the newest one is due: it is not after
 /// it (NaN included, as in [`QamDemod::push`], whose `t > 0` test is the same rule).
 #[inline(always)]
