@@ -113,7 +113,14 @@ fn main() {
         eprintln!("rx_instructions: bad rate {:?}", args[3]);
         std::process::exit(2);
     };
-    let signal = noisy_signal(kind, rate);
+    let mut signal = noisy_signal(kind, rate);
+    // `RX_SAMPLES` keeps the first samples only: the training alone, say.
+    if let Some(n) = std::env::var("RX_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        signal.truncate(n);
+    }
     // Warm-up outside the measured part (tables built once per process, libraries loaded).
     warm_up(imp, kind, rate, &signal[..signal.len().min(8000)]);
     let bits = measured(imp, kind, rate, &signal);

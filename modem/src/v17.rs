@@ -1364,6 +1364,7 @@ impl V17Rx {
 impl crate::simd::VectorRx for V17Rx {
     #[inline(always)]
     fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        self.core.new_input();
         // The carrier detector runs ahead to its next change (nothing the demodulator does
         // reads it); the samples before the change are demodulated in one go, then the
         // change is handled, then its own sample is demodulated, as sample by sample.

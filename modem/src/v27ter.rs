@@ -1040,6 +1040,7 @@ impl V27terRx {
 impl crate::simd::VectorRx for V27terRx {
     #[inline(always)]
     fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        self.core.new_input();
         // The carrier detector runs ahead to its next change; the samples before the change
         // are demodulated in one go, then the change is handled, then its own sample is
         // demodulated, as sample by sample. The demodulator reads the detector only to report

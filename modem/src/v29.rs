@@ -845,6 +845,7 @@ impl crate::simd::VectorRx for V29Rx {
     /// of the run is handled as a single one.
     #[inline(always)]
     fn process_v<const AVX: bool>(&mut self, samples: &[i16], sink: &mut dyn RxSink) {
+        self.core.new_input();
         let mut rest = samples;
         while !rest.is_empty() {
             let mut limit = rest.len();

@@ -353,6 +353,192 @@ pub(super) unsafe fn cdot_avx(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) ->
     }
 }
 
+/// The equalizer's output as [`cdot_v`], with the window's two newest samples given as
+/// `newest` (older, newer) instead of read from the last two elements of `xr`, `xi`.
+///
+/// Those two were stored just before, one value at a time, and a vector load that spans a
+/// store still on its way to the cache waits for it: reading them from registers lets the
+/// equalizer start at once. The same operations in the same order as [`cdot_v`], so the
+/// same bits. For lengths that are not a multiple of [`LANES`] (at least two chunks), it is
+/// [`cdot_v`] itself.
+#[inline(always)]
+pub(super) fn cdot_newest_v<const AVX: bool>(
+    tr: &[f32],
+    ti: &[f32],
+    xr: &[f32],
+    xi: &[f32],
+    newest: (Complex32, Complex32),
+) -> Complex32 {
+    let n = tr.len();
+    if !n.is_multiple_of(LANES) || n < 2 * LANES {
+        return cdot_v::<AVX>(tr, ti, xr, xi);
+    }
+    #[cfg(target_arch = "x86_64")]
+    if AVX {
+        // SAFETY: `AVX` is true only in the AVX2 compilation (see cdot_v).
+        unsafe { cdot_newest_avx(tr, ti, xr, xi, newest) }
+    } else {
+        cdot_newest(tr, ti, xr, xi, newest)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut xr8 = [0f32; LANES];
+        let mut xi8 = [0f32; LANES];
+        let body = n - LANES;
+        xr8[..LANES - 2].copy_from_slice(&xr[body..n - 2]);
+        xi8[..LANES - 2].copy_from_slice(&xi[body..n - 2]);
+        (xr8[LANES - 2], xr8[LANES - 1]) = (newest.0.re, newest.1.re);
+        (xi8[LANES - 2], xi8[LANES - 1]) = (newest.0.im, newest.1.im);
+        cdot_scalar_last(tr, ti, xr, xi, (&xr8, &xi8))
+    }
+}
+
+/// [`cdot_scalar`] over a length that is a multiple of [`LANES`], the last chunk of `xr`,
+/// `xi` given apart.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn cdot_scalar_last(
+    tr: &[f32],
+    ti: &[f32],
+    xr: &[f32],
+    xi: &[f32],
+    (lr, li): (&[f32; LANES], &[f32; LANES]),
+) -> Complex32 {
+    let body = tr.len() - LANES;
+    let mut xr = xr.to_vec();
+    let mut xi = xi.to_vec();
+    xr[body..].copy_from_slice(lr);
+    xi[body..].copy_from_slice(li);
+    cdot_scalar(tr, ti, &xr, &xi)
+}
+
+/// [`cdot`] with the two newest samples given, for [`cdot_newest_v`]: the length is a
+/// multiple of [`LANES`], at least two chunks.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn cdot_newest(
+    tr: &[f32],
+    ti: &[f32],
+    xr: &[f32],
+    xi: &[f32],
+    (older, newer): (Complex32, Complex32),
+) -> Complex32 {
+    use std::arch::x86_64::*;
+    let n = tr.len();
+    assert!(ti.len() == n && xr.len() == n && xi.len() == n && n >= 2 * LANES);
+    let body = n - LANES;
+    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads [c, c + 4) with
+    // c + 4 <= n - 2 (the last chunk's second half is read from n - 6), within the slices.
+    unsafe {
+        let z = _mm_setzero_ps();
+        let (mut rr0, mut rr1, mut ii0, mut ii1) = (z, z, z, z);
+        let (mut ri0, mut ri1, mut ir0, mut ir1) = (z, z, z, z);
+        let mut c = 0;
+        while c < n {
+            let a0 = _mm_loadu_ps(tr.as_ptr().add(c));
+            let a1 = _mm_loadu_ps(tr.as_ptr().add(c + 4));
+            let b0 = _mm_loadu_ps(ti.as_ptr().add(c));
+            let b1 = _mm_loadu_ps(ti.as_ptr().add(c + 4));
+            let x0 = _mm_loadu_ps(xr.as_ptr().add(c));
+            let y0 = _mm_loadu_ps(xi.as_ptr().add(c));
+            let (x1, y1) = if c < body {
+                (
+                    _mm_loadu_ps(xr.as_ptr().add(c + 4)),
+                    _mm_loadu_ps(xi.as_ptr().add(c + 4)),
+                )
+            } else {
+                // [n-4, n-3] from memory, then the given two: lanes 2 and 3 of the four
+                // samples from n - 6, then lanes 0 and 1 of (older, newer).
+                let last = |v: &[f32], a: f32, b: f32| {
+                    _mm_shuffle_ps::<0b01_00_11_10>(
+                        _mm_loadu_ps(v.as_ptr().add(n - 6)),
+                        _mm_unpacklo_ps(_mm_set_ss(a), _mm_set_ss(b)),
+                    )
+                };
+                (last(xr, older.re, newer.re), last(xi, older.im, newer.im))
+            };
+            rr0 = _mm_add_ps(rr0, _mm_mul_ps(a0, x0));
+            rr1 = _mm_add_ps(rr1, _mm_mul_ps(a1, x1));
+            ii0 = _mm_add_ps(ii0, _mm_mul_ps(b0, y0));
+            ii1 = _mm_add_ps(ii1, _mm_mul_ps(b1, y1));
+            ri0 = _mm_add_ps(ri0, _mm_mul_ps(a0, y0));
+            ri1 = _mm_add_ps(ri1, _mm_mul_ps(a1, y1));
+            ir0 = _mm_add_ps(ir0, _mm_mul_ps(b0, x0));
+            ir1 = _mm_add_ps(ir1, _mm_mul_ps(b1, x1));
+            c += LANES;
+        }
+        cdot_sums(
+            _mm_add_ps(rr0, rr1),
+            _mm_add_ps(ii0, ii1),
+            _mm_add_ps(ri0, ri1),
+            _mm_add_ps(ir0, ir1),
+        )
+    }
+}
+
+/// [`cdot_avx`] with the two newest samples given, for [`cdot_newest_v`]: the length is a
+/// multiple of [`LANES`], at least two chunks.
+///
+/// # Safety
+/// The processor must have AVX2 (the caller runs in the AVX2 compilation, see
+/// [`crate::simd`]).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn cdot_newest_avx(
+    tr: &[f32],
+    ti: &[f32],
+    xr: &[f32],
+    xi: &[f32],
+    (older, newer): (Complex32, Complex32),
+) -> Complex32 {
+    use std::arch::x86_64::*;
+    let n = tr.len();
+    assert!(ti.len() == n && xr.len() == n && xi.len() == n && n >= 2 * LANES);
+    let body = n - LANES;
+    // SAFETY: AVX2 is present (the caller's contract); every load reads [c, c + 8) with
+    // c + 8 <= n, the last chunk's samples from body - 2 (c + 8 = n - 2), within the slices.
+    unsafe {
+        let z = _mm256_setzero_ps();
+        let (mut rr, mut ii, mut ri, mut ir) = (z, z, z, z);
+        let mut c = 0;
+        while c < body {
+            let a = _mm256_loadu_ps(tr.as_ptr().add(c));
+            let b = _mm256_loadu_ps(ti.as_ptr().add(c));
+            let x = _mm256_loadu_ps(xr.as_ptr().add(c));
+            let y = _mm256_loadu_ps(xi.as_ptr().add(c));
+            rr = _mm256_add_ps(rr, _mm256_mul_ps(a, x));
+            ii = _mm256_add_ps(ii, _mm256_mul_ps(b, y));
+            ri = _mm256_add_ps(ri, _mm256_mul_ps(a, y));
+            ir = _mm256_add_ps(ir, _mm256_mul_ps(b, x));
+            c += LANES;
+        }
+        // The last chunk: the six samples from body - 2 moved down two lanes, then the
+        // given two in lanes 6 and 7.
+        let down2 = _mm256_setr_epi32(2, 3, 4, 5, 6, 7, 0, 1);
+        let last = |v: &[f32], a: f32, b: f32| {
+            let m = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v.as_ptr().add(body - 2)), down2);
+            _mm256_blend_ps::<0b1100_0000>(m, _mm256_setr_ps(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, a, b))
+        };
+        let x = last(xr, older.re, newer.re);
+        let y = last(xi, older.im, newer.im);
+        let a = _mm256_loadu_ps(tr.as_ptr().add(body));
+        let b = _mm256_loadu_ps(ti.as_ptr().add(body));
+        rr = _mm256_add_ps(rr, _mm256_mul_ps(a, x));
+        ii = _mm256_add_ps(ii, _mm256_mul_ps(b, y));
+        ri = _mm256_add_ps(ri, _mm256_mul_ps(a, y));
+        ir = _mm256_add_ps(ir, _mm256_mul_ps(b, x));
+        let (lo, hi) = (
+            |v: __m256| _mm256_castps256_ps128(v),
+            |v: __m256| _mm256_extractf128_ps::<1>(v),
+        );
+        cdot_sums(
+            _mm_add_ps(lo(rr), hi(rr)),
+            _mm_add_ps(lo(ii), hi(ii)),
+            _mm_add_ps(lo(ri), hi(ri)),
+            _mm_add_ps(lo(ir), hi(ir)),
+        )
+    }
+}
+
 /// The LMS update t += e·conj(x) over split complex vectors. The reference for the SSE2
 /// version.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
@@ -475,6 +661,57 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    /// With the window's two newest samples given, the equalizer gives the bits it gives
+    /// reading them, and does not read the window's last two places.
+    #[test]
+    fn newest_samples_given_apart_give_the_same_bits() {
+        let bits = |c: Complex32| (c.re.to_bits(), c.im.to_bits());
+        for n in [16, 24, 32, 48] {
+            let (tr, ti) = (wave(n, 0.7, 1.0), wave(n, 1.3, 0.2));
+            let (xr, xi) = (wave(n, 2.1, 3.0), wave(n, 0.4, 7.0));
+            let newest = (
+                Complex32::new(xr[n - 2], xi[n - 2]),
+                Complex32::new(xr[n - 1], xi[n - 1]),
+            );
+            let (mut gr, mut gi) = (xr.clone(), xi.clone());
+            gr[n - 2..].fill(f32::NAN);
+            gi[n - 2..].fill(1e30);
+            let want = bits(cdot(&tr, &ti, &xr, &xi));
+            assert_eq!(
+                bits(cdot_newest_v::<false>(&tr, &ti, &gr, &gi, newest)),
+                want,
+                "{n}"
+            );
+            let mut lr: [f32; LANES] = xr[n - LANES..].try_into().unwrap();
+            let mut li: [f32; LANES] = xi[n - LANES..].try_into().unwrap();
+            assert_eq!(
+                bits(cdot_scalar_last(&tr, &ti, &gr, &gi, (&lr, &li))),
+                want,
+                "{n}"
+            );
+            lr[LANES - 1] += 1.0;
+            li[LANES - 1] += 1.0;
+            assert_ne!(bits(cdot_scalar_last(&tr, &ti, &gr, &gi, (&lr, &li))), want);
+            #[cfg(target_arch = "x86_64")]
+            if crate::simd::avx2_available() {
+                assert_eq!(
+                    bits(cdot_newest_v::<true>(&tr, &ti, &gr, &gi, newest)),
+                    want,
+                    "{n}"
+                );
+            }
+        }
+        // Other lengths read the window as it is.
+        let n = 20;
+        let (tr, ti) = (wave(n, 0.7, 1.0), wave(n, 1.3, 0.2));
+        let (xr, xi) = (wave(n, 2.1, 3.0), wave(n, 0.4, 7.0));
+        let newest = (Complex32::new(9.0, 9.0), Complex32::new(9.0, 9.0));
+        assert_eq!(
+            bits(cdot_newest_v::<false>(&tr, &ti, &xr, &xi, newest)),
+            bits(cdot(&tr, &ti, &xr, &xi))
+        );
     }
 
     /// The AVX kernels give the same bits as the baseline ones.
