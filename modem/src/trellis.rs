@@ -83,7 +83,9 @@ struct Cell {
 }
 
 /// The four (state, subset) branches entering each state, from [`next_state`], fixed at
-/// compile time so the add-compare-select loop has constant indices.
+/// compile time so the add-compare-select loop has constant indices. Branch `j` into state
+/// `ns` comes from state `2j + ns / 4` (states 0–3 from the even ones, 4–7 from the odd
+/// ones, in order), which [`Step::back`] relies on; checked as the table is built.
 const PRED: [[(u8, u8); 4]; STATES] = {
     let mut pred = [[(0u8, 0u8); 4]; STATES];
     let mut count = [0usize; STATES];
@@ -99,6 +101,15 @@ const PRED: [[(u8, u8); 4]; STATES] = {
         }
         s += 1;
     }
+    let mut ns = 0;
+    while ns < STATES {
+        let mut j = 0;
+        while j < 4 {
+            assert!(pred[ns][j].0 as usize == 2 * j + ns / 4);
+            j += 1;
+        }
+        ns += 1;
+    }
     pred
 };
 
@@ -106,9 +117,9 @@ const PRED: [[(u8, u8); 4]; STATES] = {
 /// Eight subsets side by side, candidates one after the other; ties keep the first. The
 /// reference for [`search_cell_sse2`].
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn search_cell(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
+fn search_cell(cell: &Cell, r: Complex32) -> ([f32; 8], [u8; 8]) {
     let mut dist = [f32::MAX; 8];
-    let mut lab = [0u32; 8];
+    let mut lab = [0u8; 8];
     for k in 0..CANDIDATES {
         for sub in 0..8 {
             let dx = r.re - cell.xs[k][sub];
@@ -116,7 +127,7 @@ fn search_cell(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
             let d = dx * dx + dy * dy;
             if d < dist[sub] {
                 dist[sub] = d;
-                lab[sub] = cell.labels[k][sub];
+                lab[sub] = cell.labels[k][sub] as u8;
             }
         }
     }
@@ -127,7 +138,7 @@ fn search_cell(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
 /// operations in the same order per subset, so the same bits.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
+fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u8; 8]) {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86-64 baseline; every load and store is unaligned-safe
     // and within the fixed-size arrays it names (offsets 0 and 4 of eight).
@@ -153,15 +164,12 @@ fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
             }
         }
         let mut d = [0f32; 8];
-        let mut l = [0u32; 8];
         _mm_storeu_ps(d.as_mut_ptr(), dist[0]);
         _mm_storeu_ps(d.as_mut_ptr().add(4), dist[1]);
-        _mm_storeu_si128(l.as_mut_ptr() as *mut __m128i, _mm_castps_si128(lab[0]));
-        _mm_storeu_si128(
-            l.as_mut_ptr().add(4) as *mut __m128i,
-            _mm_castps_si128(lab[1]),
-        );
-        (d, l)
+        (
+            d,
+            pack_labels(_mm_castps_si128(lab[0]), _mm_castps_si128(lab[1])),
+        )
     }
 }
 
@@ -173,7 +181,7 @@ fn search_cell_sse2(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
 /// [`crate::simd`]).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-unsafe fn search_cell_avx(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
+unsafe fn search_cell_avx(cell: &Cell, r: Complex32) -> ([f32; 8], [u8; 8]) {
     use std::arch::x86_64::*;
     // SAFETY: AVX is present (the caller's contract); every load and store covers one
     // whole eight-element array it names.
@@ -193,10 +201,30 @@ unsafe fn search_cell_avx(cell: &Cell, r: Complex32) -> ([f32; 8], [u32; 8]) {
             lab = _mm256_blendv_ps(lab, ls, better);
         }
         let mut d = [0f32; 8];
-        let mut l = [0u32; 8];
         _mm256_storeu_ps(d.as_mut_ptr(), dist);
-        _mm256_storeu_ps(l.as_mut_ptr() as *mut f32, lab);
-        (d, l)
+        let lab = _mm256_castps_si256(lab);
+        (
+            d,
+            pack_labels(
+                _mm256_castsi256_si128(lab),
+                _mm256_extracti128_si256::<1>(lab),
+            ),
+        )
+    }
+}
+
+/// Eight labels (below 2^15), four 32-bit lanes in each of `lo` and `hi`, as bytes, packed
+/// in registers: stored one byte at a time and read back as the eight-byte step of the
+/// survivor history, they made that read wait for all eight stores.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn pack_labels(lo: std::arch::x86_64::__m128i, hi: std::arch::x86_64::__m128i) -> [u8; 8] {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86-64 baseline; register operations only.
+    unsafe {
+        let words = _mm_packs_epi32(lo, hi);
+        let bytes = _mm_packus_epi16(words, words);
+        (_mm_cvtsi128_si64(bytes) as u64).to_le_bytes()
     }
 }
 
@@ -215,8 +243,13 @@ impl Step {
         // The masks keep every index in range without a check (states are 0..8, branches
         // 0..4, subsets 0..8 already).
         let state = state & (STATES - 1);
-        let (prev, sub) = PRED[state][self.branch[state] as usize & 3];
-        (prev as usize, self.labels[sub as usize & 7])
+        // The branch from the eight read at once and a shift, and the predecessor by
+        // arithmetic (see PRED): a traceback is a chain of these, one step waiting for the
+        // last, and two table reads per step made it the longest wait of the receiver.
+        let b = (u64::from_le_bytes(self.branch) >> (8 * state)) as usize & 3;
+        let prev = 2 * b + (state >> 2);
+        let sub = PRED[state][b].1;
+        (prev, self.labels[sub as usize & 7])
     }
 }
 
@@ -632,11 +665,7 @@ impl Viterbi {
         };
         #[cfg(not(target_arch = "x86_64"))]
         let (dist, lab) = search_cell(cell, r);
-        let mut labels = [0u8; 8];
-        for (l, &w) in labels.iter_mut().zip(&lab) {
-            *l = w as u8;
-        }
-        (dist, labels)
+        (dist, lab)
     }
 
     /// [`Viterbi::subset_nearest`] by measuring the distance to every point.

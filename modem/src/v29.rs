@@ -722,7 +722,7 @@ impl V29Rx {
                     self.fail(sink);
                 }
             }
-            RxStage::Conditioning => self.conditioning(),
+            RxStage::Conditioning => self.conditioning::<AVX>(),
             RxStage::Ones => {
                 let (bits, n) = self.data_symbol::<AVX>(y);
                 for i in 0..n {
@@ -814,12 +814,13 @@ impl V29Rx {
     }
 
     /// Trains on the known segment-3 element.
-    fn conditioning(&mut self) {
+    #[inline(always)]
+    fn conditioning<const AVX: bool>(&mut self) {
         let index = self.count - 1;
         let is_d = self.cond[index as usize];
         let target = if is_d { self.point_d } else { POINT_C };
         self.core.record_symbol(target);
-        self.core.adapt(target);
+        self.core.adapt_v::<AVX>(target);
         if index == self.aligned_at + 64 {
             self.core.set_eq_step(EQ_STEP_TRAIN);
             self.core.set_carrier_bandwidth(0.01);

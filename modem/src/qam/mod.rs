@@ -604,7 +604,7 @@ impl QamDemod {
             }
             return None;
         }
-        let z = self.equalize_newest::<AVX>(y);
+        let z = self.equalize::<AVX>((self.prev_mid, y));
         // Timing correction for the next half-symbol instants (samples; negative = earlier).
         let mut corr = -self.timing_step;
         if !self.timing_frozen {
@@ -651,30 +651,22 @@ impl QamDemod {
         self.eq_timing_weight > 0.0 && self.symbols & 1 == 0
     }
 
-    /// The equalizer's output over the newest window (before the carrier correction).
+    /// The equalizer's output over the newest window (before the carrier correction), given
+    /// the window's two newest samples (older, newer): they were written just before, and
+    /// are taken from registers rather than read back (see [`kernels::cdot_newest_v`]).
     #[inline(always)]
-    fn equalize<const AVX: bool>(&self) -> Complex32 {
+    fn equalize<const AVX: bool>(&self, newest: (Complex32, Complex32)) -> Complex32 {
         let win = self.eq_start..self.eq_start + self.eq_len;
         let (tr, ti) = (&self.tap_re, &self.tap_im);
         let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
-        kernels::cdot_v::<AVX>(tr, ti, xr, xi)
+        kernels::cdot_newest_v::<AVX>(tr, ti, xr, xi, newest)
     }
 
-    /// [`QamDemod::equalize`] at a symbol instant, given the symbol's on-time sample `y`
-    /// (the newest in the window; the mid-point before it is `prev_mid`): the two are taken
-    /// from registers rather than read back from the window just written.
-    #[inline(always)]
-    fn equalize_newest<const AVX: bool>(&self, y: Complex32) -> Complex32 {
-        let win = self.eq_start..self.eq_start + self.eq_len;
-        let (tr, ti) = (&self.tap_re, &self.tap_im);
-        let (xr, xi) = (&self.eq_re[win.clone()], &self.eq_im[win]);
-        kernels::cdot_newest_v::<AVX>(tr, ti, xr, xi, (self.prev_mid, y))
-    }
-
-    /// Keeps the equalizer's output at a mid-point for the timing detector.
+    /// Keeps the equalizer's output at a mid-point for the timing detector (the mid-point
+    /// is the window's newest sample, the symbol before it the one before).
     #[inline(never)]
     fn equalize_mid(&mut self) {
-        self.prev_mid_eq = self.equalize::<false>();
+        self.prev_mid_eq = self.equalize::<false>((self.prev_on, self.prev_mid));
     }
 
     /// [`QamDemod::equalize_mid`] in the AVX2 compilation.
@@ -685,7 +677,7 @@ impl QamDemod {
     #[target_feature(enable = "avx2")]
     #[inline(never)]
     unsafe fn equalize_mid_avx(&mut self) {
-        self.prev_mid_eq = self.equalize::<true>();
+        self.prev_mid_eq = self.equalize::<true>((self.prev_on, self.prev_mid));
     }
 
     /// Adapts to `target`, the symbol the modem believes was sent at the last symbol instant
