@@ -15,25 +15,13 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use modem::prbs::PrbsSource;
-use modem::{ModemKind, Receiver, RxConfig, RxEvent, RxSink};
+use modem::{ModemKind, Receiver, RxConfig};
 use sim::modems::{Implementation, make_rx, make_tx};
 
-use modem_signal::{BLOCK, noisy_signal, tx_cfg};
+use modem_signal::{BLOCK, CASES, CountBits, noisy_signal, tx_cfg};
 
 /// Blocks per measured modulator iteration: one second.
 const TX_BLOCKS: usize = 50;
-
-const CASES: &[(ModemKind, u32)] = &[
-    (ModemKind::V17, 14400),
-    (ModemKind::V17, 12000),
-    (ModemKind::V17, 9600),
-    (ModemKind::V17, 7200),
-    (ModemKind::V29, 9600),
-    (ModemKind::V29, 7200),
-    (ModemKind::V27ter, 4800),
-    (ModemKind::V27ter, 2400),
-    (ModemKind::V21Ch2, 300),
-];
 
 fn implementations() -> Vec<Implementation> {
     let mut v = vec![Implementation::Ours];
@@ -45,15 +33,6 @@ fn implementations() -> Vec<Implementation> {
 
 fn id(imp: Implementation, kind: ModemKind, rate: u32) -> String {
     format!("{}/{}/{rate}", imp.name(), kind.name())
-}
-
-struct CountBits(u64);
-
-impl RxSink for CountBits {
-    fn bit(&mut self, _bit: bool) {
-        self.0 += 1;
-    }
-    fn event(&mut self, _event: RxEvent) {}
 }
 
 fn demodulate(rx: &mut dyn Receiver, signal: &[i16]) -> u64 {

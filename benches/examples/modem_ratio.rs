@@ -21,34 +21,13 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use modem::prbs::PrbsSource;
-use modem::{ModemKind, RxConfig, RxEvent, RxSink, Transmitter};
+use modem::{ModemKind, RxConfig, Transmitter};
 use sim::modems::{Implementation, make_rx, make_tx};
 
-use modem_signal::{BLOCK, noisy_signal, tx_cfg};
+use modem_signal::{BLOCK, CASES, CountBits, noisy_signal, tx_cfg};
 
 /// Blocks per modulation round: one second.
 const TX_BLOCKS: usize = 50;
-
-const CASES: &[(ModemKind, u32)] = &[
-    (ModemKind::V17, 14400),
-    (ModemKind::V17, 12000),
-    (ModemKind::V17, 9600),
-    (ModemKind::V17, 7200),
-    (ModemKind::V29, 9600),
-    (ModemKind::V29, 7200),
-    (ModemKind::V27ter, 4800),
-    (ModemKind::V27ter, 2400),
-    (ModemKind::V21Ch2, 300),
-];
-
-struct CountBits(u64);
-
-impl RxSink for CountBits {
-    fn bit(&mut self, _bit: bool) {
-        self.0 += 1;
-    }
-    fn event(&mut self, _event: RxEvent) {}
-}
 
 /// One demodulation of `signal` by a fresh receiver: seconds taken, bits delivered.
 fn demodulate(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> (f64, u64) {

@@ -16,10 +16,10 @@ mod modem_signal;
 
 use std::hint::black_box;
 
-use modem::{ModemKind, RxConfig, RxEvent, RxSink};
+use modem::{ModemKind, RxConfig};
 use sim::modems::{Implementation, make_rx};
 
-use modem_signal::{BLOCK, noisy_signal};
+use modem_signal::{BLOCK, CountBits, noisy_signal};
 
 /// Demodulations per run; `RX_REPEATS` overrides it (more for a sampling profiler).
 const REPEATS: usize = 5;
@@ -29,15 +29,6 @@ fn repeats() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(REPEATS)
-}
-
-struct CountBits(u64);
-
-impl RxSink for CountBits {
-    fn bit(&mut self, _bit: bool) {
-        self.0 += 1;
-    }
-    fn event(&mut self, _event: RxEvent) {}
 }
 
 /// The measured part: callgrind collects only inside it.

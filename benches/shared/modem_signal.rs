@@ -1,10 +1,12 @@
-//! The receive benches' input, shared by the `modems` bench and the `rx_instructions`
-//! example (included by path): a whole transmission of our modulator with AWGN at 30 dB.
+//! What the modem benches share, included by path by the `modems` bench and the
+//! `rx_instructions` and `modem_ratio` examples: the cases, the receive input (a whole
+//! transmission of our modulator with AWGN at 30 dB) and a sink that counts bits. Not every
+//! includer uses every item.
 
 use channel_models::AudioStage;
 use channel_models::line::Awgn;
 use modem::prbs::PrbsSource;
-use modem::{ModemKind, TxConfig};
+use modem::{ModemKind, RxEvent, RxSink, TxConfig};
 use sim::modems::{Implementation, make_tx};
 
 /// Samples per block handed to a modem.
@@ -12,6 +14,30 @@ pub const BLOCK: usize = 160;
 /// Transmit level, dBm0; the SNR is relative to it.
 pub const LEVEL_DBM0: f32 = -10.0;
 const NOISE_SEED: u64 = 0x5eed;
+
+/// Every modem and rate measured.
+#[allow(dead_code)]
+pub const CASES: &[(ModemKind, u32)] = &[
+    (ModemKind::V17, 14400),
+    (ModemKind::V17, 12000),
+    (ModemKind::V17, 9600),
+    (ModemKind::V17, 7200),
+    (ModemKind::V29, 9600),
+    (ModemKind::V29, 7200),
+    (ModemKind::V27ter, 4800),
+    (ModemKind::V27ter, 2400),
+    (ModemKind::V21Ch2, 300),
+];
+
+/// A receiver's sink that only counts the bits.
+pub struct CountBits(pub u64);
+
+impl RxSink for CountBits {
+    fn bit(&mut self, _bit: bool) {
+        self.0 += 1;
+    }
+    fn event(&mut self, _event: RxEvent) {}
+}
 
 /// Our modulator's settings at `rate` and the bench level.
 pub fn tx_cfg(rate: u32) -> TxConfig {

@@ -427,8 +427,12 @@ impl QamDemod {
 
     /// Feeds samples until one completes a symbol: returns how many were taken and, if the
     /// last of them completed a symbol, the symbol (then call [`QamDemod::adapt`] as after
-    /// [`QamDemod::push`]). The same as [`QamDemod::push`] sample by sample, with the samples
-    /// between half-symbol instants going straight into the history.
+    /// [`QamDemod::push`]). The same as [`QamDemod::push`] sample by sample.
+    ///
+    /// The samples not yet taken may already be written into the history: go on with the
+    /// rest of the same slice (a call with a slice that starts anywhere else writes them
+    /// again), and call [`QamDemod::new_input`] before a new block whose buffer may have
+    /// the address the rest had.
     pub fn push_block(&mut self, samples: &[i16]) -> (usize, Option<Complex32>) {
         self.push_block_v::<false>(samples)
     }
@@ -512,10 +516,11 @@ impl QamDemod {
         self.ahead_from = samples.as_ptr() as usize;
     }
 
-    /// Forgets the input samples written ahead: each receiver calls it when a new block
-    /// comes in, as its buffer may have the address of the last one.
+    /// Forgets the input samples written ahead (see [`QamDemod::push_block`]): each
+    /// receiver calls it when a new block comes in, as its buffer may have the address of
+    /// the last one.
     #[inline]
-    pub(crate) fn new_input(&mut self) {
+    pub fn new_input(&mut self) {
         self.ahead = 0;
     }
 
