@@ -245,57 +245,212 @@ fn lanes8(lo: std::arch::x86_64::__m128, hi: std::arch::x86_64::__m128) -> [f32;
     a
 }
 
+/// The four partial sums of a complex dot product (Σ tr·xr, Σ ti·xi, Σ tr·xi, Σ ti·xr),
+/// each in eight lanes held as two SSE registers (lanes 0–3, 4–7): what [`cdot`] and
+/// [`cdot_newest`] accumulate, chunk by chunk, in the order of [`cdot_scalar`].
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct SseSums {
+    rr: [std::arch::x86_64::__m128; 2],
+    ii: [std::arch::x86_64::__m128; 2],
+    ri: [std::arch::x86_64::__m128; 2],
+    ir: [std::arch::x86_64::__m128; 2],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl SseSums {
+    #[inline(always)]
+    fn new() -> Self {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE is part of the x86-64 baseline; register operations only.
+        let z = unsafe { _mm_setzero_ps() };
+        SseSums {
+            rr: [z; 2],
+            ii: [z; 2],
+            ri: [z; 2],
+            ir: [z; 2],
+        }
+    }
+
+    /// Adds one chunk: taps `a` + j`b` against samples `x` + j`y`, each as two halves.
+    #[inline(always)]
+    fn add(
+        &mut self,
+        a: [std::arch::x86_64::__m128; 2],
+        b: [std::arch::x86_64::__m128; 2],
+        x: [std::arch::x86_64::__m128; 2],
+        y: [std::arch::x86_64::__m128; 2],
+    ) {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE is part of the x86-64 baseline; register operations only.
+        unsafe {
+            for h in 0..2 {
+                self.rr[h] = _mm_add_ps(self.rr[h], _mm_mul_ps(a[h], x[h]));
+                self.ii[h] = _mm_add_ps(self.ii[h], _mm_mul_ps(b[h], y[h]));
+                self.ri[h] = _mm_add_ps(self.ri[h], _mm_mul_ps(a[h], y[h]));
+                self.ir[h] = _mm_add_ps(self.ir[h], _mm_mul_ps(b[h], x[h]));
+            }
+        }
+    }
+
+    /// Adds the slices' chunks up to `end` (a multiple of [`LANES`], at most each slice's
+    /// length).
+    #[inline(always)]
+    fn add_chunks(&mut self, (tr, ti, xr, xi): (&[f32], &[f32], &[f32], &[f32]), end: usize) {
+        use std::arch::x86_64::*;
+        assert!(end <= tr.len() && end <= ti.len() && end <= xr.len() && end <= xi.len());
+        let load = |v: &[f32], c: usize| {
+            // SAFETY: SSE2 is part of the x86-64 baseline; the loads read [c, c + 8) with
+            // c + 8 <= end, within the slice (asserted above).
+            unsafe {
+                [
+                    _mm_loadu_ps(v.as_ptr().add(c)),
+                    _mm_loadu_ps(v.as_ptr().add(c + 4)),
+                ]
+            }
+        };
+        let mut c = 0;
+        while c + LANES <= end {
+            self.add(load(tr, c), load(ti, c), load(xr, c), load(xi, c));
+            c += LANES;
+        }
+    }
+
+    /// The dot product, lanes k and k + 4 added first.
+    #[inline(always)]
+    fn finish(self) -> Complex32 {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE is part of the x86-64 baseline; register operations only.
+        unsafe {
+            cdot_sums(
+                _mm_add_ps(self.rr[0], self.rr[1]),
+                _mm_add_ps(self.ii[0], self.ii[1]),
+                _mm_add_ps(self.ri[0], self.ri[1]),
+                _mm_add_ps(self.ir[0], self.ir[1]),
+            )
+        }
+    }
+
+    /// The dot product with a tail shorter than a chunk, added into lane 0.
+    #[inline(always)]
+    fn finish_with(self, tail: (&[f32], &[f32], &[f32], &[f32])) -> Complex32 {
+        finish_cdot(
+            lanes8(self.rr[0], self.rr[1]),
+            lanes8(self.ii[0], self.ii[1]),
+            lanes8(self.ri[0], self.ri[1]),
+            lanes8(self.ir[0], self.ir[1]),
+            tail,
+        )
+    }
+}
+
+/// [`SseSums`] with the eight lanes of each sum in one AVX register: the same sums in the
+/// same order.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct AvxSums {
+    rr: std::arch::x86_64::__m256,
+    ii: std::arch::x86_64::__m256,
+    ri: std::arch::x86_64::__m256,
+    ir: std::arch::x86_64::__m256,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl AvxSums {
+    /// # Safety
+    /// The processor must have AVX (as for all of this type's functions: they run inlined
+    /// in the AVX2 compilation, see [`crate::simd`]).
+    #[inline(always)]
+    unsafe fn new() -> Self {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX is present (the caller's contract); register operations only.
+        let z = unsafe { _mm256_setzero_ps() };
+        AvxSums {
+            rr: z,
+            ii: z,
+            ri: z,
+            ir: z,
+        }
+    }
+
+    /// Adds one chunk: taps `a` + j`b` against samples `x` + j`y`.
+    ///
+    /// # Safety
+    /// As [`AvxSums::new`].
+    #[inline(always)]
+    unsafe fn add(
+        &mut self,
+        a: std::arch::x86_64::__m256,
+        b: std::arch::x86_64::__m256,
+        x: std::arch::x86_64::__m256,
+        y: std::arch::x86_64::__m256,
+    ) {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX is present (the caller's contract); register operations only.
+        unsafe {
+            self.rr = _mm256_add_ps(self.rr, _mm256_mul_ps(a, x));
+            self.ii = _mm256_add_ps(self.ii, _mm256_mul_ps(b, y));
+            self.ri = _mm256_add_ps(self.ri, _mm256_mul_ps(a, y));
+            self.ir = _mm256_add_ps(self.ir, _mm256_mul_ps(b, x));
+        }
+    }
+
+    /// Adds the slices' chunks up to `end`, as [`SseSums::add_chunks`].
+    ///
+    /// # Safety
+    /// As [`AvxSums::new`].
+    #[inline(always)]
+    unsafe fn add_chunks(
+        &mut self,
+        (tr, ti, xr, xi): (&[f32], &[f32], &[f32], &[f32]),
+        end: usize,
+    ) {
+        use std::arch::x86_64::*;
+        assert!(end <= tr.len() && end <= ti.len() && end <= xr.len() && end <= xi.len());
+        // SAFETY: AVX is present (the caller's contract); the loads read [c, c + 8) with
+        // c + 8 <= end, within the slice (asserted above).
+        let load = |v: &[f32], c: usize| unsafe { _mm256_loadu_ps(v.as_ptr().add(c)) };
+        let mut c = 0;
+        while c + LANES <= end {
+            // SAFETY: as above.
+            unsafe { self.add(load(tr, c), load(ti, c), load(xr, c), load(xi, c)) };
+            c += LANES;
+        }
+    }
+
+    /// The two SSE halves of each sum, for [`SseSums`]'s finishing.
+    ///
+    /// # Safety
+    /// As [`AvxSums::new`].
+    #[inline(always)]
+    unsafe fn halves(self) -> SseSums {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX is present (the caller's contract); register operations only.
+        let split =
+            |v: __m256| unsafe { [_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v)] };
+        SseSums {
+            rr: split(self.rr),
+            ii: split(self.ii),
+            ri: split(self.ri),
+            ir: split(self.ir),
+        }
+    }
+}
+
 /// [`cdot_scalar`], the eight lanes in two SSE registers per sum.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) fn cdot(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
-    use std::arch::x86_64::*;
     let n = tr.len();
     assert!(ti.len() == n && xr.len() == n && xi.len() == n);
     let body = n / LANES * LANES;
-    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads [c, c + 8) with
-    // c + 8 <= body <= n, the length of all four slices.
-    unsafe {
-        let z = _mm_setzero_ps();
-        let (mut rr0, mut rr1, mut ii0, mut ii1) = (z, z, z, z);
-        let (mut ri0, mut ri1, mut ir0, mut ir1) = (z, z, z, z);
-        let mut c = 0;
-        while c < body {
-            let a0 = _mm_loadu_ps(tr.as_ptr().add(c));
-            let a1 = _mm_loadu_ps(tr.as_ptr().add(c + 4));
-            let b0 = _mm_loadu_ps(ti.as_ptr().add(c));
-            let b1 = _mm_loadu_ps(ti.as_ptr().add(c + 4));
-            let x0 = _mm_loadu_ps(xr.as_ptr().add(c));
-            let x1 = _mm_loadu_ps(xr.as_ptr().add(c + 4));
-            let y0 = _mm_loadu_ps(xi.as_ptr().add(c));
-            let y1 = _mm_loadu_ps(xi.as_ptr().add(c + 4));
-            rr0 = _mm_add_ps(rr0, _mm_mul_ps(a0, x0));
-            rr1 = _mm_add_ps(rr1, _mm_mul_ps(a1, x1));
-            ii0 = _mm_add_ps(ii0, _mm_mul_ps(b0, y0));
-            ii1 = _mm_add_ps(ii1, _mm_mul_ps(b1, y1));
-            ri0 = _mm_add_ps(ri0, _mm_mul_ps(a0, y0));
-            ri1 = _mm_add_ps(ri1, _mm_mul_ps(a1, y1));
-            ir0 = _mm_add_ps(ir0, _mm_mul_ps(b0, x0));
-            ir1 = _mm_add_ps(ir1, _mm_mul_ps(b1, x1));
-            c += LANES;
-        }
-        if body == n {
-            // No tail (the usual lengths): finish in registers.
-            return cdot_sums(
-                _mm_add_ps(rr0, rr1),
-                _mm_add_ps(ii0, ii1),
-                _mm_add_ps(ri0, ri1),
-                _mm_add_ps(ir0, ir1),
-            );
-        }
-        finish_cdot(
-            lanes8(rr0, rr1),
-            lanes8(ii0, ii1),
-            lanes8(ri0, ri1),
-            lanes8(ir0, ir1),
-            (&tr[body..], &ti[body..], &xr[body..], &xi[body..]),
-        )
+    let mut sums = SseSums::new();
+    sums.add_chunks((tr, ti, xr, xi), body);
+    if body == n {
+        // No tail (the usual lengths): finish in registers.
+        return sums.finish();
     }
+    sums.finish_with((&tr[body..], &ti[body..], &xr[body..], &xi[body..]))
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -309,48 +464,19 @@ pub(super) use cdot_scalar as cdot;
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) unsafe fn cdot_avx(tr: &[f32], ti: &[f32], xr: &[f32], xi: &[f32]) -> Complex32 {
-    use std::arch::x86_64::*;
     let n = tr.len();
     assert!(ti.len() == n && xr.len() == n && xi.len() == n);
     let body = n / LANES * LANES;
-    // SAFETY: AVX is present (the caller's contract); every load reads [c, c + 8) with
-    // c + 8 <= body <= n, the length of all four slices.
-    unsafe {
-        let z = _mm256_setzero_ps();
-        let (mut rr, mut ii, mut ri, mut ir) = (z, z, z, z);
-        let mut c = 0;
-        while c < body {
-            let a = _mm256_loadu_ps(tr.as_ptr().add(c));
-            let b = _mm256_loadu_ps(ti.as_ptr().add(c));
-            let x = _mm256_loadu_ps(xr.as_ptr().add(c));
-            let y = _mm256_loadu_ps(xi.as_ptr().add(c));
-            rr = _mm256_add_ps(rr, _mm256_mul_ps(a, x));
-            ii = _mm256_add_ps(ii, _mm256_mul_ps(b, y));
-            ri = _mm256_add_ps(ri, _mm256_mul_ps(a, y));
-            ir = _mm256_add_ps(ir, _mm256_mul_ps(b, x));
-            c += LANES;
-        }
-        let (lo, hi) = (
-            |v: __m256| _mm256_castps256_ps128(v),
-            |v: __m256| _mm256_extractf128_ps::<1>(v),
-        );
-        if body == n {
-            // Lanes k and k + 4 added, as `cdot` adds its two registers.
-            return cdot_sums(
-                _mm_add_ps(lo(rr), hi(rr)),
-                _mm_add_ps(lo(ii), hi(ii)),
-                _mm_add_ps(lo(ri), hi(ri)),
-                _mm_add_ps(lo(ir), hi(ir)),
-            );
-        }
-        finish_cdot(
-            lanes8(lo(rr), hi(rr)),
-            lanes8(lo(ii), hi(ii)),
-            lanes8(lo(ri), hi(ri)),
-            lanes8(lo(ir), hi(ir)),
-            (&tr[body..], &ti[body..], &xr[body..], &xi[body..]),
-        )
+    // SAFETY: AVX is present (the caller's contract).
+    let sums = unsafe {
+        let mut sums = AvxSums::new();
+        sums.add_chunks((tr, ti, xr, xi), body);
+        sums.halves()
+    };
+    if body == n {
+        return sums.finish();
     }
+    sums.finish_with((&tr[body..], &ti[body..], &xr[body..], &xi[body..]))
 }
 
 /// The equalizer's output as [`cdot_v`], with the window's two newest samples given as
@@ -426,53 +552,28 @@ fn cdot_newest(
     let n = tr.len();
     assert!(ti.len() == n && xr.len() == n && xi.len() == n && n >= 2 * LANES);
     let body = n - LANES;
-    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads [c, c + 4) with
-    // c + 4 <= n - 2 (the last chunk's second half is read from n - 6), within the slices.
+    let mut sums = SseSums::new();
+    sums.add_chunks((tr, ti, xr, xi), body);
+    // SAFETY: SSE2 is part of the x86-64 baseline; the loads read [c, c + 4) with
+    // c + 4 <= n (taps, first half) or c + 4 = n - 2 (the second half's older samples).
     unsafe {
-        let z = _mm_setzero_ps();
-        let (mut rr0, mut rr1, mut ii0, mut ii1) = (z, z, z, z);
-        let (mut ri0, mut ri1, mut ir0, mut ir1) = (z, z, z, z);
-        let mut c = 0;
-        while c < n {
-            let a0 = _mm_loadu_ps(tr.as_ptr().add(c));
-            let a1 = _mm_loadu_ps(tr.as_ptr().add(c + 4));
-            let b0 = _mm_loadu_ps(ti.as_ptr().add(c));
-            let b1 = _mm_loadu_ps(ti.as_ptr().add(c + 4));
-            let x0 = _mm_loadu_ps(xr.as_ptr().add(c));
-            let y0 = _mm_loadu_ps(xi.as_ptr().add(c));
-            let (x1, y1) = if c < body {
-                (
-                    _mm_loadu_ps(xr.as_ptr().add(c + 4)),
-                    _mm_loadu_ps(xi.as_ptr().add(c + 4)),
-                )
-            } else {
-                // [n-4, n-3] from memory, then the given two: lanes 2 and 3 of the four
-                // samples from n - 6, then lanes 0 and 1 of (older, newer).
-                let last = |v: &[f32], a: f32, b: f32| {
-                    _mm_shuffle_ps::<0b01_00_11_10>(
-                        _mm_loadu_ps(v.as_ptr().add(n - 6)),
-                        _mm_unpacklo_ps(_mm_set_ss(a), _mm_set_ss(b)),
-                    )
-                };
-                (last(xr, older.re, newer.re), last(xi, older.im, newer.im))
-            };
-            rr0 = _mm_add_ps(rr0, _mm_mul_ps(a0, x0));
-            rr1 = _mm_add_ps(rr1, _mm_mul_ps(a1, x1));
-            ii0 = _mm_add_ps(ii0, _mm_mul_ps(b0, y0));
-            ii1 = _mm_add_ps(ii1, _mm_mul_ps(b1, y1));
-            ri0 = _mm_add_ps(ri0, _mm_mul_ps(a0, y0));
-            ri1 = _mm_add_ps(ri1, _mm_mul_ps(a1, y1));
-            ir0 = _mm_add_ps(ir0, _mm_mul_ps(b0, x0));
-            ir1 = _mm_add_ps(ir1, _mm_mul_ps(b1, x1));
-            c += LANES;
-        }
-        cdot_sums(
-            _mm_add_ps(rr0, rr1),
-            _mm_add_ps(ii0, ii1),
-            _mm_add_ps(ri0, ri1),
-            _mm_add_ps(ir0, ir1),
-        )
+        let load = |v: &[f32], c: usize| _mm_loadu_ps(v.as_ptr().add(c));
+        // [n-4, n-3] from memory, then the given two: lanes 2 and 3 of the four samples
+        // from n - 6, then lanes 0 and 1 of (older, newer).
+        let last = |v: &[f32], a: f32, b: f32| {
+            _mm_shuffle_ps::<0b01_00_11_10>(
+                load(v, n - 6),
+                _mm_unpacklo_ps(_mm_set_ss(a), _mm_set_ss(b)),
+            )
+        };
+        sums.add(
+            [load(tr, body), load(tr, body + 4)],
+            [load(ti, body), load(ti, body + 4)],
+            [load(xr, body), last(xr, older.re, newer.re)],
+            [load(xi, body), last(xi, older.im, newer.im)],
+        );
     }
+    sums.finish()
 }
 
 /// [`cdot_avx`] with the two newest samples given, for [`cdot_newest_v`]: the length is a
@@ -494,49 +595,28 @@ unsafe fn cdot_newest_avx(
     let n = tr.len();
     assert!(ti.len() == n && xr.len() == n && xi.len() == n && n >= 2 * LANES);
     let body = n - LANES;
-    // SAFETY: AVX2 is present (the caller's contract); every load reads [c, c + 8) with
-    // c + 8 <= n, the last chunk's samples from body - 2 (c + 8 = n - 2), within the slices.
-    unsafe {
-        let z = _mm256_setzero_ps();
-        let (mut rr, mut ii, mut ri, mut ir) = (z, z, z, z);
-        let mut c = 0;
-        while c < body {
-            let a = _mm256_loadu_ps(tr.as_ptr().add(c));
-            let b = _mm256_loadu_ps(ti.as_ptr().add(c));
-            let x = _mm256_loadu_ps(xr.as_ptr().add(c));
-            let y = _mm256_loadu_ps(xi.as_ptr().add(c));
-            rr = _mm256_add_ps(rr, _mm256_mul_ps(a, x));
-            ii = _mm256_add_ps(ii, _mm256_mul_ps(b, y));
-            ri = _mm256_add_ps(ri, _mm256_mul_ps(a, y));
-            ir = _mm256_add_ps(ir, _mm256_mul_ps(b, x));
-            c += LANES;
-        }
+    // SAFETY: AVX2 is present (the caller's contract); the loads read [c, c + 8) with
+    // c + 8 <= n (taps) or c + 8 = n - 2 (the last chunk's older samples, from body - 2).
+    let sums = unsafe {
+        let mut sums = AvxSums::new();
+        sums.add_chunks((tr, ti, xr, xi), body);
+        let load = |v: &[f32], c: usize| _mm256_loadu_ps(v.as_ptr().add(c));
         // The last chunk: the six samples from body - 2 moved down two lanes, then the
         // given two in lanes 6 and 7.
         let down2 = _mm256_setr_epi32(2, 3, 4, 5, 6, 7, 0, 1);
         let last = |v: &[f32], a: f32, b: f32| {
-            let m = _mm256_permutevar8x32_ps(_mm256_loadu_ps(v.as_ptr().add(body - 2)), down2);
+            let m = _mm256_permutevar8x32_ps(load(v, body - 2), down2);
             _mm256_blend_ps::<0b1100_0000>(m, _mm256_setr_ps(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, a, b))
         };
-        let x = last(xr, older.re, newer.re);
-        let y = last(xi, older.im, newer.im);
-        let a = _mm256_loadu_ps(tr.as_ptr().add(body));
-        let b = _mm256_loadu_ps(ti.as_ptr().add(body));
-        rr = _mm256_add_ps(rr, _mm256_mul_ps(a, x));
-        ii = _mm256_add_ps(ii, _mm256_mul_ps(b, y));
-        ri = _mm256_add_ps(ri, _mm256_mul_ps(a, y));
-        ir = _mm256_add_ps(ir, _mm256_mul_ps(b, x));
-        let (lo, hi) = (
-            |v: __m256| _mm256_castps256_ps128(v),
-            |v: __m256| _mm256_extractf128_ps::<1>(v),
+        sums.add(
+            load(tr, body),
+            load(ti, body),
+            last(xr, older.re, newer.re),
+            last(xi, older.im, newer.im),
         );
-        cdot_sums(
-            _mm_add_ps(lo(rr), hi(rr)),
-            _mm_add_ps(lo(ii), hi(ii)),
-            _mm_add_ps(lo(ri), hi(ri)),
-            _mm_add_ps(lo(ir), hi(ir)),
-        )
-    }
+        sums.halves()
+    };
+    sums.finish()
 }
 
 /// The LMS update t += e·conj(x) over split complex vectors. The reference for the SSE2
