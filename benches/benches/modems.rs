@@ -14,11 +14,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use modem::prbs::PrbsSource;
-use modem::{ModemKind, Receiver, RxConfig};
-use sim::modems::{Implementation, make_rx, make_tx};
+use modem::ModemKind;
+use sim::modems::Implementation;
 
-use modem_signal::{BLOCK, CASES, CountBits, noisy_signal, tx_cfg};
+use modem_signal::{BLOCK, CASES, demodulate, modulator, noisy_signal, receiver};
 
 /// Blocks per measured modulator iteration: one second.
 const TX_BLOCKS: usize = 50;
@@ -35,14 +34,6 @@ fn id(imp: Implementation, kind: ModemKind, rate: u32) -> String {
     format!("{}/{}/{rate}", imp.name(), kind.name())
 }
 
-fn demodulate(rx: &mut dyn Receiver, signal: &[i16]) -> u64 {
-    let mut sink = CountBits(0);
-    for block in signal.chunks(BLOCK) {
-        rx.process(block, &mut sink);
-    }
-    sink.0
-}
-
 fn modulators(c: &mut Criterion) {
     let mut group = c.benchmark_group("tx");
     group.throughput(Throughput::Elements((TX_BLOCKS * BLOCK) as u64));
@@ -50,13 +41,8 @@ fn modulators(c: &mut Criterion) {
     // during the run falls on both sides of a ratio alike.
     for &(kind, rate) in CASES {
         for imp in implementations() {
-            let mut tx = make_tx(imp, kind, &tx_cfg(rate)).expect("modulator");
-            let mut src = PrbsSource::endless();
+            let (mut tx, mut src) = modulator(imp, kind, rate);
             let mut block = [0i16; BLOCK];
-            // Past the training (V.17's long training is about 1.4 s).
-            for _ in 0..100 {
-                tx.fill(&mut block, &mut src);
-            }
             group.bench_function(id(imp, kind, rate), |b| {
                 b.iter(|| {
                     for _ in 0..TX_BLOCKS {
@@ -76,13 +62,8 @@ fn demodulators(c: &mut Criterion) {
         let signal = noisy_signal(kind, rate);
         group.throughput(Throughput::Elements(signal.len() as u64));
         for imp in implementations() {
-            let rx_cfg = RxConfig {
-                rate,
-                ..Default::default()
-            };
             // Time a receiver that works: it must deliver the data.
-            let mut check = make_rx(imp, kind, &rx_cfg).expect("demodulator");
-            let delivered = demodulate(check.as_mut(), &signal);
+            let delivered = demodulate(receiver(imp, kind, rate).as_mut(), &signal);
             // Carrier detection costs the first bit or two; 95 % shows the receiver works.
             assert!(
                 delivered >= u64::from(rate) * 2 * 95 / 100,
@@ -91,7 +72,7 @@ fn demodulators(c: &mut Criterion) {
             );
             group.bench_function(id(imp, kind, rate), |b| {
                 b.iter_batched(
-                    || make_rx(imp, kind, &rx_cfg).expect("demodulator"),
+                    || receiver(imp, kind, rate),
                     |mut rx| black_box(demodulate(rx.as_mut(), &signal)),
                     BatchSize::LargeInput,
                 )

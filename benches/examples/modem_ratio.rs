@@ -21,45 +21,27 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use modem::prbs::PrbsSource;
-use modem::{ModemKind, RxConfig, Transmitter};
-use sim::modems::{Implementation, make_rx, make_tx};
+use modem::{ModemKind, Transmitter};
+use sim::modems::Implementation;
 
-use modem_signal::{BLOCK, CASES, CountBits, noisy_signal, tx_cfg};
+use modem_signal::{BLOCK, CASES, demodulate, modulator, noisy_signal, receiver};
 
 /// Blocks per modulation round: one second.
 const TX_BLOCKS: usize = 50;
 
-/// One demodulation of `signal` by a fresh receiver: seconds taken, bits delivered.
-fn demodulate(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> (f64, u64) {
-    let cfg = RxConfig {
-        rate,
-        ..Default::default()
-    };
-    let mut rx = make_rx(imp, kind, &cfg).expect("demodulator");
-    let mut sink = CountBits(0);
-    let start = Instant::now();
-    for block in signal.chunks(BLOCK) {
-        rx.process(black_box(block), &mut sink);
-    }
-    let took = start.elapsed().as_secs_f64();
-    drop(rx);
-    (took, sink.0)
-}
-
-/// A modulator past its training, with its data source.
-fn modulator(
+/// One demodulation of `signal` by a fresh receiver (its making not timed): seconds
+/// taken, bits delivered.
+fn timed_demodulation(
     imp: Implementation,
     kind: ModemKind,
     rate: u32,
-) -> (Box<dyn Transmitter>, PrbsSource) {
-    let mut tx = make_tx(imp, kind, &tx_cfg(rate)).expect("modulator");
-    let mut src = PrbsSource::endless();
-    let mut block = [0i16; BLOCK];
-    // Past the training (V.17's long training is about 1.4 s).
-    for _ in 0..100 {
-        tx.fill(&mut block, &mut src);
-    }
-    (tx, src)
+    signal: &[i16],
+) -> (f64, u64) {
+    let mut rx = receiver(imp, kind, rate);
+    let start = Instant::now();
+    let bits = demodulate(rx.as_mut(), signal);
+    let took = start.elapsed().as_secs_f64();
+    (took, bits)
 }
 
 /// One second of modulation: seconds taken.
@@ -167,7 +149,7 @@ fn main() {
     for &(kind, rate) in &cases {
         let signal = noisy_signal(kind, rate);
         let run = |imp| {
-            let (took, bits) = demodulate(imp, kind, rate, &signal);
+            let (took, bits) = timed_demodulation(imp, kind, rate, &signal);
             // A receiver that loses the signal is quick for nothing.
             assert!(
                 bits >= u64::from(rate) * 2 * 95 / 100,

@@ -14,12 +14,10 @@
 #[path = "../shared/modem_signal.rs"]
 mod modem_signal;
 
-use std::hint::black_box;
+use modem::ModemKind;
+use sim::modems::Implementation;
 
-use modem::{ModemKind, RxConfig};
-use sim::modems::{Implementation, make_rx};
-
-use modem_signal::{BLOCK, CountBits, noisy_signal};
+use modem_signal::{demodulate, noisy_signal, receiver};
 
 /// Demodulations per run; `RX_REPEATS` overrides it (more for a sampling profiler).
 const REPEATS: usize = 5;
@@ -34,7 +32,7 @@ fn repeats() -> usize {
 /// The measured part: callgrind collects only inside it.
 #[inline(never)]
 fn measured(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> u64 {
-    demodulate(imp, kind, rate, signal)
+    demodulate_repeats(imp, kind, rate, signal)
 }
 
 /// One demodulation, whatever `RX_REPEATS` says: a process timed as a whole then counts
@@ -45,7 +43,7 @@ fn warm_up(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> u
 }
 
 #[inline(never)]
-fn demodulate(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> u64 {
+fn demodulate_repeats(imp: Implementation, kind: ModemKind, rate: u32, signal: &[i16]) -> u64 {
     demodulate_times(imp, kind, rate, signal, repeats())
 }
 
@@ -58,20 +56,7 @@ fn demodulate_times(
 ) -> u64 {
     let mut bits = 0;
     for _ in 0..times {
-        let mut rx = make_rx(
-            imp,
-            kind,
-            &RxConfig {
-                rate,
-                ..Default::default()
-            },
-        )
-        .expect("demodulator");
-        let mut sink = CountBits(0);
-        for block in signal.chunks(BLOCK) {
-            rx.process(black_box(block), &mut sink);
-        }
-        bits += sink.0;
+        bits += demodulate(receiver(imp, kind, rate).as_mut(), signal);
     }
     bits
 }

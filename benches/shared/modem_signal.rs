@@ -1,13 +1,13 @@
 //! What the modem benches share, included by path by the `modems` bench and the
 //! `rx_instructions` and `modem_ratio` examples: the cases, the receive input (a whole
-//! transmission of our modulator with AWGN at 30 dB) and a sink that counts bits. Not every
-//! includer uses every item.
+//! transmission of our modulator with AWGN at 30 dB), the demodulation that is timed and
+//! the modulator past its training. Not every includer uses every item.
 
 use channel_models::AudioStage;
 use channel_models::line::Awgn;
 use modem::prbs::PrbsSource;
-use modem::{ModemKind, RxEvent, RxSink, TxConfig};
-use sim::modems::{Implementation, make_tx};
+use modem::{ModemKind, Receiver, RxConfig, RxEvent, RxSink, Transmitter, TxConfig};
+use sim::modems::{Implementation, make_rx, make_tx};
 
 /// Samples per block handed to a modem.
 pub const BLOCK: usize = 160;
@@ -37,6 +37,41 @@ impl RxSink for CountBits {
         self.0 += 1;
     }
     fn event(&mut self, _event: RxEvent) {}
+}
+
+/// A fresh receiver for `kind` at `rate`.
+pub fn receiver(imp: Implementation, kind: ModemKind, rate: u32) -> Box<dyn Receiver> {
+    let cfg = RxConfig {
+        rate,
+        ..Default::default()
+    };
+    make_rx(imp, kind, &cfg).expect("demodulator")
+}
+
+/// Demodulates `signal` in blocks of [`BLOCK`]: the bits delivered.
+pub fn demodulate(rx: &mut dyn Receiver, signal: &[i16]) -> u64 {
+    let mut sink = CountBits(0);
+    for block in signal.chunks(BLOCK) {
+        rx.process(std::hint::black_box(block), &mut sink);
+    }
+    sink.0
+}
+
+/// A modulator for `kind` at `rate` past its training (V.17's long training is about
+/// 1.4 s), with its endless PRBS source.
+#[allow(dead_code)]
+pub fn modulator(
+    imp: Implementation,
+    kind: ModemKind,
+    rate: u32,
+) -> (Box<dyn Transmitter>, PrbsSource) {
+    let mut tx = make_tx(imp, kind, &tx_cfg(rate)).expect("modulator");
+    let mut src = PrbsSource::endless();
+    let mut block = [0i16; BLOCK];
+    for _ in 0..100 {
+        tx.fill(&mut block, &mut src);
+    }
+    (tx, src)
 }
 
 /// Our modulator's settings at `rate` and the bench level.
